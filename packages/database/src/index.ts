@@ -1,1 +1,4 @@
-export {};
+export * from './database.js';
+export * from './schema.js';
+// Services build queries with kysely through this package, so every one uses its exact version.
+export { sql, type Kysely, type Transaction } from 'kysely';

@@ -1,1 +1,11 @@
-export {};
+export * from './errors.js';
+export * from './config.js';
+export * from './logger.js';
+export * from './metrics.js';
+export * from './ops-routes.js';
+export * from './http-server.js';
+export * from './backoff.js';
+export * from './shutdown.js';
+export * from './retry.js';
+export * from './http-errors.js';
+export * from './request-context.js';

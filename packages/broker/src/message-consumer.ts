@@ -1,0 +1,174 @@
+import {
+  MessageCatalog,
+  MessageEnvelope,
+  RETRY_TIER_HEADER,
+  type MessageKind,
+  type MessagePayload,
+  type TopologyNames,
+} from '@conveyor/contracts';
+import { errorMessage, PermanentError, type Logger, type Metrics } from '@conveyor/platform';
+import type { Broker, ConsumerHandle, Delivery } from './broker.js';
+
+export interface HandlerContext {
+  log: Logger;
+  envelope: MessageEnvelope;
+  /** Aborted when the consumer shuts down; long work should stop and let the message be redelivered. */
+  signal: AbortSignal;
+}
+
+export type MessageHandler<K extends MessageKind> = (payload: MessagePayload<K>, ctx: HandlerContext) => Promise<void>;
+
+export interface MessageConsumerOptions<K extends MessageKind> {
+  kind: K;
+  /** Unacknowledged deliveries in flight on this consumer (the AMQP prefetch). */
+  prefetch: number;
+  retryDelaysMs: readonly number[];
+  /** Handler attempts before the message is dead-lettered (the first try included). */
+  maxAttempts: number;
+  /** How long in-flight handlers may run on after cancel() before their signal is aborted. Default 10 s. */
+  shutdownGraceMs?: number;
+}
+
+export interface MessageConsumerDeps {
+  broker: Broker;
+  names: TopologyNames;
+  log: Logger;
+  metrics: Metrics;
+}
+
+/** The retry tier for an envelope that has failed `attempt + 1` times: delays grow, then stay at the longest. */
+export function retryDelayFor(attempt: number, delaysMs: readonly number[]): number {
+  const delay = delaysMs[Math.min(attempt, delaysMs.length - 1)];
+  if (delay === undefined) throw new Error('at least one retry delay is required');
+  return delay;
+}
+
+type Outcome = { type: 'ack' } | { type: 'retry'; delayMs: number; error: string } | { type: 'dead-letter'; code: string; error: string };
+
+/**
+ * Turns a handler into a consumer with the house rules: the envelope and payload are parsed
+ * against the catalog; returning acknowledges; a PermanentError or a malformed message is
+ * dead-lettered now; any other error goes to the next retry tier (a copy with attempt + 1,
+ * confirmed before the original is acked) until `maxAttempts`, then to the dead-letter queue.
+ */
+export function startMessageConsumer<K extends MessageKind>(
+  deps: MessageConsumerDeps,
+  options: MessageConsumerOptions<K>,
+  handler: MessageHandler<K>,
+): ConsumerHandle {
+  const queue = deps.names.workQueue(options.kind);
+  const definition = MessageCatalog[options.kind];
+  const shutdown = new AbortController();
+  const baseLog = deps.log.child({ queue });
+
+  async function handle(delivery: Delivery): Promise<void> {
+    const startedAt = process.hrtime.bigint();
+    deps.metrics.consumed.inc({ queue });
+    const parsed = parseDelivery(delivery);
+    let outcome: Outcome;
+    let envelope: MessageEnvelope | undefined;
+    if (!parsed.ok) {
+      outcome = { type: 'dead-letter', code: 'invalid_message', error: parsed.error };
+    } else {
+      envelope = parsed.envelope;
+      const log = baseLog.child({ messageId: envelope.messageId, correlationId: envelope.correlationId, attempt: envelope.attempt });
+      try {
+        await handler(parsed.payload, { log, envelope, signal: shutdown.signal });
+        outcome = { type: 'ack' };
+      } catch (error) {
+        if (shutdown.signal.aborted) {
+          delivery.reject(true);
+          deps.metrics.nacked.inc({ queue });
+          return;
+        }
+        outcome = classify(error, envelope.attempt);
+        log.warn('message handling failed', { outcome: outcome.type, error: errorMessage(error) });
+      }
+    }
+    try {
+      await settle(delivery, envelope, outcome);
+    } catch (error) {
+      // Could not move the message on (broker gone): leave it unacked; it will be redelivered.
+      baseLog.warn('could not settle message, leaving it for redelivery', { error: errorMessage(error) });
+      delivery.reject(true);
+      deps.metrics.nacked.inc({ queue });
+      return;
+    }
+    const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
+    deps.metrics.processingSeconds.observe({ queue, outcome: outcome.type }, seconds);
+  }
+
+  function parseDelivery(delivery: Delivery): { ok: true; envelope: MessageEnvelope; payload: MessagePayload<K> } | { ok: false; error: string } {
+    let json: unknown;
+    try {
+      json = JSON.parse(delivery.body.toString('utf8'));
+    } catch {
+      return { ok: false, error: 'body is not JSON' };
+    }
+    const envelope = MessageEnvelope.safeParse(json);
+    if (!envelope.success) return { ok: false, error: `bad envelope: ${envelope.error.message}` };
+    if (envelope.data.kind !== definition.kind || envelope.data.version !== definition.version) {
+      return { ok: false, error: `unexpected ${envelope.data.kind} v${envelope.data.version} on ${queue}` };
+    }
+    const payload = definition.schema.safeParse(envelope.data.payload);
+    if (!payload.success) return { ok: false, error: `bad payload: ${payload.error.message}` };
+    return { ok: true, envelope: envelope.data, payload: payload.data as MessagePayload<K> };
+  }
+
+  function classify(error: unknown, attempt: number): Outcome {
+    if (error instanceof PermanentError) return { type: 'dead-letter', code: error.code, error: error.message };
+    if (attempt + 1 >= options.maxAttempts) return { type: 'dead-letter', code: 'retries_exhausted', error: errorMessage(error) };
+    return { type: 'retry', delayMs: retryDelayFor(attempt, options.retryDelaysMs), error: errorMessage(error) };
+  }
+
+  async function settle(delivery: Delivery, envelope: MessageEnvelope | undefined, outcome: Outcome): Promise<void> {
+    switch (outcome.type) {
+      case 'ack':
+        break;
+      case 'retry': {
+        const next: MessageEnvelope = { ...envelope!, attempt: envelope!.attempt + 1 };
+        await deps.broker.publish(deps.names.retryExchange, delivery.routingKey, Buffer.from(JSON.stringify(next)), {
+          messageId: next.messageId,
+          correlationId: next.correlationId,
+          type: next.kind,
+          headers: { [RETRY_TIER_HEADER]: String(outcome.delayMs), 'x-last-error': outcome.error.slice(0, 500) },
+        });
+        deps.metrics.retried.inc({ queue, tier: String(outcome.delayMs) });
+        break;
+      }
+      case 'dead-letter':
+        await deps.broker.publish(deps.names.deadLetterExchange, delivery.routingKey, delivery.body, {
+          messageId: envelope?.messageId ?? delivery.messageId ?? 'unknown',
+          correlationId: envelope?.correlationId,
+          type: envelope?.kind,
+          headers: {
+            'x-error-code': outcome.code,
+            'x-error-message': outcome.error.slice(0, 1000),
+            'x-original-queue': queue,
+            'x-attempts': (envelope?.attempt ?? 0) + 1,
+          },
+        });
+        deps.metrics.deadLettered.inc({ queue, code: outcome.code });
+        baseLog.error('message dead-lettered', { messageId: envelope?.messageId, code: outcome.code, error: outcome.error });
+        break;
+      default: {
+        const unreachable: never = outcome;
+        throw new Error(`unknown outcome ${JSON.stringify(unreachable)}`);
+      }
+    }
+    delivery.ack();
+    deps.metrics.acked.inc({ queue });
+  }
+
+  const consumer = deps.broker.consume(queue, handle, { prefetch: options.prefetch });
+  return {
+    queue,
+    cancel: async () => {
+      // In-flight handlers get a grace period to finish; then they are told to stop and their
+      // messages go back to the queue untouched.
+      const timer = setTimeout(() => shutdown.abort(), options.shutdownGraceMs ?? 10_000);
+      await consumer.cancel();
+      clearTimeout(timer);
+    },
+  };
+}

@@ -1,0 +1,33 @@
+import { MessageCatalog, type MessageEnvelope, type MessageKind, type TopologyNames } from '@conveyor/contracts';
+import type { Broker, PublishOptions } from './broker.js';
+
+/** A message ready for the wire, also the shape the outbox stores. */
+export interface OutgoingMessage {
+  exchange: string;
+  routingKey: string;
+  messageId: string;
+  correlationId: string | undefined;
+  type: string | undefined;
+  body: Buffer;
+}
+
+/** Where an envelope goes: the work exchange, under its kind's routing key. */
+export function workMessage(names: TopologyNames, envelope: MessageEnvelope & { kind: MessageKind }): OutgoingMessage {
+  return {
+    exchange: names.workExchange,
+    routingKey: MessageCatalog[envelope.kind].routingKey,
+    messageId: envelope.messageId,
+    correlationId: envelope.correlationId,
+    type: envelope.kind,
+    body: Buffer.from(JSON.stringify(envelope)),
+  };
+}
+
+export function publishOutgoing(broker: Broker, message: OutgoingMessage, options: Pick<PublishOptions, 'timeoutMs' | 'failFast'> = {}): Promise<void> {
+  return broker.publish(message.exchange, message.routingKey, message.body, {
+    ...options,
+    messageId: message.messageId,
+    correlationId: message.correlationId,
+    type: message.type,
+  });
+}

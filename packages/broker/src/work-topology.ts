@@ -1,0 +1,50 @@
+import { MessageCatalog, RETRY_TIER_HEADER, type MessageKind, type TopologyNames } from '@conveyor/contracts';
+import type { QueueSpec, TopologySpec } from './topology-spec.js';
+
+export interface WorkTopologyOptions {
+  kinds: readonly MessageKind[];
+  retryDelaysMs: readonly number[];
+  /** Deliveries of one message (crashes, requeues) before the broker dead-letters it. */
+  deliveryLimit: number;
+}
+
+/**
+ * Quorum queues everywhere (replicated, durable, with a delivery limit). Dead-lettering is
+ * at-least-once, which needs `reject-publish` overflow: a message moves to the next queue only
+ * once that queue has confirmed it, so expiry from a retry tier can never drop a message.
+ */
+function quorum(extra: Record<string, unknown>): Record<string, unknown> {
+  return { 'x-queue-type': 'quorum', 'x-overflow': 'reject-publish', 'x-dead-letter-strategy': 'at-least-once', ...extra };
+}
+
+export function workTopology(names: TopologyNames, options: WorkTopologyOptions): TopologySpec {
+  const workQueues: QueueSpec[] = options.kinds.map((kind) => ({
+    name: names.workQueue(kind),
+    arguments: quorum({ 'x-delivery-limit': options.deliveryLimit, 'x-dead-letter-exchange': names.deadLetterExchange }),
+  }));
+  const retryQueues: QueueSpec[] = options.retryDelaysMs.map((delayMs) => ({
+    name: names.retryQueue(delayMs),
+    arguments: quorum({ 'x-message-ttl': delayMs, 'x-dead-letter-exchange': names.workExchange }),
+  }));
+  return {
+    exchanges: [
+      { name: names.workExchange, type: 'direct' },
+      // Headers exchange: the tier is chosen by a header, so the routing key stays the
+      // original one and expiry dead-letters the message straight back to its work queue.
+      { name: names.retryExchange, type: 'headers' },
+      { name: names.deadLetterExchange, type: 'fanout' },
+      { name: names.eventsExchange, type: 'topic' },
+    ],
+    queues: [...workQueues, ...retryQueues, { name: names.deadLetterQueue, arguments: { 'x-queue-type': 'quorum' } }],
+    bindings: [
+      ...options.kinds.map((kind) => ({ queue: names.workQueue(kind), exchange: names.workExchange, routingKey: MessageCatalog[kind].routingKey })),
+      ...options.retryDelaysMs.map((delayMs) => ({
+        queue: names.retryQueue(delayMs),
+        exchange: names.retryExchange,
+        routingKey: '',
+        arguments: { 'x-match': 'all', [RETRY_TIER_HEADER]: String(delayMs) },
+      })),
+      { queue: names.deadLetterQueue, exchange: names.deadLetterExchange, routingKey: '' },
+    ],
+  };
+}

@@ -1,0 +1,25 @@
+import { z } from 'zod';
+
+/** One object id to check against the object-status API; one message per id of a callback. */
+export const ObjectCheckRequested = z.object({
+  objectId: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  /** When the producer accepted the callback; becomes `last_seen`, so redeliveries never move it forward. */
+  receivedAt: z.iso.datetime({ offset: true }),
+});
+export type ObjectCheckRequested = z.infer<typeof ObjectCheckRequested>;
+
+export interface MessageDefinition<S extends z.ZodType = z.ZodType> {
+  kind: string;
+  version: number;
+  /** Routing key on the work exchange; also the queue's binding. */
+  routingKey: string;
+  schema: S;
+}
+
+/** The catalog of every message on the work exchange: kind → version, routing key and payload schema. */
+export const MessageCatalog = {
+  'object.check': { kind: 'object.check', version: 1, routingKey: 'object.check.v1', schema: ObjectCheckRequested },
+} as const satisfies Record<string, MessageDefinition>;
+
+export type MessageKind = keyof typeof MessageCatalog;
+export type MessagePayload<K extends MessageKind> = z.infer<(typeof MessageCatalog)[K]['schema']>;

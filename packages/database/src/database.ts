@@ -1,0 +1,67 @@
+import { Kysely, Migrator, PostgresDialect, sql, type MigrationProvider } from 'kysely';
+import pg from 'pg';
+import type { Logger } from '@conveyor/platform';
+import { migrations } from './migrations/index.js';
+import type { Database } from './schema.js';
+
+export interface DatabaseOptions {
+  url: string;
+  /** Schema holding every table; tests use one per file. Default `public`. */
+  schema: string;
+  poolMax: number;
+  /** Per-statement limit, so a stuck query fails instead of holding a connection forever. */
+  statementTimeoutMs?: number;
+  /** How long to wait for a free connection or a TCP connect before failing. */
+  connectTimeoutMs?: number;
+  log: Logger;
+}
+
+export interface DatabaseHandle {
+  db: Kysely<Database>;
+  /** True when a trivial query answers: the readiness check. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export function createDatabase(options: DatabaseOptions): DatabaseHandle {
+  const pool = new pg.Pool({
+    connectionString: options.url,
+    max: options.poolMax,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 5_000,
+    statement_timeout: options.statementTimeoutMs ?? 30_000,
+    options: `-c search_path=${options.schema}`,
+    keepAlive: true,
+  });
+  // An idle client losing its connection emits on the pool; without a listener it would crash the process.
+  pool.on('error', (error) => options.log.warn('idle database connection failed', { error: error.message }));
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db,
+    async ping() {
+      try {
+        await sql`select 1`.execute(db);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    close: () => db.destroy(),
+  };
+}
+
+const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };
+
+/**
+ * Brings the schema to the latest version. Kysely's Postgres adapter serialises migrators with
+ * an advisory lock, so replicas starting together apply each migration exactly once.
+ */
+export async function migrateToLatest(db: Kysely<Database>, schema: string, log: Logger): Promise<void> {
+  await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
+  const migrator = new Migrator({ db, provider, migrationTableSchema: schema });
+  const { error, results } = await migrator.migrateToLatest();
+  for (const result of results ?? []) {
+    if (result.status === 'Success') log.info('migration applied', { migration: result.migrationName });
+    else if (result.status === 'Error') log.error('migration failed', { migration: result.migrationName });
+  }
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+}

@@ -1,0 +1,9 @@
+import type { Migration } from 'kysely';
+import * as objects from './20261123_1200_objects.js';
+import * as outbox from './20261123_1210_outbox.js';
+
+/** Every migration, in order. Names are timestamp-prefixed and never change once released. */
+export const migrations: Record<string, Migration> = {
+  '20261123_1200_objects': objects,
+  '20261123_1210_outbox': outbox,
+};

@@ -1,0 +1,83 @@
+import { readFileSync } from 'node:fs';
+import { parseEnv } from 'node:util';
+import { z } from 'zod';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Parses the environment against a service's schema and reports every bad variable at once,
+ * one line each. Pure: callers pass the env (main.ts passes `withDotenv(process.env)`).
+ */
+export function loadConfig<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>): z.infer<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const name = issue.path.join('.');
+    const value = env[name];
+    const shown = value === undefined ? 'unset' : `got ${JSON.stringify(value)}`;
+    return `${name}: ${issue.message} (${shown})`;
+  });
+  throw new ConfigError(problems);
+}
+
+/** The process environment over the defaults in a `.env` file; real variables always win. */
+export function withDotenv(env: NodeJS.ProcessEnv, path = '.env'): Record<string, string | undefined> {
+  let fileValues: Record<string, string> = {};
+  try {
+    fileValues = parseEnv(readFileSync(path, 'utf8')) as Record<string, string>;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  return { ...fileValues, ...env };
+}
+
+/** Schema helpers with explicit coercion and units in the names they are used under. */
+export const env = {
+  int: (defaultValue: number, min = 0) => z.coerce.number().int().min(min).default(defaultValue),
+  string: (defaultValue: string) => z.string().min(1).default(defaultValue),
+  url: (defaultValue: string) => z.url().default(defaultValue),
+  bool: (defaultValue: boolean) =>
+    z
+      .enum(['true', 'false', '1', '0'])
+      .default(defaultValue ? 'true' : 'false')
+      .transform((v) => v === 'true' || v === '1'),
+  logLevel: () => z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug']).default('info'),
+  logFormat: () => z.enum(['json', 'pretty']).default('json'),
+  /** Comma-separated positive integers, e.g. retry delays in ms. */
+  intList: (defaultValue: readonly number[]) =>
+    z
+      .string()
+      .regex(/^\d+(,\d+)*$/, 'must be comma-separated positive integers')
+      .default(defaultValue.join(','))
+      .transform((v) => v.split(',').map(Number)),
+  /** A name usable in SQL identifiers and AMQP names. */
+  identifier: (defaultValue: string) =>
+    z
+      .string()
+      .regex(/^[a-z][a-z0-9_]{0,62}$/, 'must be lowercase letters, digits and _ (starting with a letter)')
+      .default(defaultValue),
+};
+
+/** Variables every service reads: where the broker and database are, how to log, how to retry. */
+export const commonEnvShape = {
+  LOG_LEVEL: env.logLevel(),
+  LOG_FORMAT: env.logFormat(),
+  DATABASE_URL: env.url('postgres://postgres@127.0.0.1:5432/postgres'),
+  /** Schema for every table; a second stack (or a test) on the same database uses another. */
+  DATABASE_SCHEMA: env.identifier('conveyor'),
+  DATABASE_POOL_MAX: env.int(10, 1),
+  AMQP_URL: env.url('amqp://guest:guest@127.0.0.1:5672'),
+  /** Prefix of every exchange and queue name. */
+  AMQP_PREFIX: z.string().regex(/^[a-z][a-z0-9._-]{0,60}$/, 'must be lowercase letters, digits, . _ -').default('conveyor'),
+  /** Retry tiers in ms; each tier is a queue, so changing a value adds a queue rather than altering one. */
+  RETRY_DELAYS_MS: env.intList([1_000, 5_000, 30_000, 120_000, 600_000]),
+  /** Handler attempts (first try included) before a message is dead-lettered. */
+  MAX_ATTEMPTS: env.int(5, 1),
+  /** Deliveries of one message (crashes, requeues) before the broker itself dead-letters it. */
+  DELIVERY_LIMIT: env.int(20, 1),
+};

@@ -1,0 +1,30 @@
+import express from 'express';
+import type { Metrics } from './metrics.js';
+
+/** A dependency the service needs to do work; `/readyz` is 503 while any check fails. */
+export type ReadinessCheck = { name: string; check: () => Promise<boolean> | boolean };
+
+/** `/healthz` (the process is alive), `/readyz` (broker and database reachable) and `/metrics`. */
+export function opsRouter(metrics: Metrics, checks: ReadinessCheck[]): express.Router {
+  const router = express.Router();
+  router.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  router.get('/readyz', async (_req, res) => {
+    const results = await Promise.all(
+      checks.map(async ({ name, check }) => {
+        try {
+          return [name, await check()] as const;
+        } catch {
+          return [name, false] as const;
+        }
+      }),
+    );
+    const ready = results.every(([, ok]) => ok);
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks: Object.fromEntries(results) });
+  });
+  router.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  return router;
+}

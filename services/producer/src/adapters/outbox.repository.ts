@@ -1,0 +1,63 @@
+import type { Database, Kysely, NewOutboxRow, OutboxRow, Transaction } from '@conveyor/database';
+
+type Executor = Kysely<Database> | Transaction<Database>;
+
+export interface OutboxMessage {
+  id: string;
+  exchange: string;
+  routingKey: string;
+  messageId: string;
+  correlationId: string | undefined;
+  type: string | undefined;
+  body: Buffer;
+}
+
+function toMessage(row: OutboxRow): OutboxMessage {
+  return {
+    id: row.id,
+    exchange: row.exchange,
+    routingKey: row.routing_key,
+    messageId: row.message_id,
+    correlationId: row.correlation_id ?? undefined,
+    type: row.type ?? undefined,
+    body: Buffer.from(row.body, 'utf8'),
+  };
+}
+
+export async function insertOutboxMessages(db: Executor, messages: Omit<OutboxMessage, 'id'>[]): Promise<void> {
+  if (messages.length === 0) return;
+  const rows: NewOutboxRow[] = messages.map((m) => ({
+    exchange: m.exchange,
+    routing_key: m.routingKey,
+    message_id: m.messageId,
+    correlation_id: m.correlationId ?? null,
+    type: m.type ?? null,
+    body: m.body.toString('utf8'),
+    last_error: null,
+  }));
+  await db.insertInto('outbox').values(rows).execute();
+}
+
+/** Oldest messages first, locked so that relays in several replicas never send the same row at once. */
+export async function claimOutboxBatch(trx: Transaction<Database>, limit: number): Promise<OutboxMessage[]> {
+  const rows = await trx.selectFrom('outbox').selectAll().orderBy('id').limit(limit).forUpdate().skipLocked().execute();
+  return rows.map(toMessage);
+}
+
+export async function deleteOutboxMessages(trx: Transaction<Database>, ids: string[]): Promise<void> {
+  if (ids.length > 0) await trx.deleteFrom('outbox').where('id', 'in', ids).execute();
+}
+
+export async function markOutboxFailures(trx: Transaction<Database>, ids: string[], error: string): Promise<void> {
+  if (ids.length === 0) return;
+  await trx
+    .updateTable('outbox')
+    .set((eb) => ({ attempts: eb('attempts', '+', 1), last_error: error }))
+    .where('id', 'in', ids)
+    .execute();
+}
+
+export async function countOutbox(db: Executor): Promise<number> {
+  const { count } = await db.selectFrom('outbox').select((eb) => eb.fn.countAll<string>().as('count')).executeTakeFirstOrThrow();
+  return Number(count);
+}

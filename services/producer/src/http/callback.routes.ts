@@ -1,0 +1,30 @@
+import { workMessage } from '@conveyor/broker';
+import { callbackBody, type CallbackAccepted, type TopologyNames } from '@conveyor/contracts';
+import { contextOf, parseOrThrow, requireJsonBody } from '@conveyor/platform';
+import express from 'express';
+import type { DurablePublisher } from '../adapters/durable-publisher.js';
+import { splitCallback } from '../domain/callback.js';
+
+export interface CallbackRouteDeps {
+  publisher: DurablePublisher;
+  names: TopologyNames;
+  maxIds: number;
+  now?: () => Date;
+}
+
+/** `POST /callback {"object_ids":[...]}`: one durable message per id, then 200 with the count. */
+export function callbackRouter(deps: CallbackRouteDeps): express.Router {
+  const schema = callbackBody(deps.maxIds);
+  const now = deps.now ?? (() => new Date());
+  const router = express.Router();
+  router.post('/callback', requireJsonBody, async (req, res) => {
+    const { object_ids: objectIds } = parseOrThrow(schema, req.body, 'body');
+    const { correlationId, log } = contextOf(res);
+    const envelopes = splitCallback(objectIds, now(), correlationId);
+    const outcome = await deps.publisher.publishAll(envelopes.map((e) => workMessage(deps.names, e)));
+    log.info('callback accepted', { ids: objectIds.length, ...outcome });
+    const body: CallbackAccepted = { accepted: objectIds.length };
+    res.json(body);
+  });
+  return router;
+}

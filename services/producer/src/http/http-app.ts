@@ -1,0 +1,23 @@
+import { errorHandler, notFoundHandler, opsRouter, requestContext, type Logger, type Metrics, type ReadinessCheck } from '@conveyor/platform';
+import express from 'express';
+
+export interface HttpAppDeps {
+  log: Logger;
+  metrics: Metrics;
+  readiness: ReadinessCheck[];
+  bodyLimitBytes: number;
+  routers: express.Router[];
+}
+
+export function createHttpApp(deps: HttpAppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(requestContext(deps.log, deps.metrics));
+  app.use(opsRouter(deps.metrics, deps.readiness));
+  app.use(express.json({ limit: deps.bodyLimitBytes, type: 'application/json' }));
+  for (const router of deps.routers) app.use(router);
+  app.use(notFoundHandler);
+  app.use(errorHandler(deps.log, { bodyLimitBytes: deps.bodyLimitBytes }));
+  return app;
+}

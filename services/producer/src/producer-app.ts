@@ -1,0 +1,84 @@
+import type { Server } from 'node:http';
+import { Broker, workTopology } from '@conveyor/broker';
+import { topologyNames } from '@conveyor/contracts';
+import { createDatabase, migrateToLatest, type DatabaseHandle } from '@conveyor/database';
+import { boundPort, closeServer, createMetrics, listen, retryUntilSuccess, type Logger, type Metrics } from '@conveyor/platform';
+import { DurablePublisher } from './adapters/durable-publisher.js';
+import type { ProducerConfig } from './config.js';
+import { callbackRouter } from './http/callback.routes.js';
+import { createHttpApp } from './http/http-app.js';
+import { OutboxRelay } from './routines/outbox-relay.js';
+
+/**
+ * The producer: HTTP API in, durable messages out. Starts serving as soon as the database is
+ * migrated; the broker connects in the background, and until it does callbacks go to the outbox.
+ */
+export class ProducerApp {
+  private readonly metrics: Metrics;
+  private readonly database: DatabaseHandle;
+  private readonly broker: Broker;
+  private readonly relay: OutboxRelay;
+  private server: Server | undefined;
+
+  constructor(
+    private readonly config: ProducerConfig,
+    private readonly log: Logger,
+  ) {
+    const names = topologyNames(config.AMQP_PREFIX);
+    this.metrics = createMetrics('producer');
+    this.database = createDatabase({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, poolMax: config.DATABASE_POOL_MAX, log });
+    this.broker = new Broker({
+      url: config.AMQP_URL,
+      connectionName: 'conveyor-producer',
+      log,
+      metrics: this.metrics,
+      topology: workTopology(names, { kinds: ['object.check'], retryDelaysMs: config.RETRY_DELAYS_MS, deliveryLimit: config.DELIVERY_LIMIT }),
+    });
+    this.relay = new OutboxRelay(
+      { db: this.database.db, broker: this.broker, log },
+      { pollMs: config.OUTBOX_POLL_MS, batchSize: 500, publishTimeoutMs: 5_000 },
+    );
+    const publisher = new DurablePublisher({
+      broker: this.broker,
+      db: this.database.db,
+      log,
+      metrics: this.metrics,
+      publishTimeoutMs: config.PUBLISH_TIMEOUT_MS,
+    });
+    this.app = createHttpApp({
+      log,
+      metrics: this.metrics,
+      bodyLimitBytes: config.BODY_LIMIT_BYTES,
+      readiness: [
+        { name: 'database', check: () => this.database.ping() },
+        { name: 'broker', check: () => this.broker.connected },
+      ],
+      routers: [callbackRouter({ publisher, names, maxIds: config.CALLBACK_MAX_IDS })],
+    });
+  }
+
+  private readonly app;
+
+  get port(): number {
+    if (!this.server) throw new Error('producer is not listening');
+    return boundPort(this.server);
+  }
+
+  async start(): Promise<void> {
+    await retryUntilSuccess('database migration', () => migrateToLatest(this.database.db, this.config.DATABASE_SCHEMA, this.log), {
+      log: this.log,
+    });
+    void this.broker.start();
+    this.relay.start();
+    this.server = await listen(this.app, this.config.PORT);
+    this.log.info('producer listening', { port: this.port });
+  }
+
+  async stop(): Promise<void> {
+    if (this.server) await closeServer(this.server);
+    await this.relay.stop();
+    await this.broker.close();
+    await this.database.close();
+    this.metrics.stop();
+  }
+}
