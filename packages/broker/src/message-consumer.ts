@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import {
   MessageCatalog,
   MessageEnvelope,
@@ -59,6 +60,8 @@ export function startMessageConsumer<K extends MessageKind>(
   const queue = deps.names.workQueue(options.kind);
   const definition = MessageCatalog[options.kind];
   const shutdown = new AbortController();
+  // Every in-flight handler listens on this one signal.
+  setMaxListeners(0, shutdown.signal);
   const baseLog = deps.log.child({ queue });
 
   async function handle(delivery: Delivery): Promise<void> {

@@ -8,8 +8,8 @@ import { MessageCatalog, type MessageKind } from './messages.js';
  */
 export const DEFAULT_RETRY_DELAYS_MS = [1_000, 5_000, 30_000, 120_000, 600_000] as const;
 
-/** Header that selects a retry tier on the (headers-type) retry exchange. */
-export const RETRY_TIER_HEADER = 'x-retry-tier';
+/** Header that selects a retry tier on the (headers-type) retry exchange. Headers exchanges ignore names starting with "x-", hence no prefix. */
+export const RETRY_TIER_HEADER = 'conveyor-retry-tier';
 
 export interface TopologyNames {
   workExchange: string;

@@ -28,3 +28,14 @@ export function opsRouter(metrics: Metrics, checks: ReadinessCheck[]): express.R
   });
   return router;
 }
+
+/** The whole HTTP surface of a service without an API: health, readiness and metrics. */
+export function opsApp(metrics: Metrics, checks: ReadinessCheck[]): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(opsRouter(metrics, checks));
+  app.use((_req, res) => {
+    res.status(404).json({ error: { code: 'not_found', message: 'only /healthz, /readyz and /metrics are served here' } });
+  });
+  return app;
+}

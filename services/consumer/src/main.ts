@@ -1,1 +1,9 @@
-export {};
+import { createLogger, loadConfig, onShutdownSignal, withDotenv } from '@conveyor/platform';
+import { ConsumerEnv } from './config.js';
+import { ConsumerApp } from './consumer-app.js';
+
+const config = loadConfig(ConsumerEnv, withDotenv(process.env));
+const log = createLogger({ service: 'consumer', level: config.LOG_LEVEL, format: config.LOG_FORMAT });
+const app = new ConsumerApp(config, log);
+onShutdownSignal(log, () => app.stop());
+await app.start();

@@ -1,0 +1,86 @@
+import { randomBytes } from 'node:crypto';
+import amqp from 'amqplib';
+import pg from 'pg';
+import { DEFAULT_RETRY_DELAYS_MS, MessageCatalog, topologyNames, type MessageKind } from '@conveyor/contracts';
+
+export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const TEST_AMQP_URL = process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+
+/**
+ * A test file's own corner of the shared services: a PostgreSQL schema and an AMQP name prefix
+ * nobody else uses, so files run in parallel and never touch a developer's running stack.
+ * `dispose()` drops the schema and every queue and exchange under the prefix.
+ */
+export interface IsolatedEnv {
+  schema: string;
+  prefix: string;
+  /** The variables a service under test needs to land in this corner. */
+  env: Record<string, string>;
+  dispose(): Promise<void>;
+}
+
+export async function createIsolatedEnv(label: string): Promise<IsolatedEnv> {
+  const id = `${label.replace(/[^a-z0-9]/g, '').slice(0, 20)}_${randomBytes(4).toString('hex')}`;
+  const schema = `t_${id}`;
+  const prefix = `t.${id}`;
+  return {
+    schema,
+    prefix,
+    env: {
+      DATABASE_URL: TEST_DATABASE_URL,
+      DATABASE_SCHEMA: schema,
+      AMQP_URL: TEST_AMQP_URL,
+      AMQP_PREFIX: prefix,
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',
+      LOG_FORMAT: 'json',
+    },
+    async dispose() {
+      await dropSchema(schema);
+      await deleteBrokerNames(prefix);
+    },
+  };
+}
+
+async function dropSchema(schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await client.connect();
+  try {
+    await client.query(`drop schema if exists "${schema}" cascade`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Deletes the queues and exchanges a prefix owns, found through the broker's own listing. */
+async function deleteBrokerNames(prefix: string): Promise<void> {
+  const connection = await amqp.connect(TEST_AMQP_URL);
+  try {
+    const { queues, exchanges } = brokerNames(prefix);
+    for (const queue of queues) {
+      const channel = await connection.createChannel();
+      await channel.deleteQueue(queue).catch(() => undefined);
+      await channel.close().catch(() => undefined);
+    }
+    for (const exchange of exchanges) {
+      const channel = await connection.createChannel();
+      await channel.deleteExchange(exchange).catch(() => undefined);
+      await channel.close().catch(() => undefined);
+    }
+  } finally {
+    await connection.close();
+  }
+}
+
+/** AMQP cannot list names, so this derives every name the topology makes from a prefix. */
+function brokerNames(prefix: string): { queues: string[]; exchanges: string[] } {
+  const names = topologyNames(prefix);
+  const kinds = Object.keys(MessageCatalog) as MessageKind[];
+  const delays = new Set<number>([...DEFAULT_RETRY_DELAYS_MS, ...testRetryDelays]);
+  return {
+    queues: [...kinds.map((k) => names.workQueue(k)), ...[...delays].map((d) => names.retryQueue(d)), names.deadLetterQueue],
+    exchanges: [names.workExchange, names.retryExchange, names.deadLetterExchange, names.eventsExchange],
+  };
+}
+
+/** Retry delays tests use (they must be listed here so dispose() finds their queues). */
+export const testRetryDelays: readonly number[] = [100, 200, 300, 500];

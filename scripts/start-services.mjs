@@ -1,0 +1,15 @@
+// Starts every service as its own process (an operator can stop or kill one) with prefixed
+// logs, and stops them all on Ctrl-C or SIGTERM. Services read .env themselves.
+import concurrently from 'concurrently';
+
+const services = [
+  { name: 'producer', command: 'node services/producer/dist/main.js', prefixColor: 'cyan' },
+  { name: 'consumer', command: 'node services/consumer/dist/main.js', prefixColor: 'green' },
+  { name: 'cleanup', command: 'node services/cleanup/dist/main.js', prefixColor: 'yellow' },
+];
+
+const { result } = concurrently(services, { prefix: '[{name}]', killSignal: 'SIGTERM', handleInput: false });
+result.then(
+  () => process.exit(0),
+  () => process.exit(1),
+);

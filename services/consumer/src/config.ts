@@ -1,0 +1,22 @@
+import { z } from 'zod';
+import { commonEnvShape, env } from '@conveyor/platform';
+
+export const ConsumerEnv = z.object({
+  ...commonEnvShape,
+  /** Port of /healthz, /readyz and /metrics. Default 9091. */
+  OPS_PORT: env.int(9091),
+  /**
+   * Object checks in flight per process (it is the AMQP prefetch of the object-check queue).
+   * The upstream takes 0.3–4.3 s per id, so throughput ≈ MAX_CONSUMERS / 2.3 s. Default 5000.
+   */
+  MAX_CONSUMERS: env.int(5_000, 1),
+  /** Base URL of the object-status API (`GET {url}/objects/:id`). */
+  OBJECTS_API_URL: env.url('http://127.0.0.1:9010'),
+  /** Deadline of one upstream request in ms, connection included. Default 10000. */
+  UPSTREAM_TIMEOUT_MS: env.int(10_000, 1),
+  /** Most rows in one last_seen upsert. Default 500. */
+  WRITE_BATCH_SIZE: env.int(500, 1),
+  /** How long a row may wait for its batch to fill, in ms. Default 5. */
+  WRITE_BATCH_WAIT_MS: env.int(5, 0),
+});
+export type ConsumerConfig = z.infer<typeof ConsumerEnv>;

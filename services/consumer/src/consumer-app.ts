@@ -1,0 +1,78 @@
+import type { Server } from 'node:http';
+import { Broker, startMessageConsumer, workTopology, type ConsumerHandle } from '@conveyor/broker';
+import { topologyNames } from '@conveyor/contracts';
+import { createDatabase, migrateToLatest, type DatabaseHandle } from '@conveyor/database';
+import { boundPort, closeServer, createMetrics, listen, opsApp, retryUntilSuccess, type Logger, type Metrics } from '@conveyor/platform';
+import { LastSeenWriter } from './adapters/last-seen.writer.js';
+import { ObjectStatusClient } from './adapters/object-status.client.js';
+import type { ConsumerConfig } from './config.js';
+import { objectCheckHandler } from './consumers/object-check.consumer.js';
+
+/** The workers: one consumer per queue, each with its own concurrency. */
+export class ConsumerApp {
+  private readonly metrics: Metrics;
+  private readonly database: DatabaseHandle;
+  private readonly broker: Broker;
+  private readonly statusClient: ObjectStatusClient;
+  private readonly writer: LastSeenWriter;
+  private readonly consumers: ConsumerHandle[] = [];
+  private server: Server | undefined;
+
+  constructor(
+    private readonly config: ConsumerConfig,
+    private readonly log: Logger,
+  ) {
+    this.metrics = createMetrics('consumer');
+    this.database = createDatabase({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, poolMax: config.DATABASE_POOL_MAX, log });
+    this.broker = new Broker({
+      url: config.AMQP_URL,
+      connectionName: 'conveyor-consumer',
+      log,
+      metrics: this.metrics,
+      topology: workTopology(topologyNames(config.AMQP_PREFIX), {
+        kinds: ['object.check'],
+        retryDelaysMs: config.RETRY_DELAYS_MS,
+        deliveryLimit: config.DELIVERY_LIMIT,
+      }),
+    });
+    this.statusClient = new ObjectStatusClient({ baseUrl: config.OBJECTS_API_URL, timeoutMs: config.UPSTREAM_TIMEOUT_MS, maxSockets: config.MAX_CONSUMERS });
+    this.writer = new LastSeenWriter({ db: this.database.db, log }, { batchSize: config.WRITE_BATCH_SIZE, batchWaitMs: config.WRITE_BATCH_WAIT_MS });
+  }
+
+  get opsPort(): number {
+    if (!this.server) throw new Error('consumer is not listening');
+    return boundPort(this.server);
+  }
+
+  async start(): Promise<void> {
+    const { config, log } = this;
+    await retryUntilSuccess('database migration', () => migrateToLatest(this.database.db, config.DATABASE_SCHEMA, log), { log });
+    const deps = { broker: this.broker, names: topologyNames(config.AMQP_PREFIX), log, metrics: this.metrics };
+    this.consumers.push(
+      startMessageConsumer(
+        deps,
+        { kind: 'object.check', prefetch: config.MAX_CONSUMERS, retryDelaysMs: config.RETRY_DELAYS_MS, maxAttempts: config.MAX_ATTEMPTS },
+        objectCheckHandler({ statusClient: this.statusClient, writer: this.writer }),
+      ),
+    );
+    this.server = await listen(
+      opsApp(this.metrics, [
+        { name: 'database', check: () => this.database.ping() },
+        { name: 'broker', check: () => this.broker.connected },
+      ]),
+      config.OPS_PORT,
+    );
+    await this.broker.start();
+    log.info('consumer started', { opsPort: this.opsPort, maxConsumers: config.MAX_CONSUMERS });
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.consumers.map((c) => c.cancel()));
+    this.writer.stop();
+    await this.broker.close();
+    this.statusClient.close();
+    if (this.server) await closeServer(this.server);
+    await this.database.close();
+    this.metrics.stop();
+  }
+}
