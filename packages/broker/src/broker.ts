@@ -92,6 +92,7 @@ export class Broker {
   private readonly consumers = new Set<ConsumerRegistration>();
   private readonly connectedWaiters = new Set<() => void>();
   private closing = false;
+  private readonly closed = new AbortController();
   private loop: Promise<void> | undefined;
   private flushing = false;
   private readonly log: Logger;
@@ -157,6 +158,7 @@ export class Broker {
     const deadline = Date.now() + 5_000;
     while ((this.queued.length > 0 || this.inFlight.size > 0) && this.connected && Date.now() < deadline) await sleep(20);
     this.closing = true;
+    this.closed.abort();
     for (const pending of [...this.queued, ...this.inFlight]) this.settle(pending, new BrokerUnavailableError('broker is shutting down'));
     const connection = this.connection;
     this.connection = undefined;
@@ -172,7 +174,9 @@ export class Broker {
       try {
         const connection = await this.connect();
         attempt = 0;
-        await new Promise<void>((resolve) => connection.once('close', () => resolve()));
+        const lost = new Promise<void>((resolve) => connection.once('close', () => resolve()));
+        if (this.closing) await connection.close().catch(() => undefined);
+        await lost;
         this.onDisconnected();
         if (this.closing) break;
         this.log.warn('broker connection lost, reconnecting');
@@ -182,7 +186,7 @@ export class Broker {
         const delayMs = backoffDelay(attempt, reconnectBaseMs, reconnectMaxMs);
         attempt += 1;
         this.log.warn('broker connection attempt failed', { attempt, retryInMs: delayMs, error: errorMessage(error) });
-        await sleep(delayMs);
+        await sleep(delayMs, this.closed.signal);
       }
     }
   }
@@ -198,6 +202,7 @@ export class Broker {
     connection.on('blocked', (reason: string) => this.log.warn('broker blocked publishing', { reason }));
     connection.on('unblocked', () => this.log.info('broker unblocked publishing'));
     try {
+      if (this.closing) throw new Error('broker is shutting down');
       await this.assertTopology(connection);
       this.connection = connection;
       await this.openPublishChannel(connection);
@@ -242,8 +247,10 @@ export class Broker {
   }
 
   private async reopenPublishChannel(connection: ChannelModel): Promise<void> {
-    for (let attempt = 0; !this.closing && this.connection === connection; attempt++) {
-      await sleep(backoffDelay(attempt, 100, 5_000));
+    for (let attempt = 0; ; attempt++) {
+      await sleep(backoffDelay(attempt, 100, 5_000), this.closed.signal);
+      // A lost connection is the connection loop's to recover, with a fresh channel.
+      if (this.closing || this.connection !== connection) return;
       try {
         await this.openPublishChannel(connection);
         this.log.info('publish channel re-opened', { attempt });
@@ -302,11 +309,14 @@ export class Broker {
   private onConfirm(channel: ConfirmChannel, pending: PendingPublish, error: unknown): void {
     if (pending.settled) return;
     if (error) {
-      // amqplib reports a channel that closed with this message unconfirmed as an error too; that
-      // message is re-sent (requeueInFlight), only a real nack from a live channel is final.
-      if (this.publishChannel !== channel || !this.inFlight.has(pending)) return;
-      this.settle(pending, new PublishRejectedError(pending.exchange, pending.routingKey));
-      this.options.metrics?.publishFailures.inc({ reason: 'nack' });
+      // amqplib fails every unconfirmed publish just before a closing channel emits 'close', in
+      // the same tick. Decide on the next turn: by then a closed channel has put the message
+      // back in the queue to be re-sent, and only a nack from a live channel is left, which is final.
+      setImmediate(() => {
+        if (pending.settled || !this.inFlight.has(pending) || this.publishChannel !== channel) return;
+        this.options.metrics?.publishFailures.inc({ reason: 'nack' });
+        this.settle(pending, new PublishRejectedError(pending.exchange, pending.routingKey));
+      });
       return;
     }
     if (pending.returned) {
@@ -353,14 +363,14 @@ export class Broker {
   }
 
   private async reopenConsumer(connection: ChannelModel, registration: ConsumerRegistration): Promise<void> {
-    for (let attempt = 0; !this.closing && !registration.cancelled && this.connection === connection; attempt++) {
-      await sleep(backoffDelay(attempt, 100, 5_000));
+    for (let attempt = 0; ; attempt++) {
+      await sleep(backoffDelay(attempt, 100, 5_000), this.closed.signal);
+      if (this.closing || registration.cancelled || this.connection !== connection) return;
       try {
         await this.assertTopology(connection);
         await this.openConsumer(connection, registration);
         return;
       } catch (error) {
-        registration.channel = undefined;
         this.log.warn('re-opening consumer failed', { queue: registration.queue, attempt, error: errorMessage(error) });
       }
     }
@@ -408,7 +418,10 @@ export class Broker {
     registration.cancelled = true;
     const { channel, consumerTag } = registration;
     if (channel && consumerTag) await channel.cancel(consumerTag).catch(() => undefined);
-    if (registration.inFlight > 0) await new Promise<void>((resolve) => registration.idle.push(resolve));
+    // Handlers are told to stop by their own layer; this wait only bounds a handler that ignores it.
+    if (registration.inFlight > 0) {
+      await Promise.race([new Promise<void>((resolve) => registration.idle.push(resolve)), sleep(30_000)]);
+    }
     registration.channel = undefined;
     await channel?.close().catch(() => undefined);
   }

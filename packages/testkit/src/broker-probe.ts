@@ -20,6 +20,8 @@ export class BrokerProbe {
 
   async queue(name: string): Promise<QueueState> {
     const channel = await this.connection.createChannel();
+    // A missing queue closes the channel with 404; the rejected promise already reports it.
+    channel.on('error', () => undefined);
     try {
       const { messageCount, consumerCount } = await channel.checkQueue(name);
       return { ready: messageCount, consumers: consumerCount };

@@ -1,1 +1,7 @@
-export {};
+// Public surface of @conveyor/testkit: helpers for integration tests. Exports only.
+export * from './fault-proxy.js';
+export * from './isolation.js';
+export * from './wait-for.js';
+export * from './service-process.js';
+export * from './broker-probe.js';
+export * from './http-stub.js';

@@ -1,0 +1,114 @@
+import amqp from 'amqplib';
+import { topologyNames } from '@conveyor/contracts';
+import { createLogger, silentLogger } from '@conveyor/platform';
+import { BrokerProbe, createIsolatedEnv, FaultProxy, TEST_AMQP_URL, waitFor, type IsolatedEnv } from '@conveyor/testkit';
+import { Broker, type Delivery } from './broker.js';
+import { UnroutableMessageError } from './errors.js';
+import { workTopology } from './work-topology.js';
+
+/** The broker module against the real RabbitMQ, with a TCP fault proxy in between to cut it. */
+describe('Broker recovery', () => {
+  let isolated: IsolatedEnv;
+  let proxy: FaultProxy;
+  let broker: Broker;
+  const received: string[] = [];
+
+  beforeAll(async () => {
+    isolated = await createIsolatedEnv('broker');
+    const target = new URL(TEST_AMQP_URL);
+    proxy = await FaultProxy.start({ targetHost: target.hostname, targetPort: Number(target.port || 5672) });
+    const names = topologyNames(isolated.prefix);
+    broker = new Broker({
+      url: `amqp://guest:guest@${proxy.url}`,
+      connectionName: 'broker-test',
+      log: process.env.TEST_LOG_LEVEL ? createLogger({ service: 'test', level: process.env.TEST_LOG_LEVEL, format: 'pretty' }) : silentLogger(),
+      topology: workTopology(names, { kinds: ['object.check'], retryDelaysMs: [100], deliveryLimit: 5 }),
+      heartbeatSeconds: 1,
+      reconnectBaseMs: 50,
+      reconnectMaxMs: 300,
+    });
+    broker.consume(
+      names.workQueue('object.check'),
+      async (delivery: Delivery) => {
+        received.push(delivery.body.toString());
+        delivery.ack();
+      },
+      { prefetch: 10 },
+    );
+    await broker.start();
+  });
+
+  afterAll(async () => {
+    await broker.close();
+    await proxy.stop();
+    await isolated.dispose();
+  });
+
+  const names = () => topologyNames(isolated.prefix);
+  const publish = (body: string, options: { timeoutMs?: number } = {}) =>
+    broker.publish(names().workExchange, 'object.check.v1', Buffer.from(body), { messageId: body, ...options });
+
+  it('confirms a routed publish and delivers it', async () => {
+    await publish('first');
+    await waitFor('first delivered', () => received.includes('first'));
+  });
+
+  it('rejects an unroutable mandatory publish instead of confirming it silently', async () => {
+    await expect(broker.publish(names().workExchange, 'no.such.key', Buffer.from('x'), { messageId: 'x' })).rejects.toBeInstanceOf(
+      UnroutableMessageError,
+    );
+  });
+
+  it('keeps publishing after the server closes the channel (publish to a missing exchange)', async () => {
+    await expect(broker.publish('no-such-exchange', 'k', Buffer.from('y'), { messageId: 'y', timeoutMs: 1_000 })).rejects.toThrow();
+    await publish('after-channel-error', { timeoutMs: 5_000 });
+    await waitFor('delivered after channel error', () => received.includes('after-channel-error'));
+  });
+
+  it('reconnects after the connection is cut and the consumer resumes consuming by itself', async () => {
+    proxy.cut();
+    await waitFor('broker notices the cut', () => !broker.connected);
+    // Published while down: waits (unconfirmed) and is sent once the connection is back.
+    const pending = publish('while-down');
+    await new Promise((r) => setTimeout(r, 500));
+    proxy.restore();
+    await pending;
+    await publish('after-reconnect');
+    await waitFor('both delivered after reconnect', () => received.includes('while-down') && received.includes('after-reconnect'));
+  });
+
+  it('re-sends publishes that were in flight when the connection broke', async () => {
+    proxy.stall();
+    const bodies = Array.from({ length: 50 }, (_, i) => `stalled-${i}`);
+    const confirms = Promise.all(bodies.map((b) => publish(b)));
+    await new Promise((r) => setTimeout(r, 200));
+    proxy.resetAll();
+    proxy.unstall();
+    await confirms;
+    await waitFor('every stalled publish delivered', () => bodies.every((b) => received.includes(b)), );
+  });
+
+  it('survives repeated cuts and still consumes', async () => {
+    for (let i = 0; i < 3; i++) {
+      proxy.resetAll();
+      await waitFor('reconnected', () => broker.connected, { timeoutMs: 10_000 });
+    }
+    await publish('after-three-cuts');
+    await waitFor('delivered after repeated cuts', () => received.includes('after-three-cuts'));
+  });
+
+  it('re-declares its queue and consumes again when the broker cancels the consumer (queue deleted)', async () => {
+    const probe = await amqp.connect(TEST_AMQP_URL);
+    const channel = await probe.createChannel();
+    await channel.deleteQueue(names().workQueue('object.check'));
+    await probe.close();
+    const inspector = await BrokerProbe.open();
+    try {
+      await waitFor('queue re-declared with a consumer', async () => (await inspector.queue(names().workQueue('object.check'))).consumers === 1);
+    } finally {
+      await inspector.close();
+    }
+    await publish('after-cancel');
+    await waitFor('delivered after the consumer was cancelled', () => received.includes('after-cancel'));
+  });
+});
