@@ -2,12 +2,14 @@ import type { Server } from 'node:http';
 import { Broker, workTopology } from '@conveyor/broker';
 import { topologyNames } from '@conveyor/contracts';
 import { createDatabase, migrateToLatest, type DatabaseHandle } from '@conveyor/database';
-import { boundPort, closeServer, createMetrics, listen, retryUntilSuccess, type Logger, type Metrics } from '@conveyor/platform';
+import { boundPort, closeServer, createMetrics, listen, retryUntilSuccess, sleep, type Logger, type Metrics } from '@conveyor/platform';
 import { DurablePublisher } from './adapters/durable-publisher.js';
 import type { ProducerConfig } from './config.js';
 import { callbackRouter } from './http/callback.routes.js';
 import { createHttpApp } from './http/http-app.js';
 import { OutboxRelay } from './routines/outbox-relay.js';
+
+const BROKER_START_GRACE_MS = 5_000;
 
 /**
  * The producer: HTTP API in, durable messages out. Starts serving as soon as the database is
@@ -68,7 +70,10 @@ export class ProducerApp {
     await retryUntilSuccess('database migration', () => migrateToLatest(this.database.db, this.config.DATABASE_SCHEMA, this.log), {
       log: this.log,
     });
-    void this.broker.start();
+    // Serve even while the broker is down (the outbox takes the work), but give a healthy
+    // broker the moment it needs to connect so the first callbacks go straight to it.
+    const brokerUp = this.broker.start();
+    await Promise.race([brokerUp, sleep(BROKER_START_GRACE_MS)]);
     this.relay.start();
     this.server = await listen(this.app, this.config.PORT);
     this.log.info('producer listening', { port: this.port });
