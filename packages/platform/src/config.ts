@@ -38,7 +38,12 @@ export function withDotenv(env: NodeJS.ProcessEnv, path = '.env'): Record<string
 
 /** Schema helpers with explicit coercion and units in the names they are used under. */
 export const env = {
-  int: (defaultValue: number, min = 0) => z.coerce.number().int().min(min).default(defaultValue),
+  int: (defaultValue: number, min = 0) =>
+    z.coerce
+      .number({ error: 'must be an integer' })
+      .int({ error: 'must be an integer' })
+      .min(min, { error: `must be at least ${min}` })
+      .default(defaultValue),
   string: (defaultValue: string) => z.string().min(1).default(defaultValue),
   url: (defaultValue: string) => z.url().default(defaultValue),
   bool: (defaultValue: boolean) =>
@@ -81,3 +86,14 @@ export const commonEnvShape = {
   /** Deliveries of one message (crashes, requeues) before the broker itself dead-letters it. */
   DELIVERY_LIMIT: env.int(20, 1),
 };
+
+/** For main.ts: a bad configuration prints one line per variable and exits 1, without a stack trace. */
+export function loadConfigOrExit<S extends z.ZodType>(service: string, schema: S, env: Record<string, string | undefined>): z.infer<S> {
+  try {
+    return loadConfig(schema, env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${service}: ${error.message}\n`);
+    process.exit(1);
+  }
+}

@@ -1,8 +1,8 @@
-import { createLogger, loadConfig, onShutdownSignal, withDotenv } from '@conveyor/platform';
+import { createLogger, loadConfigOrExit, onShutdownSignal, withDotenv } from '@conveyor/platform';
 import { ConsumerEnv } from './config.js';
 import { ConsumerApp } from './consumer-app.js';
 
-const config = loadConfig(ConsumerEnv, withDotenv(process.env));
+const config = loadConfigOrExit('consumer', ConsumerEnv, withDotenv(process.env));
 const log = createLogger({ service: 'consumer', level: config.LOG_LEVEL, format: config.LOG_FORMAT });
 const app = new ConsumerApp(config, log);
 onShutdownSignal(log, () => app.stop());

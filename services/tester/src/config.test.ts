@@ -53,7 +53,7 @@ describe('loadTesterConfig', () => {
     expect(load).toThrow(Error);
     const lines = messageOf(load).split('\n');
     expect(lines).toHaveLength(7);
-    expect(lines[0]).toBe('Invalid tester configuration:');
+    expect(lines[0]).toBe('invalid configuration:');
     for (const variable of [
       'SIMULATOR_PORT',
       'SENDER_TARGET_URL',
@@ -64,12 +64,12 @@ describe('loadTesterConfig', () => {
     ]) {
       expect(lines.filter((line) => line.includes(variable))).toHaveLength(1);
     }
-    expect(lines).toContain('  SENDER_INTERVAL_MS must be a positive integer (got "soon")');
+    expect(lines).toContain('  SENDER_INTERVAL_MS: must be a positive integer (got "soon")');
   });
 
   it('rejects a maximum delay below the minimum', () => {
     expect(() => loadTesterConfig({ SIMULATOR_MIN_DELAY_MS: '500', SIMULATOR_MAX_DELAY_MS: '100' })).toThrow(
-      /SIMULATOR_MAX_DELAY_MS must not be less than SIMULATOR_MIN_DELAY_MS/,
+      /SIMULATOR_MAX_DELAY_MS: must not be less than SIMULATOR_MIN_DELAY_MS/,
     );
   });
 

@@ -4,6 +4,7 @@
  * of once per typo.
  */
 import { z } from 'zod';
+import { loadConfig } from '@conveyor/platform';
 
 /** An integer variable; each failure gets one message saying what is expected, whatever went wrong. */
 function integerVariable(fallback: number, min: number, max: number, requirement: string) {
@@ -20,7 +21,7 @@ const positiveInteger = (fallback: number) =>
 const delayMs = (fallback: number) =>
   integerVariable(fallback, 0, Number.MAX_SAFE_INTEGER, 'must be a non-negative integer (milliseconds)');
 
-const testerEnvironment = z
+export const TesterEnv = z
   .object({
     SIMULATOR_PORT: integerVariable(9010, 1, 65_535, 'must be a TCP port (1-65535)'),
     SIMULATOR_MIN_DELAY_MS: delayMs(300),
@@ -54,20 +55,9 @@ const testerEnvironment = z
     },
   }));
 
-export type TesterConfig = z.output<typeof testerEnvironment>;
+export type TesterConfig = z.output<typeof TesterEnv>;
 
-/** Parses the tester's settings; throws one Error listing every invalid variable, one per line. */
-export function loadTesterConfig(env: NodeJS.ProcessEnv): TesterConfig {
-  const result = testerEnvironment.safeParse(env);
-  if (result.success) return result.data;
-
-  const problemsByVariable = new Map<string, string[]>();
-  for (const issue of result.error.issues) {
-    const variable = String(issue.path[0]);
-    problemsByVariable.set(variable, [...(problemsByVariable.get(variable) ?? []), issue.message]);
-  }
-  const lines = [...problemsByVariable].map(
-    ([variable, problems]) => `  ${variable} ${problems.join('; ')} (got ${JSON.stringify(env[variable])})`,
-  );
-  throw new Error(`Invalid tester configuration:\n${lines.join('\n')}`);
+/** Parses the tester's settings; throws a ConfigError listing every invalid variable, one per line. */
+export function loadTesterConfig(env: Record<string, string | undefined>): TesterConfig {
+  return loadConfig(TesterEnv, env);
 }

@@ -2,43 +2,28 @@
  * Composition root of the upstream simulator: serves the objects API our consumers query and,
  * unless disabled, sends the periodic callbacks our producer receives.
  */
+import { createLogger, errorMessage, loadConfigOrExit, onShutdownSignal, withDotenv } from '@conveyor/platform';
 import { startCallbackSender } from './callback-sender.js';
-import { loadTesterConfig } from './config.js';
+import { TesterEnv } from './config.js';
 import { startObjectsApi } from './objects-api.js';
 
-type Level = 'info' | 'warn' | 'error';
+const env = withDotenv(process.env);
+const config = loadConfigOrExit('tester', TesterEnv, env);
+const log = createLogger({ service: 'tester', level: env.LOG_LEVEL ?? 'info', format: env.LOG_FORMAT === 'pretty' ? 'pretty' : 'json' });
 
-/** One JSON line per event on stdout, until the shared logger replaces it. */
-function log(level: Level, message: string, meta: object = {}): void {
-  console.log(JSON.stringify({ level, service: 'tester', message, ...meta }));
-}
+const objectsApi = await startObjectsApi(config.objectsApi);
+log.info('objects API listening', { ...config.objectsApi, port: objectsApi.port });
 
-async function main(): Promise<void> {
-  const config = loadTesterConfig(process.env);
+const { enabled: senderEnabled, ...senderSettings } = config.callbackSender;
+const callbackSender = senderEnabled ? startCallbackSender({ ...senderSettings, log: (message, meta) => log.warn(message, meta) }) : undefined;
+log.info(senderEnabled ? 'callback sender started' : 'callback sender disabled', senderSettings);
 
-  const objectsApi = await startObjectsApi(config.objectsApi);
-  log('info', 'objects API listening', { ...config.objectsApi, port: objectsApi.port });
-
-  const { enabled: senderEnabled, ...senderSettings } = config.callbackSender;
-  const callbackSender = senderEnabled
-    ? startCallbackSender({ ...senderSettings, log: (message, meta) => log('warn', message, meta) })
-    : undefined;
-  log('info', senderEnabled ? 'callback sender started' : 'callback sender disabled', senderSettings);
-
-  const shutdown = async (signal: NodeJS.Signals): Promise<void> => {
-    log('info', 'shutting down', { signal });
-    callbackSender?.stop();
-    await objectsApi.close();
-    log('info', 'stopped', { objectsApi: objectsApi.stats(), callbacks: callbackSender?.stats() });
-    process.exit(0);
-  };
-  process.once('SIGINT', (signal) => void shutdown(signal).catch(exitWithError));
-  process.once('SIGTERM', (signal) => void shutdown(signal).catch(exitWithError));
-}
-
-function exitWithError(error: unknown): never {
-  log('error', 'tester failed', { error: error instanceof Error ? error.message : String(error) });
+onShutdownSignal(log, async () => {
+  callbackSender?.stop();
+  await objectsApi.close();
+  log.info('stopped', { objectsApi: objectsApi.stats(), callbacks: callbackSender?.stats() });
+});
+process.on('unhandledRejection', (error) => {
+  log.error('tester failed', { error: errorMessage(error) });
   process.exit(1);
-}
-
-main().catch(exitWithError);
+});
