@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type StubHandler = (req: http.IncomingMessage, res: http.ServerResponse, body: string) => void | Promise<void>;
+export type StubHandler = (req: http.IncomingMessage, res: http.ServerResponse, body: string) => unknown;
 
 /** A tiny real HTTP server whose behaviour the test decides per request (errors, delays, bad bodies). */
 export class HttpStub {

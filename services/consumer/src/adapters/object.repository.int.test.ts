@@ -21,7 +21,7 @@ describe('last_seen upserts', () => {
   });
 
   const lastSeenOf = async (id: number) =>
-    (await database.db.selectFrom('objects').select('last_seen').where('id', '=', id).executeTakeFirst())?.last_seen;
+    (await database.db.selectFrom('objects').select('last_seen').where('id', '=', String(id)).executeTakeFirst())?.last_seen;
 
   it('never moves last_seen backwards on a redelivered or reordered message', async () => {
     await upsertLastSeen(database.db, [{ objectId: 1, lastSeen: t(30) }]);
@@ -43,7 +43,7 @@ describe('last_seen upserts', () => {
     const { count } = await database.db
       .selectFrom('objects')
       .select((eb) => eb.fn.countAll<string>().as('count'))
-      .where('id', '>=', 10_000)
+      .where('id', '>=', '10000')
       .executeTakeFirstOrThrow();
     expect(Number(count)).toBe(1_234);
     writer.stop();
