@@ -16,4 +16,5 @@ module.exports = {
   },
   testTimeout: 60_000,
   maxWorkers: 3,
+  reporters: ['default', '<rootDir>/scripts/jest-summary-reporter.cjs'],
 };

@@ -13,7 +13,7 @@ describe('object-status pipeline end to end', () => {
   beforeAll(async () => {
     isolated = await createIsolatedEnv('pipeline');
     upstream = await startObjectsApi({ port: 0, host: '127.0.0.1', minDelayMs: 5, maxDelayMs: 50 });
-    const env = { ...isolated.env, OBJECTS_API_URL: `http://127.0.0.1:${upstream.port}`, OBJECT_TTL_MS: '1500', ROUTINE_INTERVAL_MS: '200' };
+    const env = { ...isolated.env, OBJECTS_API_URL: `http://127.0.0.1:${upstream.port}`, OBJECT_TTL_MS: '3000', ROUTINE_INTERVAL_MS: '200' };
     const producer = producerApp(env);
     const consumer = consumerApp(env);
     const cleanup = cleanupApp(env);
@@ -54,7 +54,7 @@ describe('object-status pipeline end to end', () => {
       expect(row.last_seen.getTime()).toBeLessThanOrEqual(Date.now());
     }
 
-    // Nothing refreshes them now: after the 1.5 s TTL the routine removes them all.
+    // Nothing refreshes them now: after the 3 s TTL the routine removes them all.
     await waitFor('stale objects deleted', async () => (await storedIds()).length === 0, { timeoutMs: 10_000 });
   });
 
@@ -65,12 +65,12 @@ describe('object-status pipeline end to end', () => {
     };
     await postCallback(producerPort, { object_ids: [1000] });
     const first = await waitFor('object 1000 stored', lastSeen);
-    for (let i = 0; i < 6; i++) {
+    for (let i = 0; i < 8; i++) {
       await new Promise((r) => setTimeout(r, 500));
       await postCallback(producerPort, { object_ids: [1000] });
-      // Refreshed every 0.5 s against a 1.5 s TTL, the row must never disappear.
+      // Refreshed every 0.5 s against a 3 s TTL, the row must never disappear.
       expect(await lastSeen()).toBeDefined();
     }
-    await waitFor('last_seen moved forward by the later callbacks', async () => ((await lastSeen()) ?? 0) >= first + 2_500);
+    await waitFor('last_seen moved forward by the later callbacks', async () => ((await lastSeen()) ?? 0) >= first + 3_500);
   });
 });
