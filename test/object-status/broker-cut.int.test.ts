@@ -1,7 +1,7 @@
 import { FaultProxy, TEST_AMQP_URL, TEST_DATABASE_URL, waitFor } from '@conveyor/testkit';
 import pg from 'pg';
 import { startObjectsApi, type ObjectsApi } from '../../services/tester/src/objects-api.js';
-import { consumerApp, createIsolatedEnv, postCallback, producerApp, type IsolatedEnv } from './harness.js';
+import { consumerApp, createIsolatedEnv, postCallback, producerApp, type IsolatedEnv } from '../harness.js';
 
 /**
  * The broker connection cut through a TCP fault proxy while callbacks keep coming: the producer

@@ -1,4 +1,4 @@
-import { createIsolatedEnv, postCallback, producerApp, type IsolatedEnv } from './harness.js';
+import { createIsolatedEnv, postCallback, producerApp, type IsolatedEnv } from '../harness.js';
 
 /** Every bad input gets a 4xx JSON error naming the problem, and the producer keeps serving. */
 describe('POST /callback input validation', () => {

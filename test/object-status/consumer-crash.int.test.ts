@@ -2,7 +2,7 @@ import { topologyNames } from '@conveyor/contracts';
 import { BrokerProbe, ServiceProcess, TEST_DATABASE_URL, waitFor } from '@conveyor/testkit';
 import pg from 'pg';
 import { startObjectsApi, type ObjectsApi } from '../../services/tester/src/objects-api.js';
-import { createIsolatedEnv, postCallback, producerApp, type IsolatedEnv } from './harness.js';
+import { createIsolatedEnv, postCallback, producerApp, type IsolatedEnv } from '../harness.js';
 
 /** kill -9 a consumer process with checks in flight against a slow upstream; a new one finishes the work. */
 describe('consumer killed with checks in flight', () => {

@@ -1,7 +1,7 @@
 import { FaultProxy, TEST_DATABASE_URL, waitFor } from '@conveyor/testkit';
 import pg from 'pg';
 import { startObjectsApi, type ObjectsApi } from '../../services/tester/src/objects-api.js';
-import { consumerApp, createIsolatedEnv, postCallback, producerApp, type IsolatedEnv } from './harness.js';
+import { consumerApp, createIsolatedEnv, postCallback, producerApp, type IsolatedEnv } from '../harness.js';
 
 async function ackedCount(opsPort: number): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text();

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { startObjectsApi, type ObjectsApi } from '../../services/tester/src/objects-api.js';
 import { TEST_DATABASE_URL, waitFor } from '@conveyor/testkit';
-import { cleanupApp, consumerApp, createIsolatedEnv, postCallback, producerApp, type IsolatedEnv } from './harness.js';
+import { cleanupApp, consumerApp, createIsolatedEnv, postCallback, producerApp, type IsolatedEnv } from '../harness.js';
 
 describe('object-status pipeline end to end', () => {
   let isolated: IsolatedEnv;

@@ -1,7 +1,7 @@
 import { topologyNames } from '@conveyor/contracts';
 import { BrokerProbe, HttpStub, TEST_DATABASE_URL, waitFor } from '@conveyor/testkit';
 import pg from 'pg';
-import { consumerApp, createIsolatedEnv, postCallback, producerApp, type IsolatedEnv } from './harness.js';
+import { consumerApp, createIsolatedEnv, postCallback, producerApp, type IsolatedEnv } from '../harness.js';
 
 /**
  * An upstream that fails in every way: 500s, hangs past the timeout, bad JSON, 404. Transient

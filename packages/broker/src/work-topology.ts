@@ -35,7 +35,12 @@ export function workTopology(names: TopologyNames, options: WorkTopologyOptions)
       { name: names.deadLetterExchange, type: 'fanout' },
       { name: names.eventsExchange, type: 'topic' },
     ],
-    queues: [...workQueues, ...retryQueues, { name: names.deadLetterQueue, arguments: { 'x-queue-type': 'quorum' } }],
+    queues: [
+      ...workQueues,
+      ...retryQueues,
+      { name: names.deadLetterQueue, arguments: { 'x-queue-type': 'quorum' } },
+      { name: names.jobEventsQueue, arguments: { 'x-queue-type': 'quorum' } },
+    ],
     bindings: [
       ...options.kinds.map((kind) => ({ queue: names.workQueue(kind), exchange: names.workExchange, routingKey: MessageCatalog[kind].routingKey })),
       ...options.retryDelaysMs.map((delayMs) => ({
@@ -45,6 +50,7 @@ export function workTopology(names: TopologyNames, options: WorkTopologyOptions)
         arguments: { 'x-match': 'all', [RETRY_TIER_HEADER]: String(delayMs) },
       })),
       { queue: names.deadLetterQueue, exchange: names.deadLetterExchange, routingKey: '' },
+      { queue: names.jobEventsQueue, exchange: names.eventsExchange, routingKey: 'job.#' },
     ],
   };
 }

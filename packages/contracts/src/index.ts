@@ -2,3 +2,5 @@ export * from './envelope.js';
 export * from './messages.js';
 export * from './http.js';
 export * from './topology.js';
+export * from './jobs.js';
+export * from './factorize-input.js';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { JobEvent, JobRunRequested, type JobKind } from './jobs.js';
 
 /** One object id to check against the object-status API; one message per id of a callback. */
 export const ObjectCheckRequested = z.object({
@@ -19,7 +20,16 @@ export interface MessageDefinition<S extends z.ZodType = z.ZodType> {
 /** The catalog of every message on the work exchange: kind → version, routing key and payload schema. */
 export const MessageCatalog = {
   'object.check': { kind: 'object.check', version: 1, routingKey: 'object.check.v1', schema: ObjectCheckRequested },
+  'job.factorize': { kind: 'job.factorize', version: 1, routingKey: 'job.factorize.v1', schema: JobRunRequested },
 } as const satisfies Record<string, MessageDefinition>;
 
 export type MessageKind = keyof typeof MessageCatalog;
 export type MessagePayload<K extends MessageKind> = z.infer<(typeof MessageCatalog)[K]['schema']>;
+
+/** The job kind → its work message kind. */
+export function jobMessageKind(kind: JobKind): MessageKind {
+  return `job.${kind}` satisfies MessageKind;
+}
+
+/** Envelope kind of job events on the events exchange (not the work exchange, hence outside the catalog). */
+export const JOB_EVENT_MESSAGE = { kind: 'job.event', version: 1, schema: JobEvent } as const;

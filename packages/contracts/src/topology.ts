@@ -17,6 +17,8 @@ export interface TopologyNames {
   deadLetterExchange: string;
   deadLetterQueue: string;
   eventsExchange: string;
+  /** Every job event, durable until the notifier has taken it. */
+  jobEventsQueue: string;
   workQueue(kind: MessageKind): string;
   retryQueue(delayMs: number): string;
   routingKey(kind: MessageKind): string;
@@ -29,6 +31,7 @@ export function topologyNames(prefix: string): TopologyNames {
     deadLetterExchange: `${prefix}.dlx`,
     deadLetterQueue: `${prefix}.dead-letter`,
     eventsExchange: `${prefix}.events`,
+    jobEventsQueue: `${prefix}.job-events`,
     workQueue: (kind) => `${prefix}.${kind}`,
     retryQueue: (delayMs) => `${prefix}.retry.${delayMs}ms`,
     routingKey: (kind) => MessageCatalog[kind].routingKey,

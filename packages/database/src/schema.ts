@@ -21,10 +21,60 @@ export interface OutboxTable {
   last_error: string | null;
 }
 
+export interface ApiClientsTable {
+  id: string;
+  name: string;
+  key_hash: string | null;
+  created_at: Generated<Date>;
+}
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type Json = ColumnType<unknown, string, string>;
+
+export interface JobsTable {
+  id: string;
+  client_id: string;
+  kind: string;
+  custom_id: string | null;
+  request_hash: string;
+  input: Json;
+  status: string;
+  progress: Generated<number>;
+  progress_message: string | null;
+  result: ColumnType<unknown, string | null, string | null>;
+  error_code: string | null;
+  error_message: string | null;
+  attempts: Generated<number>;
+  callback_url: string | null;
+  cancel_requested: Generated<boolean>;
+  sequence: Generated<number>;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  started_at: Timestamp | null;
+  finished_at: Timestamp | null;
+  expires_at: Timestamp | null;
+}
+
+export interface JobEventsTable {
+  job_id: string;
+  sequence: number;
+  event_id: string;
+  status: string;
+  progress: number;
+  progress_message: string | null;
+  occurred_at: ColumnType<Date, Date | string | undefined, never>;
+}
+
 export interface Database {
   objects: ObjectsTable;
   outbox: OutboxTable;
+  api_clients: ApiClientsTable;
+  jobs: JobsTable;
+  job_events: JobEventsTable;
 }
+
+export type JobRow = Selectable<JobsTable>;
+export type NewJobRow = Insertable<JobsTable>;
 
 export type ObjectRow = Selectable<ObjectsTable>;
 export type OutboxRow = Selectable<OutboxTable>;

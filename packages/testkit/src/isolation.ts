@@ -77,7 +77,7 @@ function brokerNames(prefix: string): { queues: string[]; exchanges: string[] } 
   const kinds = Object.keys(MessageCatalog) as MessageKind[];
   const delays = new Set<number>([...DEFAULT_RETRY_DELAYS_MS, ...testRetryDelays]);
   return {
-    queues: [...kinds.map((k) => names.workQueue(k)), ...[...delays].map((d) => names.retryQueue(d)), names.deadLetterQueue],
+    queues: [...kinds.map((k) => names.workQueue(k)), ...[...delays].map((d) => names.retryQueue(d)), names.deadLetterQueue, names.jobEventsQueue],
     exchanges: [names.workExchange, names.retryExchange, names.deadLetterExchange, names.eventsExchange],
   };
 }

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { commonEnvShape, env } from '@conveyor/platform';
 
@@ -18,5 +19,15 @@ export const ConsumerEnv = z.object({
   WRITE_BATCH_SIZE: env.int(500, 1),
   /** How long a row may wait for its batch to fill, in ms. Default 5. */
   WRITE_BATCH_WAIT_MS: env.int(5, 0),
+  /** Factorization jobs run at once per process (the prefetch of their queue). Default 4. */
+  FACTORIZE_CONCURRENCY: env.int(4, 1),
+  /** Worker threads for factorization. Default: the number of CPUs. */
+  FACTORIZE_WORKERS: env.int(availableParallelism(), 1),
+  /** A factorization still running after this long fails with a `timeout` error, in ms. Default 300000. */
+  FACTORIZE_TIMEOUT_MS: env.int(300_000, 1),
+  /** How long finished jobs' results are kept, in ms. Default 30 days. */
+  RESULT_TTL_MS: env.int(30 * 24 * 3600 * 1000, 1),
+  /** How often a running job writes its progress and reads its cancel flag, in ms. Default 500. */
+  JOB_CHECK_INTERVAL_MS: env.int(500, 10),
 });
 export type ConsumerConfig = z.infer<typeof ConsumerEnv>;

@@ -1,12 +1,21 @@
 import type { Server } from 'node:http';
-import { Broker, startMessageConsumer, workTopology, type ConsumerHandle } from '@conveyor/broker';
+import { Broker, publishOutgoing, startMessageConsumer, workTopology, type ConsumerHandle } from '@conveyor/broker';
 import { topologyNames } from '@conveyor/contracts';
-import { createDatabase, migrateToLatest, type DatabaseHandle } from '@conveyor/database';
+import { createDatabase, migrateToLatest, OutboxRelay, type DatabaseHandle } from '@conveyor/database';
+import { JobStore } from '@conveyor/jobs';
 import { boundPort, closeServer, createMetrics, listen, opsApp, retryUntilSuccess, type Logger, type Metrics } from '@conveyor/platform';
 import { LastSeenWriter } from './adapters/last-seen.writer.js';
 import { ObjectStatusClient } from './adapters/object-status.client.js';
 import type { ConsumerConfig } from './config.js';
+import { FactorizePool } from './adapters/factorize-pool.js';
+import { factorizeWork } from './consumers/factorize.work.js';
+import { jobHandler } from './consumers/job.consumer.js';
 import { objectCheckHandler } from './consumers/object-check.consumer.js';
+
+export interface ConsumerAppOptions {
+  /** Folder holding the compiled worker-thread entry points (`dist/workers`). */
+  workerDir: string;
+}
 
 /** The workers: one consumer per queue, each with its own concurrency. */
 export class ConsumerApp {
@@ -16,11 +25,14 @@ export class ConsumerApp {
   private readonly statusClient: ObjectStatusClient;
   private readonly writer: LastSeenWriter;
   private readonly consumers: ConsumerHandle[] = [];
+  private readonly relay: OutboxRelay;
+  private readonly factorizePool: FactorizePool;
   private server: Server | undefined;
 
   constructor(
     private readonly config: ConsumerConfig,
     private readonly log: Logger,
+    options: ConsumerAppOptions,
   ) {
     this.metrics = createMetrics('consumer');
     this.database = createDatabase({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, poolMax: config.DATABASE_POOL_MAX, log });
@@ -30,12 +42,17 @@ export class ConsumerApp {
       log,
       metrics: this.metrics,
       topology: workTopology(topologyNames(config.AMQP_PREFIX), {
-        kinds: ['object.check'],
+        kinds: ['object.check', 'job.factorize'],
         retryDelaysMs: config.RETRY_DELAYS_MS,
         deliveryLimit: config.DELIVERY_LIMIT,
       }),
     });
     this.statusClient = new ObjectStatusClient({ baseUrl: config.OBJECTS_API_URL, timeoutMs: config.UPSTREAM_TIMEOUT_MS, maxSockets: config.MAX_CONSUMERS });
+    this.relay = new OutboxRelay(
+      { db: this.database.db, publish: (m) => publishOutgoing(this.broker, m, { timeoutMs: 5_000 }), isReady: () => this.broker.connected, log },
+      { pollMs: 1_000, batchSize: 500, minAgeMs: 2_000 },
+    );
+    this.factorizePool = new FactorizePool({ workerDir: options.workerDir, threads: config.FACTORIZE_WORKERS });
     this.writer = new LastSeenWriter({ db: this.database.db, log }, { batchSize: config.WRITE_BATCH_SIZE, batchWaitMs: config.WRITE_BATCH_WAIT_MS });
   }
 
@@ -55,6 +72,21 @@ export class ConsumerApp {
         objectCheckHandler({ statusClient: this.statusClient, writer: this.writer }),
       ),
     );
+    const jobDeps = {
+      store: new JobStore(this.database.db, topologyNames(config.AMQP_PREFIX)),
+      sendNow: (messages: Parameters<OutboxRelay['sendNow']>[0]) => this.relay.sendNow(messages),
+      maxAttempts: config.MAX_ATTEMPTS,
+      resultTtlMs: config.RESULT_TTL_MS,
+      checkIntervalMs: config.JOB_CHECK_INTERVAL_MS,
+    };
+    this.consumers.push(
+      startMessageConsumer(
+        deps,
+        { kind: 'job.factorize', prefetch: config.FACTORIZE_CONCURRENCY, retryDelaysMs: config.RETRY_DELAYS_MS, maxAttempts: config.MAX_ATTEMPTS },
+        jobHandler(jobDeps, factorizeWork(this.factorizePool, config.FACTORIZE_TIMEOUT_MS)),
+      ),
+    );
+    this.relay.start();
     this.server = await listen(
       opsApp(this.metrics, [
         { name: 'database', check: () => this.database.ping() },
@@ -69,6 +101,8 @@ export class ConsumerApp {
   async stop(): Promise<void> {
     await Promise.all(this.consumers.map((c) => c.cancel()));
     this.writer.stop();
+    await this.relay.stop();
+    await this.factorizePool.close();
     await this.broker.close();
     this.statusClient.close();
     if (this.server) await closeServer(this.server);

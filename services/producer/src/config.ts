@@ -16,5 +16,11 @@ export const ProducerEnv = z.object({
   PUBLISH_TIMEOUT_MS: env.int(400, 1),
   /** How often the outbox relay looks for spilled messages. Default 500 ms. */
   OUTBOX_POLL_MS: env.int(500, 10),
+  /** Require `Authorization: Bearer <api key>` on the jobs API. Default false (one default client). */
+  AUTH_ENABLED: env.bool(false),
+  /** Longest number a factorize job accepts, in decimal digits. Default 100. */
+  FACTORIZE_MAX_DIGITS: env.int(100, 1),
+  /** Test-only fault injection: `crash-after-commit` kills the process between a job's commit and its publish. */
+  FAULT_INJECTION: z.enum(['none', 'crash-after-commit']).default('none'),
 });
 export type ProducerConfig = z.infer<typeof ProducerEnv>;

@@ -1,13 +1,19 @@
 import type { Server } from 'node:http';
-import { Broker, workTopology } from '@conveyor/broker';
+import express from 'express';
+import { Broker, publishOutgoing, workTopology } from '@conveyor/broker';
 import { topologyNames } from '@conveyor/contracts';
-import { createDatabase, migrateToLatest, type DatabaseHandle } from '@conveyor/database';
+import { createDatabase, migrateToLatest, OutboxRelay, type DatabaseHandle } from '@conveyor/database';
+import { JobStore } from '@conveyor/jobs';
 import { boundPort, closeServer, createMetrics, listen, retryUntilSuccess, sleep, type Logger, type Metrics } from '@conveyor/platform';
+import { findClientIdByKey } from './adapters/api-client.repository.js';
 import { DurablePublisher } from './adapters/durable-publisher.js';
 import type { ProducerConfig } from './config.js';
 import { callbackRouter } from './http/callback.routes.js';
+import { authenticate } from './http/auth.js';
 import { createHttpApp } from './http/http-app.js';
-import { OutboxRelay } from './routines/outbox-relay.js';
+import { jobsRouter } from './http/jobs.routes.js';
+import { legacyFactorRouter } from './http/legacy-factor.routes.js';
+import { openApiDocument, openApiRouter } from './http/openapi.js';
 
 const BROKER_START_GRACE_MS = 5_000;
 
@@ -34,11 +40,17 @@ export class ProducerApp {
       connectionName: 'conveyor-producer',
       log,
       metrics: this.metrics,
-      topology: workTopology(names, { kinds: ['object.check'], retryDelaysMs: config.RETRY_DELAYS_MS, deliveryLimit: config.DELIVERY_LIMIT }),
+      topology: workTopology(names, { kinds: ['object.check', 'job.factorize'], retryDelaysMs: config.RETRY_DELAYS_MS, deliveryLimit: config.DELIVERY_LIMIT }),
     });
     this.relay = new OutboxRelay(
-      { db: this.database.db, broker: this.broker, log },
-      { pollMs: config.OUTBOX_POLL_MS, batchSize: 500, publishTimeoutMs: 5_000 },
+      {
+        db: this.database.db,
+        publish: (message) => publishOutgoing(this.broker, message, { timeoutMs: 5_000 }),
+        isReady: () => this.broker.connected,
+        log,
+      },
+      // Job messages are sent right after their commit; the relay only picks up what that missed.
+      { pollMs: config.OUTBOX_POLL_MS, batchSize: 500, minAgeMs: 2_000 },
     );
     const publisher = new DurablePublisher({
       broker: this.broker,
@@ -55,11 +67,29 @@ export class ProducerApp {
         { name: 'database', check: () => this.database.ping() },
         { name: 'broker', check: () => this.broker.connected },
       ],
-      routers: [callbackRouter({ publisher, names, maxIds: config.CALLBACK_MAX_IDS })],
+      routers: [
+        openApiRouter(openApiDocument(config.CALLBACK_MAX_IDS)),
+        callbackRouter({ publisher, names, maxIds: config.CALLBACK_MAX_IDS }),
+        this.jobRouters(names),
+      ],
     });
   }
 
   private readonly app;
+
+  private jobRouters(names: ReturnType<typeof topologyNames>): express.Router {
+    const { config } = this;
+    const deps = {
+      store: new JobStore(this.database.db, names),
+      limits: { factorizeMaxDigits: config.FACTORIZE_MAX_DIGITS },
+      sendNow: (messages: Parameters<OutboxRelay['sendNow']>[0]) => this.relay.sendNow(messages),
+      afterCommit: config.FAULT_INJECTION === 'crash-after-commit' ? () => process.kill(process.pid, 'SIGKILL') : undefined,
+    };
+    const router = express.Router();
+    router.use(['/v1', '/factor', '/get'], authenticate({ enabled: config.AUTH_ENABLED, findClientId: (key) => findClientIdByKey(this.database.db, key) }));
+    router.use(jobsRouter(deps), legacyFactorRouter(deps));
+    return router;
+  }
 
   get port(): number {
     if (!this.server) throw new Error('producer is not listening');

@@ -1,7 +1,6 @@
 import { BrokerUnavailableError, publishOutgoing, PublishRejectedError, type Broker, type OutgoingMessage } from '@conveyor/broker';
-import type { Database, Kysely } from '@conveyor/database';
+import { insertOutboxMessages, type Database, type Kysely } from '@conveyor/database';
 import { AppError, errorMessage, type Logger, type Metrics } from '@conveyor/platform';
-import { insertOutboxMessages } from './outbox.repository.js';
 
 export interface DurablePublisherDeps {
   broker: Broker;

@@ -1,13 +1,25 @@
-import { publishOutgoing, type Broker } from '@conveyor/broker';
-import type { Database, Kysely } from '@conveyor/database';
 import { errorMessage, sleep, type Logger } from '@conveyor/platform';
-import { claimOutboxBatch, deleteOutboxMessages, markOutboxFailures } from '../adapters/outbox.repository.js';
+import type { Kysely } from 'kysely';
+import type { Database } from '../schema.js';
+import { claimOutboxBatch, deleteOutboxMessages, markOutboxFailures, type OutboxMessage } from './outbox.repository.js';
+
+export interface OutboxRelayDeps {
+  db: Kysely<Database>;
+  /** Resolves once the broker has confirmed the message. */
+  publish: (message: OutboxMessage) => Promise<void>;
+  /** False while the broker is known to be down: the relay waits instead of failing batches. */
+  isReady: () => boolean;
+  log: Logger;
+}
 
 export interface OutboxRelayOptions {
   pollMs: number;
   batchSize: number;
-  /** Confirm deadline for one batch; a row is deleted only once its publish is confirmed. */
-  publishTimeoutMs: number;
+  /**
+   * Rows younger than this are left to the writer that just committed them and is sending them
+   * itself (sendNow); the relay is the safety net for the ones it could not send. Default 0.
+   */
+  minAgeMs?: number;
 }
 
 /**
@@ -20,7 +32,7 @@ export class OutboxRelay {
   private running: Promise<void> | undefined;
 
   constructor(
-    private readonly deps: { db: Kysely<Database>; broker: Broker; log: Logger },
+    private readonly deps: OutboxRelayDeps,
     private readonly options: OutboxRelayOptions,
   ) {}
 
@@ -31,6 +43,21 @@ export class OutboxRelay {
   async stop(): Promise<void> {
     this.stopController.abort();
     await this.running;
+  }
+
+  /**
+   * Sends messages just committed by the caller and deletes their rows: the fast path after a
+   * commit. Whatever fails stays in the outbox for the polling relay; this never throws.
+   */
+  async sendNow(messages: OutboxMessage[]): Promise<void> {
+    if (messages.length === 0 || !this.deps.isReady()) return;
+    const results = await Promise.allSettled(messages.map((m) => this.deps.publish(m)));
+    const confirmed = messages.filter((_, i) => results[i]!.status === 'fulfilled').map((m) => m.id);
+    try {
+      await deleteOutboxMessages(this.deps.db, confirmed);
+    } catch (error) {
+      this.deps.log.warn('could not delete sent outbox rows; the relay will send them again', { error: errorMessage(error) });
+    }
   }
 
   /** Relays until the outbox is empty or a batch fails; returns how many messages went out. */
@@ -46,7 +73,7 @@ export class OutboxRelay {
   private async run(): Promise<void> {
     const { signal } = this.stopController;
     while (!signal.aborted) {
-      if (this.deps.broker.connected) {
+      if (this.deps.isReady()) {
         try {
           await this.drain();
         } catch (error) {
@@ -59,11 +86,9 @@ export class OutboxRelay {
 
   private relayBatch(): Promise<{ sent: number; failed: number }> {
     return this.deps.db.transaction().execute(async (trx) => {
-      const batch = await claimOutboxBatch(trx, this.options.batchSize);
+      const batch = await claimOutboxBatch(trx, this.options.batchSize, this.options.minAgeMs);
       if (batch.length === 0) return { sent: 0, failed: 0 };
-      const results = await Promise.allSettled(
-        batch.map((m) => publishOutgoing(this.deps.broker, m, { timeoutMs: this.options.publishTimeoutMs })),
-      );
+      const results = await Promise.allSettled(batch.map((m) => this.deps.publish(m)));
       const confirmed = batch.filter((_, i) => results[i]!.status === 'fulfilled').map((m) => m.id);
       const failed = batch.filter((_, i) => results[i]!.status === 'rejected').map((m) => m.id);
       await deleteOutboxMessages(trx, confirmed);

@@ -1,4 +1,5 @@
-import type { Database, Kysely, NewOutboxRow, OutboxRow, Transaction } from '@conveyor/database';
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Database, NewOutboxRow, OutboxRow } from '../schema.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
@@ -24,8 +25,9 @@ function toMessage(row: OutboxRow): OutboxMessage {
   };
 }
 
-export async function insertOutboxMessages(db: Executor, messages: Omit<OutboxMessage, 'id'>[]): Promise<void> {
-  if (messages.length === 0) return;
+/** Inserts messages and returns them with their ids, so the caller can send and delete them right after commit. */
+export async function insertOutboxMessages(db: Executor, messages: Omit<OutboxMessage, 'id'>[]): Promise<OutboxMessage[]> {
+  if (messages.length === 0) return [];
   const rows: NewOutboxRow[] = messages.map((m) => ({
     exchange: m.exchange,
     routing_key: m.routingKey,
@@ -35,16 +37,25 @@ export async function insertOutboxMessages(db: Executor, messages: Omit<OutboxMe
     body: m.body.toString('utf8'),
     last_error: null,
   }));
-  await db.insertInto('outbox').values(rows).execute();
+  const inserted = await db.insertInto('outbox').values(rows).returningAll().execute();
+  return inserted.map(toMessage);
 }
 
 /** Oldest messages first, locked so that relays in several replicas never send the same row at once. */
-export async function claimOutboxBatch(trx: Transaction<Database>, limit: number): Promise<OutboxMessage[]> {
-  const rows = await trx.selectFrom('outbox').selectAll().orderBy('id').limit(limit).forUpdate().skipLocked().execute();
+export async function claimOutboxBatch(trx: Transaction<Database>, limit: number, minAgeMs = 0): Promise<OutboxMessage[]> {
+  const rows = await trx
+    .selectFrom('outbox')
+    .selectAll()
+    .where('created_at', '<=', sql<Date>`now() - make_interval(secs => ${minAgeMs / 1000})`)
+    .orderBy('id')
+    .limit(limit)
+    .forUpdate()
+    .skipLocked()
+    .execute();
   return rows.map(toMessage);
 }
 
-export async function deleteOutboxMessages(trx: Transaction<Database>, ids: string[]): Promise<void> {
+export async function deleteOutboxMessages(trx: Executor, ids: string[]): Promise<void> {
   if (ids.length > 0) await trx.deleteFrom('outbox').where('id', 'in', ids).execute();
 }
 
@@ -55,9 +66,4 @@ export async function markOutboxFailures(trx: Transaction<Database>, ids: string
     .set((eb) => ({ attempts: eb('attempts', '+', 1), last_error: error }))
     .where('id', 'in', ids)
     .execute();
-}
-
-export async function countOutbox(db: Executor): Promise<number> {
-  const { count } = await db.selectFrom('outbox').select((eb) => eb.fn.countAll<string>().as('count')).executeTakeFirstOrThrow();
-  return Number(count);
 }

@@ -1,11 +1,12 @@
+import { resolve } from 'node:path';
 import { loadConfig, silentLogger, createLogger } from '@conveyor/platform';
 import { createIsolatedEnv, type IsolatedEnv } from '@conveyor/testkit';
-import { CleanupEnv } from '../../services/cleanup/src/config.js';
-import { CleanupApp } from '../../services/cleanup/src/cleanup-app.js';
-import { ConsumerEnv } from '../../services/consumer/src/config.js';
-import { ConsumerApp } from '../../services/consumer/src/consumer-app.js';
-import { ProducerEnv } from '../../services/producer/src/config.js';
-import { ProducerApp } from '../../services/producer/src/producer-app.js';
+import { CleanupEnv } from '../services/cleanup/src/config.js';
+import { CleanupApp } from '../services/cleanup/src/cleanup-app.js';
+import { ConsumerEnv } from '../services/consumer/src/config.js';
+import { ConsumerApp } from '../services/consumer/src/consumer-app.js';
+import { ProducerEnv } from '../services/producer/src/config.js';
+import { ProducerApp } from '../services/producer/src/producer-app.js';
 
 /** Services in this test process, each configured like main.ts would, but pointed at the test's own corner. */
 export function testLogger(service: string) {
@@ -17,7 +18,7 @@ export function producerApp(env: Record<string, string>): ProducerApp {
 }
 
 export function consumerApp(env: Record<string, string>): ConsumerApp {
-  return new ConsumerApp(loadConfig(ConsumerEnv, { OPS_PORT: '0', ...env }), testLogger('consumer'));
+  return new ConsumerApp(loadConfig(ConsumerEnv, { OPS_PORT: '0', ...env }), testLogger('consumer'), { workerDir: resolve(__dirname, '../services/consumer/dist/workers') });
 }
 
 export function cleanupApp(env: Record<string, string>): CleanupApp {

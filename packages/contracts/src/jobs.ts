@@ -1,0 +1,123 @@
+import { z } from 'zod';
+
+/** Where a job is in its life. `succeeded`, `failed` and `cancelled` are final. */
+export const JobStatus = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']);
+export type JobStatus = z.infer<typeof JobStatus>;
+
+/**
+ * The only allowed status changes, enforced by the job store (in SQL, so a stale writer cannot
+ * resurrect a finished job). `running → running` records progress; `running → queued` is a
+ * transient failure waiting for its retry.
+ */
+export const JOB_TRANSITIONS: Readonly<Record<JobStatus, readonly JobStatus[]>> = {
+  queued: ['running', 'cancelled', 'failed'],
+  running: ['running', 'queued', 'succeeded', 'failed', 'cancelled'],
+  succeeded: [],
+  failed: [],
+  cancelled: [],
+};
+
+export function canTransition(from: JobStatus, to: JobStatus): boolean {
+  return JOB_TRANSITIONS[from].includes(to);
+}
+
+export function isTerminal(status: JobStatus): boolean {
+  return JOB_TRANSITIONS[status].length === 0;
+}
+
+/** Statuses from which `to` may be reached: the guard of the UPDATE that performs a transition. */
+export function sourcesOf(to: JobStatus): JobStatus[] {
+  return JobStatus.options.filter((from) => canTransition(from, to));
+}
+
+export const JobKind = z.enum(['factorize']);
+export type JobKind = z.infer<typeof JobKind>;
+
+export const JobError = z.object({ code: z.string(), message: z.string() });
+export type JobError = z.infer<typeof JobError>;
+
+export const JobProgress = z.object({
+  /** 0..1 */
+  fraction: z.number().min(0).max(1),
+  message: z.string().nullable(),
+});
+export type JobProgress = z.infer<typeof JobProgress>;
+
+/** A job as the API shows it. */
+export const Job = z.object({
+  id: z.uuid(),
+  kind: JobKind,
+  status: JobStatus,
+  customId: z.string().nullable(),
+  input: z.unknown(),
+  progress: JobProgress,
+  result: z.unknown().nullable(),
+  error: JobError.nullable(),
+  attempts: z.number().int().nonnegative(),
+  callbackUrl: z.string().nullable(),
+  createdAt: z.iso.datetime({ offset: true }),
+  startedAt: z.iso.datetime({ offset: true }).nullable(),
+  finishedAt: z.iso.datetime({ offset: true }).nullable(),
+  expiresAt: z.iso.datetime({ offset: true }).nullable(),
+});
+export type Job = z.infer<typeof Job>;
+
+export const CUSTOM_ID_MAX_LENGTH = 200;
+
+/** `POST /v1/jobs`. The input is checked against the kind's own schema after this. */
+export const SubmitJobRequest = z.strictObject({
+  kind: JobKind,
+  input: z.unknown(),
+  customId: z
+    .string()
+    .min(1)
+    .max(CUSTOM_ID_MAX_LENGTH)
+    .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
+    .optional(),
+  callbackUrl: z.string().max(2048).optional(),
+});
+export type SubmitJobRequest = z.infer<typeof SubmitJobRequest>;
+
+export const JobListQuery = z.strictObject({
+  status: JobStatus.optional(),
+  kind: JobKind.optional(),
+  customId: z.string().max(CUSTOM_ID_MAX_LENGTH).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().max(500).optional(),
+});
+export type JobListQuery = z.infer<typeof JobListQuery>;
+
+export const JobPage = z.object({ jobs: z.array(Job), nextCursor: z.string().nullable() });
+export type JobPage = z.infer<typeof JobPage>;
+
+export const JobStats = z.object({
+  byStatus: z.record(JobStatus, z.number().int()),
+  byKind: z.record(z.string(), z.record(JobStatus, z.number().int())),
+  inProgress: z.number().int(),
+});
+export type JobStats = z.infer<typeof JobStats>;
+
+/** A status change, as stored in job_events and published on the events exchange. */
+export const JobEvent = z.object({
+  eventId: z.uuid(),
+  jobId: z.uuid(),
+  clientId: z.string(),
+  kind: JobKind,
+  customId: z.string().nullable(),
+  status: JobStatus,
+  sequence: z.number().int().positive(),
+  progress: JobProgress,
+  result: z.unknown().nullable(),
+  error: JobError.nullable(),
+  occurredAt: z.iso.datetime({ offset: true }),
+});
+export type JobEvent = z.infer<typeof JobEvent>;
+
+/** Routing key of a job event on the events exchange: `job.<kind>.<status>`. */
+export function jobEventRoutingKey(kind: JobKind, status: JobStatus): string {
+  return `job.${kind}.${status}`;
+}
+
+/** The work message for a job: only the id; the job row is the source of truth. */
+export const JobRunRequested = z.object({ jobId: z.uuid() });
+export type JobRunRequested = z.infer<typeof JobRunRequested>;

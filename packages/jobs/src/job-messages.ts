@@ -1,0 +1,55 @@
+import { createEnvelope, type OutgoingMessage } from '@conveyor/broker';
+import { JOB_EVENT_MESSAGE, jobEventRoutingKey, jobMessageKind, MessageCatalog, type JobEvent, type TopologyNames } from '@conveyor/contracts';
+import { randomUUID } from 'node:crypto';
+import type { JobRecord } from './job-record.js';
+
+/** The work message that makes a consumer run the job. */
+export function jobRunMessage(names: TopologyNames, job: JobRecord, correlationId: string): OutgoingMessage {
+  const kind = jobMessageKind(job.kind);
+  const envelope = createEnvelope(kind, { jobId: job.id }, correlationId);
+  return {
+    exchange: names.workExchange,
+    routingKey: MessageCatalog[kind].routingKey,
+    messageId: envelope.messageId,
+    correlationId,
+    type: kind,
+    body: Buffer.from(JSON.stringify(envelope)),
+  };
+}
+
+/** The event describing the job's current state (its latest sequence). */
+export function jobEventOf(job: JobRecord, eventId: string, occurredAt: Date): JobEvent {
+  return {
+    eventId,
+    jobId: job.id,
+    clientId: job.clientId,
+    kind: job.kind,
+    customId: job.customId,
+    status: job.status,
+    sequence: job.sequence,
+    progress: job.progress,
+    result: job.result ?? null,
+    error: job.error,
+    occurredAt: occurredAt.toISOString(),
+  };
+}
+
+export function jobEventMessage(names: TopologyNames, event: JobEvent, correlationId: string): OutgoingMessage {
+  const envelope = {
+    messageId: randomUUID(),
+    kind: JOB_EVENT_MESSAGE.kind,
+    version: JOB_EVENT_MESSAGE.version,
+    createdAt: new Date().toISOString(),
+    attempt: 0,
+    correlationId,
+    payload: event,
+  };
+  return {
+    exchange: names.eventsExchange,
+    routingKey: jobEventRoutingKey(event.kind, event.status),
+    messageId: event.eventId,
+    correlationId,
+    type: JOB_EVENT_MESSAGE.kind,
+    body: Buffer.from(JSON.stringify(envelope)),
+  };
+}

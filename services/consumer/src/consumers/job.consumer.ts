@@ -1,0 +1,141 @@
+import type { HandlerContext } from '@conveyor/broker';
+import { isTerminal, type JobError, type JobRunRequested } from '@conveyor/contracts';
+import type { OutboxMessage } from '@conveyor/database';
+import type { JobRecord, JobStore } from '@conveyor/jobs';
+import { AppError, errorMessage, PermanentError } from '@conveyor/platform';
+
+/** How the work of one kind ended, as the job runner needs to know it. */
+export type WorkOutcome = { type: 'succeeded'; result: unknown } | { type: 'cancelled' } | { type: 'failed'; error: JobError; permanent: boolean };
+
+export interface WorkContext {
+  /** Aborted when the client cancels the job or the consumer shuts down. */
+  signal: AbortSignal;
+  reportProgress(fraction: number, message: string): void;
+}
+
+export type JobWork = (job: JobRecord, ctx: WorkContext) => Promise<WorkOutcome>;
+
+export interface JobConsumerDeps {
+  store: JobStore;
+  sendNow: (messages: OutboxMessage[]) => Promise<void>;
+  maxAttempts: number;
+  resultTtlMs: number;
+  /** How often progress is written (and the cancel flag read) while a job runs. */
+  checkIntervalMs: number;
+}
+
+const CANCELLED = 'cancelled by the client';
+
+/**
+ * Runs jobs of one kind from their work messages. The job row is the truth: a message for a
+ * finished job republishes its final event and is acked without running anything again; a job
+ * found running (its consumer died) runs again. Progress is written every `checkIntervalMs`,
+ * and the same write reads the cancel flag, so a cancelled job stops at its next check.
+ */
+export function jobHandler(deps: JobConsumerDeps, work: JobWork) {
+  return async (message: JobRunRequested, ctx: HandlerContext): Promise<void> => {
+    const { correlationId } = ctx.envelope;
+    const job = await deps.store.get(message.jobId);
+    if (!job) throw new PermanentError('job_not_found', `job ${message.jobId} does not exist`);
+
+    if (isTerminal(job.status)) {
+      ctx.log.info('job already finished, republishing its final event', { jobId: job.id, status: job.status });
+      await deps.sendNow(await deps.store.republishLatestEvent(job, correlationId));
+      return;
+    }
+    if (job.cancelRequested) {
+      await commit(deps.store.transition(job.id, 'cancelled', { finishedAt: new Date() }, correlationId));
+      return;
+    }
+    const started = await deps.store.transition(job.id, 'running', { incrementAttempts: true, startedAt: new Date(), error: null }, correlationId);
+    if (!started) return handle(message, ctx); // changed under us (cancelled meanwhile): decide again from the row
+    await deps.sendNow(started.outbox);
+
+    const outcome = await runWithChecks(started.job, ctx);
+    await finish(started.job, outcome, ctx);
+  };
+
+  // Named so the retry above reads as what it is.
+  async function handle(message: JobRunRequested, ctx: HandlerContext): Promise<void> {
+    return jobHandler(deps, work)(message, ctx);
+  }
+
+  async function commit(change: Promise<{ outbox: OutboxMessage[] } | undefined>): Promise<void> {
+    const committed = await change;
+    if (committed) await deps.sendNow(committed.outbox);
+  }
+
+  async function runWithChecks(job: JobRecord, ctx: HandlerContext): Promise<WorkOutcome> {
+    const stop = new AbortController();
+    const onShutdown = () => stop.abort(ctx.signal.reason);
+    ctx.signal.addEventListener('abort', onShutdown, { once: true });
+    let latest: { fraction: number; message: string } | undefined;
+    let reported: typeof latest;
+    const timer = setInterval(() => {
+      void check().catch((error: unknown) => ctx.log.warn('progress check failed', { jobId: job.id, error: errorMessage(error) }));
+    }, deps.checkIntervalMs);
+
+    async function check(): Promise<void> {
+      let cancelRequested: boolean;
+      if (latest && latest !== reported) {
+        reported = latest;
+        const committed = await deps.store.reportProgress(job.id, { fraction: latest.fraction, message: latest.message }, ctx.envelope.correlationId);
+        if (committed) await deps.sendNow(committed.outbox);
+        cancelRequested = committed?.job.cancelRequested ?? true;
+      } else {
+        cancelRequested = (await deps.store.get(job.id))?.cancelRequested ?? true;
+      }
+      if (cancelRequested && !stop.signal.aborted) stop.abort(CANCELLED);
+    }
+
+    try {
+      return await work(job, { signal: stop.signal, reportProgress: (fraction, message) => (latest = { fraction, message }) });
+    } catch (error) {
+      // Work reports its own failures as outcomes; anything thrown is unexpected, so retry it.
+      if (ctx.signal.aborted) return { type: 'cancelled' };
+      ctx.log.error('job work threw', { jobId: job.id, error });
+      return { type: 'failed', error: { code: 'internal_error', message: errorMessage(error) }, permanent: false };
+    } finally {
+      clearInterval(timer);
+      ctx.signal.removeEventListener('abort', onShutdown);
+    }
+  }
+
+  async function finish(job: JobRecord, outcome: WorkOutcome, ctx: HandlerContext): Promise<void> {
+    const { correlationId, attempt } = ctx.envelope;
+    const now = new Date();
+    switch (outcome.type) {
+      case 'succeeded':
+        await commit(
+          deps.store.transition(
+            job.id,
+            'succeeded',
+            { result: outcome.result, progress: { fraction: 1, message: null }, finishedAt: now, expiresAt: new Date(now.getTime() + deps.resultTtlMs) },
+            correlationId,
+          ),
+        );
+        return;
+      case 'cancelled':
+        if (ctx.signal.aborted) {
+          // The consumer is shutting down, not the client cancelling: leave the job running; the message is redelivered.
+          throw new AppError('shutting_down', 'consumer is shutting down');
+        }
+        await commit(deps.store.transition(job.id, 'cancelled', { finishedAt: now }, correlationId));
+        return;
+      case 'failed': {
+        const lastAttempt = outcome.permanent || attempt + 1 >= deps.maxAttempts;
+        if (lastAttempt) {
+          await commit(deps.store.transition(job.id, 'failed', { error: outcome.error, finishedAt: now, expiresAt: new Date(now.getTime() + deps.resultTtlMs) }, correlationId));
+          throw new PermanentError(outcome.error.code, outcome.error.message);
+        }
+        // Back to queued with the error until the retry tier hands the message back.
+        await commit(deps.store.transition(job.id, 'queued', { error: outcome.error }, correlationId));
+        throw new AppError(outcome.error.code, outcome.error.message);
+      }
+      default: {
+        const unknownOutcome: never = outcome;
+        throw new Error(`unknown outcome ${JSON.stringify(unknownOutcome)}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,34 @@
+import { createHash } from 'node:crypto';
+import { parseFactorizeInput, type FactorizeInput, type JobKind } from '@conveyor/contracts';
+import { AppError } from '@conveyor/platform';
+
+export interface JobInputLimits {
+  factorizeMaxDigits: number;
+}
+
+/**
+ * Checks a job's input against its kind's rules and returns it in canonical form (what is
+ * stored and what the idempotency hash covers). A broken rule is a 400 naming the field and the rule.
+ */
+export function normalizeJobInput(kind: JobKind, input: unknown, limits: JobInputLimits): unknown {
+  switch (kind) {
+    case 'factorize': {
+      const raw = typeof input === 'object' && input !== null ? (input as Record<string, unknown>).number : undefined;
+      const parsed = parseFactorizeInput(raw, limits.factorizeMaxDigits);
+      if (!parsed.ok) {
+        throw new AppError('invalid_number', parsed.message, { status: 400, details: [{ path: 'body.input.number', message: `${parsed.rule}: ${parsed.message}` }] });
+      }
+      const normalized: FactorizeInput = { number: parsed.value.toString() };
+      return normalized;
+    }
+    default: {
+      const unknownKind: never = kind;
+      throw new AppError('unknown_kind', `unknown job kind ${String(unknownKind)}`, { status: 400 });
+    }
+  }
+}
+
+/** What makes two submissions "the same request" for customId idempotency. */
+export function requestHash(kind: JobKind, normalizedInput: unknown, callbackUrl: string | null): string {
+  return createHash('sha256').update(JSON.stringify([kind, normalizedInput, callbackUrl])).digest('base64url');
+}

@@ -1,0 +1,105 @@
+import { isTerminal, JobListQuery, SubmitJobRequest, type Job, type JobPage } from '@conveyor/contracts';
+import type { OutboxMessage } from '@conveyor/database';
+import { toApiJob, type JobRecord, type JobStore } from '@conveyor/jobs';
+import { AppError, contextOf, errorMessage, parseOrThrow, requireJsonBody } from '@conveyor/platform';
+import express, { type Response } from 'express';
+import { z } from 'zod';
+import { normalizeJobInput, requestHash, type JobInputLimits } from '../domain/job-request.js';
+import { clientIdOf } from './auth.js';
+import { validateCallbackUrl } from './callback-url.js';
+
+export interface JobRoutesDeps {
+  store: JobStore;
+  limits: JobInputLimits;
+  /** Publishes outbox messages just committed (the relay retries whatever this cannot send). */
+  sendNow: (messages: OutboxMessage[]) => Promise<void>;
+  /** Test hook: runs between the commit and the publish (a test makes it kill the process). */
+  afterCommit?: () => void;
+}
+
+/** Seconds a client should wait before polling an unfinished job again. */
+const POLL_AFTER_SECONDS = 1;
+
+const JobId = z.uuid();
+
+export function notFound(id: string): AppError {
+  return new AppError('not_found', `no job ${id}`, { status: 404 });
+}
+
+/** Submits a job (idempotent per customId); shared by /v1/jobs and the legacy routes. */
+export async function submitJob(deps: JobRoutesDeps, res: Response, request: SubmitJobRequest): Promise<{ job: JobRecord; created: boolean }> {
+  const clientId = clientIdOf(res);
+  const { correlationId, log } = contextOf(res);
+  const input = normalizeJobInput(request.kind, request.input, deps.limits);
+  const callbackUrl = request.callbackUrl === undefined ? null : validateCallbackUrl(request.callbackUrl);
+  const hash = requestHash(request.kind, input, callbackUrl);
+  const customId = request.customId ?? null;
+
+  const committed = await deps.store.create({ clientId, kind: request.kind, customId, requestHash: hash, input, callbackUrl }, correlationId);
+  if (!committed.created && committed.job.requestHash !== hash) {
+    throw new AppError('custom_id_conflict', `customId "${customId}" is already used by job ${committed.job.id} with a different request`, {
+      status: 409,
+    });
+  }
+  deps.afterCommit?.();
+  if (committed.created) {
+    log.info('job accepted', { jobId: committed.job.id, kind: request.kind });
+    deps.sendNow(committed.outbox).catch((error: unknown) => log.warn('immediate publish failed', { error: errorMessage(error) }));
+  }
+  return committed;
+}
+
+function sendJob(res: Response, status: number, job: JobRecord): void {
+  if (!isTerminal(job.status)) res.setHeader('Retry-After', String(POLL_AFTER_SECONDS));
+  const body: Job = toApiJob(job);
+  res.status(status).json(body);
+}
+
+/** The jobs resource: submit, read, list, count, cancel. */
+export function jobsRouter(deps: JobRoutesDeps): express.Router {
+  const router = express.Router();
+
+  router.post('/v1/jobs', requireJsonBody, async (req, res) => {
+    const request = parseOrThrow(SubmitJobRequest, req.body, 'body');
+    const { job, created } = await submitJob(deps, res, request);
+    if (created) res.setHeader('Location', `/v1/jobs/${job.id}`);
+    sendJob(res, created ? 202 : 200, job);
+  });
+
+  router.get('/v1/jobs', async (req, res) => {
+    const query = parseOrThrow(JobListQuery, req.query, 'query');
+    if (query.cursor !== undefined && !JobId.safeParse(query.cursor).success) {
+      throw new AppError('invalid_cursor', 'cursor must be the nextCursor of a previous page', { status: 400, details: [{ path: 'query.cursor', message: 'not a cursor' }] });
+    }
+    const jobs = await deps.store.list(clientIdOf(res), { ...query, after: query.cursor, limit: query.limit + 1 });
+    const page = jobs.slice(0, query.limit);
+    const body: JobPage = { jobs: page.map(toApiJob), nextCursor: jobs.length > query.limit ? page[page.length - 1]!.id : null };
+    res.json(body);
+  });
+
+  router.get('/v1/jobs/:id', async (req, res) => {
+    const id = req.params.id;
+    const job = JobId.safeParse(id).success ? await deps.store.get(id, clientIdOf(res)) : undefined;
+    if (!job) throw notFound(id);
+    sendJob(res, 200, job);
+  });
+
+  router.delete('/v1/jobs/:id', async (req, res) => {
+    const id = req.params.id;
+    const committed = JobId.safeParse(id).success ? await deps.store.requestCancel(id, clientIdOf(res), contextOf(res).correlationId) : undefined;
+    if (!committed) throw notFound(id);
+    const { job } = committed;
+    if (job.status === 'succeeded' || job.status === 'failed') {
+      throw new AppError('job_finished', `job ${id} has already ${job.status}; there is nothing to cancel`, { status: 409 });
+    }
+    deps.sendNow(committed.outbox).catch(() => undefined);
+    // 200 once cancelled; 202 while a running job has yet to stop at its next check.
+    sendJob(res, job.status === 'cancelled' ? 200 : 202, job);
+  });
+
+  router.get('/v1/stats', async (_req, res) => {
+    res.json(await deps.store.stats(clientIdOf(res)));
+  });
+
+  return router;
+}

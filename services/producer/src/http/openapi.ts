@@ -1,0 +1,63 @@
+import { CallbackAccepted, ErrorBody, Job, JobListQuery, JobPage, JobStats, SubmitJobRequest, callbackBody } from '@conveyor/contracts';
+import express from 'express';
+import swaggerUi from 'swagger-ui-express';
+import { z } from 'zod';
+
+const schema = (s: z.ZodType) => z.toJSONSchema(s, { target: 'openapi-3.0', unrepresentable: 'any', io: 'input' });
+
+const json = (s: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema: schema(s) } } });
+const error = (description: string) => json(ErrorBody, description);
+const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
+
+/** The HTTP API as OpenAPI 3.0, generated from the contracts' schemas (the same ones that validate requests). */
+export function openApiDocument(maxCallbackIds: number): Record<string, unknown> {
+  const listParams = Object.entries(schema(JobListQuery).properties ?? {}).map(([name, s]) => ({ name, in: 'query', required: false, schema: s }));
+  return {
+    openapi: '3.0.3',
+    info: { title: 'Conveyor', version: '1.0.0', description: 'Durable asynchronous jobs: submit, follow, fetch, cancel.' },
+    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API key, when authentication is on' } } },
+    security: [{ bearer: [] }, {}],
+    paths: {
+      '/v1/jobs': {
+        post: {
+          summary: 'Submit a job',
+          requestBody: { required: true, content: { 'application/json': { schema: schema(SubmitJobRequest) } } },
+          responses: {
+            202: json(Job, 'Accepted: the job is committed; `Location` points at it'),
+            200: json(Job, 'The existing job with this customId and the same request'),
+            400: error('Invalid request; `details` names each bad field'),
+            409: error('customId already used with a different request'),
+          },
+        },
+        get: { summary: 'List jobs, newest first', parameters: listParams, responses: { 200: json(JobPage, 'A page and the cursor of the next') } },
+      },
+      '/v1/jobs/{id}': {
+        get: { summary: 'A job', parameters: [idParam], responses: { 200: json(Job, 'The job; `Retry-After` while unfinished'), 404: error('No such job') } },
+        delete: {
+          summary: 'Cancel a job',
+          parameters: [idParam],
+          responses: { 200: json(Job, 'Cancelled'), 202: json(Job, 'Running: stops at its next check'), 404: error('No such job'), 409: error('Already finished') },
+        },
+      },
+      '/v1/stats': { get: { summary: 'Counts per status and kind', responses: { 200: json(JobStats, 'Counts') } } },
+      '/callback': {
+        post: {
+          summary: 'Object-status callback: one durable check per id',
+          requestBody: { required: true, content: { 'application/json': { schema: schema(callbackBody(maxCallbackIds)) } } },
+          responses: { 200: json(CallbackAccepted, 'Every id is durable'), 400: error('Invalid body'), 413: error('Body too large'), 503: error('Broker and database both unavailable') },
+        },
+      },
+      '/factor': { post: { summary: 'Legacy: submit a factorization', responses: { 202: { description: '{"task_id": "<uuid>"}' } } } },
+      '/get/{task_id}': { get: { summary: 'Legacy: factorization result', responses: { 200: { description: '{"result": "2,617"} or {"result": "Calculating..."}' }, 404: error('Unknown task') } } },
+    },
+  };
+}
+
+export function openApiRouter(document: Record<string, unknown>): express.Router {
+  const router = express.Router();
+  router.get('/openapi.json', (_req, res) => {
+    res.json(document);
+  });
+  router.use('/docs', swaggerUi.serve, swaggerUi.setup(document, { customSiteTitle: 'Conveyor API' }));
+  return router;
+}
