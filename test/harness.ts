@@ -37,3 +37,26 @@ export async function postCallback(port: number, body: unknown, headers: Record<
 
 export type { IsolatedEnv };
 export { createIsolatedEnv };
+
+export interface HttpResult<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+/** A JSON request to a service under test. */
+export async function request<T = any>(port: number, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpResult<T>> {
+  const response = await fetch(`http://127.0.0.1:${port}${path}`, {
+    method,
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: text && response.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text };
+}
+
+/** Semiprimes measured on the 2-core machine: about 0.3 s, 4 s and 26 s to factor. */
+export const QUICK_SEMIPRIME = { n: '480000000000000000919400000000000000323141', factors: ['600000000000000000871', '800000000000000000371'] };
+export const SLOW_SEMIPRIME = { n: '80000000000000000383400000000000000267471', factors: ['200000000000000000789', '400000000000000000339'] };
+export const VERY_SLOW_SEMIPRIME = { n: '2000000000000000002253000000000000000333801', factors: ['1000000000000000000951', '2000000000000000000351'] };
