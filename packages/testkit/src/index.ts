@@ -5,3 +5,4 @@ export * from './wait-for.js';
 export * from './service-process.js';
 export * from './broker-probe.js';
 export * from './http-stub.js';
+export * from './s3-server.js';

@@ -9,13 +9,13 @@ const ROOT = resolve(__dirname, '../../..');
  */
 export class ServiceProcess {
   readonly lines: string[] = [];
-  private exited: Promise<number | null>;
+  private readonly exit: Promise<number | null>;
 
   private constructor(
     readonly name: string,
     private readonly child: ChildProcess,
   ) {
-    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    this.exit = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
     const collect = (chunk: Buffer) => this.lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
     child.stdout?.on('data', collect);
     child.stderr?.on('data', collect);
@@ -29,6 +29,11 @@ export class ServiceProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     return new ServiceProcess(service, child);
+  }
+
+  /** True once the process has exited (of itself or killed). */
+  get exited(): boolean {
+    return this.child.exitCode !== null || this.child.signalCode !== null;
   }
 
   get pid(): number | undefined {
@@ -50,12 +55,12 @@ export class ServiceProcess {
   /** kill -9: no shutdown hooks, no acks, sockets dropped by the kernel. */
   async kill9(): Promise<void> {
     if (this.child.exitCode === null) this.child.kill('SIGKILL');
-    await this.exited;
+    await this.exit;
   }
 
   /** SIGTERM and wait for a graceful exit. */
   async stop(): Promise<number | null> {
     if (this.child.exitCode === null) this.child.kill('SIGTERM');
-    return this.exited;
+    return this.exit;
   }
 }

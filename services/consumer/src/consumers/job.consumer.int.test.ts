@@ -1,0 +1,97 @@
+import { Broker, publishOutgoing, startMessageConsumer, workTopology, type ConsumerHandle } from '@conveyor/broker';
+import { topologyNames } from '@conveyor/contracts';
+import { createDatabase, migrateToLatest, type DatabaseHandle, type OutboxMessage } from '@conveyor/database';
+import { JobStore } from '@conveyor/jobs';
+import { createMetrics, silentLogger } from '@conveyor/platform';
+import { BrokerProbe, createIsolatedEnv, TEST_AMQP_URL, TEST_DATABASE_URL, waitFor, type IsolatedEnv } from '@conveyor/testkit';
+import { jobHandler, type JobWork, type WorkOutcome } from './job.consumer.js';
+
+/** The job runner against the real broker and database, with work whose outcome the test decides. */
+describe('job runner retries', () => {
+  let isolated: IsolatedEnv;
+  let database: DatabaseHandle;
+  let broker: Broker;
+  let store: JobStore;
+  let probe: BrokerProbe;
+  let consumer: ConsumerHandle | undefined;
+  const metrics = createMetrics('test');
+  const log = silentLogger();
+
+  beforeAll(async () => {
+    isolated = await createIsolatedEnv('jobretry');
+    const names = topologyNames(isolated.prefix);
+    database = createDatabase({ url: TEST_DATABASE_URL, schema: isolated.schema, poolMax: 4, log });
+    await migrateToLatest(database.db, isolated.schema, log);
+    broker = new Broker({ url: TEST_AMQP_URL, connectionName: 'job-retry-test', log, topology: workTopology(names, { kinds: ['job.factorize'], retryDelaysMs: [100, 200], deliveryLimit: 10 }) });
+    await broker.start();
+    store = new JobStore(database.db, names);
+    probe = await BrokerProbe.open();
+  });
+
+  afterAll(async () => {
+    await consumer?.cancel();
+    await broker.close();
+    await probe.close();
+    await database.close();
+    metrics.stop();
+    await isolated.dispose();
+  });
+
+  const sendNow = async (messages: OutboxMessage[]) => {
+    for (const m of messages) await publishOutgoing(broker, m);
+  };
+
+  function run(work: JobWork) {
+    const names = topologyNames(isolated.prefix);
+    consumer = startMessageConsumer(
+      { broker, names, log, metrics },
+      { kind: 'job.factorize', prefetch: 2, retryDelaysMs: [100, 200], maxAttempts: 3 },
+      jobHandler({ store, sendNow, maxAttempts: 3, resultTtlMs: 60_000, checkIntervalMs: 50 }, work),
+    );
+  }
+
+  async function submit(): Promise<string> {
+    const { job, outbox } = await store.create({ clientId: 'default', kind: 'factorize', customId: null, requestHash: 'h', input: { number: '6' }, callbackUrl: null }, 'test');
+    await sendNow(outbox);
+    return job.id;
+  }
+
+  const statusesOf = async (id: string) =>
+    (await database.db.selectFrom('job_events').select('status').where('job_id', '=', id).orderBy('sequence').execute()).map((e) => e.status);
+
+  it('retries a failing job with backoff, then fails it with the last error and dead-letters its message', async () => {
+    let calls = 0;
+    run(async (): Promise<WorkOutcome> => {
+      calls += 1;
+      return { type: 'failed', error: { code: 'flaky', message: `attempt ${calls} failed` }, permanent: false };
+    });
+    const id = await submit();
+    await waitFor('failed', async () => (await store.get(id))?.status === 'failed', { timeoutMs: 10_000 });
+    const job = (await store.get(id))!;
+    expect(job).toMatchObject({ attempts: 3, error: { code: 'flaky', message: 'attempt 3 failed' } });
+    expect(await statusesOf(id)).toEqual(['queued', 'running', 'queued', 'running', 'queued', 'running', 'failed']);
+    const deadLetters = await waitFor('dead-lettered', async () => {
+      const m = await probe.drain(topologyNames(isolated.prefix).deadLetterQueue);
+      return m.length ? m : undefined;
+    });
+    expect(deadLetters[0]!.headers['x-error-code']).toBe('flaky');
+    await consumer!.cancel();
+  });
+
+  it('succeeds on a later attempt after transient failures, clearing the error', async () => {
+    let calls = 0;
+    run(async (_job, ctx): Promise<WorkOutcome> => {
+      calls += 1;
+      ctx.reportProgress(0.5, 'halfway');
+      await new Promise((r) => setTimeout(r, 120)); // long enough for a progress write
+      return calls < 2 ? { type: 'failed', error: { code: 'flaky', message: 'once' }, permanent: false } : { type: 'succeeded', result: { ok: true } };
+    });
+    const id = await submit();
+    await waitFor('succeeded', async () => (await store.get(id))?.status === 'succeeded', { timeoutMs: 10_000 });
+    expect(await store.get(id)).toMatchObject({ attempts: 2, error: null, result: { ok: true }, progress: { fraction: 1 } });
+    expect(await statusesOf(id)).toContain('running');
+    const progress = await database.db.selectFrom('job_events').select(['progress', 'progress_message']).where('job_id', '=', id).where('progress_message', '=', 'halfway').execute();
+    expect(progress.length).toBeGreaterThan(0);
+    await consumer!.cancel();
+  });
+});
