@@ -59,6 +59,8 @@ export const Job = z.object({
   startedAt: z.iso.datetime({ offset: true }).nullable(),
   finishedAt: z.iso.datetime({ offset: true }).nullable(),
   expiresAt: z.iso.datetime({ offset: true }).nullable(),
+  /** The result was dropped after `expiresAt` (the job itself is kept). */
+  expired: z.boolean(),
 });
 export type Job = z.infer<typeof Job>;
 

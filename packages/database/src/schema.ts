@@ -53,6 +53,7 @@ export interface JobsTable {
   started_at: Timestamp | null;
   finished_at: Timestamp | null;
   expires_at: Timestamp | null;
+  expired: Generated<boolean>;
 }
 
 export interface JobEventsTable {

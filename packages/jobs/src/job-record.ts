@@ -22,6 +22,7 @@ export interface JobRecord {
   startedAt: Date | null;
   finishedAt: Date | null;
   expiresAt: Date | null;
+  expired: boolean;
 }
 
 export function toJobRecord(row: JobRow): JobRecord {
@@ -45,6 +46,7 @@ export function toJobRecord(row: JobRow): JobRecord {
     startedAt: row.started_at,
     finishedAt: row.finished_at,
     expiresAt: row.expires_at,
+    expired: row.expired,
   };
 }
 
@@ -66,5 +68,6 @@ export function toApiJob(job: JobRecord): Job {
     startedAt: iso(job.startedAt),
     finishedAt: iso(job.finishedAt),
     expiresAt: iso(job.expiresAt),
+    expired: job.expired,
   };
 }

@@ -188,6 +188,60 @@ export class JobStore {
     return { job: flagged ? toJobRecord(flagged) : ((await this.get(id, clientId)) ?? job), outbox: [] };
   }
 
+  /**
+   * Proves a running job is alive (updated_at) and reads its cancel flag in one statement;
+   * undefined if the job is no longer running.
+   */
+  async heartbeat(id: string): Promise<{ cancelRequested: boolean } | undefined> {
+    const row = await this.db
+      .updateTable('jobs')
+      .set({ updated_at: sql<Date>`now()` })
+      .where('id', '=', id)
+      .where('status', '=', 'running')
+      .returning('cancel_requested')
+      .executeTakeFirst();
+    return row && { cancelRequested: row.cancel_requested };
+  }
+
+  /**
+   * Jobs unfinished and untouched for `staleMs` (their message lost to a delivery limit, say):
+   * each gets a fresh work message through the outbox and a new updated_at, in one transaction.
+   */
+  async reenqueueStale(staleMs: number, limit: number, correlationId: string): Promise<JobRecord[]> {
+    return this.db.transaction().execute(async (trx) => {
+      const rows = await trx
+        .updateTable('jobs')
+        .set({ updated_at: sql<Date>`now()` })
+        .where('id', 'in', (eb) =>
+          eb
+            .selectFrom('jobs')
+            .select('id')
+            .where('status', 'in', ['queued', 'running'])
+            .where('updated_at', '<', sql<Date>`now() - make_interval(secs => ${staleMs / 1000})`)
+            .limit(limit)
+            .forUpdate()
+            .skipLocked(),
+        )
+        .returningAll()
+        .execute();
+      const jobs = rows.map(toJobRecord);
+      await insertOutboxMessages(trx, jobs.map((job) => jobRunMessage(this.names, job, correlationId)));
+      return jobs;
+    });
+  }
+
+  /** Drops results whose retention has passed; the job stays, marked expired. Returns how many. */
+  async expireResults(limit: number): Promise<number> {
+    const result = await this.db
+      .updateTable('jobs')
+      .set({ result: null, expired: true, updated_at: sql<Date>`now()` })
+      .where('id', 'in', (eb) =>
+        eb.selectFrom('jobs').select('id').where('expires_at', '<', sql<Date>`now()`).where('expired', '=', false).limit(limit).forUpdate().skipLocked(),
+      )
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
   /** Records progress of a running job and reports whether it has been asked to stop. */
   async reportProgress(id: string, progress: { fraction: number; message: string | null }, correlationId: string): Promise<Committed | undefined> {
     return this.transition(id, 'running', { progress }, correlationId);

@@ -1,16 +1,23 @@
 import type { Server } from 'node:http';
+import { topologyNames } from '@conveyor/contracts';
 import { createDatabase, migrateToLatest, type DatabaseHandle } from '@conveyor/database';
+import { JobStore } from '@conveyor/jobs';
 import { boundPort, closeServer, createMetrics, listen, opsApp, retryUntilSuccess, type Logger, type Metrics } from '@conveyor/platform';
 import client from 'prom-client';
 import { deleteStaleObjects } from './adapters/stale-object.repository.js';
 import type { CleanupConfig } from './config.js';
-import { ObjectTtlRoutine } from './routines/object-ttl.routine.js';
+import { PeriodicRoutine, untilExhausted } from './routines/periodic-routine.js';
 
-/** The TTL routines: stale objects now; expired results and stuck jobs join later. */
+const JOB_BATCH = 500;
+
+/**
+ * The TTL routines: stale objects go, expired results are dropped, and jobs nobody is working
+ * on any more are handed back to the queue.
+ */
 export class CleanupApp {
   private readonly metrics: Metrics;
   private readonly database: DatabaseHandle;
-  private readonly objectTtl: ObjectTtlRoutine;
+  private readonly routines: PeriodicRoutine[];
   private server: Server | undefined;
 
   constructor(
@@ -19,13 +26,46 @@ export class CleanupApp {
   ) {
     this.metrics = createMetrics('cleanup');
     this.database = createDatabase({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, poolMax: config.DATABASE_POOL_MAX, log });
-    const deleted = new client.Counter({ name: 'conveyor_stale_objects_deleted_total', help: 'Objects deleted by the TTL routine', registers: [this.metrics.registry] });
-    this.objectTtl = new ObjectTtlRoutine(
-      (ttlMs, limit) => deleteStaleObjects(this.database.db, ttlMs, limit),
-      log,
-      { intervalMs: config.ROUTINE_INTERVAL_MS, ttlMs: config.OBJECT_TTL_MS, batchSize: config.CLEANUP_BATCH_SIZE },
-      (n) => deleted.inc(n),
-    );
+    const counter = (name: string, help: string) => new client.Counter({ name, help, registers: [this.metrics.registry] });
+    const staleDeleted = counter('conveyor_stale_objects_deleted_total', 'Objects deleted by the TTL routine');
+    const resultsExpired = counter('conveyor_job_results_expired_total', 'Job results dropped after their retention');
+    const jobsRequeued = counter('conveyor_stuck_jobs_requeued_total', 'Unfinished jobs without a runner handed back to the queue');
+    const db = this.database.db;
+    const store = new JobStore(db, topologyNames(config.AMQP_PREFIX));
+
+    this.routines = [
+      new PeriodicRoutine(
+        'object-ttl',
+        config.ROUTINE_INTERVAL_MS,
+        async (signal) => {
+          const startedAt = Date.now();
+          const deleted = await untilExhausted(() => deleteStaleObjects(db, config.OBJECT_TTL_MS, config.CLEANUP_BATCH_SIZE), config.CLEANUP_BATCH_SIZE, signal);
+          staleDeleted.inc(deleted);
+          if (deleted > 0) log.info('stale objects deleted', { deleted, ms: Date.now() - startedAt });
+        },
+        log,
+      ),
+      new PeriodicRoutine(
+        'result-expiry',
+        config.JOB_ROUTINE_INTERVAL_MS,
+        async (signal) => {
+          const expired = await untilExhausted(() => store.expireResults(JOB_BATCH), JOB_BATCH, signal);
+          resultsExpired.inc(expired);
+          if (expired > 0) log.info('job results expired', { expired });
+        },
+        log,
+      ),
+      new PeriodicRoutine(
+        'stuck-jobs',
+        config.JOB_ROUTINE_INTERVAL_MS,
+        async () => {
+          const requeued = await store.reenqueueStale(config.STUCK_JOB_AFTER_MS, JOB_BATCH, 'cleanup');
+          jobsRequeued.inc(requeued.length);
+          for (const job of requeued) log.warn('stuck job handed back to the queue', { jobId: job.id, status: job.status, attempts: job.attempts });
+        },
+        log,
+      ),
+    ];
   }
 
   get opsPort(): number {
@@ -36,13 +76,13 @@ export class CleanupApp {
   async start(): Promise<void> {
     const { config, log } = this;
     await retryUntilSuccess('database migration', () => migrateToLatest(this.database.db, config.DATABASE_SCHEMA, log), { log });
-    this.objectTtl.start();
+    for (const routine of this.routines) routine.start();
     this.server = await listen(opsApp(this.metrics, [{ name: 'database', check: () => this.database.ping() }]), config.OPS_PORT);
     log.info('cleanup started', { opsPort: this.opsPort, intervalMs: config.ROUTINE_INTERVAL_MS, ttlMs: config.OBJECT_TTL_MS });
   }
 
   async stop(): Promise<void> {
-    await this.objectTtl.stop();
+    await Promise.all(this.routines.map((r) => r.stop()));
     if (this.server) await closeServer(this.server);
     await this.database.close();
     this.metrics.stop();

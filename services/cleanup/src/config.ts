@@ -11,5 +11,13 @@ export const CleanupEnv = z.object({
   OBJECT_TTL_MS: env.int(30_000, 1),
   /** Most rows one delete statement removes, so a huge backlog never holds long locks. Default 10000. */
   CLEANUP_BATCH_SIZE: env.int(10_000, 1),
+  /** How often job results are expired and stuck jobs looked for, in ms. Default 60000. */
+  JOB_ROUTINE_INTERVAL_MS: env.int(60_000, 10),
+  /**
+   * An unfinished job untouched for this long has no runner (running jobs heartbeat every
+   * JOB_CHECK_INTERVAL_MS) and is handed back to the queue, in ms. Keep it above the longest
+   * retry delay. Default 900000 (15 min).
+   */
+  STUCK_JOB_AFTER_MS: env.int(900_000, 1),
 });
 export type CleanupConfig = z.infer<typeof CleanupEnv>;

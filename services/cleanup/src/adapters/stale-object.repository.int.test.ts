@@ -1,7 +1,7 @@
 import { createDatabase, migrateToLatest, sql, type DatabaseHandle } from '@conveyor/database';
 import { silentLogger } from '@conveyor/platform';
 import { createIsolatedEnv, TEST_DATABASE_URL, type IsolatedEnv } from '@conveyor/testkit';
-import { ObjectTtlRoutine } from '../routines/object-ttl.routine.js';
+import { untilExhausted } from '../routines/periodic-routine.js';
 import { deleteStaleObjects } from './stale-object.repository.js';
 
 describe('stale object cleanup', () => {
@@ -24,8 +24,7 @@ describe('stale object cleanup', () => {
     await sql`insert into objects (id, last_seen) select g, now() - interval '1 hour' from generate_series(1, 25000) g`.execute(database.db);
     await sql`insert into objects (id, last_seen) select g, now() from generate_series(25001, 30000) g`.execute(database.db);
 
-    const routine = (n: number) =>
-      new ObjectTtlRoutine((ttlMs, limit) => deleteStaleObjects(database.db, ttlMs, limit), silentLogger(), { intervalMs: 1000, ttlMs: 30_000, batchSize: 4_000 }, undefined).runOnce().then((d) => [n, d]);
+    const routine = (n: number) => untilExhausted(() => deleteStaleObjects(database.db, 30_000, 4_000), 4_000).then((d) => [n, d]);
     const results = await Promise.all([routine(1), routine(2), routine(3)]);
     expect(results.reduce((sum, [, d]) => sum + d!, 0)).toBe(25_000);
 

@@ -29,10 +29,13 @@ const CANCELLED = 'cancelled by the client';
 /**
  * Runs jobs of one kind from their work messages. The job row is the truth: a message for a
  * finished job republishes its final event and is acked without running anything again; a job
- * found running (its consumer died) runs again. Progress is written every `checkIntervalMs`,
- * and the same write reads the cancel flag, so a cancelled job stops at its next check.
+ * found running whose runner has stopped heartbeating (its consumer died) runs again. Progress
+ * (or a heartbeat) is written every `checkIntervalMs`, and the same write reads the cancel
+ * flag, so a cancelled job stops at its next check.
  */
 export function jobHandler(deps: JobConsumerDeps, work: JobWork) {
+  // A running job heartbeats every check interval; one silent for several intervals has no runner.
+  const busyWindowMs = deps.checkIntervalMs * 4;
   return async (message: JobRunRequested, ctx: HandlerContext): Promise<void> => {
     const { correlationId } = ctx.envelope;
     const job = await deps.store.get(message.jobId);
@@ -42,6 +45,12 @@ export function jobHandler(deps: JobConsumerDeps, work: JobWork) {
       ctx.log.info('job already finished, republishing its final event', { jobId: job.id, status: job.status });
       await deps.sendNow(await deps.store.republishLatestEvent(job, correlationId));
       return;
+    }
+    if (job.status === 'running' && Date.now() - job.updatedAt.getTime() < busyWindowMs) {
+      // Another consumer is running it right now (a duplicate message, e.g. from the repair
+      // routine): come back later rather than run it twice at once. A dead runner stops
+      // heartbeating, and then this message takes over.
+      throw new AppError('job_busy', `job ${job.id} is running elsewhere; retrying later`);
     }
     if (job.cancelRequested) {
       await commit(deps.store.transition(job.id, 'cancelled', { finishedAt: new Date() }, correlationId));
@@ -83,7 +92,7 @@ export function jobHandler(deps: JobConsumerDeps, work: JobWork) {
         if (committed) await deps.sendNow(committed.outbox);
         cancelRequested = committed?.job.cancelRequested ?? true;
       } else {
-        cancelRequested = (await deps.store.get(job.id))?.cancelRequested ?? true;
+        cancelRequested = (await deps.store.heartbeat(job.id))?.cancelRequested ?? true;
       }
       if (cancelRequested && !stop.signal.aborted) stop.abort(CANCELLED);
     }
