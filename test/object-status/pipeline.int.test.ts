@@ -9,18 +9,17 @@ describe('object-status pipeline end to end', () => {
   let db: pg.Client;
   const apps: { stop(): Promise<void> }[] = [];
   let producerPort: number;
+  let env: Record<string, string>;
 
   beforeAll(async () => {
     isolated = await createIsolatedEnv('pipeline');
     upstream = await startObjectsApi({ port: 0, host: '127.0.0.1', minDelayMs: 5, maxDelayMs: 50 });
-    const env = { ...isolated.env, OBJECTS_API_URL: `http://127.0.0.1:${upstream.port}`, OBJECT_TTL_MS: '3000', ROUTINE_INTERVAL_MS: '200' };
+    env = { ...isolated.env, OBJECTS_API_URL: `http://127.0.0.1:${upstream.port}`, OBJECT_TTL_MS: '4000', ROUTINE_INTERVAL_MS: '200' };
     const producer = producerApp(env);
     const consumer = consumerApp(env);
-    const cleanup = cleanupApp(env);
     await producer.start();
     await consumer.start();
-    await cleanup.start();
-    apps.push(cleanup, consumer, producer);
+    apps.push(consumer, producer);
     producerPort = producer.port;
     db = new pg.Client({ connectionString: TEST_DATABASE_URL });
     await db.connect();
@@ -54,7 +53,10 @@ describe('object-status pipeline end to end', () => {
       expect(row.last_seen.getTime()).toBeLessThanOrEqual(Date.now());
     }
 
-    // Nothing refreshes them now: after the 3 s TTL the routine removes them all.
+    // Nothing refreshes them now: after the 4 s TTL the routine removes them all.
+    const cleanup = cleanupApp(env);
+    await cleanup.start();
+    apps.unshift(cleanup);
     await waitFor('stale objects deleted', async () => (await storedIds()).length === 0, { timeoutMs: 10_000 });
   });
 
@@ -65,12 +67,12 @@ describe('object-status pipeline end to end', () => {
     };
     await postCallback(producerPort, { object_ids: [1000] });
     const first = await waitFor('object 1000 stored', lastSeen);
-    for (let i = 0; i < 8; i++) {
+    for (let i = 0; i < 10; i++) {
       await new Promise((r) => setTimeout(r, 500));
       await postCallback(producerPort, { object_ids: [1000] });
-      // Refreshed every 0.5 s against a 3 s TTL, the row must never disappear.
+      // Refreshed every 0.5 s against a 4 s TTL, the row must never disappear.
       expect(await lastSeen()).toBeDefined();
     }
-    await waitFor('last_seen moved forward by the later callbacks', async () => ((await lastSeen()) ?? 0) >= first + 3_500);
+    await waitFor('last_seen moved forward by the later callbacks', async () => ((await lastSeen()) ?? 0) >= first + 4_500);
   });
 });

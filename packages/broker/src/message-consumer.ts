@@ -1,4 +1,3 @@
-import { setMaxListeners } from 'node:events';
 import {
   MessageCatalog,
   MessageEnvelope,
@@ -60,13 +59,23 @@ export function startMessageConsumer<K extends MessageKind>(
   const queue = deps.names.workQueue(options.kind);
   const definition = MessageCatalog[options.kind];
   const shutdown = new AbortController();
-  // Every in-flight handler listens on this one signal.
-  setMaxListeners(0, shutdown.signal);
+  // Each delivery gets its own signal, aborted together on shutdown. Thousands of handlers
+  // listening on one shared signal would make every add/remove listener walk them all.
+  const inFlight = new Set<AbortController>();
+  shutdown.signal.addEventListener('abort', () => {
+    for (const controller of inFlight) controller.abort(shutdown.signal.reason);
+  });
   const baseLog = deps.log.child({ queue });
+  // Bound once: resolving label values on every message is measurable at thousands per second.
+  const counters = {
+    consumed: deps.metrics.consumed.labels({ queue }),
+    acked: deps.metrics.acked.labels({ queue }),
+    nacked: deps.metrics.nacked.labels({ queue }),
+  };
 
   async function handle(delivery: Delivery): Promise<void> {
     const startedAt = process.hrtime.bigint();
-    deps.metrics.consumed.inc({ queue });
+    counters.consumed.inc();
     const parsed = parseDelivery(delivery);
     let outcome: Outcome;
     let envelope: MessageEnvelope | undefined;
@@ -75,17 +84,21 @@ export function startMessageConsumer<K extends MessageKind>(
     } else {
       envelope = parsed.envelope;
       const log = baseLog.child({ messageId: envelope.messageId, correlationId: envelope.correlationId, attempt: envelope.attempt });
+      const controller = new AbortController();
+      inFlight.add(controller);
       try {
-        await handler(parsed.payload, { log, envelope, signal: shutdown.signal });
+        await handler(parsed.payload, { log, envelope, signal: controller.signal });
         outcome = { type: 'ack' };
       } catch (error) {
         if (shutdown.signal.aborted) {
           delivery.reject(true);
-          deps.metrics.nacked.inc({ queue });
+          counters.nacked.inc();
           return;
         }
         outcome = classify(error, envelope.attempt);
         log.warn('message handling failed', { outcome: outcome.type, error: errorMessage(error) });
+      } finally {
+        inFlight.delete(controller);
       }
     }
     try {
@@ -94,7 +107,7 @@ export function startMessageConsumer<K extends MessageKind>(
       // Could not move the message on (broker gone): leave it unacked; it will be redelivered.
       baseLog.warn('could not settle message, leaving it for redelivery', { error: errorMessage(error) });
       delivery.reject(true);
-      deps.metrics.nacked.inc({ queue });
+      counters.nacked.inc();
       return;
     }
     const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
@@ -160,7 +173,7 @@ export function startMessageConsumer<K extends MessageKind>(
       }
     }
     delivery.ack();
-    deps.metrics.acked.inc({ queue });
+    counters.acked.inc();
   }
 
   const consumer = deps.broker.consume(queue, handle, { prefetch: options.prefetch });
