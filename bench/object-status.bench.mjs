@@ -1,0 +1,1086 @@
+// Benchmark: the object-status pipeline, producer HTTP API → RabbitMQ quorum queue → consumer →
+// PostgreSQL, against the ceiling of the broker itself, in one run.
+//
+//   cd /work/main && npx tsc -b services/producer services/consumer services/tester && node bench/object-status.bench.mjs [--seconds 30]
+//
+// Options: --seconds N        length of the end-to-end phase (default 30)
+//          --phase-seconds N  length of the raw-ceiling and producer phases (default 10)
+//          --clients K        concurrent HTTP clients of the producer phase (default 16)
+//          --rate R           requests/s offered end to end, 200 ids each (default 11 = 2,200 ids/s)
+//          --profile DIR      diagnosis: run producer and consumer under `node --cpu-prof`, profiles in DIR
+//
+// Phases:
+//   1. Raw ceiling: a bare amqplib confirm channel publishing persistent ~100-byte JSON bodies to a
+//      throwaway quorum queue declared like the work queue, with 1,000 unconfirmed publishes in
+//      flight; then, for reference, awaiting each confirm before the next publish, and the same
+//      window with messages shaped like the producer's (full envelope, direct exchange, properties).
+//   2. Producer rate: K keep-alive clients POST /callback with 200 ids each, back to back, against a
+//      producer process with no consumer running. Accepted ids/s and the ratio to the raw ceiling.
+//   3. End to end: the upstream simulator (300–4300 ms per answer) and one consumer process
+//      (MAX_CONSUMERS=6000); the producer is offered a fixed load (open loop) of distinct even ids,
+//      so every check writes a row. Completed checks/s over the steady window (rows in `objects`),
+//      then the queue is drained and every id sent must have its row. POST /callback latency too.
+//
+// Everything runs in its own corner: AMQP prefix bench.<random>, schema bench_<random>; both are
+// deleted at the end, and every child process is killed, on error and on Ctrl-C too.
+import { spawn } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { readdirSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import { createRequire } from 'node:module';
+import net from 'node:net';
+import { dirname, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const requireFromTestkit = createRequire(resolve(ROOT, 'packages/testkit/package.json'));
+const amqp = requireFromTestkit('amqplib');
+const pg = requireFromTestkit('pg');
+
+// ---------------------------------------------------------------------------------------------
+// Settings
+
+function option(name, fallback) {
+  const index = process.argv.indexOf(`--${name}`);
+  if (index < 0) return fallback;
+  const value = Number(process.argv[index + 1]);
+  if (!Number.isFinite(value) || value <= 0) {
+    console.error(`--${name} needs a positive number`);
+    process.exit(2);
+  }
+  return value;
+}
+
+const E2E_SECONDS = option('seconds', 30);
+const PHASE_SECONDS = option('phase-seconds', 10);
+const CONFIRM_EACH_SECONDS = Math.max(2, PHASE_SECONDS / 2);
+const PRODUCER_CLIENTS = option('clients', 16);
+const E2E_REQUESTS_PER_SECOND = option('rate', 11);
+/** --profile DIR: run the consumer under `node --cpu-prof` and write its profile to DIR (diagnosis only). */
+const PROFILE_DIR = process.argv.includes('--profile')
+  ? resolve(process.argv[process.argv.indexOf('--profile') + 1] ?? '/tmp')
+  : undefined;
+const IDS_PER_REQUEST = 200;
+const RAW_WINDOW = 1000;
+const MAX_CONSUMERS = 6000;
+/** Nothing completes before 300 ms and everything sent at t=0 is done by 4.3 s: the steady window starts after that. */
+const E2E_WARMUP_SECONDS = Math.min(6, E2E_SECONDS / 3);
+const DRAIN_STALL_SECONDS = 20;
+const DRAIN_MAX_SECONDS = 90;
+
+const TARGETS = { producerRatio: 0.7, checksPerSecond: 2000, callbackP99Ms: 50 };
+
+const AMQP_URL = process.env.BENCH_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const RUN_ID = randomBytes(4).toString('hex');
+const PREFIX = `bench.${RUN_ID}`;
+const SCHEMA = `bench_${RUN_ID}`;
+const RETRY_DELAYS_MS = [1000, 5000, 30000, 120000, 600000];
+const NAMES = {
+  workExchange: `${PREFIX}.work`,
+  workQueue: `${PREFIX}.object.check`,
+  rawQueue: `${PREFIX}.raw-ceiling`,
+  rawExchange: `${PREFIX}.raw-ceiling`,
+  deadLetterQueue: `${PREFIX}.dead-letter`,
+  retryQueues: RETRY_DELAYS_MS.map((ms) => `${PREFIX}.retry.${ms}ms`),
+  exchanges: ['work', 'retry', 'dlx', 'events'].map((suffix) => `${PREFIX}.${suffix}`),
+};
+
+// ---------------------------------------------------------------------------------------------
+// Child processes
+
+const children = new Set();
+
+function startService(service, env, nodeArgs = []) {
+  const child = spawn(process.execPath, [...nodeArgs, resolve(ROOT, 'services', service, 'dist/main.js')], {
+    cwd: ROOT,
+    // The services read .env in the cwd as defaults; every variable that matters is set here and wins.
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      DATABASE_URL,
+      DATABASE_SCHEMA: SCHEMA,
+      AMQP_URL,
+      AMQP_PREFIX: PREFIX,
+      RETRY_DELAYS_MS: RETRY_DELAYS_MS.join(','),
+      LOG_LEVEL: 'warn',
+      LOG_FORMAT: 'json',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const handle = {
+    service,
+    child,
+    pid: child.pid,
+    lines: [],
+    warnings: 0,
+    errors: 0,
+    exited: once(child, 'exit'),
+  };
+  const collect = (chunk) => {
+    for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) {
+      if (/"level":"warn"/.test(line)) handle.warnings += 1;
+      if (/"level":"(warn|error)"/.test(line)) handle.firstWarning ??= line.slice(0, 300);
+      if (/"level":"error"/.test(line)) handle.errors += 1;
+      handle.lines.push(line);
+      if (handle.lines.length > 200) handle.lines.shift();
+    }
+  };
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
+  children.add(handle);
+  child.once('exit', () => children.delete(handle));
+  return handle;
+}
+
+async function stopService(handle) {
+  if (handle.child.exitCode !== null || handle.child.signalCode !== null) return;
+  handle.child.kill('SIGTERM');
+  const killed = await Promise.race([handle.exited.then(() => true), sleep(15_000).then(() => false)]);
+  if (!killed) {
+    handle.child.kill('SIGKILL');
+    await handle.exited;
+  }
+}
+
+function assertAlive(handle) {
+  if (handle.child.exitCode !== null || handle.child.signalCode !== null) {
+    throw new Error(
+      `${handle.service} exited (${handle.child.exitCode ?? handle.child.signalCode}):\n${handle.lines.slice(-20).join('\n')}`,
+    );
+  }
+}
+
+// Last resort: a synchronous SIGKILL of whatever is left when this process exits.
+process.on('exit', () => {
+  for (const handle of children) handle.child.kill('SIGKILL');
+});
+
+// ---------------------------------------------------------------------------------------------
+// HTTP
+
+function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+function request(agent, port, method, path, body, timeoutMs = 10_000) {
+  return new Promise((resolveResponse, reject) => {
+    const headers =
+      body === undefined
+        ? {}
+        : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
+    const req = http.request({ host: '127.0.0.1', port, method, path, agent, headers }, (res) => {
+      const chunks = [];
+      res.on('data', (chunk) => chunks.push(chunk));
+      res.on('end', () =>
+        resolveResponse({ status: res.statusCode, body: Buffer.concat(chunks).toString('utf8') }),
+      );
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.setTimeout(timeoutMs, () =>
+      req.destroy(new Error(`${method} ${path} timed out after ${timeoutMs} ms`)),
+    );
+    req.end(body);
+  });
+}
+
+const opsAgent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+
+async function waitForStatus(handle, port, path, wanted, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    assertAlive(handle);
+    try {
+      const { status } = await request(opsAgent, port, 'GET', path, undefined, 2_000);
+      if (status === wanted) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline)
+      throw new Error(
+        `${handle.service} did not answer ${wanted} on ${path} within ${timeoutMs} ms:\n${handle.lines.slice(-20).join('\n')}`,
+      );
+    await sleep(100);
+  }
+}
+
+/** Sums every sample of a Prometheus metric (all label sets). */
+function metricSum(text, name) {
+  let total = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const rest = line.slice(name.length);
+    if (rest[0] !== ' ' && rest[0] !== '{') continue;
+    total += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return total;
+}
+
+async function scrape(port, timeoutMs = 5_000) {
+  const { status, body } = await request(opsAgent, port, 'GET', '/metrics', undefined, timeoutMs);
+  if (status !== 200) throw new Error(`/metrics answered ${status}`);
+  return body;
+}
+
+function percentile(sortedValues, p) {
+  if (sortedValues.length === 0) return NaN;
+  const index = Math.min(
+    sortedValues.length - 1,
+    Math.max(0, Math.ceil((p / 100) * sortedValues.length) - 1),
+  );
+  return sortedValues[index];
+}
+
+// ---------------------------------------------------------------------------------------------
+// CPU accounting from /proc
+
+const CLOCK_TICKS = 100; // USER_HZ on Linux
+
+function processTicks(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]); // utime + stime
+  } catch {
+    return undefined;
+  }
+}
+
+function pidsByName(names) {
+  const found = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const comm = readFileSync(`/proc/${entry}/comm`, 'utf8').trim();
+      if (names.includes(comm)) found.push(Number(entry));
+    } catch {
+      // gone
+    }
+  }
+  return found;
+}
+
+function systemTicks() {
+  const [cpuLine] = readFileSync('/proc/stat', 'utf8').split('\n');
+  const values = cpuLine.trim().split(/\s+/).slice(1).map(Number);
+  const idle = values[3] + values[4];
+  // irq + softirq: loopback TCP work the kernel does outside any process's own CPU time.
+  const irq = values[5] + values[6];
+  return { total: values.reduce((a, b) => a + b, 0), idle, irq };
+}
+
+/** A snapshot of the CPU time of each process group; `since()` gives the % of one core each used. */
+function cpuSnapshot(groups) {
+  const at = performance.now();
+  const ticks = Object.fromEntries(
+    Object.entries(groups).map(([name, pids]) => [
+      name,
+      new Map(pids().map((pid) => [pid, processTicks(pid) ?? 0])),
+    ]),
+  );
+  const system = systemTicks();
+  return {
+    since(earlier) {
+      const seconds = (at - earlier.at) / 1000;
+      const usage = {};
+      for (const [name, now] of Object.entries(ticks)) {
+        let delta = 0;
+        for (const [pid, value] of now) delta += value - (earlier.ticks[name].get(pid) ?? 0);
+        usage[name] = (100 * delta) / CLOCK_TICKS / seconds;
+      }
+      const busy = system.total - system.idle - (earlier.system.total - earlier.system.idle);
+      const ours = Object.values(usage).reduce((a, b) => a + b, 0);
+      const share = (ticksDelta) => ((100 * ticksDelta) / (system.total - earlier.system.total)) * CPU_COUNT;
+      usage.irq = share(system.irq - earlier.system.irq);
+      usage.machine = share(busy);
+      // Everything else on the machine (other people's jobs): a noisy neighbour shows up here.
+      usage.others = Math.max(0, usage.machine - ours - usage.irq);
+      return usage;
+    },
+    at,
+    ticks,
+    system,
+  };
+}
+
+const CPU_COUNT = readFileSync('/proc/stat', 'utf8')
+  .split('\n')
+  .filter((l) => /^cpu\d+ /.test(l)).length;
+
+function cpuGroups(extra) {
+  return {
+    bench: () => [process.pid],
+    ...Object.fromEntries(Object.entries(extra).map(([name, handle]) => [name, () => [handle.pid]])),
+    rabbitmq: () => pidsByName(['beam.smp']),
+    postgres: () => pidsByName(['postgres']),
+  };
+}
+
+function formatCpu(usage) {
+  return Object.entries(usage)
+    .map(([name, percent]) => `${name} ${percent.toFixed(0)}%`)
+    .join(', ');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output
+
+function printTable(title, headers, rows) {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const line = (cells) =>
+    `| ${cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join(' | ')} |`;
+  console.log(`\n${title}`);
+  console.log(line(headers));
+  console.log(
+    `|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`,
+  );
+  for (const row of rows) console.log(line(row));
+}
+
+const fmt = (n, digits = 0) =>
+  Number.isFinite(n)
+    ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
+    : 'n/a';
+const log = (message) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${message}`);
+
+// ---------------------------------------------------------------------------------------------
+// Phase 1: raw ceiling
+
+/**
+ * Keeps RAW_WINDOW publishes unconfirmed for `seconds`, respecting the socket's back-pressure;
+ * confirmed messages per second, the tail of confirms included in the time.
+ */
+async function windowedPublish(channel, exchange, routingKey, message, seconds) {
+  let inFlight = 0;
+  let confirmed = 0;
+  let nacked = 0;
+  let wake;
+  const onConfirm = (error) => {
+    inFlight -= 1;
+    if (error) nacked += 1;
+    else confirmed += 1;
+    if (wake) {
+      const resolveWake = wake;
+      wake = undefined;
+      resolveWake();
+    }
+  };
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  while (performance.now() < deadline) {
+    if (inFlight >= RAW_WINDOW) {
+      await new Promise((r) => (wake = r));
+      continue;
+    }
+    inFlight += 1;
+    const { body, properties } = message();
+    const writable = channel.publish(exchange, routingKey, body, properties, onConfirm);
+    if (!writable) await once(channel, 'drain');
+  }
+  await channel.waitForConfirms().catch(() => undefined);
+  const elapsed = (performance.now() - started) / 1000;
+  return { rate: confirmed / elapsed, confirmed, nacked, seconds: elapsed };
+}
+
+async function rawCeiling(connection) {
+  const channel = await connection.createConfirmChannel();
+  // The same kind of queue as the work queue (quorum, reject-publish overflow, delivery limit).
+  await channel.assertQueue(NAMES.rawQueue, {
+    durable: true,
+    arguments: { 'x-queue-type': 'quorum', 'x-overflow': 'reject-publish', 'x-delivery-limit': 20 },
+  });
+  const body = Buffer.from(
+    JSON.stringify({ objectId: 123456789, receivedAt: new Date().toISOString(), pad: 'x'.repeat(40) }),
+  );
+  let sequence = 0;
+  const plain = () => ({
+    body,
+    properties: {
+      persistent: true,
+      mandatory: true,
+      contentType: 'application/json',
+      messageId: `raw-${(sequence += 1)}`,
+    },
+  });
+
+  // 1a. ~100-byte bodies through the default exchange.
+  const cpuBefore = cpuSnapshot(cpuGroups({}));
+  const windowed = await windowedPublish(channel, '', NAMES.rawQueue, plain, PHASE_SECONDS);
+  const cpu = cpuSnapshot(cpuGroups({})).since(cpuBefore);
+
+  // 1b. Awaiting each confirm before the next publish: a round trip plus a quorum commit per message.
+  let eachConfirmed = 0;
+  const eachStarted = performance.now();
+  const eachDeadline = eachStarted + CONFIRM_EACH_SECONDS * 1000;
+  while (performance.now() < eachDeadline) {
+    const { body: eachBody, properties } = plain();
+    await new Promise((resolveConfirm, reject) =>
+      channel.publish('', NAMES.rawQueue, eachBody, properties, (error) =>
+        error ? reject(error) : resolveConfirm(),
+      ),
+    );
+    eachConfirmed += 1;
+  }
+  const eachRate = eachConfirmed / ((performance.now() - eachStarted) / 1000);
+
+  // 1c. What the producer actually sends: a full envelope (~300 bytes) through a direct exchange,
+  // mandatory, with message id, correlation id, type and timestamp. Same window, for comparison.
+  await channel.purgeQueue(NAMES.rawQueue);
+  await channel.assertExchange(NAMES.rawExchange, 'direct', { durable: false, autoDelete: false });
+  await channel.bindQueue(NAMES.rawQueue, NAMES.rawExchange, 'object.check.v1');
+  const correlationId = randomUUID();
+  const shaped = () => {
+    const now = new Date();
+    const messageId = randomUUID();
+    const envelope = {
+      messageId,
+      kind: 'object.check',
+      version: 1,
+      createdAt: now.toISOString(),
+      attempt: 0,
+      correlationId,
+      payload: { objectId: 123456789 + sequence, receivedAt: now.toISOString() },
+    };
+    sequence += 1;
+    return {
+      body: Buffer.from(JSON.stringify(envelope)),
+      properties: {
+        persistent: true,
+        mandatory: true,
+        contentType: 'application/json',
+        messageId,
+        correlationId,
+        type: 'object.check',
+        timestamp: Math.floor(now.getTime() / 1000),
+      },
+    };
+  };
+  const shapedBytes = shaped().body.length;
+  const cpuShapedBefore = cpuSnapshot(cpuGroups({}));
+  const producerShaped = await windowedPublish(
+    channel,
+    NAMES.rawExchange,
+    'object.check.v1',
+    shaped,
+    CONFIRM_EACH_SECONDS,
+  );
+  const cpuShaped = cpuSnapshot(cpuGroups({})).since(cpuShapedBefore);
+
+  await channel.deleteExchange(NAMES.rawExchange);
+  await channel.deleteQueue(NAMES.rawQueue);
+  await channel.close();
+  return {
+    windowedRate: windowed.rate,
+    confirmed: windowed.confirmed,
+    nacked: windowed.nacked + producerShaped.nacked,
+    windowedSeconds: windowed.seconds,
+    eachRate,
+    eachConfirmed,
+    bodyBytes: body.length,
+    cpu,
+    shapedRate: producerShaped.rate,
+    shapedBytes,
+    shapedSeconds: producerShaped.seconds,
+    cpuShaped,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Phase 2: producer rate
+
+/** Ids of the producer phase are odd: should any of them reach a consumer, it writes no row. */
+function oddBodies(count) {
+  return Array.from({ length: count }, (_, b) =>
+    JSON.stringify({
+      object_ids: Array.from(
+        { length: IDS_PER_REQUEST },
+        (_, i) => 2 * (b * IDS_PER_REQUEST + i) + 1_000_000_001,
+      ),
+    }),
+  );
+}
+
+async function producerRate(producer, producerPort, db) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: PRODUCER_CLIENTS });
+  const bodies = oddBodies(64);
+  const latencies = [];
+  let accepted = 0;
+  let failures = 0;
+  let firstFailure;
+  const metricsBefore = await scrape(producerPort);
+  const cpuBefore = cpuSnapshot(cpuGroups({ producer }));
+  const started = performance.now();
+  const deadline = started + PHASE_SECONDS * 1000;
+  let next = 0;
+  const client = async () => {
+    while (performance.now() < deadline) {
+      const body = bodies[(next += 1) % bodies.length];
+      const sentAt = performance.now();
+      try {
+        const response = await request(agent, producerPort, 'POST', '/callback', body);
+        latencies.push(performance.now() - sentAt);
+        if (response.status === 200) accepted += JSON.parse(response.body).accepted;
+        else {
+          failures += 1;
+          firstFailure ??= `${response.status} ${response.body.slice(0, 200)}`;
+        }
+      } catch (error) {
+        failures += 1;
+        firstFailure ??= error.message;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: PRODUCER_CLIENTS }, client));
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = cpuSnapshot(cpuGroups({ producer })).since(cpuBefore);
+  const metricsAfter = await scrape(producerPort);
+  agent.destroy();
+  const delta = (name) => metricSum(metricsAfter, name) - metricSum(metricsBefore, name);
+  latencies.sort((a, b) => a - b);
+
+  // Spilled messages would be relayed later: wait for the outbox to empty before purging.
+  const outboxDeadline = Date.now() + 30_000;
+  let outboxLeft = 0;
+  for (;;) {
+    outboxLeft = Number((await db.query(`select count(*)::int as n from "${SCHEMA}".outbox`)).rows[0].n);
+    if (outboxLeft === 0 || Date.now() > outboxDeadline) break;
+    await sleep(250);
+  }
+  return {
+    rate: accepted / seconds,
+    accepted,
+    failures,
+    firstFailure,
+    seconds,
+    published: delta('conveyor_messages_published_total'),
+    spilled: delta('conveyor_outbox_spilled_total'),
+    publishFailures: delta('conveyor_publish_failures_total'),
+    outboxLeft,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    cpu,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Phase 3: end to end
+
+async function endToEnd({ producer, producerPort, consumer, opsPort, simulator, db, channel }) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  const intervalMs = 1000 / E2E_REQUESTS_PER_SECOND;
+  const totalRequests = Math.round(E2E_SECONDS * E2E_REQUESTS_PER_SECOND);
+  const acceptedRanges = []; // [firstId, count] of every answered request
+  const latencies = [];
+  let failures = 0;
+  let firstFailure;
+  let nextId = 2; // even ids only: the simulator reports them online, so each check writes a row
+  const inFlightRequests = new Set();
+  const samples = []; // { t, rows, acked, consumed, ready, loopP99 }
+  const groups = cpuGroups({ producer, consumer, simulator });
+
+  const METRICS = {
+    acked: 'conveyor_messages_acked_total',
+    consumed: 'conveyor_messages_consumed_total',
+    retried: 'conveyor_messages_retried_total',
+    deadLettered: 'conveyor_messages_dead_lettered_total',
+    nacked: 'conveyor_messages_nacked_total',
+    processingSum: 'conveyor_message_processing_seconds_sum',
+    processingCount: 'conveyor_message_processing_seconds_count',
+    loopP99: 'conveyor_event_loop_delay_p99_seconds',
+  };
+  let scrapeFailures = 0;
+  // A consumer too busy to answer /metrics in time keeps its previous values for that second;
+  // the row count (the figure that matters) comes from PostgreSQL either way.
+  const sample = async (t) => {
+    const [rows, metrics, queue] = await Promise.allSettled([
+      db.query(`select count(*)::int as n from "${SCHEMA}".objects`).then((r) => Number(r.rows[0].n)),
+      scrape(opsPort, 2_000),
+      channel.checkQueue(NAMES.workQueue),
+    ]);
+    const previous = samples.at(-1) ?? {
+      rows: 0,
+      ready: 0,
+      ...Object.fromEntries(Object.keys(METRICS).map((k) => [k, 0])),
+    };
+    if (metrics.status === 'rejected') scrapeFailures += 1;
+    const entry = {
+      t,
+      rows: rows.status === 'fulfilled' ? rows.value : previous.rows,
+      ready: queue.status === 'fulfilled' ? queue.value.messageCount : previous.ready,
+    };
+    for (const [key, name] of Object.entries(METRICS)) {
+      entry[key] = metrics.status === 'fulfilled' ? metricSum(metrics.value, name) : previous[key];
+    }
+    samples.push(entry);
+  };
+
+  const started = performance.now();
+  const elapsed = () => (performance.now() - started) / 1000;
+  let sampling = true;
+  const sampler = (async () => {
+    for (let second = 0; sampling; second += 1) {
+      const wait = started + second * 1000 - performance.now();
+      if (wait > 0) await sleep(wait);
+      if (!sampling) break;
+      await sample(elapsed()).catch((error) => log(`sample failed: ${error.message}`));
+    }
+  })();
+
+  let cpuWindowStart;
+  let cpuWindowEnd;
+  for (let i = 0; i < totalRequests; i += 1) {
+    const due = started + i * intervalMs;
+    const wait = due - performance.now();
+    if (wait > 0) await sleep(wait);
+    if (cpuWindowStart === undefined && elapsed() >= E2E_WARMUP_SECONDS) cpuWindowStart = cpuSnapshot(groups);
+    assertAlive(consumer);
+    const firstId = nextId;
+    nextId += 2 * IDS_PER_REQUEST;
+    const body = JSON.stringify({
+      object_ids: Array.from({ length: IDS_PER_REQUEST }, (_, j) => firstId + 2 * j),
+    });
+    const sentAt = performance.now();
+    const pending = request(agent, producerPort, 'POST', '/callback', body)
+      .then((response) => {
+        latencies.push(performance.now() - sentAt);
+        if (response.status === 200) acceptedRanges.push([firstId, IDS_PER_REQUEST]);
+        else {
+          failures += 1;
+          firstFailure ??= `${response.status} ${response.body.slice(0, 200)}`;
+        }
+      })
+      .catch((error) => {
+        failures += 1;
+        firstFailure ??= error.message;
+      })
+      .finally(() => inFlightRequests.delete(pending));
+    inFlightRequests.add(pending);
+  }
+  // The last request is due at (n-1)·interval; the offered window ends one interval later.
+  const sendEnd = started + totalRequests * intervalMs;
+  if (sendEnd > performance.now()) await sleep(sendEnd - performance.now());
+  cpuWindowEnd = cpuSnapshot(groups);
+  const sendEndSeconds = elapsed();
+  await Promise.all(inFlightRequests);
+  const idsSent = acceptedRanges.reduce((sum, [, count]) => sum + count, 0);
+  log(`sent ${fmt(idsSent)} ids in ${fmt(sendEndSeconds, 1)} s; draining...`);
+
+  // Drain: until every id has its row, or nothing moved for DRAIN_STALL_SECONDS.
+  let lastProgressAt = performance.now();
+  let lastRows = -1;
+  for (;;) {
+    await sleep(1000);
+    const latest = samples.at(-1);
+    if (latest && latest.rows !== lastRows) {
+      lastRows = latest.rows;
+      lastProgressAt = performance.now();
+    }
+    if (latest && latest.rows >= idsSent && latest.ready === 0 && latest.acked >= latest.consumed) break;
+    if (
+      (performance.now() - lastProgressAt) / 1000 > DRAIN_STALL_SECONDS ||
+      elapsed() - sendEndSeconds > DRAIN_MAX_SECONDS
+    )
+      break;
+  }
+  sampling = false;
+  await sampler;
+  await sample(elapsed());
+  const drainSeconds = elapsed() - sendEndSeconds;
+  agent.destroy();
+
+  // Steady window: interpolate the counters at the window's edges from the per-second samples.
+  const at = (t, key) => {
+    const after = samples.findIndex((s) => s.t >= t);
+    if (after <= 0) return samples[Math.max(after, 0)][key];
+    const a = samples[after - 1];
+    const b = samples[after];
+    return a[key] + ((b[key] - a[key]) * (t - a.t)) / (b.t - a.t);
+  };
+  const windowSeconds = sendEndSeconds - E2E_WARMUP_SECONDS;
+  const rowsRate = (at(sendEndSeconds, 'rows') - at(E2E_WARMUP_SECONDS, 'rows')) / windowSeconds;
+  const ackedRate = (at(sendEndSeconds, 'acked') - at(E2E_WARMUP_SECONDS, 'acked')) / windowSeconds;
+  let steady = samples.filter((s) => s.t >= E2E_WARMUP_SECONDS && s.t <= sendEndSeconds);
+  if (steady.length === 0) steady = samples;
+  const inFlightMax = Math.max(...steady.map((s) => s.consumed - s.acked));
+  const readyMax = Math.max(...steady.map((s) => s.ready));
+  const loopP99Max = Math.max(...steady.map((s) => s.loopP99));
+  const windowFirst = steady[0];
+  const windowLast = steady.at(-1);
+  const meanProcessingSeconds =
+    (windowLast.processingSum - windowFirst.processingSum) /
+    Math.max(1, windowLast.processingCount - windowFirst.processingCount);
+
+  // Zero lost: every accepted id has its row.
+  const rowIds = new Set(
+    (await db.query(`select id::text as id from "${SCHEMA}".objects`)).rows.map((r) => r.id),
+  );
+  let lost = 0;
+  for (const [firstId, count] of acceptedRanges)
+    for (let j = 0; j < count; j += 1) if (!rowIds.has(String(firstId + 2 * j))) lost += 1;
+  const parked = {};
+  for (const queue of [NAMES.deadLetterQueue, ...NAMES.retryQueues, NAMES.workQueue])
+    parked[queue] = (await channel.checkQueue(queue)).messageCount;
+
+  latencies.sort((a, b) => a - b);
+  const last = samples.at(-1);
+  return {
+    offered: E2E_REQUESTS_PER_SECOND * IDS_PER_REQUEST,
+    idsSent,
+    requests: totalRequests,
+    failures,
+    firstFailure,
+    rowsRate,
+    ackedRate,
+    windowSeconds,
+    rows: rowIds.size,
+    lost,
+    drainSeconds,
+    drained: last.rows >= idsSent && last.ready === 0,
+    parked,
+    retried: last.retried,
+    deadLettered: last.deadLettered,
+    nacked: last.nacked,
+    inFlightMax,
+    readyMax,
+    loopP99Max,
+    scrapeFailures,
+    meanProcessingSeconds,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    max: latencies.at(-1),
+    cpu: cpuWindowEnd.since(cpuWindowStart),
+    samples,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Clean-up
+
+/**
+ * Every queue and exchange the services may have declared under PREFIX. AMQP cannot list names, so
+ * they are derived: the fixed list above, plus whatever the built contracts package derives from a
+ * prefix today (the topology grows: e.g. a queue per message kind), so nothing is left behind.
+ */
+async function brokerNames() {
+  const queues = new Set([NAMES.workQueue, NAMES.rawQueue, NAMES.deadLetterQueue, ...NAMES.retryQueues]);
+  const exchanges = new Set([...NAMES.exchanges, NAMES.rawExchange]);
+  try {
+    const contracts = await import(pathToFileURL(resolve(ROOT, 'packages/contracts/dist/index.js')).href);
+    const names = contracts.topologyNames(PREFIX);
+    for (const kind of Object.keys(contracts.MessageCatalog ?? {})) queues.add(names.workQueue(kind));
+    for (const delayMs of RETRY_DELAYS_MS) queues.add(names.retryQueue(delayMs));
+    for (const [key, value] of Object.entries(names)) {
+      if (typeof value === 'string') (/exchange$/i.test(key) ? exchanges : queues).add(value);
+    }
+  } catch (error) {
+    console.error(`could not load the topology names from packages/contracts/dist: ${error.message}`);
+  }
+  const ours = (name) => name.startsWith(`${PREFIX}.`);
+  return { queues: [...queues].filter(ours), exchanges: [...exchanges].filter(ours) };
+}
+
+let cleanedUp;
+function cleanUp() {
+  return (cleanedUp ??= (async () => {
+    await Promise.all([...children].map((handle) => stopService(handle).catch(() => undefined)));
+    try {
+      const { queues, exchanges } = await brokerNames();
+      const connection = await amqp.connect(AMQP_URL);
+      for (const queue of queues) {
+        const channel = await connection.createChannel();
+        channel.on('error', () => undefined);
+        await channel.deleteQueue(queue).catch(() => undefined);
+        await channel.close().catch(() => undefined);
+      }
+      for (const exchange of exchanges) {
+        const channel = await connection.createChannel();
+        channel.on('error', () => undefined);
+        await channel.deleteExchange(exchange).catch(() => undefined);
+        await channel.close().catch(() => undefined);
+      }
+      await connection.close();
+    } catch (error) {
+      console.error(`could not delete the broker names under ${PREFIX}: ${error.message}`);
+    }
+    try {
+      const client = new pg.Client({ connectionString: DATABASE_URL });
+      await client.connect();
+      await client.query(`drop schema if exists "${SCHEMA}" cascade`);
+      await client.end();
+    } catch (error) {
+      console.error(`could not drop schema ${SCHEMA}: ${error.message}`);
+    }
+  })());
+}
+
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    console.error(`\n${signal}: stopping the services and cleaning up...`);
+    cleanUp().finally(() => process.exit(130));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Main
+
+async function main() {
+  for (const service of ['producer', 'consumer', 'tester']) {
+    try {
+      readFileSync(resolve(ROOT, 'services', service, 'dist/main.js'));
+    } catch {
+      throw new Error(
+        `services/${service}/dist/main.js is missing: build first (npx tsc -b services/producer services/consumer services/tester)`,
+      );
+    }
+  }
+  console.log(
+    `Object-status pipeline benchmark — prefix ${PREFIX}, schema ${SCHEMA}, ${CPU_COUNT} cores, node ${process.version}`,
+  );
+
+  const connection = await amqp.connect(AMQP_URL);
+  connection.on('error', () => undefined);
+  const probe = await connection.createChannel();
+  probe.on('error', () => undefined);
+  const db = new pg.Client({ connectionString: DATABASE_URL });
+  await db.connect();
+  try {
+    const rabbitVersion = connection.connection?.serverProperties?.version ?? '?';
+    const pgVersion = (await db.query('show server_version')).rows[0].server_version;
+    console.log(`RabbitMQ ${rabbitVersion}, PostgreSQL ${pgVersion}`);
+
+    // 1. Raw ceiling
+    log(
+      `phase 1: raw ceiling, ${PHASE_SECONDS} s windowed (${RAW_WINDOW} in flight) + ${CONFIRM_EACH_SECONDS} s confirm-each + ${CONFIRM_EACH_SECONDS} s producer-shaped`,
+    );
+    const raw = await rawCeiling(connection);
+    log(
+      `raw: ${fmt(raw.windowedRate)} msg/s windowed (${raw.nacked} nacked), ${fmt(raw.eachRate)} msg/s confirm-each, ` +
+        `${fmt(raw.shapedRate)} msg/s producer-shaped; CPU: ${formatCpu(raw.cpu)}`,
+    );
+
+    // 2. Producer rate
+    const producerPort = await freePort();
+    const producer = startService(
+      'producer',
+      { PORT: String(producerPort) },
+      PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [],
+    );
+    await waitForStatus(producer, producerPort, '/readyz', 200);
+    log(
+      `phase 2: producer rate, ${PRODUCER_CLIENTS} clients × ${IDS_PER_REQUEST} ids per POST /callback, ${PHASE_SECONDS} s, no consumer`,
+    );
+    const prod = await producerRate(producer, producerPort, db);
+    await probe.purgeQueue(NAMES.workQueue);
+    log(
+      `producer: ${fmt(prod.rate)} ids/s (${fmt(prod.published)} confirmed, ${fmt(prod.spilled)} spilled, ${prod.failures} failed requests), ` +
+        `p50 ${fmt(prod.p50, 1)} ms p99 ${fmt(prod.p99, 1)} ms; CPU: ${formatCpu(prod.cpu)}`,
+    );
+    if (prod.firstFailure) log(`first failure: ${prod.firstFailure}`);
+
+    // 3. End to end
+    const simulatorPort = await freePort();
+    const simulator = startService('tester', {
+      SIMULATOR_PORT: String(simulatorPort),
+      SENDER_ENABLED: 'false',
+    });
+    await waitForStatus(simulator, simulatorPort, '/', 404);
+    const opsPort = await freePort();
+    const consumer = startService(
+      'consumer',
+      {
+        OPS_PORT: String(opsPort),
+        MAX_CONSUMERS: String(MAX_CONSUMERS),
+        OBJECTS_API_URL: `http://127.0.0.1:${simulatorPort}`,
+      },
+      PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [],
+    );
+    await waitForStatus(consumer, opsPort, '/readyz', 200);
+    // Readiness is the connection; consuming starts right after it. Wait for the consumer to be registered.
+    for (let i = 0; (await probe.checkQueue(NAMES.workQueue)).consumerCount === 0; i += 1) {
+      if (i > 100) throw new Error('the consumer never subscribed to the work queue');
+      await sleep(100);
+    }
+    log(
+      `phase 3: end to end, ${fmt(E2E_REQUESTS_PER_SECOND * IDS_PER_REQUEST)} ids/s offered (${E2E_REQUESTS_PER_SECOND} req/s × ${IDS_PER_REQUEST}) for ${E2E_SECONDS} s, one consumer (MAX_CONSUMERS=${MAX_CONSUMERS})`,
+    );
+    const e2e = await endToEnd({ producer, producerPort, consumer, opsPort, simulator, db, channel: probe });
+    log(
+      `end to end: ${fmt(e2e.rowsRate)} checks/s (rows), ${fmt(e2e.ackedRate)} acks/s over ${fmt(e2e.windowSeconds, 1)} s; ` +
+        `lost ${e2e.lost} of ${fmt(e2e.idsSent)}; drain ${fmt(e2e.drainSeconds, 1)} s`,
+    );
+    if (e2e.firstFailure) log(`first failure: ${e2e.firstFailure}`);
+
+    printTable(
+      'End-to-end timeline (per ~5 s)',
+      ['t (s)', 'rows', 'rows/s', 'in flight', 'queue ready', 'loop p99 ms'],
+      e2e.samples
+        .filter((s, i) => i % 5 === 0 || i === e2e.samples.length - 1)
+        .map((s, i, shown) => {
+          const previous = shown[i - 1];
+          const rate = previous ? (s.rows - previous.rows) / (s.t - previous.t) : 0;
+          return [
+            fmt(s.t, 1),
+            fmt(s.rows),
+            fmt(rate),
+            fmt(s.consumed - s.acked),
+            fmt(s.ready),
+            fmt(s.loopP99 * 1000, 1),
+          ];
+        }),
+    );
+
+    printTable(
+      'Details',
+      ['Figure', 'Value'],
+      [
+        ['raw: message body', `${raw.bodyBytes} bytes, persistent, quorum queue`],
+        [
+          'raw: windowed confirms',
+          `${fmt(raw.confirmed)} in ${fmt(raw.windowedSeconds, 1)} s, ${raw.nacked} nacked`,
+        ],
+        [
+          'raw: confirm-each',
+          `${fmt(raw.eachConfirmed)} in ${CONFIRM_EACH_SECONDS} s (${fmt(1000 / raw.eachRate, 2)} ms per confirm)`,
+        ],
+        ['raw: CPU (% of one core)', formatCpu(raw.cpu)],
+        [
+          'raw: producer-shaped messages',
+          `${fmt(raw.shapedRate)} msg/s: ${raw.shapedBytes}-byte envelope, direct exchange, all properties, ${RAW_WINDOW} in flight`,
+        ],
+        ['raw: producer-shaped CPU', formatCpu(raw.cpuShaped)],
+        ['producer: clients × ids', `${PRODUCER_CLIENTS} × ${IDS_PER_REQUEST}`],
+        [
+          'producer: accepted ids',
+          `${fmt(prod.accepted)} in ${fmt(prod.seconds, 1)} s (${prod.failures} failed requests)`,
+        ],
+        [
+          'producer: confirmed / spilled',
+          `${fmt(prod.published)} / ${fmt(prod.spilled)} (outbox left: ${prod.outboxLeft})`,
+        ],
+        [
+          'producer: POST latency p50 / p99',
+          `${fmt(prod.p50, 1)} / ${fmt(prod.p99, 1)} ms (saturated, closed loop)`,
+        ],
+        ['producer: CPU (% of one core)', formatCpu(prod.cpu)],
+        [
+          'e2e: offered',
+          `${fmt(e2e.offered)} ids/s, ${e2e.requests} requests, ${fmt(e2e.idsSent)} ids accepted, ${e2e.failures} failed`,
+        ],
+        [
+          'e2e: completed (rows / acks)',
+          `${fmt(e2e.rowsRate)} / ${fmt(e2e.ackedRate)} per s over ${fmt(e2e.windowSeconds, 1)} s`,
+        ],
+        [
+          'e2e: max in flight / max ready',
+          `${fmt(e2e.inFlightMax)} / ${fmt(e2e.readyMax)} (prefetch ${MAX_CONSUMERS})`,
+        ],
+        ['e2e: mean delivery→ack', `${fmt(e2e.meanProcessingSeconds, 2)} s (upstream alone: 2.30 s)`],
+        [
+          'e2e: consumer loop delay p99 (max)',
+          `${fmt(e2e.loopP99Max * 1000, 1)} ms${e2e.scrapeFailures ? ` (/metrics unanswered within 2 s ${e2e.scrapeFailures}×)` : ''}`,
+        ],
+        [
+          'e2e: retried / dead-lettered / nacked',
+          `${fmt(e2e.retried)} / ${fmt(e2e.deadLettered)} / ${fmt(e2e.nacked)}`,
+        ],
+        [
+          'e2e: left in queues',
+          Object.entries(e2e.parked)
+            .filter(([, n]) => n > 0)
+            .map(([q, n]) => `${q.slice(PREFIX.length + 1)}=${n}`)
+            .join(', ') || 'none',
+        ],
+        ['e2e: drain after sending', `${fmt(e2e.drainSeconds, 1)} s${e2e.drained ? '' : ' (NOT drained)'}`],
+        [
+          'e2e: POST latency p50 / p99 / max',
+          `${fmt(e2e.p50, 1)} / ${fmt(e2e.p99, 1)} / ${fmt(e2e.max, 1)} ms`,
+        ],
+        ['e2e: CPU (% of one core, steady)', formatCpu(e2e.cpu)],
+        [
+          'service warn/error log lines',
+          [producer, consumer, simulator].map((h) => `${h.service} ${h.warnings}/${h.errors}`).join(', '),
+        ],
+      ],
+    );
+
+    const noisy = [
+      ['raw ceiling', raw.cpu],
+      ['producer', prod.cpu],
+      ['end to end', e2e.cpu],
+    ].filter(([, cpu]) => cpu.others > 20);
+    for (const handle of [producer, consumer, simulator]) {
+      if (handle.firstWarning) console.log(`first warning of the ${handle.service}: ${handle.firstWarning}`);
+    }
+    if (noisy.length > 0) {
+      console.log(
+        `\nWARNING: other processes on this machine used CPU during the run (${noisy
+          .map(([phase, cpu]) => `${phase}: ${fmt(cpu.others)}% of a core`)
+          .join(', ')}); the figures of those phases are lower than on an idle machine.`,
+      );
+    }
+
+    const ratio = prod.rate / raw.windowedRate;
+    const verdict = (ok) => (ok ? 'PASS' : 'FAIL');
+    const zeroLost = e2e.lost === 0 && e2e.rows === e2e.idsSent && e2e.drained;
+    printTable(
+      'Summary',
+      ['Figure', 'Measured', 'Target', 'Result'],
+      [
+        ['Raw ceiling, 1,000 in flight (msg/s)', fmt(raw.windowedRate), '(reference)', ''],
+        ['Raw, awaiting each confirm (msg/s)', fmt(raw.eachRate), '(reference)', ''],
+        ['Raw, producer-shaped messages (msg/s)', fmt(raw.shapedRate), '(reference)', ''],
+        [`Producer, ${PRODUCER_CLIENTS} clients × 200 ids (ids/s)`, fmt(prod.rate), '', ''],
+        [
+          'Producer / raw ceiling',
+          `${fmt(100 * ratio, 1)} %`,
+          '≥ 70 %',
+          verdict(ratio >= TARGETS.producerRatio),
+        ],
+        [
+          'End-to-end checks/s, one consumer',
+          fmt(e2e.rowsRate),
+          `≥ ${fmt(TARGETS.checksPerSecond)}`,
+          verdict(e2e.rowsRate >= TARGETS.checksPerSecond),
+        ],
+        [
+          'Lost checks (rows vs distinct ids)',
+          `${e2e.lost} (${fmt(e2e.rows)} / ${fmt(e2e.idsSent)})`,
+          '0',
+          verdict(zeroLost),
+        ],
+        ['POST /callback p50 under load (ms)', fmt(e2e.p50, 1), '', ''],
+        [
+          'POST /callback p99 under load (ms)',
+          fmt(e2e.p99, 1),
+          '< 50',
+          verdict(e2e.p99 < TARGETS.callbackP99Ms),
+        ],
+      ],
+    );
+  } finally {
+    await db.end().catch(() => undefined);
+    await connection.close().catch(() => undefined);
+    opsAgent.destroy();
+    await cleanUp();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  async (error) => {
+    console.error(`benchmark failed: ${error.stack ?? error.message}`);
+    await cleanUp();
+    process.exit(1);
+  },
+);
