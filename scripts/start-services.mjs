@@ -6,6 +6,7 @@ const services = [
   { name: 'producer', command: 'node services/producer/dist/main.js', prefixColor: 'cyan' },
   { name: 'consumer', command: 'node services/consumer/dist/main.js', prefixColor: 'green' },
   { name: 'cleanup', command: 'node services/cleanup/dist/main.js', prefixColor: 'yellow' },
+  { name: 'notifier', command: 'node services/notifier/dist/main.js', prefixColor: 'magenta' },
 ];
 
 const { result } = concurrently(services, { prefix: '[{name}]', killSignal: 'SIGTERM', handleInput: false });

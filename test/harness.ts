@@ -7,6 +7,8 @@ import { ConsumerEnv } from '../services/consumer/src/config.js';
 import { ConsumerApp } from '../services/consumer/src/consumer-app.js';
 import { ProducerEnv } from '../services/producer/src/config.js';
 import { ProducerApp } from '../services/producer/src/producer-app.js';
+import { NotifierEnv } from '../services/notifier/src/config.js';
+import { NotifierApp } from '../services/notifier/src/notifier-app.js';
 
 /** Services in this test process, each configured like main.ts would, but pointed at the test's own corner. */
 export function testLogger(service: string) {
@@ -23,6 +25,10 @@ export function consumerApp(env: Record<string, string>): ConsumerApp {
 
 export function cleanupApp(env: Record<string, string>): CleanupApp {
   return new CleanupApp(loadConfig(CleanupEnv, { OPS_PORT: '0', ...env }), testLogger('cleanup'));
+}
+
+export function notifierApp(env: Record<string, string>): NotifierApp {
+  return new NotifierApp(loadConfig(NotifierEnv, { OPS_PORT: '0', ...env }), testLogger('notifier'));
 }
 
 export async function postCallback(port: number, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown }> {

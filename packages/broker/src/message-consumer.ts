@@ -25,6 +25,8 @@ export interface MessageConsumerOptions<K extends MessageKind> {
   retryDelaysMs: readonly number[];
   /** Handler attempts before the message is dead-lettered (the first try included). */
   maxAttempts: number;
+  /** The queue to consume; default the kind's work queue. */
+  queue?: string;
   /** How long in-flight handlers may run on after cancel() before their signal is aborted. Default 10 s. */
   shutdownGraceMs?: number;
 }
@@ -56,7 +58,7 @@ export function startMessageConsumer<K extends MessageKind>(
   options: MessageConsumerOptions<K>,
   handler: MessageHandler<K>,
 ): ConsumerHandle {
-  const queue = deps.names.workQueue(options.kind);
+  const queue = options.queue ?? deps.names.workQueue(options.kind);
   const definition = MessageCatalog[options.kind];
   const shutdown = new AbortController();
   // Each delivery gets its own signal, aborted together on shutdown. Thousands of handlers

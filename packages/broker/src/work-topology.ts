@@ -18,7 +18,9 @@ function quorum(extra: Record<string, unknown>): Record<string, unknown> {
 }
 
 export function workTopology(names: TopologyNames, options: WorkTopologyOptions): TopologySpec {
-  const workQueues: QueueSpec[] = options.kinds.map((kind) => ({
+  // Job events travel on the events exchange to their own queue, not through the work exchange.
+  const workKinds = options.kinds.filter((kind) => kind !== 'job.event');
+  const workQueues: QueueSpec[] = workKinds.map((kind) => ({
     name: names.workQueue(kind),
     arguments: quorum({ 'x-delivery-limit': options.deliveryLimit, 'x-dead-letter-exchange': names.deadLetterExchange }),
   }));
@@ -39,10 +41,13 @@ export function workTopology(names: TopologyNames, options: WorkTopologyOptions)
       ...workQueues,
       ...retryQueues,
       { name: names.deadLetterQueue, arguments: { 'x-queue-type': 'quorum' } },
-      { name: names.jobEventsQueue, arguments: { 'x-queue-type': 'quorum' } },
+      {
+        name: names.jobEventsQueue,
+        arguments: quorum({ 'x-delivery-limit': options.deliveryLimit, 'x-dead-letter-exchange': names.deadLetterExchange }),
+      },
     ],
     bindings: [
-      ...options.kinds.map((kind) => ({ queue: names.workQueue(kind), exchange: names.workExchange, routingKey: MessageCatalog[kind].routingKey })),
+      ...workKinds.map((kind) => ({ queue: names.workQueue(kind), exchange: names.workExchange, routingKey: MessageCatalog[kind].routingKey })),
       ...options.retryDelaysMs.map((delayMs) => ({
         queue: names.retryQueue(delayMs),
         exchange: names.retryExchange,

@@ -111,6 +111,8 @@ export const JobEvent = z.object({
   progress: JobProgress,
   result: z.unknown().nullable(),
   error: JobError.nullable(),
+  /** Where the notifier pushes this change; null when the client polls instead. */
+  callbackUrl: z.string().nullable(),
   occurredAt: z.iso.datetime({ offset: true }),
 });
 export type JobEvent = z.infer<typeof JobEvent>;

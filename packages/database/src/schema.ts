@@ -66,7 +66,56 @@ export interface JobEventsTable {
   occurred_at: ColumnType<Date, Date | string | undefined, never>;
 }
 
+export type DeliveryStatus = 'pending' | 'sending' | 'delivered' | 'failed' | 'superseded' | 'gone';
+
+export interface WebhookDeliveriesTable {
+  id: string;
+  job_id: string;
+  client_id: string;
+  event_id: string | null;
+  sequence: number;
+  url: string;
+  payload: string;
+  status: DeliveryStatus;
+  attempts: Generated<number>;
+  next_attempt_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  lease_until: Timestamp | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  delivered_at: Timestamp | null;
+}
+
+export interface WebhookAttemptsTable {
+  id: GeneratedAlways<string>;
+  delivery_id: string;
+  attempt: number;
+  started_at: ColumnType<Date, Date | string, never>;
+  status_code: number | null;
+  latency_ms: number;
+  response_snippet: string | null;
+  error: string | null;
+}
+
+export interface WebhookGoneUrlsTable {
+  url: string;
+  gone_at: ColumnType<Date, Date | string | undefined, never>;
+}
+
+export interface WebhookSecretsTable {
+  id: GeneratedAlways<string>;
+  client_id: string;
+  secret: string;
+  created_at: ColumnType<Date, Date | string | undefined, never>;
+  expires_at: Timestamp | null;
+}
+
 export interface Database {
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
+  webhook_gone_urls: WebhookGoneUrlsTable;
+  webhook_secrets: WebhookSecretsTable;
   objects: ObjectsTable;
   outbox: OutboxTable;
   api_clients: ApiClientsTable;
@@ -75,6 +124,8 @@ export interface Database {
 }
 
 export type JobRow = Selectable<JobsTable>;
+export type DeliveryRow = Selectable<WebhookDeliveriesTable>;
+export type AttemptRow = Selectable<WebhookAttemptsTable>;
 export type NewJobRow = Insertable<JobsTable>;
 
 export type ObjectRow = Selectable<ObjectsTable>;

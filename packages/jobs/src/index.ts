@@ -1,3 +1,5 @@
 export * from './job-record.js';
 export * from './job-messages.js';
 export * from './job-store.js';
+export * from './delivery-store.js';
+export * from './webhook-signature.js';

@@ -1,6 +1,5 @@
 import { createEnvelope, type OutgoingMessage } from '@conveyor/broker';
-import { JOB_EVENT_MESSAGE, jobEventRoutingKey, jobMessageKind, MessageCatalog, type JobEvent, type TopologyNames } from '@conveyor/contracts';
-import { randomUUID } from 'node:crypto';
+import { jobEventRoutingKey, jobMessageKind, MessageCatalog, type JobEvent, type TopologyNames } from '@conveyor/contracts';
 import type { JobRecord } from './job-record.js';
 
 /** The work message that makes a consumer run the job. */
@@ -30,26 +29,19 @@ export function jobEventOf(job: JobRecord, eventId: string, occurredAt: Date): J
     progress: job.progress,
     result: job.result ?? null,
     error: job.error,
+    callbackUrl: job.callbackUrl,
     occurredAt: occurredAt.toISOString(),
   };
 }
 
 export function jobEventMessage(names: TopologyNames, event: JobEvent, correlationId: string): OutgoingMessage {
-  const envelope = {
-    messageId: randomUUID(),
-    kind: JOB_EVENT_MESSAGE.kind,
-    version: JOB_EVENT_MESSAGE.version,
-    createdAt: new Date().toISOString(),
-    attempt: 0,
-    correlationId,
-    payload: event,
-  };
+  const envelope = createEnvelope('job.event', event, correlationId);
   return {
     exchange: names.eventsExchange,
     routingKey: jobEventRoutingKey(event.kind, event.status),
     messageId: event.eventId,
     correlationId,
-    type: JOB_EVENT_MESSAGE.kind,
+    type: envelope.kind,
     body: Buffer.from(JSON.stringify(envelope)),
   };
 }

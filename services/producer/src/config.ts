@@ -20,6 +20,12 @@ export const ProducerEnv = z.object({
   AUTH_ENABLED: env.bool(false),
   /** Longest number a factorize job accepts, in decimal digits. Default 100. */
   FACTORIZE_MAX_DIGITS: env.int(100, 1),
+  /** The default client's webhook signing secret (`whsec_…`) while authentication is off. */
+  WEBHOOK_SECRET: z.string().startsWith('whsec_', 'must start with whsec_').optional(),
+  /** After a secret rotation, how long the previous secret keeps signing too, in ms. Default 24 h. */
+  WEBHOOK_SECRET_OVERLAP_MS: env.int(24 * 3600 * 1000, 0),
+  /** Public URL of this API, for links to results too large to inline in webhooks. */
+  PUBLIC_BASE_URL: env.url('http://127.0.0.1:9090'),
   /** Test-only fault injection: `crash-after-commit` kills the process between a job's commit and its publish. */
   FAULT_INJECTION: z.enum(['none', 'crash-after-commit']).default('none'),
 });

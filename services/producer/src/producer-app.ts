@@ -3,13 +3,14 @@ import express from 'express';
 import { Broker, publishOutgoing, workTopology } from '@conveyor/broker';
 import { topologyNames } from '@conveyor/contracts';
 import { createDatabase, migrateToLatest, OutboxRelay, type DatabaseHandle } from '@conveyor/database';
-import { JobStore } from '@conveyor/jobs';
+import { DeliveryStore, JobStore, WebhookSecretStore } from '@conveyor/jobs';
 import { boundPort, closeServer, createMetrics, listen, retryUntilSuccess, sleep, type Logger, type Metrics } from '@conveyor/platform';
 import { findClientIdByKey } from './adapters/api-client.repository.js';
 import { DurablePublisher } from './adapters/durable-publisher.js';
 import type { ProducerConfig } from './config.js';
 import { callbackRouter } from './http/callback.routes.js';
 import { authenticate } from './http/auth.js';
+import { deliveriesRouter } from './http/deliveries.routes.js';
 import { createHttpApp } from './http/http-app.js';
 import { jobsRouter } from './http/jobs.routes.js';
 import { legacyFactorRouter } from './http/legacy-factor.routes.js';
@@ -79,15 +80,26 @@ export class ProducerApp {
 
   private jobRouters(names: ReturnType<typeof topologyNames>): express.Router {
     const { config } = this;
+    const store = new JobStore(this.database.db, names);
     const deps = {
-      store: new JobStore(this.database.db, names),
+      store,
       limits: { factorizeMaxDigits: config.FACTORIZE_MAX_DIGITS },
       sendNow: (messages: Parameters<OutboxRelay['sendNow']>[0]) => this.relay.sendNow(messages),
       afterCommit: config.FAULT_INJECTION === 'crash-after-commit' ? () => process.kill(process.pid, 'SIGKILL') : undefined,
     };
     const router = express.Router();
     router.use(['/v1', '/factor', '/get'], authenticate({ enabled: config.AUTH_ENABLED, findClientId: (key) => findClientIdByKey(this.database.db, key) }));
-    router.use(jobsRouter(deps), legacyFactorRouter(deps));
+    router.use(
+      jobsRouter(deps),
+      legacyFactorRouter(deps),
+      deliveriesRouter({
+        jobs: store,
+        deliveries: new DeliveryStore(this.database.db),
+        secrets: new WebhookSecretStore(this.database.db, config.WEBHOOK_SECRET),
+        publicBaseUrl: config.PUBLIC_BASE_URL,
+        secretOverlapMs: config.WEBHOOK_SECRET_OVERLAP_MS,
+      }),
+    );
     return router;
   }
 

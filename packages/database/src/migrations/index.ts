@@ -3,6 +3,7 @@ import * as objects from './20261123_1200_objects.js';
 import * as outbox from './20261123_1210_outbox.js';
 import * as jobs from './20261123_1300_jobs.js';
 import * as jobExpiry from './20261123_1400_job_expiry.js';
+import * as webhooks from './20261123_1500_webhooks.js';
 
 /** Every migration, in order. Names are timestamp-prefixed and never change once released. */
 export const migrations: Record<string, Migration> = {
@@ -10,4 +11,5 @@ export const migrations: Record<string, Migration> = {
   '20261123_1210_outbox': outbox,
   '20261123_1300_jobs': jobs,
   '20261123_1400_job_expiry': jobExpiry,
+  '20261123_1500_webhooks': webhooks,
 };

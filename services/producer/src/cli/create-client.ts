@@ -14,5 +14,5 @@ const log = createLogger({ service: 'client:create', level: 'warn', format: 'pre
 const database = createDatabase({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, poolMax: 1, log });
 await migrateToLatest(database.db, config.DATABASE_SCHEMA, log);
 const client = await createApiClient(database.db, name);
-process.stdout.write(`${JSON.stringify({ clientId: client.id, apiKey: client.apiKey })}\n`);
+process.stdout.write(`${JSON.stringify({ clientId: client.id, apiKey: client.apiKey, webhookSecret: client.webhookSecret })}\n`);
 await database.close();
