@@ -21,6 +21,7 @@ export interface MessageDefinition<S extends z.ZodType = z.ZodType> {
 export const MessageCatalog = {
   'object.check': { kind: 'object.check', version: 1, routingKey: 'object.check.v1', schema: ObjectCheckRequested },
   'job.factorize': { kind: 'job.factorize', version: 1, routingKey: 'job.factorize.v1', schema: JobRunRequested },
+  'job.csv-sum': { kind: 'job.csv-sum', version: 1, routingKey: 'job.csv-sum.v1', schema: JobRunRequested },
   /** On the events exchange (routing key `job.<kind>.<status>`), consumed from the job-events queue. */
   'job.event': { kind: 'job.event', version: 1, routingKey: 'job.#', schema: JobEvent },
 } as const satisfies Record<string, MessageDefinition>;
@@ -29,6 +30,6 @@ export type MessageKind = keyof typeof MessageCatalog;
 export type MessagePayload<K extends MessageKind> = z.infer<(typeof MessageCatalog)[K]['schema']>;
 
 /** The job kind → its work message kind. */
-export function jobMessageKind(kind: JobKind): 'job.factorize' {
+export function jobMessageKind(kind: JobKind): `job.${JobKind}` {
   return `job.${kind}`;
 }

@@ -60,6 +60,8 @@ class ByteTripwire {
 class FaultState {
   latencyMs = 0;
   stalled = false;
+  /** How many byte-count faults have fired, so a test can prove its faults really happened. */
+  tripped = 0;
   private tripwires: ByteTripwire[] = [];
 
   arm(tripwire: ByteTripwire): void {
@@ -82,6 +84,7 @@ class FaultState {
   ): TripAction | undefined {
     const tripped = this.tripwires.filter((t) => t.direction === direction && t.record(connection, bytes));
     if (tripped.length === 0) return undefined;
+    this.tripped += tripped.length;
     this.tripwires = this.tripwires.filter((t) => !tripped.includes(t));
     return tripped.some((t) => t.action === 'reset') ? 'reset' : 'stall';
   }
@@ -282,6 +285,11 @@ export class FaultProxy {
 
   get activeConnections(): number {
     return this.connections.size;
+  }
+
+  /** Faults armed with resetAfterBytes / stallAfterBytes that have fired so far. */
+  get faultsTripped(): number {
+    return this.faults.tripped;
   }
 
   /** Resets every open connection and refuses new ones until restore(). */

@@ -25,6 +25,22 @@ export const ConsumerEnv = z.object({
   FACTORIZE_WORKERS: env.int(availableParallelism(), 1),
   /** A factorization still running after this long fails with a `timeout` error, in ms. Default 300000. */
   FACTORIZE_TIMEOUT_MS: env.int(300_000, 1),
+  /** CSV-sum jobs at once per process (the prefetch of their queue). Default 4. */
+  CSV_SUM_CONCURRENCY: env.int(4, 1),
+  /** Worker threads for CSV sums. Default: the number of CPUs. */
+  CSV_SUM_WORKERS: env.int(availableParallelism(), 1),
+  /** Folder that `storage: "local"` paths are confined to. Default ./data. */
+  STORAGE_ROOT: env.string('./data'),
+  /** S3-compatible storage: endpoint (unset for AWS), region, credentials, path-style URLs. */
+  S3_ENDPOINT: z.url().optional(),
+  S3_REGION: env.string('us-east-1'),
+  S3_ACCESS_KEY_ID: z.string().optional(),
+  S3_SECRET_ACCESS_KEY: z.string().optional(),
+  S3_FORCE_PATH_STYLE: env.bool(true),
+  /** Silence on an S3 socket before the read is resumed from where it stopped, in ms. Default 30000. */
+  S3_REQUEST_TIMEOUT_MS: env.int(30_000, 1),
+  /** Failed S3 read attempts in a row (without progress) before a job fails. Default 8. */
+  S3_MAX_READ_FAILURES: env.int(8, 1),
   /** How long finished jobs' results are kept, in ms. Default 30 days. */
   RESULT_TTL_MS: env.int(30 * 24 * 3600 * 1000, 1),
   /** How often a running job writes its progress and reads its cancel flag, in ms. Default 500. */

@@ -8,7 +8,12 @@ import { LastSeenWriter } from './adapters/last-seen.writer.js';
 import { ObjectStatusClient } from './adapters/object-status.client.js';
 import type { ConsumerConfig } from './config.js';
 import { FactorizePool } from './adapters/factorize-pool.js';
+import { csvSumWork } from './consumers/csv-sum.work.js';
 import { factorizeWork } from './consumers/factorize.work.js';
+import { WorkerTaskPool } from './adapters/worker-task-pool.js';
+import type { StoreSettings } from './adapters/blob-store-factory.js';
+import type { CsvSumOutcome, CsvSumTask } from './workers/csv-sum.worker.js';
+import { join } from 'node:path';
 import { jobHandler } from './consumers/job.consumer.js';
 import { objectCheckHandler } from './consumers/object-check.consumer.js';
 
@@ -27,6 +32,7 @@ export class ConsumerApp {
   private readonly consumers: ConsumerHandle[] = [];
   private readonly relay: OutboxRelay;
   private readonly factorizePool: FactorizePool;
+  private readonly csvSumPool: WorkerTaskPool<CsvSumTask, CsvSumOutcome>;
   private server: Server | undefined;
 
   constructor(
@@ -42,7 +48,7 @@ export class ConsumerApp {
       log,
       metrics: this.metrics,
       topology: workTopology(topologyNames(config.AMQP_PREFIX), {
-        kinds: ['object.check', 'job.factorize'],
+        kinds: ['object.check', 'job.factorize', 'job.csv-sum'],
         retryDelaysMs: config.RETRY_DELAYS_MS,
         deliveryLimit: config.DELIVERY_LIMIT,
       }),
@@ -53,7 +59,24 @@ export class ConsumerApp {
       { pollMs: 1_000, batchSize: 500, minAgeMs: 2_000 },
     );
     this.factorizePool = new FactorizePool({ workerDir: options.workerDir, threads: config.FACTORIZE_WORKERS });
+    this.csvSumPool = new WorkerTaskPool({ filename: join(options.workerDir, 'csv-sum.worker.js'), threads: config.CSV_SUM_WORKERS });
     this.writer = new LastSeenWriter({ db: this.database.db, log }, { batchSize: config.WRITE_BATCH_SIZE, batchWaitMs: config.WRITE_BATCH_WAIT_MS });
+  }
+
+  private storeSettings(): StoreSettings {
+    const { config } = this;
+    return {
+      localRoot: config.STORAGE_ROOT,
+      s3: {
+        endpoint: config.S3_ENDPOINT,
+        region: config.S3_REGION,
+        accessKeyId: config.S3_ACCESS_KEY_ID,
+        secretAccessKey: config.S3_SECRET_ACCESS_KEY,
+        forcePathStyle: config.S3_FORCE_PATH_STYLE,
+        requestTimeoutMs: config.S3_REQUEST_TIMEOUT_MS,
+        maxReadFailures: config.S3_MAX_READ_FAILURES,
+      },
+    };
   }
 
   get opsPort(): number {
@@ -85,6 +108,11 @@ export class ConsumerApp {
         { kind: 'job.factorize', prefetch: config.FACTORIZE_CONCURRENCY, retryDelaysMs: config.RETRY_DELAYS_MS, maxAttempts: config.MAX_ATTEMPTS },
         jobHandler(jobDeps, factorizeWork(this.factorizePool, config.FACTORIZE_TIMEOUT_MS)),
       ),
+      startMessageConsumer(
+        deps,
+        { kind: 'job.csv-sum', prefetch: config.CSV_SUM_CONCURRENCY, retryDelaysMs: config.RETRY_DELAYS_MS, maxAttempts: config.MAX_ATTEMPTS },
+        jobHandler(jobDeps, csvSumWork(this.csvSumPool, this.storeSettings())),
+      ),
     );
     this.relay.start();
     this.server = await listen(
@@ -103,6 +131,7 @@ export class ConsumerApp {
     this.writer.stop();
     await this.relay.stop();
     await this.factorizePool.close();
+    await this.csvSumPool.close();
     await this.broker.close();
     this.statusClient.close();
     if (this.server) await closeServer(this.server);

@@ -26,6 +26,8 @@ export const ProducerEnv = z.object({
   WEBHOOK_SECRET_OVERLAP_MS: env.int(24 * 3600 * 1000, 0),
   /** Public URL of this API, for links to results too large to inline in webhooks. */
   PUBLIC_BASE_URL: env.url('http://127.0.0.1:9090'),
+  /** Folder that `storage: "local"` paths are confined to. Default ./data. */
+  STORAGE_ROOT: env.string('./data'),
   /** Test-only fault injection: `crash-after-commit` kills the process between a job's commit and its publish. */
   FAULT_INJECTION: z.enum(['none', 'crash-after-commit']).default('none'),
 });

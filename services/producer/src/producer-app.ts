@@ -4,6 +4,7 @@ import { Broker, publishOutgoing, workTopology } from '@conveyor/broker';
 import { topologyNames } from '@conveyor/contracts';
 import { createDatabase, migrateToLatest, OutboxRelay, type DatabaseHandle } from '@conveyor/database';
 import { DeliveryStore, JobStore, WebhookSecretStore } from '@conveyor/jobs';
+import { validateLocalPath } from '@conveyor/storage';
 import { boundPort, closeServer, createMetrics, listen, retryUntilSuccess, sleep, type Logger, type Metrics } from '@conveyor/platform';
 import { findClientIdByKey } from './adapters/api-client.repository.js';
 import { DurablePublisher } from './adapters/durable-publisher.js';
@@ -14,6 +15,7 @@ import { deliveriesRouter } from './http/deliveries.routes.js';
 import { createHttpApp } from './http/http-app.js';
 import { jobsRouter } from './http/jobs.routes.js';
 import { legacyFactorRouter } from './http/legacy-factor.routes.js';
+import { legacyTasksRouter } from './http/legacy-tasks.routes.js';
 import { openApiDocument, openApiRouter } from './http/openapi.js';
 
 const BROKER_START_GRACE_MS = 5_000;
@@ -41,7 +43,7 @@ export class ProducerApp {
       connectionName: 'conveyor-producer',
       log,
       metrics: this.metrics,
-      topology: workTopology(names, { kinds: ['object.check', 'job.factorize'], retryDelaysMs: config.RETRY_DELAYS_MS, deliveryLimit: config.DELIVERY_LIMIT }),
+      topology: workTopology(names, { kinds: ['object.check', 'job.factorize', 'job.csv-sum'], retryDelaysMs: config.RETRY_DELAYS_MS, deliveryLimit: config.DELIVERY_LIMIT }),
     });
     this.relay = new OutboxRelay(
       {
@@ -83,15 +85,19 @@ export class ProducerApp {
     const store = new JobStore(this.database.db, names);
     const deps = {
       store,
-      limits: { factorizeMaxDigits: config.FACTORIZE_MAX_DIGITS },
+      limits: {
+        factorizeMaxDigits: config.FACTORIZE_MAX_DIGITS,
+        checkLocalPath: async (path: string) => void (await validateLocalPath(config.STORAGE_ROOT, path)),
+      },
       sendNow: (messages: Parameters<OutboxRelay['sendNow']>[0]) => this.relay.sendNow(messages),
       afterCommit: config.FAULT_INJECTION === 'crash-after-commit' ? () => process.kill(process.pid, 'SIGKILL') : undefined,
     };
     const router = express.Router();
-    router.use(['/v1', '/factor', '/get'], authenticate({ enabled: config.AUTH_ENABLED, findClientId: (key) => findClientIdByKey(this.database.db, key) }));
+    router.use(['/v1', '/factor', '/get', '/tasks'], authenticate({ enabled: config.AUTH_ENABLED, findClientId: (key) => findClientIdByKey(this.database.db, key) }));
     router.use(
       jobsRouter(deps),
       legacyFactorRouter(deps),
+      legacyTasksRouter(deps),
       deliveriesRouter({
         jobs: store,
         deliveries: new DeliveryStore(this.database.db),

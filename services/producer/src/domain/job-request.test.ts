@@ -1,12 +1,19 @@
 import { AppError } from '@conveyor/platform';
 import { normalizeJobInput, requestHash } from './job-request.js';
 
-const limits = { factorizeMaxDigits: 100 };
+const limits = { factorizeMaxDigits: 100, checkLocalPath: async () => undefined };
 
 describe('normalizeJobInput', () => {
-  it('canonicalises a factorize number from a string or a JSON integer', () => {
-    expect(normalizeJobInput('factorize', { number: '00123' }, limits)).toEqual({ number: '123' });
-    expect(normalizeJobInput('factorize', { number: 1234 }, limits)).toEqual({ number: '1234' });
+  it('canonicalises a factorize number from a string or a JSON integer', async () => {
+    expect(await normalizeJobInput('factorize', { number: '00123' }, limits)).toEqual({ number: '123' });
+    expect(await normalizeJobInput('factorize', { number: 1234 }, limits)).toEqual({ number: '1234' });
+  });
+
+  it('fills csv-sum defaults and checks local paths', async () => {
+    expect(await normalizeJobInput('csv-sum', { storage: 's3', bucket: 'b', key: 'k.csv' }, limits)).toEqual({ storage: 's3', bucket: 'b', key: 'k.csv', every: 10, delimiter: ',', header: true });
+    const refusing = { ...limits, checkLocalPath: async () => Promise.reject(new AppError('path_outside_root', 'no', { status: 400 })) };
+    await expect(normalizeJobInput('csv-sum', { storage: 'local', path: '../etc/passwd' }, refusing)).rejects.toThrow('no');
+    await expect(normalizeJobInput('csv-sum', { storage: 's3', bucket: 'b' }, limits)).rejects.toThrow(/key/);
   });
 
   it.each([
@@ -16,10 +23,10 @@ describe('normalizeJobInput', () => {
     [{}, /required/],
     [null, /required/],
     [{ number: '9'.repeat(101) }, /at most 100 digits/],
-  ])('refuses %j naming the rule', (input, message) => {
-    expect(() => normalizeJobInput('factorize', input, limits)).toThrow(message);
+  ])('refuses %j naming the rule', async (input, message) => {
+    await expect(normalizeJobInput('factorize', input, limits)).rejects.toThrow(message);
     try {
-      normalizeJobInput('factorize', input, limits);
+      await normalizeJobInput('factorize', input, limits);
     } catch (error) {
       expect(error).toBeInstanceOf(AppError);
       expect((error as AppError).status).toBe(400);

@@ -1,16 +1,21 @@
 import { createHash } from 'node:crypto';
-import { parseFactorizeInput, type FactorizeInput, type JobKind } from '@conveyor/contracts';
-import { AppError } from '@conveyor/platform';
+import { CsvSumInput, parseFactorizeInput, type FactorizeInput, type JobKind } from '@conveyor/contracts';
+import { AppError, parseOrThrow } from '@conveyor/platform';
 
 export interface JobInputLimits {
   factorizeMaxDigits: number;
+  /**
+   * Proves a local path stays inside the storage root (no `..`, no symlink out); throws a 400
+   * otherwise. I/O, so it is passed in and the rest of this module stays pure.
+   */
+  checkLocalPath: (path: string) => Promise<void>;
 }
 
 /**
  * Checks a job's input against its kind's rules and returns it in canonical form (what is
  * stored and what the idempotency hash covers). A broken rule is a 400 naming the field and the rule.
  */
-export function normalizeJobInput(kind: JobKind, input: unknown, limits: JobInputLimits): unknown {
+export async function normalizeJobInput(kind: JobKind, input: unknown, limits: JobInputLimits): Promise<unknown> {
   switch (kind) {
     case 'factorize': {
       const raw = typeof input === 'object' && input !== null ? (input as Record<string, unknown>).number : undefined;
@@ -20,6 +25,11 @@ export function normalizeJobInput(kind: JobKind, input: unknown, limits: JobInpu
       }
       const normalized: FactorizeInput = { number: parsed.value.toString() };
       return normalized;
+    }
+    case 'csv-sum': {
+      const parsed = parseOrThrow(CsvSumInput, input, 'body');
+      if (parsed.storage === 'local') await limits.checkLocalPath(parsed.path);
+      return parsed;
     }
     default: {
       const unknownKind: never = kind;

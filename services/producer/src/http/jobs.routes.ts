@@ -30,7 +30,7 @@ export function notFound(id: string): AppError {
 export async function submitJob(deps: JobRoutesDeps, res: Response, request: SubmitJobRequest): Promise<{ job: JobRecord; created: boolean }> {
   const clientId = clientIdOf(res);
   const { correlationId, log } = contextOf(res);
-  const input = normalizeJobInput(request.kind, request.input, deps.limits);
+  const input = await normalizeJobInput(request.kind, request.input, deps.limits);
   const callbackUrl = request.callbackUrl === undefined ? null : validateCallbackUrl(request.callbackUrl);
   const hash = requestHash(request.kind, input, callbackUrl);
   const customId = request.customId ?? null;

@@ -1,0 +1,53 @@
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+
+/** What every pooled task receives besides its own fields: a stop flag and a progress port. */
+export interface PooledTaskControl {
+  /** Int32Array view: 0 = run, anything else = stop. The worker polls it between steps. */
+  stopFlag: SharedArrayBuffer;
+  progressPort: MessagePort;
+}
+
+export interface TaskProgress {
+  fraction: number;
+  message: string;
+}
+
+/**
+ * A piscina pool for one kind of CPU-heavy work. Stopping is cooperative: aborting `signal`
+ * raises a flag in shared memory that the worker polls, so it can stop cleanly mid-task.
+ */
+export class WorkerTaskPool<Task extends object, Outcome> {
+  private readonly pool: Piscina;
+
+  constructor(options: { filename: string; threads: number }) {
+    this.pool = new Piscina({
+      filename: options.filename,
+      minThreads: 1,
+      maxThreads: options.threads,
+      // One task per thread: queueing belongs in RabbitMQ (prefetch), not in here.
+      concurrentTasksPerWorker: 1,
+      idleTimeout: 60_000,
+    });
+  }
+
+  async run(task: Task, options: { signal: AbortSignal; onProgress: (p: TaskProgress) => void }): Promise<Outcome> {
+    const stopFlag = new SharedArrayBuffer(4);
+    const stop = () => Atomics.store(new Int32Array(stopFlag), 0, 1);
+    if (options.signal.aborted) stop();
+    options.signal.addEventListener('abort', stop, { once: true });
+    const { port1, port2 } = new MessageChannel();
+    port1.on('message', (progress: TaskProgress) => options.onProgress(progress));
+    try {
+      const control: PooledTaskControl = { stopFlag, progressPort: port2 };
+      return (await this.pool.run({ ...task, ...control }, { transferList: [port2] })) as Outcome;
+    } finally {
+      options.signal.removeEventListener('abort', stop);
+      port1.close();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.destroy();
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * Runs in a worker thread: reading and summing a multi-GB CSV is CPU-bound and must never stall
+ * the consumer's event loop. The worker opens its own storage client, streams the object
+ * (resuming broken S3 reads), sums it, and reports progress as bytes read of the total.
+ */
+import type { CsvSumInput, CsvSumResult } from '@conveyor/contracts';
+import { StorageError, type BlobLocation } from '@conveyor/storage';
+import { openBlobStore, type StoreSettings } from '../adapters/blob-store-factory.js';
+import type { PooledTaskControl } from '../adapters/worker-task-pool.js';
+import { CsvSumError, sumCsvStream } from '../domain/csv-sum/index.js';
+
+export interface CsvSumTask {
+  input: CsvSumInput;
+  settings: StoreSettings;
+}
+
+export type CsvSumOutcome =
+  | { type: 'done'; result: CsvSumResult }
+  | { type: 'stopped' }
+  | { type: 'failed'; code: string; message: string; permanent: boolean };
+
+const STOP_POLL_MS = 50;
+const PROGRESS_EVERY_MS = 200;
+/** Storage failures that retrying the job cannot fix. */
+const PERMANENT_STORAGE_CODES = new Set(['not_found', 'path_outside_root', 'invalid_location', 'object_changed']);
+
+export default async function runCsvSum(task: CsvSumTask & PooledTaskControl): Promise<CsvSumOutcome> {
+  const stop = new AbortController();
+  const stopFlag = new Int32Array(task.stopFlag);
+  const poll = setInterval(() => {
+    if (Atomics.load(stopFlag, 0) !== 0) stop.abort(new Error('stopped'));
+  }, STOP_POLL_MS);
+  try {
+    const { input } = task;
+    const store = openBlobStore(input.storage, task.settings);
+    const location: BlobLocation = input.storage === 's3' ? { bucket: input.bucket, key: input.key } : { key: input.path };
+    const info = await store.stat(location);
+    let lastReport = 0;
+    const source = store.read(location, {
+      signal: stop.signal,
+      onProgress: (bytesRead) => {
+        const now = Date.now();
+        if (now - lastReport < PROGRESS_EVERY_MS) return;
+        lastReport = now;
+        task.progressPort.postMessage({ fraction: info.size > 0 ? bytesRead / info.size : 0, message: `${bytesRead} of ${info.size} bytes read` });
+      },
+    });
+    const result = await sumCsvStream(source, { every: input.every, delimiter: input.delimiter, header: input.header }, { signal: stop.signal });
+    return { type: 'done', result };
+  } catch (error) {
+    if (stop.signal.aborted) return { type: 'stopped' };
+    if (error instanceof CsvSumError) return { type: 'failed', code: error.code, message: error.message, permanent: true };
+    if (error instanceof StorageError) return { type: 'failed', code: error.code, message: error.message, permanent: PERMANENT_STORAGE_CODES.has(error.code) };
+    throw error;
+  } finally {
+    clearInterval(poll);
+    task.progressPort.close();
+  }
+}
