@@ -5,3 +5,6 @@ export * from './topology.js';
 export * from './jobs.js';
 export * from './factorize-input.js';
 export * from './csv-sum-input.js';
+export * from './image/image-options.js';
+export * from './image/sniff-format.js';
+export * from './image/image-job.js';

@@ -30,7 +30,7 @@ export function sourcesOf(to: JobStatus): JobStatus[] {
   return JobStatus.options.filter((from) => canTransition(from, to));
 }
 
-export const JobKind = z.enum(['factorize', 'csv-sum']);
+export const JobKind = z.enum(['factorize', 'csv-sum', 'image-resize']);
 export type JobKind = z.infer<typeof JobKind>;
 
 export const JobError = z.object({ code: z.string(), message: z.string() });

@@ -22,6 +22,7 @@ export const MessageCatalog = {
   'object.check': { kind: 'object.check', version: 1, routingKey: 'object.check.v1', schema: ObjectCheckRequested },
   'job.factorize': { kind: 'job.factorize', version: 1, routingKey: 'job.factorize.v1', schema: JobRunRequested },
   'job.csv-sum': { kind: 'job.csv-sum', version: 1, routingKey: 'job.csv-sum.v1', schema: JobRunRequested },
+  'job.image-resize': { kind: 'job.image-resize', version: 1, routingKey: 'job.image-resize.v1', schema: JobRunRequested },
   /** On the events exchange (routing key `job.<kind>.<status>`), consumed from the job-events queue. */
   'job.event': { kind: 'job.event', version: 1, routingKey: 'job.#', schema: JobEvent },
 } as const satisfies Record<string, MessageDefinition>;

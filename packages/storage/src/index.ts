@@ -3,3 +3,4 @@ export * from './blob-store.js';
 export * from './local-path.js';
 export * from './local-blob-store.js';
 export * from './s3-blob-store.js';
+export * from './storage-config.js';

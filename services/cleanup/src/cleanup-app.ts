@@ -7,6 +7,8 @@ import client from 'prom-client';
 import { deleteStaleObjects } from './adapters/stale-object.repository.js';
 import type { CleanupConfig } from './config.js';
 import { PeriodicRoutine, untilExhausted } from './routines/periodic-routine.js';
+import { expireResultsBatch } from './routines/result-expiry.js';
+import { openBlobStore, storeSettingsFrom } from '@conveyor/storage';
 
 const JOB_BATCH = 500;
 
@@ -32,6 +34,7 @@ export class CleanupApp {
     const jobsRequeued = counter('conveyor_stuck_jobs_requeued_total', 'Unfinished jobs without a runner handed back to the queue');
     const db = this.database.db;
     const store = new JobStore(db, topologyNames(config.AMQP_PREFIX));
+    const images = openBlobStore(config.IMAGE_STORE, storeSettingsFrom(config));
 
     this.routines = [
       new PeriodicRoutine(
@@ -49,7 +52,7 @@ export class CleanupApp {
         'result-expiry',
         config.JOB_ROUTINE_INTERVAL_MS,
         async (signal) => {
-          const expired = await untilExhausted(() => store.expireResults(JOB_BATCH), JOB_BATCH, signal);
+          const expired = await untilExhausted(() => expireResultsBatch(db, images, JOB_BATCH), JOB_BATCH, signal);
           resultsExpired.inc(expired);
           if (expired > 0) log.info('job results expired', { expired });
         },

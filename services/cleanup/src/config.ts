@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { commonEnvShape, env } from '@conveyor/platform';
+import { storageEnvShape } from '@conveyor/storage';
 
 export const CleanupEnv = z.object({
   ...commonEnvShape,
+  ...storageEnvShape,
   /** Port of /healthz, /readyz and /metrics. Default 9092. */
   OPS_PORT: env.int(9092),
   /** How often the TTL routine runs, in ms. Default 3000. */

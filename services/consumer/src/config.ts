@@ -1,9 +1,11 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { commonEnvShape, env } from '@conveyor/platform';
+import { storageEnvShape } from '@conveyor/storage';
 
 export const ConsumerEnv = z.object({
   ...commonEnvShape,
+  ...storageEnvShape,
   /** Port of /healthz, /readyz and /metrics. Default 9091. */
   OPS_PORT: env.int(9091),
   /**
@@ -29,18 +31,15 @@ export const ConsumerEnv = z.object({
   CSV_SUM_CONCURRENCY: env.int(4, 1),
   /** Worker threads for CSV sums. Default: the number of CPUs. */
   CSV_SUM_WORKERS: env.int(availableParallelism(), 1),
-  /** Folder that `storage: "local"` paths are confined to. Default ./data. */
-  STORAGE_ROOT: env.string('./data'),
-  /** S3-compatible storage: endpoint (unset for AWS), region, credentials, path-style URLs. */
-  S3_ENDPOINT: z.url().optional(),
-  S3_REGION: env.string('us-east-1'),
-  S3_ACCESS_KEY_ID: z.string().optional(),
-  S3_SECRET_ACCESS_KEY: z.string().optional(),
-  S3_FORCE_PATH_STYLE: env.bool(true),
-  /** Silence on an S3 socket before the read is resumed from where it stopped, in ms. Default 30000. */
-  S3_REQUEST_TIMEOUT_MS: env.int(30_000, 1),
-  /** Failed S3 read attempts in a row (without progress) before a job fails. Default 8. */
-  S3_MAX_READ_FAILURES: env.int(8, 1),
+  /** Image resizes at once per process (the prefetch of their queue). Default 4. */
+  IMAGE_CONCURRENCY: env.int(4, 1),
+  /** libvips threads per resize; resizes × threads ≈ cores keeps other queues fed. Default 1. */
+  SHARP_THREADS: env.int(1, 1),
+  /** Largest width or height, and largest decoded image in pixels (decompression bombs). */
+  IMAGE_MAX_DIMENSION: env.int(8192, 1),
+  IMAGE_MAX_PIXELS: env.int(50_000_000, 1),
+  /** Largest original read from storage, in bytes. Default 50 MiB. */
+  IMAGE_MAX_INPUT_BYTES: env.int(50 * 1024 * 1024, 1),
   /** How long finished jobs' results are kept, in ms. Default 30 days. */
   RESULT_TTL_MS: env.int(30 * 24 * 3600 * 1000, 1),
   /** How often a running job writes its progress and reads its cancel flag, in ms. Default 500. */

@@ -11,7 +11,9 @@ import { FactorizePool } from './adapters/factorize-pool.js';
 import { csvSumWork } from './consumers/csv-sum.work.js';
 import { factorizeWork } from './consumers/factorize.work.js';
 import { WorkerTaskPool } from './adapters/worker-task-pool.js';
-import type { StoreSettings } from './adapters/blob-store-factory.js';
+import { openBlobStore, storeSettingsFrom } from '@conveyor/storage';
+import { configureSharp } from './domain/image/index.js';
+import { imageResizeWork } from './consumers/image-resize.work.js';
 import type { CsvSumOutcome, CsvSumTask } from './workers/csv-sum.worker.js';
 import { join } from 'node:path';
 import { jobHandler } from './consumers/job.consumer.js';
@@ -48,7 +50,7 @@ export class ConsumerApp {
       log,
       metrics: this.metrics,
       topology: workTopology(topologyNames(config.AMQP_PREFIX), {
-        kinds: ['object.check', 'job.factorize', 'job.csv-sum'],
+        kinds: ['object.check', 'job.factorize', 'job.csv-sum', 'job.image-resize'],
         retryDelaysMs: config.RETRY_DELAYS_MS,
         deliveryLimit: config.DELIVERY_LIMIT,
       }),
@@ -61,22 +63,6 @@ export class ConsumerApp {
     this.factorizePool = new FactorizePool({ workerDir: options.workerDir, threads: config.FACTORIZE_WORKERS });
     this.csvSumPool = new WorkerTaskPool({ filename: join(options.workerDir, 'csv-sum.worker.js'), threads: config.CSV_SUM_WORKERS });
     this.writer = new LastSeenWriter({ db: this.database.db, log }, { batchSize: config.WRITE_BATCH_SIZE, batchWaitMs: config.WRITE_BATCH_WAIT_MS });
-  }
-
-  private storeSettings(): StoreSettings {
-    const { config } = this;
-    return {
-      localRoot: config.STORAGE_ROOT,
-      s3: {
-        endpoint: config.S3_ENDPOINT,
-        region: config.S3_REGION,
-        accessKeyId: config.S3_ACCESS_KEY_ID,
-        secretAccessKey: config.S3_SECRET_ACCESS_KEY,
-        forcePathStyle: config.S3_FORCE_PATH_STYLE,
-        requestTimeoutMs: config.S3_REQUEST_TIMEOUT_MS,
-        maxReadFailures: config.S3_MAX_READ_FAILURES,
-      },
-    };
   }
 
   get opsPort(): number {
@@ -111,9 +97,22 @@ export class ConsumerApp {
       startMessageConsumer(
         deps,
         { kind: 'job.csv-sum', prefetch: config.CSV_SUM_CONCURRENCY, retryDelaysMs: config.RETRY_DELAYS_MS, maxAttempts: config.MAX_ATTEMPTS },
-        jobHandler(jobDeps, csvSumWork(this.csvSumPool, this.storeSettings())),
+        jobHandler(jobDeps, csvSumWork(this.csvSumPool, storeSettingsFrom(config))),
+      ),
+      startMessageConsumer(
+        deps,
+        { kind: 'job.image-resize', prefetch: config.IMAGE_CONCURRENCY, retryDelaysMs: config.RETRY_DELAYS_MS, maxAttempts: config.MAX_ATTEMPTS },
+        jobHandler(
+          jobDeps,
+          imageResizeWork(openBlobStore(config.IMAGE_STORE, storeSettingsFrom(config)), config.IMAGE_BUCKET, {
+            maxDimension: config.IMAGE_MAX_DIMENSION,
+            maxInputPixels: config.IMAGE_MAX_PIXELS,
+            maxInputBytes: config.IMAGE_MAX_INPUT_BYTES,
+          }),
+        ),
       ),
     );
+    configureSharp({ concurrency: config.SHARP_THREADS });
     this.relay.start();
     this.server = await listen(
       opsApp(this.metrics, [

@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { commonEnvShape, env } from '@conveyor/platform';
+import { storageEnvShape } from '@conveyor/storage';
 
 export const ProducerEnv = z.object({
   ...commonEnvShape,
+  ...storageEnvShape,
   /** HTTP port of the API (also serves /healthz, /readyz, /metrics). Default 9090. */
   PORT: env.int(9090),
   /** Most ids accepted in one POST /callback. Default 10000. */
@@ -26,8 +28,10 @@ export const ProducerEnv = z.object({
   WEBHOOK_SECRET_OVERLAP_MS: env.int(24 * 3600 * 1000, 0),
   /** Public URL of this API, for links to results too large to inline in webhooks. */
   PUBLIC_BASE_URL: env.url('http://127.0.0.1:9090'),
-  /** Folder that `storage: "local"` paths are confined to. Default ./data. */
-  STORAGE_ROOT: env.string('./data'),
+  /** Largest image upload in bytes (413 above). Default 25 MiB. */
+  IMAGE_MAX_UPLOAD_BYTES: env.int(25 * 1024 * 1024, 1),
+  /** Largest width or height a resize may ask for. Default 8192. */
+  IMAGE_MAX_DIMENSION: env.int(8192, 1),
   /** Test-only fault injection: `crash-after-commit` kills the process between a job's commit and its publish. */
   FAULT_INJECTION: z.enum(['none', 'crash-after-commit']).default('none'),
 });

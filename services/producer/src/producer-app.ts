@@ -4,7 +4,8 @@ import { Broker, publishOutgoing, workTopology } from '@conveyor/broker';
 import { topologyNames } from '@conveyor/contracts';
 import { createDatabase, migrateToLatest, OutboxRelay, type DatabaseHandle } from '@conveyor/database';
 import { DeliveryStore, JobStore, WebhookSecretStore } from '@conveyor/jobs';
-import { validateLocalPath } from '@conveyor/storage';
+import { openBlobStore, storeSettingsFrom, validateLocalPath } from '@conveyor/storage';
+import { DEFAULT_IMAGE_LIMITS } from '@conveyor/contracts';
 import { boundPort, closeServer, createMetrics, listen, retryUntilSuccess, sleep, type Logger, type Metrics } from '@conveyor/platform';
 import { findClientIdByKey } from './adapters/api-client.repository.js';
 import { DurablePublisher } from './adapters/durable-publisher.js';
@@ -16,6 +17,7 @@ import { createHttpApp } from './http/http-app.js';
 import { jobsRouter } from './http/jobs.routes.js';
 import { legacyFactorRouter } from './http/legacy-factor.routes.js';
 import { legacyTasksRouter } from './http/legacy-tasks.routes.js';
+import { imagesRouter, legacyImagesRouter } from './http/images.routes.js';
 import { openApiDocument, openApiRouter } from './http/openapi.js';
 
 const BROKER_START_GRACE_MS = 5_000;
@@ -43,7 +45,7 @@ export class ProducerApp {
       connectionName: 'conveyor-producer',
       log,
       metrics: this.metrics,
-      topology: workTopology(names, { kinds: ['object.check', 'job.factorize', 'job.csv-sum'], retryDelaysMs: config.RETRY_DELAYS_MS, deliveryLimit: config.DELIVERY_LIMIT }),
+      topology: workTopology(names, { kinds: ['object.check', 'job.factorize', 'job.csv-sum', 'job.image-resize'], retryDelaysMs: config.RETRY_DELAYS_MS, deliveryLimit: config.DELIVERY_LIMIT }),
     });
     this.relay = new OutboxRelay(
       {
@@ -92,12 +94,24 @@ export class ProducerApp {
       sendNow: (messages: Parameters<OutboxRelay['sendNow']>[0]) => this.relay.sendNow(messages),
       afterCommit: config.FAULT_INJECTION === 'crash-after-commit' ? () => process.kill(process.pid, 'SIGKILL') : undefined,
     };
+    const imageDeps = {
+      ...deps,
+      images: openBlobStore(config.IMAGE_STORE, storeSettingsFrom(config)),
+      bucket: config.IMAGE_BUCKET,
+      limits: {
+        ...deps.limits,
+        image: { ...DEFAULT_IMAGE_LIMITS, maxDimension: config.IMAGE_MAX_DIMENSION, maxInputBytes: config.IMAGE_MAX_UPLOAD_BYTES },
+        maxUploadBytes: config.IMAGE_MAX_UPLOAD_BYTES,
+      },
+    };
     const router = express.Router();
-    router.use(['/v1', '/factor', '/get', '/tasks'], authenticate({ enabled: config.AUTH_ENABLED, findClientId: (key) => findClientIdByKey(this.database.db, key) }));
+    router.use(['/v1', '/factor', '/get', '/tasks', '/api/v1'], authenticate({ enabled: config.AUTH_ENABLED, findClientId: (key) => findClientIdByKey(this.database.db, key) }));
     router.use(
       jobsRouter(deps),
       legacyFactorRouter(deps),
       legacyTasksRouter(deps),
+      imagesRouter(imageDeps),
+      legacyImagesRouter(imageDeps),
       deliveriesRouter({
         jobs: store,
         deliveries: new DeliveryStore(this.database.db),

@@ -1,5 +1,5 @@
 import type { CsvSumInput } from '@conveyor/contracts';
-import type { StoreSettings } from '../adapters/blob-store-factory.js';
+import type { StoreSettings } from '@conveyor/storage';
 import type { WorkerTaskPool } from '../adapters/worker-task-pool.js';
 import type { CsvSumOutcome, CsvSumTask } from '../workers/csv-sum.worker.js';
 import type { JobWork } from './job.consumer.js';

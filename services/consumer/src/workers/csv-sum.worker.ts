@@ -4,8 +4,7 @@
  * (resuming broken S3 reads), sums it, and reports progress as bytes read of the total.
  */
 import type { CsvSumInput, CsvSumResult } from '@conveyor/contracts';
-import { StorageError, type BlobLocation } from '@conveyor/storage';
-import { openBlobStore, type StoreSettings } from '../adapters/blob-store-factory.js';
+import { openBlobStore, StorageError, type BlobLocation, type StoreSettings } from '@conveyor/storage';
 import type { PooledTaskControl } from '../adapters/worker-task-pool.js';
 import { CsvSumError, sumCsvStream } from '../domain/csv-sum/index.js';
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { CsvSumInput, parseFactorizeInput, type FactorizeInput, type JobKind } from '@conveyor/contracts';
+import { CsvSumInput, ImageResizeInput, parseFactorizeInput, type FactorizeInput, type JobKind } from '@conveyor/contracts';
 import { AppError, parseOrThrow } from '@conveyor/platform';
 
 export interface JobInputLimits {
@@ -31,6 +31,9 @@ export async function normalizeJobInput(kind: JobKind, input: unknown, limits: J
       if (parsed.storage === 'local') await limits.checkLocalPath(parsed.path);
       return parsed;
     }
+    case 'image-resize':
+      // Built by the upload route from a stored file; never taken from a client's JSON.
+      return parseOrThrow(ImageResizeInput, input, 'body');
     default: {
       const unknownKind: never = kind;
       throw new AppError('unknown_kind', `unknown job kind ${String(unknownKind)}`, { status: 400 });

@@ -61,6 +61,12 @@ export function jobsRouter(deps: JobRoutesDeps): express.Router {
 
   router.post('/v1/jobs', requireJsonBody, async (req, res) => {
     const request = parseOrThrow(SubmitJobRequest, req.body, 'body');
+    if (request.kind === 'image-resize') {
+      throw new AppError('use_image_upload', 'submit images with POST /v1/images (multipart/form-data with a "file" part)', {
+        status: 400,
+        details: [{ path: 'body.kind', message: 'image-resize jobs are created by uploading the image' }],
+      });
+    }
     const { job, created } = await submitJob(deps, res, request);
     if (created) res.setHeader('Location', `/v1/jobs/${job.id}`);
     sendJob(res, created ? 202 : 200, job);

@@ -1,4 +1,4 @@
-import type { ImageLimits } from './image-options.js';
+import type { ImageLimits } from '@conveyor/contracts';
 
 export type ImageErrorCode =
   | 'unsupported_format'

@@ -1,0 +1,58 @@
+import type { ImageLimits, ImageResizeInput, ImageResizeResult } from '@conveyor/contracts';
+import { StorageError, type BlobLocation, type BlobStore } from '@conveyor/storage';
+import { ImageError, resizeImage } from '../domain/image/index.js';
+import type { JobWork, WorkOutcome } from './job.consumer.js';
+
+const EXTENSIONS = { jpeg: 'jpg', png: 'png', webp: 'webp', avif: 'avif' } as const;
+/** Storage failures that retrying cannot fix. */
+const PERMANENT_STORAGE_CODES = new Set(['not_found', 'invalid_location', 'path_outside_root']);
+
+async function readAll(source: AsyncIterable<Uint8Array>, maxBytes: number): Promise<Buffer> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of source) {
+    total += chunk.length;
+    if (total > maxBytes) throw new ImageError('input_too_large', `the original is larger than ${maxBytes} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+/**
+ * Resizes a stored original with sharp (libvips runs on libuv's thread pool, off the event
+ * loop) and stores the result under a key derived from the job id, so a redelivered job
+ * overwrites the same blob instead of writing a second one.
+ */
+export function imageResizeWork(store: BlobStore, bucket: string, limits: ImageLimits): JobWork {
+  return async (job, ctx): Promise<WorkOutcome> => {
+    const input = job.input as ImageResizeInput;
+    try {
+      const original = await readAll(store.read(input.original, { signal: ctx.signal }), limits.maxInputBytes);
+      ctx.reportProgress(0.3, 'original read');
+      const resized = await resizeImage(
+        original,
+        { width: input.width, height: input.height, fit: input.fit, format: input.format, quality: input.quality, keepMetadata: input.keepMetadata },
+        limits,
+        { signal: ctx.signal },
+      );
+      ctx.reportProgress(0.8, 'resized');
+      const location: BlobLocation = { bucket, key: `results/${job.id}.${EXTENSIONS[resized.format]}` };
+      const stored = await store.write(location, resized.data, { contentType: resized.contentType, signal: ctx.signal });
+      const result: ImageResizeResult = {
+        location,
+        contentType: resized.contentType,
+        format: resized.format,
+        width: resized.width,
+        height: resized.height,
+        bytes: resized.data.length,
+        etag: stored.etag.replaceAll('"', ''),
+      };
+      return { type: 'succeeded', result };
+    } catch (error) {
+      if (ctx.signal.aborted) return { type: 'cancelled' };
+      if (error instanceof ImageError) return { type: 'failed', error: { code: error.code, message: error.message }, permanent: true };
+      if (error instanceof StorageError) return { type: 'failed', error: { code: error.code, message: error.message }, permanent: PERMANENT_STORAGE_CODES.has(error.code) };
+      throw error;
+    }
+  };
+}

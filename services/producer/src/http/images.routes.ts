@@ -1,0 +1,116 @@
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { resizeRequestSchema, type ImageLimits, type ImageResizeInput, type ImageResizeResult } from '@conveyor/contracts';
+import { toApiJob, type JobRecord } from '@conveyor/jobs';
+import { AppError } from '@conveyor/platform';
+import type { BlobStore } from '@conveyor/storage';
+import express, { type Request, type Response } from 'express';
+import { z } from 'zod';
+import { receiveImageUpload } from '../adapters/image-upload.js';
+import { clientIdOf } from './auth.js';
+import { notFound, submitJob, type JobRoutesDeps } from './jobs.routes.js';
+
+export interface ImageRoutesDeps extends JobRoutesDeps {
+  images: BlobStore;
+  bucket: string;
+  limits: JobRoutesDeps['limits'] & { image: ImageLimits; maxUploadBytes: number };
+}
+
+/** Reads a multipart upload into a stored original and the job input; 422 names a bad field. */
+export async function acceptImage(deps: ImageRoutesDeps, req: Request, res: Response, defaults: { fit: string }) {
+  const { fields, file } = await receiveImageUpload(req, deps.images, { bucket: deps.bucket, maxBytes: deps.limits.maxUploadBytes });
+  if (!file) throw new AppError('missing_file', 'send the image in a "file" part', { status: 422, details: [{ path: 'file', message: 'required' }] });
+  try {
+    const { customId, callbackUrl, ...resizeFields } = fields;
+    const parsed = resizeRequestSchema(deps.limits.image).safeParse({ fit: defaults.fit, ...resizeFields });
+    if (!parsed.success) {
+      const details = parsed.error.issues.map((i) => ({ path: i.path.join('.') || 'form', message: i.message }));
+      throw new AppError('validation_failed', details.map((d) => d.message).join('; '), { status: 422, details });
+    }
+    const input: ImageResizeInput = {
+      original: file.location,
+      originalFormat: file.format,
+      originalBytes: file.bytes,
+      fileName: file.fileName,
+      ...parsed.data,
+      keepMetadata: parsed.data.keepMetadata ?? false,
+    };
+    return await submitJob(deps, res, { kind: 'image-resize', input, customId: customId || undefined, callbackUrl: callbackUrl || undefined });
+  } catch (error) {
+    await deps.images.delete(file.location).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Streams a finished job's image with the headers a cache and a browser need. */
+export async function sendResultImage(deps: ImageRoutesDeps, req: Request, res: Response, job: JobRecord): Promise<void> {
+  if (job.expired) throw new AppError('result_expired', `the result of job ${job.id} has expired and was deleted`, { status: 410 });
+  if (job.kind !== 'image-resize' || job.status !== 'succeeded') {
+    throw new AppError('result_not_ready', `job ${job.id} has no image to download (status ${job.status})`, { status: 404 });
+  }
+  const result = job.result as ImageResizeResult;
+  const etag = `"${result.etag}"`;
+  const maxAgeSeconds = job.expiresAt ? Math.max(0, Math.floor((job.expiresAt.getTime() - Date.now()) / 1000)) : 0;
+  res.setHeader('ETag', etag);
+  res.setHeader('Cache-Control', `private, max-age=${maxAgeSeconds}, immutable`);
+  if (req.get('if-none-match') === etag) {
+    res.status(304).end();
+    return;
+  }
+  res.setHeader('Content-Type', result.contentType);
+  res.setHeader('Content-Length', String(result.bytes));
+  await pipeline(Readable.from(deps.images.read(result.location)), res);
+}
+
+/** `POST /v1/images` (upload, resize later) and `GET /v1/jobs/{id}/result` (download). */
+export function imagesRouter(deps: ImageRoutesDeps): express.Router {
+  const router = express.Router();
+
+  router.post('/v1/images', async (req, res) => {
+    const { job, created } = await acceptImage(deps, req, res, { fit: 'cover' });
+    if (created) res.setHeader('Location', `/v1/jobs/${job.id}`);
+    res.status(created ? 202 : 200).json(toApiJob(job));
+  });
+
+  router.get('/v1/jobs/:id/result', async (req, res) => {
+    const id = req.params.id;
+    const job = z.uuid().safeParse(id).success ? await deps.store.get(id, clientIdOf(res)) : undefined;
+    if (!job) throw notFound(id);
+    await sendResultImage(deps, req, res, job);
+  });
+
+  return router;
+}
+
+/**
+ * The image-resize service's API, unchanged: `POST /api/v1/images/resize` (multipart file,
+ * width, height) → 202 `{"status":"accepted","message":"Upload complete","task_id"}`;
+ * `GET /api/v1/status/{uuid}` → `{"status"}`; `GET /api/v1/images/result/{uuid}` → the image.
+ */
+export function legacyImagesRouter(deps: ImageRoutesDeps): express.Router {
+  const router = express.Router();
+
+  router.post('/api/v1/images/resize', async (req, res) => {
+    const { job } = await acceptImage(deps, req, res, { fit: 'cover' });
+    res.status(202).json({ status: 'accepted', message: 'Upload complete', task_id: job.id });
+  });
+
+  const ownImageJob = async (id: string, res: Response) => {
+    const job = z.uuid().safeParse(id).success ? await deps.store.get(id, clientIdOf(res)) : undefined;
+    if (!job || job.kind !== 'image-resize') throw new AppError('not_found', `task ${id} not found`, { status: 404 });
+    return job;
+  };
+
+  router.get('/api/v1/status/:id', async (req, res) => {
+    const job = await ownImageJob(req.params.id, res);
+    res.json({ status: job.status });
+  });
+
+  router.get('/api/v1/images/result/:id', async (req, res) => {
+    const job = await ownImageJob(req.params.id, res);
+    if (job.status !== 'succeeded' && !job.expired) throw new AppError('not_complete', `task ${job.id} is not complete (status ${job.status})`, { status: 404 });
+    await sendResultImage(deps, req, res, job);
+  });
+
+  return router;
+}
