@@ -24,8 +24,7 @@ export const storageEnvShape = {
   IMAGE_BUCKET: env.string('images'),
 };
 
-const StorageEnv = z.object(storageEnvShape);
-type StorageEnv = z.infer<typeof StorageEnv>;
+type StorageEnv = z.infer<z.ZodObject<typeof storageEnvShape>>;
 
 /** Everything needed to open a store, as plain data (a worker thread can receive it). */
 export interface StoreSettings {

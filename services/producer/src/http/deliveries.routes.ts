@@ -1,4 +1,4 @@
-import { DeliveryStore, generateWebhookSecret, jobEventOf, webhookPayload, WebhookSecretStore, type JobStore } from '@conveyor/jobs';
+import { generateWebhookSecret, jobEventOf, webhookPayload, type DeliveryStore, type JobStore, type WebhookSecretStore } from '@conveyor/jobs';
 import { AppError } from '@conveyor/platform';
 import express from 'express';
 import { z } from 'zod';
