@@ -170,7 +170,8 @@ describe('jobs API', () => {
     const { status, body } = await request(port, 'GET', '/openapi.json');
     expect(status).toBe(200);
     expect(body.openapi).toBe('3.0.3');
-    expect(body.paths['/v1/jobs'].post.requestBody.content['application/json'].schema.properties.kind.enum).toEqual(['factorize']);
+    expect(body.paths['/v1/jobs'].post.requestBody.content['application/json'].schema.properties.kind.enum).toEqual(['factorize', 'csv-sum', 'image-resize']);
+    for (const path of ['/v1/images', '/v1/jobs/{id}/result', '/v1/jobs/{id}/deliveries', '/tasks', '/tasks/active', '/api/v1/images/resize']) expect(body.paths[path]).toBeDefined();
     expect(body.paths['/v1/jobs/{id}'].delete).toBeDefined();
     const docs = await fetch(`http://127.0.0.1:${port}/docs/`);
     expect(docs.status).toBe(200);

@@ -47,6 +47,49 @@ export function openApiDocument(maxCallbackIds: number): Record<string, unknown>
           responses: { 200: json(CallbackAccepted, 'Every id is durable'), 400: error('Invalid body'), 413: error('Body too large'), 503: error('Broker and database both unavailable') },
         },
       },
+      '/v1/images': {
+        post: {
+          summary: 'Upload an image to resize (multipart/form-data)',
+          requestBody: {
+            required: true,
+            content: {
+              'multipart/form-data': {
+                schema: {
+                  type: 'object',
+                  required: ['file', 'width', 'height'],
+                  properties: {
+                    file: { type: 'string', format: 'binary' },
+                    width: { type: 'integer', minimum: 1 },
+                    height: { type: 'integer', minimum: 1 },
+                    fit: { type: 'string', enum: ['cover', 'contain', 'inside', 'fill'] },
+                    format: { type: 'string', enum: ['jpeg', 'png', 'webp', 'avif'] },
+                    quality: { type: 'integer', minimum: 1, maximum: 100 },
+                    customId: { type: 'string' },
+                    callbackUrl: { type: 'string', format: 'uri' },
+                  },
+                },
+              },
+            },
+          },
+          responses: { 202: json(Job, 'Accepted'), 413: error('Upload too large'), 415: error('Not a supported image'), 422: error('Invalid field') },
+        },
+      },
+      '/v1/jobs/{id}/result': {
+        get: {
+          summary: "Download an image job's result",
+          parameters: [idParam],
+          responses: { 200: { description: 'The image' }, 304: { description: 'Not modified' }, 404: error('Not ready or no such job'), 410: error('Expired') },
+        },
+      },
+      '/v1/jobs/{id}/deliveries': { get: { summary: 'Webhook deliveries of a job, with every attempt', parameters: [idParam], responses: { 200: { description: 'The delivery log' } } } },
+      '/v1/jobs/{id}/deliveries/redeliver': { post: { summary: 'Send the latest status again now', parameters: [idParam], responses: { 202: { description: 'Queued' }, 409: error('No callbackUrl') } } },
+      '/v1/webhook-secret/rotate': { post: { summary: 'Issue a new signing secret (the old one signs too for a while)', responses: { 201: { description: '{"secret": "whsec_…"}' } } } },
+      '/tasks': { post: { summary: 'Legacy: sum every 10th column of a CSV', responses: { 202: { description: '{"task_id": "<uuid>"}' }, 400: error('Invalid input') } } },
+      '/tasks/active': { get: { summary: 'Legacy: CSV tasks being computed now', responses: { 200: { description: '{"count": N}' } } } },
+      '/tasks/{id}': { get: { summary: 'Legacy: a CSV task and its result', parameters: [idParam], responses: { 200: { description: 'The task' }, 404: error('Unknown task') } } },
+      '/api/v1/images/resize': { post: { summary: 'Legacy: upload an image (file, width, height)', responses: { 202: { description: '{"status":"accepted","message":"Upload complete","task_id"}' }, 422: error('Invalid field') } } },
+      '/api/v1/status/{id}': { get: { summary: 'Legacy: image task status', parameters: [idParam], responses: { 200: { description: '{"status": …}' }, 404: error('Unknown task') } } },
+      '/api/v1/images/result/{id}': { get: { summary: 'Legacy: the resized image', parameters: [idParam], responses: { 200: { description: 'The image' }, 404: error('Not complete') } } },
       '/factor': { post: { summary: 'Legacy: submit a factorization', responses: { 202: { description: '{"task_id": "<uuid>"}' } } } },
       '/get/{task_id}': { get: { summary: 'Legacy: factorization result', responses: { 200: { description: '{"result": "2,617"} or {"result": "Calculating..."}' }, 404: error('Unknown task') } } },
     },
