@@ -56,7 +56,12 @@ const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migra
  * an advisory lock, so replicas starting together apply each migration exactly once.
  */
 export async function migrateToLatest(db: Kysely<Database>, schema: string, log: Logger): Promise<void> {
-  await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
+  // Replicas starting together would race on CREATE SCHEMA (a unique violation in pg_namespace),
+  // so it runs under a transaction-scoped advisory lock of its own, before kysely's.
+  await db.transaction().execute(async (trx) => {
+    await sql`select pg_advisory_xact_lock(hashtext(${`conveyor-schema:${schema}`}))`.execute(trx);
+    await sql`create schema if not exists ${sql.id(schema)}`.execute(trx);
+  });
   const migrator = new Migrator({ db, provider, migrationTableSchema: schema });
   const { error, results } = await migrator.migrateToLatest();
   for (const result of results ?? []) {

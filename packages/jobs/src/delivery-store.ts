@@ -67,7 +67,8 @@ function toDelivery(row: DeliveryRow): Delivery {
 /**
  * Webhook deliveries in PostgreSQL, the notifier's source of truth. Ordering per job: a
  * delivery is claimable only when no older delivery of the same job is still pending or being
- * sent, and a new event supersedes older ones that have not gone out yet.
+ * sent, and a new event supersedes older ones that have not gone out yet because they are
+ * waiting for a retry.
  */
 export class DeliveryStore {
   constructor(private readonly db: Kysely<Database>) {}
@@ -241,7 +242,10 @@ export class DeliveryStore {
       .set({ status: 'superseded', updated_at: sql<Date>`now()` })
       .where('job_id', '=', jobId)
       .where('sequence', '<=', sequence)
-      .where('status', '=', 'pending');
+      .where('status', '=', 'pending')
+      // Only a delivery already failing (waiting out a retry) gives way: a healthy receiver
+      // still gets every status, in order; one that was down gets the latest, not a backlog.
+      .where('attempts', '>', 0);
     if (exceptId) query = query.where('id', '!=', exceptId);
     else query = query.where('sequence', '<', sequence);
     await query.execute();
