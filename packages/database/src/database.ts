@@ -32,8 +32,11 @@ export function createDatabase(options: DatabaseOptions): DatabaseHandle {
     options: `-c search_path=${options.schema}`,
     keepAlive: true,
   });
-  // An idle client losing its connection emits on the pool; without a listener it would crash the process.
+  // A connection that dies emits 'error': on the pool while idle, on the client itself while checked
+  // out (between two statements of a transaction, say). Without listeners either crashes the
+  // process; the failed query rejects on its own, so logging is all that is left to do.
   pool.on('error', (error) => options.log.warn('idle database connection failed', { error: error.message }));
+  pool.on('connect', (client) => client.on('error', (error) => options.log.warn('database connection failed', { error: error.message })));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,

@@ -1,8 +1,6 @@
-import type { Server } from 'node:http';
-import { topologyNames } from '@conveyor/contracts';
-import { createDatabase, migrateToLatest, type DatabaseHandle } from '@conveyor/database';
 import { JobStore } from '@conveyor/jobs';
-import { boundPort, closeServer, createMetrics, listen, opsApp, retryUntilSuccess, type Logger, type Metrics } from '@conveyor/platform';
+import type { Logger } from '@conveyor/platform';
+import { ServiceCore } from '@conveyor/runtime';
 import client from 'prom-client';
 import { deleteStaleObjects } from './adapters/stale-object.repository.js';
 import type { CleanupConfig } from './config.js';
@@ -17,23 +15,20 @@ const JOB_BATCH = 500;
  * on any more are handed back to the queue.
  */
 export class CleanupApp {
-  private readonly metrics: Metrics;
-  private readonly database: DatabaseHandle;
+  private readonly core: ServiceCore;
   private readonly routines: PeriodicRoutine[];
-  private server: Server | undefined;
 
   constructor(
     private readonly config: CleanupConfig,
     private readonly log: Logger,
   ) {
-    this.metrics = createMetrics('cleanup');
-    this.database = createDatabase({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, poolMax: config.DATABASE_POOL_MAX, log });
-    const counter = (name: string, help: string) => new client.Counter({ name, help, registers: [this.metrics.registry] });
+    this.core = new ServiceCore('cleanup', config, log);
+    const counter = (name: string, help: string) => new client.Counter({ name, help, registers: [this.core.metrics.registry] });
     const staleDeleted = counter('conveyor_stale_objects_deleted_total', 'Objects deleted by the TTL routine');
     const resultsExpired = counter('conveyor_job_results_expired_total', 'Job results dropped after their retention');
     const jobsRequeued = counter('conveyor_stuck_jobs_requeued_total', 'Unfinished jobs without a runner handed back to the queue');
-    const db = this.database.db;
-    const store = new JobStore(db, topologyNames(config.AMQP_PREFIX));
+    const db = this.core.database.db;
+    const store = new JobStore(db, this.core.names);
     const images = openBlobStore(config.IMAGE_STORE, storeSettingsFrom(config));
 
     this.routines = [
@@ -72,22 +67,19 @@ export class CleanupApp {
   }
 
   get opsPort(): number {
-    if (!this.server) throw new Error('cleanup is not listening');
-    return boundPort(this.server);
+    return this.core.port;
   }
 
   async start(): Promise<void> {
     const { config, log } = this;
-    await retryUntilSuccess('database migration', () => migrateToLatest(this.database.db, config.DATABASE_SCHEMA, log), { log });
+    await this.core.migrate();
     for (const routine of this.routines) routine.start();
-    this.server = await listen(opsApp(this.metrics, [{ name: 'database', check: () => this.database.ping() }]), config.OPS_PORT);
+    await this.core.serve(config.OPS_PORT);
     log.info('cleanup started', { opsPort: this.opsPort, intervalMs: config.ROUTINE_INTERVAL_MS, ttlMs: config.OBJECT_TTL_MS });
   }
 
   async stop(): Promise<void> {
     await Promise.all(this.routines.map((r) => r.stop()));
-    if (this.server) await closeServer(this.server);
-    await this.database.close();
-    this.metrics.stop();
+    await this.core.close();
   }
 }

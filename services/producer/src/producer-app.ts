@@ -1,23 +1,21 @@
-import type { Server } from 'node:http';
 import express from 'express';
-import { Broker, publishOutgoing, workTopology } from '@conveyor/broker';
-import { topologyNames } from '@conveyor/contracts';
-import { createDatabase, migrateToLatest, OutboxRelay, type DatabaseHandle } from '@conveyor/database';
-import { DeliveryStore, JobStore, WebhookSecretStore } from '@conveyor/jobs';
-import { openBlobStore, storeSettingsFrom, validateLocalPath } from '@conveyor/storage';
 import { DEFAULT_IMAGE_LIMITS } from '@conveyor/contracts';
-import { boundPort, closeServer, createMetrics, listen, retryUntilSuccess, sleep, type Logger, type Metrics } from '@conveyor/platform';
+import type { OutboxRelay } from '@conveyor/database';
+import { DeliveryStore, JobStore, WebhookSecretStore } from '@conveyor/jobs';
+import { sleep, type Logger } from '@conveyor/platform';
+import { ServiceCore } from '@conveyor/runtime';
+import { openBlobStore, storeSettingsFrom, validateLocalPath } from '@conveyor/storage';
 import { findClientIdByKey } from './adapters/api-client.repository.js';
 import { DurablePublisher } from './adapters/durable-publisher.js';
 import type { ProducerConfig } from './config.js';
-import { callbackRouter } from './http/callback.routes.js';
 import { authenticate } from './http/auth.js';
+import { callbackRouter } from './http/callback.routes.js';
 import { deliveriesRouter } from './http/deliveries.routes.js';
 import { createHttpApp } from './http/http-app.js';
+import { imagesRouter, legacyImagesRouter } from './http/images.routes.js';
 import { jobsRouter } from './http/jobs.routes.js';
 import { legacyFactorRouter } from './http/legacy-factor.routes.js';
 import { legacyTasksRouter } from './http/legacy-tasks.routes.js';
-import { imagesRouter, legacyImagesRouter } from './http/images.routes.js';
 import { openApiDocument, openApiRouter } from './http/openapi.js';
 
 const BROKER_START_GRACE_MS = 5_000;
@@ -27,64 +25,32 @@ const BROKER_START_GRACE_MS = 5_000;
  * migrated; the broker connects in the background, and until it does callbacks go to the outbox.
  */
 export class ProducerApp {
-  private readonly metrics: Metrics;
-  private readonly database: DatabaseHandle;
-  private readonly broker: Broker;
+  private readonly core: ServiceCore;
   private readonly relay: OutboxRelay;
-  private server: Server | undefined;
+  private readonly app: express.Express;
 
   constructor(
     private readonly config: ProducerConfig,
     private readonly log: Logger,
   ) {
-    const names = topologyNames(config.AMQP_PREFIX);
-    this.metrics = createMetrics('producer');
-    this.database = createDatabase({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, poolMax: config.DATABASE_POOL_MAX, log });
-    this.broker = new Broker({
-      url: config.AMQP_URL,
-      connectionName: 'conveyor-producer',
-      log,
-      metrics: this.metrics,
-      topology: workTopology(names, { kinds: ['object.check', 'job.factorize', 'job.csv-sum', 'job.image-resize'], retryDelaysMs: config.RETRY_DELAYS_MS, deliveryLimit: config.DELIVERY_LIMIT }),
-    });
-    this.relay = new OutboxRelay(
-      {
-        db: this.database.db,
-        publish: (message) => publishOutgoing(this.broker, message, { timeoutMs: 5_000 }),
-        isReady: () => this.broker.connected,
-        log,
-      },
-      // Job messages are sent right after their commit; the relay only picks up what that missed.
-      { pollMs: config.OUTBOX_POLL_MS, batchSize: 500, minAgeMs: 2_000 },
-    );
-    const publisher = new DurablePublisher({
-      broker: this.broker,
-      db: this.database.db,
-      log,
-      metrics: this.metrics,
-      publishTimeoutMs: config.PUBLISH_TIMEOUT_MS,
-    });
+    this.core = new ServiceCore('producer', config, log, { kinds: ['object.check', 'job.factorize', 'job.csv-sum', 'job.image-resize'] });
+    const { database, broker, metrics, names } = this.core;
+    // Job messages are sent right after their commit; the relay only picks up what that missed.
+    this.relay = this.core.outboxRelay({ pollMs: config.OUTBOX_POLL_MS, batchSize: 500, minAgeMs: 2_000 });
+    const publisher = new DurablePublisher({ broker, db: database.db, log, metrics, publishTimeoutMs: config.PUBLISH_TIMEOUT_MS });
     this.app = createHttpApp({
       log,
-      metrics: this.metrics,
+      metrics,
       bodyLimitBytes: config.BODY_LIMIT_BYTES,
-      readiness: [
-        { name: 'database', check: () => this.database.ping() },
-        { name: 'broker', check: () => this.broker.connected },
-      ],
-      routers: [
-        openApiRouter(openApiDocument(config.CALLBACK_MAX_IDS)),
-        callbackRouter({ publisher, names, maxIds: config.CALLBACK_MAX_IDS }),
-        this.jobRouters(names),
-      ],
+      readiness: this.core.readiness(),
+      routers: [openApiRouter(openApiDocument(config.CALLBACK_MAX_IDS)), callbackRouter({ publisher, names, maxIds: config.CALLBACK_MAX_IDS }), this.jobRouters()],
     });
   }
 
-  private readonly app;
-
-  private jobRouters(names: ReturnType<typeof topologyNames>): express.Router {
+  private jobRouters(): express.Router {
     const { config } = this;
-    const store = new JobStore(this.database.db, names);
+    const { db } = this.core.database;
+    const store = new JobStore(db, this.core.names);
     const deps = {
       store,
       limits: {
@@ -105,7 +71,7 @@ export class ProducerApp {
       },
     };
     const router = express.Router();
-    router.use(['/v1', '/factor', '/get', '/tasks', '/api/v1'], authenticate({ enabled: config.AUTH_ENABLED, findClientId: (key) => findClientIdByKey(this.database.db, key) }));
+    router.use(['/v1', '/factor', '/get', '/tasks', '/api/v1'], authenticate({ enabled: config.AUTH_ENABLED, findClientId: (key) => findClientIdByKey(db, key) }));
     router.use(
       jobsRouter(deps),
       legacyFactorRouter(deps),
@@ -114,8 +80,8 @@ export class ProducerApp {
       legacyImagesRouter(imageDeps),
       deliveriesRouter({
         jobs: store,
-        deliveries: new DeliveryStore(this.database.db),
-        secrets: new WebhookSecretStore(this.database.db, config.WEBHOOK_SECRET),
+        deliveries: new DeliveryStore(db),
+        secrets: new WebhookSecretStore(db, config.WEBHOOK_SECRET),
         publicBaseUrl: config.PUBLIC_BASE_URL,
         secretOverlapMs: config.WEBHOOK_SECRET_OVERLAP_MS,
       }),
@@ -124,28 +90,21 @@ export class ProducerApp {
   }
 
   get port(): number {
-    if (!this.server) throw new Error('producer is not listening');
-    return boundPort(this.server);
+    return this.core.port;
   }
 
   async start(): Promise<void> {
-    await retryUntilSuccess('database migration', () => migrateToLatest(this.database.db, this.config.DATABASE_SCHEMA, this.log), {
-      log: this.log,
-    });
+    await this.core.migrate();
     // Serve even while the broker is down (the outbox takes the work), but give a healthy
     // broker the moment it needs to connect so the first callbacks go straight to it.
-    const brokerUp = this.broker.start();
-    await Promise.race([brokerUp, sleep(BROKER_START_GRACE_MS)]);
+    await Promise.race([this.core.broker.start(), sleep(BROKER_START_GRACE_MS)]);
     this.relay.start();
-    this.server = await listen(this.app, this.config.PORT);
+    await this.core.serve(this.config.PORT, this.app);
     this.log.info('producer listening', { port: this.port });
   }
 
   async stop(): Promise<void> {
-    if (this.server) await closeServer(this.server);
     await this.relay.stop();
-    await this.broker.close();
-    await this.database.close();
-    this.metrics.stop();
+    await this.core.close();
   }
 }

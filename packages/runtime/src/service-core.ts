@@ -1,0 +1,94 @@
+import type { Server } from 'node:http';
+import { Broker, publishOutgoing, workTopology } from '@conveyor/broker';
+import { topologyNames, type MessageKind, type TopologyNames } from '@conveyor/contracts';
+import { createDatabase, migrateToLatest, OutboxRelay, type DatabaseHandle, type OutboxRelayOptions } from '@conveyor/database';
+import { boundPort, closeServer, createMetrics, listen, opsApp, retryUntilSuccess, type Logger, type Metrics, type ReadinessCheck } from '@conveyor/platform';
+import type express from 'express';
+
+/** The variables every service shares (commonEnvShape in @conveyor/platform). */
+export interface CoreConfig {
+  DATABASE_URL: string;
+  DATABASE_SCHEMA: string;
+  DATABASE_POOL_MAX: number;
+  AMQP_URL: string;
+  AMQP_PREFIX: string;
+  RETRY_DELAYS_MS: number[];
+  DELIVERY_LIMIT: number;
+}
+
+/**
+ * What every service is built on: its metrics, its database (migrated at start, retrying while
+ * PostgreSQL boots), its broker connection when it uses one (the topology of the message kinds it
+ * touches), and an HTTP server whose readiness covers them. Services add their own parts on top.
+ */
+export class ServiceCore {
+  readonly metrics: Metrics;
+  readonly database: DatabaseHandle;
+  readonly names: TopologyNames;
+  private readonly maybeBroker: Broker | undefined;
+  private server: Server | undefined;
+
+  constructor(
+    service: string,
+    private readonly config: CoreConfig,
+    readonly log: Logger,
+    options: { kinds?: readonly MessageKind[] } = {},
+  ) {
+    this.metrics = createMetrics(service);
+    this.names = topologyNames(config.AMQP_PREFIX);
+    this.database = createDatabase({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, poolMax: config.DATABASE_POOL_MAX, log });
+    this.maybeBroker = options.kinds
+      ? new Broker({
+          url: config.AMQP_URL,
+          connectionName: `conveyor-${service}`,
+          log,
+          metrics: this.metrics,
+          topology: workTopology(this.names, { kinds: options.kinds, retryDelaysMs: config.RETRY_DELAYS_MS, deliveryLimit: config.DELIVERY_LIMIT }),
+        })
+      : undefined;
+  }
+
+  get broker(): Broker {
+    if (!this.maybeBroker) throw new Error('this service was built without a broker connection');
+    return this.maybeBroker;
+  }
+
+  get port(): number {
+    if (!this.server) throw new Error('not listening');
+    return boundPort(this.server);
+  }
+
+  /** An outbox relay publishing through this service's broker (confirm deadline 5 s per batch). */
+  outboxRelay(options: OutboxRelayOptions): OutboxRelay {
+    const broker = this.broker;
+    return new OutboxRelay(
+      { db: this.database.db, publish: (message) => publishOutgoing(broker, message, { timeoutMs: 5_000 }), isReady: () => broker.connected, log: this.log },
+      options,
+    );
+  }
+
+  /** Ready means every dependency this service has answers. */
+  readiness(): ReadinessCheck[] {
+    const checks: ReadinessCheck[] = [{ name: 'database', check: () => this.database.ping() }];
+    const broker = this.maybeBroker;
+    if (broker) checks.push({ name: 'broker', check: () => broker.connected });
+    return checks;
+  }
+
+  async migrate(): Promise<void> {
+    await retryUntilSuccess('database migration', () => migrateToLatest(this.database.db, this.config.DATABASE_SCHEMA, this.log), { log: this.log });
+  }
+
+  /** Serves `app`, or only /healthz, /readyz and /metrics when there is no app. */
+  async serve(port: number, app: express.Express = opsApp(this.metrics, this.readiness())): Promise<void> {
+    this.server = await listen(app, port);
+  }
+
+  /** Stops serving, disconnects from the broker (waiting for confirms), closes the database. */
+  async close(): Promise<void> {
+    if (this.server) await closeServer(this.server);
+    await this.maybeBroker?.close();
+    await this.database.close();
+    this.metrics.stop();
+  }
+}
