@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { MessageCatalog, type MessageEnvelope, type MessageKind, type MessagePayload } from '@conveyor/contracts';
 
-/** Wraps a payload in a first-attempt envelope after checking it against the catalog schema. */
+/**
+ * Wraps a payload in a first-attempt envelope. The payload is typed by the catalog; it is
+ * parsed where it comes in (HTTP body, AMQP delivery), not again on the way out.
+ */
 export function createEnvelope<K extends MessageKind>(
   kind: K,
   payload: MessagePayload<K>,
@@ -16,6 +19,6 @@ export function createEnvelope<K extends MessageKind>(
     createdAt: now.toISOString(),
     attempt: 0,
     correlationId,
-    payload: definition.schema.parse(payload),
+    payload,
   };
 }

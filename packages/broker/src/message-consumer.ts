@@ -84,12 +84,23 @@ export function startMessageConsumer<K extends MessageKind>(
     if (!parsed.ok) {
       outcome = { type: 'dead-letter', code: 'invalid_message', error: parsed.error };
     } else {
-      envelope = parsed.envelope;
-      const log = baseLog.child({ messageId: envelope.messageId, correlationId: envelope.correlationId, attempt: envelope.attempt });
+      const current = parsed.envelope;
+      envelope = current;
+      // The scoped logger is built only if something logs: most messages never do, and at
+      // thousands per second a child logger per message is measurable.
+      let scoped: Logger | undefined;
+      const logFor = () => (scoped ??= baseLog.child({ messageId: current.messageId, correlationId: current.correlationId, attempt: current.attempt }));
       const controller = new AbortController();
       inFlight.add(controller);
       try {
-        await handler(parsed.payload, { log, envelope, signal: controller.signal });
+        const ctx: HandlerContext = {
+          get log() {
+            return logFor();
+          },
+          envelope: current,
+          signal: controller.signal,
+        };
+        await handler(parsed.payload, ctx);
         outcome = { type: 'ack' };
       } catch (error) {
         if (shutdown.signal.aborted) {
@@ -98,7 +109,7 @@ export function startMessageConsumer<K extends MessageKind>(
           return;
         }
         outcome = classify(error, envelope.attempt);
-        log.warn('message handling failed', { outcome: outcome.type, error: errorMessage(error) });
+        logFor().warn('message handling failed', { outcome: outcome.type, error: errorMessage(error) });
       } finally {
         inFlight.delete(controller);
       }
