@@ -33,6 +33,9 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
     vhostBuckets: false,
     configureBuckets: options.buckets.map((name) => ({ name })),
   });
+  // `silent` only mutes the console transport; responses that finish after stop() (their sockets
+  // closed by it) would still reach the closed logger, which then complains on stderr.
+  s3rver.logger.silent = true;
   const { port } = await s3rver.run();
   let requests = 0;
   s3rver.httpServer.on('request', () => (requests += 1));

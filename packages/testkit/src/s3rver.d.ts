@@ -14,6 +14,8 @@ declare module 's3rver' {
 
   export default class S3rver {
     constructor(options: S3rverOptions);
+    /** The winston logger behind its request log. */
+    logger: { silent: boolean };
     /** Set once run() resolved. */
     httpServer: Server;
     run(): Promise<AddressInfo>;
