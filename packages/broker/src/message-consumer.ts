@@ -73,6 +73,11 @@ export function startMessageConsumer<K extends MessageKind>(
     consumed: deps.metrics.consumed.labels({ queue }),
     acked: deps.metrics.acked.labels({ queue }),
     nacked: deps.metrics.nacked.labels({ queue }),
+    processingSeconds: {
+      ack: deps.metrics.processingSeconds.labels({ queue, outcome: 'ack' }),
+      retry: deps.metrics.processingSeconds.labels({ queue, outcome: 'retry' }),
+      'dead-letter': deps.metrics.processingSeconds.labels({ queue, outcome: 'dead-letter' }),
+    } satisfies Record<Outcome['type'], unknown>,
   };
 
   async function handle(delivery: Delivery): Promise<void> {
@@ -124,7 +129,7 @@ export function startMessageConsumer<K extends MessageKind>(
       return;
     }
     const seconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
-    deps.metrics.processingSeconds.observe({ queue, outcome: outcome.type }, seconds);
+    counters.processingSeconds[outcome.type].observe(seconds);
   }
 
   function parseDelivery(delivery: Delivery): { ok: true; envelope: MessageEnvelope; payload: MessagePayload<K> } | { ok: false; error: string } {
