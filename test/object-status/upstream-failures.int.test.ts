@@ -40,7 +40,9 @@ describe('upstream failures', () => {
           return json(200, JSON.stringify({ id, online: true }));
       }
     });
-    const env = { ...isolated.env, OBJECTS_API_URL: stub.url, UPSTREAM_TIMEOUT_MS: '200', RETRY_DELAYS_MS: '100,200', MAX_ATTEMPTS: '3' };
+    // A generous publish deadline: under load a late confirm would spill to the outbox and (rightly,
+    // at least once) publish a duplicate, which would blur the attempt counts this test asserts.
+    const env = { ...isolated.env, OBJECTS_API_URL: stub.url, UPSTREAM_TIMEOUT_MS: '200', RETRY_DELAYS_MS: '100,200', MAX_ATTEMPTS: '3', PUBLISH_TIMEOUT_MS: '10000' };
     producer = producerApp(env);
     consumer = consumerApp(env);
     await producer.start();
