@@ -3,7 +3,7 @@ import { jobEventRoutingKey, jobMessageKind, MessageCatalog, type JobEvent, type
 import type { JobRecord } from './job-record.js';
 
 /** The work message that makes a consumer run the job. */
-export function jobRunMessage(names: TopologyNames, job: JobRecord, correlationId: string): OutgoingMessage {
+export function jobRunMessage(names: TopologyNames, job: Pick<JobRecord, 'id' | 'kind'>, correlationId: string): OutgoingMessage {
   const kind = jobMessageKind(job.kind);
   const envelope = createEnvelope(kind, { jobId: job.id }, correlationId);
   return {

@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { sourcesOf, type JobError, type JobKind, type JobStats, type JobStatus, type TopologyNames } from '@conveyor/contracts';
 import { insertOutboxMessages, sql, type Database, type Kysely, type OutboxMessage, type Transaction } from '@conveyor/database';
+import { commitJobChange } from './job-change.js';
 import { jobEventMessage, jobEventOf, jobRunMessage } from './job-messages.js';
 import { toJobRecord, type JobRecord } from './job-record.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
+/** A further condition on the job row, in SQL. */
+type JobGuard = ReturnType<typeof sql<boolean>>;
 
 export interface NewJob {
   clientId: string;
@@ -42,11 +45,11 @@ export interface JobListFilter {
 }
 
 /**
- * The one place job state changes. Every change runs in a transaction that updates the row
- * under the transition table's guard (so a stale writer can never resurrect a finished job),
- * bumps the sequence, records the event, and writes the event (and for a new job its work
- * message) to the outbox, so nothing is published that did not commit and nothing committed
- * goes unpublished.
+ * The one place job state changes. Every change is one SQL statement (see commitJobChange) that
+ * updates the row under the transition table's guard (so a stale writer can never resurrect a
+ * finished job), bumps the sequence, records the event, and writes the event (and for a new job
+ * its work message) to the outbox, so nothing is published that did not commit and nothing
+ * committed goes unpublished.
  */
 export class JobStore {
   constructor(
@@ -56,42 +59,38 @@ export class JobStore {
 
   /** Creates a job, or returns the client's existing job with the same customId (created = false). */
   async create(job: NewJob, correlationId: string): Promise<Committed & { created: boolean }> {
-    return this.db.transaction().execute(async (trx) => {
-      const id = randomUUID();
-      const inserted = await trx
-        .insertInto('jobs')
-        .values({
-          id,
-          client_id: job.clientId,
-          kind: job.kind,
-          custom_id: job.customId,
-          request_hash: job.requestHash,
-          input: JSON.stringify(job.input),
-          status: 'queued',
-          callback_url: job.callbackUrl,
-          sequence: 1,
-          progress_message: null,
-          result: null,
-          error_code: null,
-          error_message: null,
-          started_at: null,
-          finished_at: null,
-          expires_at: null,
-        })
-        .onConflict((oc) => oc.columns(['client_id', 'custom_id']).where('custom_id', 'is not', null).doNothing())
-        .returningAll()
-        .executeTakeFirst();
-      if (!inserted) {
-        // Lost the race to (or repeated) an earlier request with this customId: that job stands.
-        const existing = await this.findByCustomId(job.clientId, job.customId!, trx);
-        if (!existing) throw new Error(`job with customId ${job.customId} vanished during creation`);
-        return { job: existing, outbox: [], created: false };
-      }
-      const record = toJobRecord(inserted);
-      const eventOutbox = await this.recordEvent(trx, record, correlationId);
-      const runOutbox = await insertOutboxMessages(trx, [jobRunMessage(this.names, record, correlationId)]);
-      return { job: record, outbox: [...runOutbox, ...eventOutbox], created: true };
-    });
+    const id = randomUUID();
+    const insert = this.db
+      .insertInto('jobs')
+      .values({
+        id,
+        client_id: job.clientId,
+        kind: job.kind,
+        custom_id: job.customId,
+        request_hash: job.requestHash,
+        input: JSON.stringify(job.input),
+        status: 'queued',
+        callback_url: job.callbackUrl,
+        sequence: 1,
+        progress_message: null,
+        result: null,
+        error_code: null,
+        error_message: null,
+        started_at: null,
+        finished_at: null,
+        expires_at: null,
+      })
+      .onConflict((oc) => oc.columns(['client_id', 'custom_id']).where('custom_id', 'is not', null).doNothing())
+      .returningAll();
+    // The work message names only the job's id and kind, both known before the insert.
+    const runMessage = jobRunMessage(this.names, { id, kind: job.kind }, correlationId);
+    const committed = await commitJobChange(this.db, this.names, { change: insert, status: 'queued', correlationId, alsoSend: [runMessage] });
+    if (committed) return { job: toJobRecord(committed.row), outbox: committed.outbox, created: true };
+    // Lost the race to (or repeated) an earlier request with this customId: that job stands. The
+    // conflicting insert had committed (ON CONFLICT waits for it), so this read sees it.
+    const existing = await this.findByCustomId(job.clientId, job.customId!);
+    if (!existing) throw new Error(`job with customId ${job.customId} vanished during creation`);
+    return { job: existing, outbox: [], created: false };
   }
 
   async get(id: string, clientId?: string, db: Executor = this.db): Promise<JobRecord | undefined> {
@@ -142,29 +141,45 @@ export class JobStore {
 
   /** Moves a job to `to` if the transition table allows it from its current status; undefined otherwise. */
   async transition(id: string, to: JobStatus, patch: JobPatch, correlationId: string): Promise<Committed | undefined> {
-    return this.db.transaction().execute(async (trx) => {
-      const row = await trx
-        .updateTable('jobs')
-        .set((eb) => ({
-          status: to,
-          sequence: eb('sequence', '+', 1),
-          updated_at: sql<Date>`now()`,
-          ...(patch.progress && { progress: patch.progress.fraction, progress_message: patch.progress.message }),
-          ...(patch.result !== undefined && { result: JSON.stringify(patch.result) }),
-          ...(patch.error !== undefined && { error_code: patch.error?.code ?? null, error_message: patch.error?.message ?? null }),
-          ...(patch.incrementAttempts && { attempts: eb('attempts', '+', 1) }),
-          ...(patch.startedAt && { started_at: patch.startedAt }),
-          ...(patch.finishedAt && { finished_at: patch.finishedAt }),
-          ...(patch.expiresAt !== undefined && { expires_at: patch.expiresAt }),
-        }))
-        .where('id', '=', id)
-        .where('status', 'in', sourcesOf(to))
-        .returningAll()
-        .executeTakeFirst();
-      if (!row) return undefined;
-      const job = toJobRecord(row);
-      return { job, outbox: await this.recordEvent(trx, job, correlationId) };
-    });
+    return this.changeStatus(id, to, patch, correlationId);
+  }
+
+  /**
+   * Starts (or restarts) a job in one statement: queued, or running but silent for `staleAfterMs`
+   * (its runner died), and not asked to cancel. Undefined when it may not start; read the row to
+   * see why (finished, cancel requested, running elsewhere, missing).
+   */
+  async start(id: string, staleAfterMs: number, correlationId: string): Promise<Committed | undefined> {
+    const patch: JobPatch = { incrementAttempts: true, startedAt: new Date(), error: null };
+    const startable = sql<boolean>`not cancel_requested and (status = 'queued'
+      or (status = 'running' and updated_at < now() - make_interval(secs => ${staleAfterMs / 1000})))`;
+    return this.changeStatus(id, 'running', patch, correlationId, startable);
+  }
+
+  /**
+   * The one statement behind every status change: the UPDATE under the transition table's guard
+   * (and `also`, a further condition), the event row and the event's outbox row.
+   */
+  private async changeStatus(id: string, to: JobStatus, patch: JobPatch, correlationId: string, also?: JobGuard): Promise<Committed | undefined> {
+    let update = this.db
+      .updateTable('jobs')
+      .set((eb) => ({
+        status: to,
+        sequence: eb('sequence', '+', 1),
+        updated_at: sql<Date>`now()`,
+        ...(patch.progress && { progress: patch.progress.fraction, progress_message: patch.progress.message }),
+        ...(patch.result !== undefined && { result: JSON.stringify(patch.result) }),
+        ...(patch.error !== undefined && { error_code: patch.error?.code ?? null, error_message: patch.error?.message ?? null }),
+        ...(patch.incrementAttempts && { attempts: eb('attempts', '+', 1) }),
+        ...(patch.startedAt && { started_at: patch.startedAt }),
+        ...(patch.finishedAt && { finished_at: patch.finishedAt }),
+        ...(patch.expiresAt !== undefined && { expires_at: patch.expiresAt }),
+      }))
+      .where('id', '=', id)
+      .where('status', 'in', sourcesOf(to));
+    if (also) update = update.where(also);
+    const committed = await commitJobChange(this.db, this.names, { change: update.returningAll(), status: to, correlationId });
+    return committed && { job: toJobRecord(committed.row), outbox: committed.outbox };
   }
 
   /**
@@ -230,18 +245,6 @@ export class JobStore {
     });
   }
 
-  /** Drops results whose retention has passed; the job stays, marked expired. Returns how many. */
-  async expireResults(limit: number): Promise<number> {
-    const result = await this.db
-      .updateTable('jobs')
-      .set({ result: null, expired: true, updated_at: sql<Date>`now()` })
-      .where('id', 'in', (eb) =>
-        eb.selectFrom('jobs').select('id').where('expires_at', '<', sql<Date>`now()`).where('expired', '=', false).limit(limit).forUpdate().skipLocked(),
-      )
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows);
-  }
-
   /** Records progress of a running job and reports whether it has been asked to stop. */
   async reportProgress(id: string, progress: { fraction: number; message: string | null }, correlationId: string): Promise<Committed | undefined> {
     return this.transition(id, 'running', { progress }, correlationId);
@@ -260,22 +263,5 @@ export class JobStore {
       .executeTakeFirst();
     if (!event) return [];
     return insertOutboxMessages(this.db, [jobEventMessage(this.names, jobEventOf(job, event.event_id, event.occurred_at), correlationId)]);
-  }
-
-  private async recordEvent(trx: Transaction<Database>, job: JobRecord, correlationId: string): Promise<OutboxMessage[]> {
-    const eventId = randomUUID();
-    const inserted = await trx
-      .insertInto('job_events')
-      .values({
-        job_id: job.id,
-        sequence: job.sequence,
-        event_id: eventId,
-        status: job.status,
-        progress: job.progress.fraction,
-        progress_message: job.progress.message,
-      })
-      .returning('occurred_at')
-      .executeTakeFirstOrThrow();
-    return insertOutboxMessages(trx, [jobEventMessage(this.names, jobEventOf(job, eventId, inserted.occurred_at), correlationId)]);
   }
 }

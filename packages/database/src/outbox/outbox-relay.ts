@@ -1,5 +1,5 @@
 import { errorMessage, sleep, type Logger } from '@conveyor/platform';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database } from '../schema.js';
 import { claimOutboxBatch, deleteOutboxMessages, markOutboxFailures, type OutboxMessage } from './outbox.repository.js';
 
@@ -20,6 +20,10 @@ export interface OutboxRelayOptions {
    * itself (sendNow); the relay is the safety net for the ones it could not send. Default 0.
    */
   minAgeMs?: number;
+  /** How long sendNow collects confirmed ids before deleting them in one statement. Default 5. */
+  deleteBatchWaitMs?: number;
+  /** A batch of this many ids is deleted at once, without waiting. Default 500. */
+  deleteBatchSize?: number;
 }
 
 /**
@@ -30,11 +34,14 @@ export interface OutboxRelayOptions {
 export class OutboxRelay {
   private readonly stopController = new AbortController();
   private running: Promise<void> | undefined;
+  private readonly sentRows: SentRowDeleter;
 
   constructor(
     private readonly deps: OutboxRelayDeps,
     private readonly options: OutboxRelayOptions,
-  ) {}
+  ) {
+    this.sentRows = new SentRowDeleter(deps, { waitMs: options.deleteBatchWaitMs ?? 5, maxIds: options.deleteBatchSize ?? 500 });
+  }
 
   start(): void {
     this.running ??= this.run();
@@ -43,21 +50,19 @@ export class OutboxRelay {
   async stop(): Promise<void> {
     this.stopController.abort();
     await this.running;
+    await this.sentRows.flush();
   }
 
   /**
-   * Sends messages just committed by the caller and deletes their rows: the fast path after a
-   * commit. Whatever fails stays in the outbox for the polling relay; this never throws.
+   * Sends messages just committed by the caller and has their rows deleted: the fast path after
+   * a commit. Resolves once every publish is confirmed or has failed (callers rely on that order,
+   * e.g. a job's `running` event goes out before its `succeeded` one), not after the delete,
+   * which is batched. Whatever fails stays in the outbox for the polling relay; this never throws.
    */
   async sendNow(messages: OutboxMessage[]): Promise<void> {
     if (messages.length === 0 || !this.deps.isReady()) return;
     const results = await Promise.allSettled(messages.map((m) => this.deps.publish(m)));
-    const confirmed = messages.filter((_, i) => results[i]!.status === 'fulfilled').map((m) => m.id);
-    try {
-      await deleteOutboxMessages(this.deps.db, confirmed);
-    } catch (error) {
-      this.deps.log.warn('could not delete sent outbox rows; the relay will send them again', { error: errorMessage(error) });
-    }
+    this.sentRows.add(messages.filter((_, i) => results[i]!.status === 'fulfilled').map((m) => m.id));
   }
 
   /** Relays until the outbox is empty or a batch fails; returns how many messages went out. */
@@ -97,5 +102,61 @@ export class OutboxRelay {
       if (batch.length > 0) this.deps.log.info('outbox messages relayed', { messages: confirmed.length, failed: failed.length });
       return { sent: confirmed.length, failed: failed.length };
     });
+  }
+}
+
+/**
+ * Deletes the rows of confirmed messages in batches: ids collected for `waitMs` (or until
+ * `maxIds`) go in one DELETE, in a transaction with synchronous_commit off, so the many sendNow
+ * calls of a busy service cost one statement and no WAL fsync wait between them. That is safe
+ * here: a delete lost to a crash (or to a failed batch) only leaves a row the polling relay sends
+ * again, a duplicate publish, which consumers tolerate (they are idempotent by message/event id).
+ */
+class SentRowDeleter {
+  private pending: string[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(
+    private readonly deps: Pick<OutboxRelayDeps, 'db' | 'log'>,
+    private readonly options: { waitMs: number; maxIds: number },
+  ) {}
+
+  add(ids: string[]): void {
+    if (ids.length === 0) return;
+    this.pending.push(...ids);
+    if (this.pending.length >= this.options.maxIds) this.deleteNow();
+    else if (!this.timer) {
+      this.timer = setTimeout(() => this.deleteNow(), this.options.waitMs);
+      // A pending delete must not keep a process alive; losing it only means a duplicate publish.
+      this.timer.unref();
+    }
+  }
+
+  /** Deletes what is pending and waits for every delete under way. */
+  async flush(): Promise<void> {
+    this.deleteNow();
+    await Promise.all(this.inFlight);
+  }
+
+  private deleteNow(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.pending.length === 0) return;
+    const ids = this.pending;
+    this.pending = [];
+    const deleting = this.delete(ids).finally(() => this.inFlight.delete(deleting));
+    this.inFlight.add(deleting);
+  }
+
+  private async delete(ids: string[]): Promise<void> {
+    try {
+      await this.deps.db.transaction().execute(async (trx) => {
+        await sql`set local synchronous_commit = off`.execute(trx);
+        await deleteOutboxMessages(trx, ids);
+      });
+    } catch (error) {
+      this.deps.log.warn('could not delete sent outbox rows; the relay will send them again', { rows: ids.length, error: errorMessage(error) });
+    }
   }
 }

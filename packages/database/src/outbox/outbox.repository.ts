@@ -55,8 +55,9 @@ export async function claimOutboxBatch(trx: Transaction<Database>, limit: number
   return rows.map(toMessage);
 }
 
+/** One array parameter rather than one per id: the statement text is the same for every batch size. */
 export async function deleteOutboxMessages(trx: Executor, ids: string[]): Promise<void> {
-  if (ids.length > 0) await trx.deleteFrom('outbox').where('id', 'in', ids).execute();
+  if (ids.length > 0) await trx.deleteFrom('outbox').where('id', '=', sql<string>`any(${ids}::bigint[])`).execute();
 }
 
 export async function markOutboxFailures(trx: Transaction<Database>, ids: string[], error: string): Promise<void> {

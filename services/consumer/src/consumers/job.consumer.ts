@@ -36,7 +36,23 @@ const CANCELLED = 'cancelled by the client';
 export function jobHandler(deps: JobConsumerDeps, work: JobWork) {
   // A running job heartbeats every check interval; one silent for several intervals has no runner.
   const busyWindowMs = deps.checkIntervalMs * 4;
-  return async (message: JobRunRequested, ctx: HandlerContext): Promise<void> => {
+  return (message: JobRunRequested, ctx: HandlerContext): Promise<void> => runJob(message, ctx, true);
+
+  /**
+   * Tries to start the job straight away (one statement; the common case); only when that is
+   * refused does it read the row to find out why.
+   */
+  async function runJob(message: JobRunRequested, ctx: HandlerContext, mayTryAgain: boolean): Promise<void> {
+    const started = await deps.store.start(message.jobId, busyWindowMs, ctx.envelope.correlationId);
+    if (!started) return notStarted(message, ctx, mayTryAgain);
+    await deps.sendNow(started.outbox);
+
+    const outcome = await runWithChecks(started.job, ctx);
+    await finish(started.job, outcome, ctx);
+  }
+
+  /** The job could not start: finished, cancel requested, running elsewhere, missing, or it changed meanwhile. */
+  async function notStarted(message: JobRunRequested, ctx: HandlerContext, mayTryAgain: boolean): Promise<void> {
     const { correlationId } = ctx.envelope;
     const job = await deps.store.get(message.jobId);
     if (!job) throw new PermanentError('job_not_found', `job ${message.jobId} does not exist`);
@@ -56,17 +72,10 @@ export function jobHandler(deps: JobConsumerDeps, work: JobWork) {
       await commit(deps.store.transition(job.id, 'cancelled', { finishedAt: new Date() }, correlationId));
       return;
     }
-    const started = await deps.store.transition(job.id, 'running', { incrementAttempts: true, startedAt: new Date(), error: null }, correlationId);
-    if (!started) return handle(message, ctx); // changed under us (cancelled meanwhile): decide again from the row
-    await deps.sendNow(started.outbox);
-
-    const outcome = await runWithChecks(started.job, ctx);
-    await finish(started.job, outcome, ctx);
-  };
-
-  // Named so the retry above reads as what it is.
-  async function handle(message: JobRunRequested, ctx: HandlerContext): Promise<void> {
-    return jobHandler(deps, work)(message, ctx);
+    // Startable by the row as read: it changed between the start and the read (or this clock and
+    // the database's disagree on staleness). Try once more, then leave it to the retry tier.
+    if (mayTryAgain) return runJob(message, ctx, false);
+    throw new AppError('job_busy', `job ${job.id} changed while starting; retrying later`);
   }
 
   async function commit(change: Promise<{ outbox: OutboxMessage[] } | undefined>): Promise<void> {
