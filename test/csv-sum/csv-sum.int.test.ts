@@ -153,4 +153,14 @@ describe('csv-sum jobs', () => {
     expect((await request(producer.port, 'GET', '/tasks/active')).body).toEqual({ count: 0 });
     expect((await request(producer.port, 'GET', '/tasks/00000000-0000-4000-8000-000000000000')).status).toBe(404);
   });
+
+  it('honours cancellation mid-file', async () => {
+    proxy.stall();
+    const { body } = await request(producer.port, 'POST', '/v1/jobs', { kind: 'csv-sum', input: { storage: 's3', bucket: 'data', key: 'big/data.csv' } });
+    await waitFor('running', async () => (await jobOf(body.id)).status === 'running');
+    expect((await request(producer.port, 'DELETE', `/v1/jobs/${body.id}`)).status).toBe(202);
+    await waitFor('cancelled', async () => (await jobOf(body.id)).status === 'cancelled', { timeoutMs: 10_000 });
+    proxy.unstall();
+    expect((await jobOf(body.id)).result).toBeNull();
+  });
 });
