@@ -76,7 +76,19 @@ export class DeliveryStore {
   /** Records the delivery for an event (idempotent per event id) and supersedes older waiting ones. */
   async recordEvent(event: JobEvent & { callbackUrl: string }, payload: string): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
+      // Events of one job can reach the notifier out of order (their publishes race); recording
+      // them one job at a time lets a late, older event see the newer one and stand down, so a
+      // receiver never gets sequence 40 after 41.
+      await sql`select pg_advisory_xact_lock(hashtext(${`webhook-job:${event.jobId}`}))`.execute(trx);
+      const newer = await trx
+        .selectFrom('webhook_deliveries')
+        .select('id')
+        .where('job_id', '=', event.jobId)
+        .where('sequence', '>', event.sequence)
+        .limit(1)
+        .executeTakeFirst();
       const gone = await trx.selectFrom('webhook_gone_urls').select('url').where('url', '=', event.callbackUrl).executeTakeFirst();
+      const status = gone ? 'gone' : newer ? 'superseded' : 'pending';
       await trx
         .insertInto('webhook_deliveries')
         .values({
@@ -87,10 +99,10 @@ export class DeliveryStore {
           sequence: event.sequence,
           url: event.callbackUrl,
           payload,
-          status: gone ? 'gone' : 'pending',
+          status,
           lease_until: null,
           last_status_code: null,
-          last_error: gone ? 'the endpoint answered 410 Gone earlier' : null,
+          last_error: gone ? 'the endpoint answered 410 Gone earlier' : newer ? 'a newer status of the job arrived first' : null,
           delivered_at: null,
         })
         .onConflict((oc) => oc.column('event_id').where('event_id', 'is not', null).doNothing())
