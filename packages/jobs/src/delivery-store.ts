@@ -131,6 +131,14 @@ export class DeliveryStore {
    */
   async claimDue(limit: number, leaseMs: number): Promise<Delivery[]> {
     if (limit <= 0) return [];
+    // A delivery recorded while its URL was answering 410 for the first time can miss that
+    // news; settle such stragglers here so nothing is ever sent to a URL that said it is gone.
+    await this.db
+      .updateTable('webhook_deliveries')
+      .set({ status: 'gone', last_error: 'the endpoint answered 410 Gone earlier', updated_at: sql<Date>`now()` })
+      .where('status', '=', 'pending')
+      .where('url', 'in', (eb) => eb.selectFrom('webhook_gone_urls').select('url'))
+      .execute();
     const rows = await this.db
       .updateTable('webhook_deliveries')
       .set({ status: 'sending', lease_until: sql<Date>`now() + make_interval(secs => ${leaseMs / 1000})`, updated_at: sql<Date>`now()` })
