@@ -4,7 +4,7 @@ import { FactorizePool, INLINE_BELOW } from './factorize-pool.js';
 /** Small numbers are factorized on the calling thread; larger ones still go to a worker (the compiled dist/workers). */
 describe('FactorizePool', () => {
   const pool = new FactorizePool({ workerDir: join(__dirname, '../../dist/workers'), threads: 1 });
-  const tasksRunByWorkers = () => (pool as unknown as { pool: { completed: number } }).pool.completed;
+  const tasksRunByWorkers = () => pool.completedInWorkers;
   const options = () => ({ timeoutMs: 10_000, signal: new AbortController().signal, onProgress: () => undefined });
 
   afterAll(() => pool.close());

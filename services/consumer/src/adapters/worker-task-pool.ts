@@ -47,6 +47,11 @@ export class WorkerTaskPool<Task extends object, Outcome> {
     }
   }
 
+  /** Tasks the worker threads have finished (for metrics and tests). */
+  get completed(): number {
+    return this.pool.completed;
+  }
+
   async close(): Promise<void> {
     await this.pool.destroy();
   }

@@ -3,21 +3,18 @@
  * loop that keeps the AMQP heartbeat and the other jobs alive. The main thread stops it by
  * setting a flag in shared memory, which the algorithm polls between steps.
  */
-import type { MessagePort } from 'node:worker_threads';
+import type { PooledTaskControl } from '../adapters/worker-task-pool.js';
 import { FactorizationAborted, factorize } from '../domain/factorization/index.js';
 
-export interface FactorizeTask {
+export interface FactorizeTaskInput {
   number: string;
-  /** Int32Array view: 0 = run, anything else = stop. */
-  stopFlag: SharedArrayBuffer;
   /** Epoch ms after which the work stops with a timeout. */
   deadline: number;
-  progressPort: MessagePort;
 }
 
 export type FactorizeOutcome = { type: 'done'; factors: string[] } | { type: 'stopped' } | { type: 'timeout' };
 
-export default function runFactorize(task: FactorizeTask): FactorizeOutcome {
+export default function runFactorize(task: FactorizeTaskInput & PooledTaskControl): FactorizeOutcome {
   const stop = new Int32Array(task.stopFlag);
   let timedOut = false;
   try {
