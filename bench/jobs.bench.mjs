@@ -25,279 +25,45 @@
 //
 // Everything runs in its own corner: AMQP prefix bench.<random>, schema bench_<random>; both are
 // deleted at the end, and every child process is killed, on error and on Ctrl-C too.
-import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
-import { createRequire } from 'node:module';
-import net from 'node:net';
-import { dirname, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const requireFromTestkit = createRequire(resolve(ROOT, 'packages/testkit/package.json'));
-const amqp = requireFromTestkit('amqplib');
-const pg = requireFromTestkit('pg');
+import { flag, numberList } from './lib/args.mjs';
+import { cpuCells, cpuGroups, cpuSnapshot, CPU_COUNT, formatCpu } from './lib/cpu.mjs';
+import { connectBackends, parkedMessages, versionsLine } from './lib/backends.mjs';
+import { pg } from './lib/deps.mjs';
+import { freePort, request } from './lib/http.mjs';
+import { DATABASE_URL as ADMIN_DATABASE_URL, cleanUpOnce, isolate, runBenchmark } from './lib/isolation.mjs';
+import { metricSum, scrapeOrEmpty as scrape } from './lib/metrics.mjs';
+import { fmt, log, printTable } from './lib/output.mjs';
+import { assertAlive, assertBuilt, startService as start, stopService, waitForStatus, waitForSubscriber } from './lib/services.mjs';
+import { counterDelta, percentile } from './lib/stats.mjs';
 
 // ---------------------------------------------------------------------------------------------
 // Settings
 
-function argument(name) {
-  const index = process.argv.indexOf(`--${name}`);
-  return index < 0 ? undefined : process.argv[index + 1];
-}
-
-function numberList(name, fallback) {
-  const raw = argument(name);
-  if (raw === undefined) return fallback;
-  const values = raw.split(',').map(Number);
-  if (values.some((v) => !Number.isInteger(v) || v <= 0)) {
-    console.error(`--${name} needs positive integers separated by commas`);
-    process.exit(2);
-  }
-  return values;
-}
-
-const JOBS = numberList('jobs', [5000])[0];
-const CLIENT_OPTIONS = numberList('clients', [32, 64]);
-const CONCURRENCIES = numberList('concurrency', [4, 16, 64]);
-const WORKERS = argument('workers') === undefined ? undefined : numberList('workers', [])[0];
-const MAX_SECONDS = numberList('max-seconds', [40])[0];
-const ASYNC_COMMIT = process.argv.includes('--async-commit');
+const JOBS = numberList('jobs', [5000], { integers: true })[0];
+const CLIENT_OPTIONS = numberList('clients', [32, 64], { integers: true });
+const CONCURRENCIES = numberList('concurrency', [4, 16, 64], { integers: true });
+const WORKERS = numberList('workers', [], { integers: true })[0];
+const MAX_SECONDS = numberList('max-seconds', [40], { integers: true })[0];
+const ASYNC_COMMIT = flag('async-commit');
 const POLL_MS = 200;
 const TARGET_JOBS_PER_SECOND = 1000;
 
-const AMQP_URL = process.env.BENCH_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
-const ADMIN_DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const RUN_ID = randomBytes(4).toString('hex');
 /** With --async-commit, a database of our own (so its setting touches nobody else); else the shared one. */
-const OWN_DATABASE = ASYNC_COMMIT ? `bench_${RUN_ID}` : undefined;
-const DATABASE_URL = OWN_DATABASE ? Object.assign(new URL(ADMIN_DATABASE_URL), { pathname: `/${OWN_DATABASE}` }).toString() : ADMIN_DATABASE_URL;
-const PREFIX = `bench.${RUN_ID}`;
-const SCHEMA = `bench_${RUN_ID}`;
-const RETRY_DELAYS_MS = [1000, 5000, 30000, 120000, 600000];
+const CORNER = isolate({ ownDatabase: ASYNC_COMMIT });
+const { prefix: PREFIX, schema: SCHEMA, ownDatabase: OWN_DATABASE, databaseUrl: DATABASE_URL } = CORNER;
 const NAMES = {
-  jobQueue: `${PREFIX}.job.factorize`,
-  objectQueue: `${PREFIX}.object.check`,
-  deadLetterQueue: `${PREFIX}.dead-letter`,
-  jobEventsQueue: `${PREFIX}.job-events`,
-  retryQueues: RETRY_DELAYS_MS.map((ms) => `${PREFIX}.retry.${ms}ms`),
-  exchanges: ['work', 'retry', 'dlx', 'events'].map((suffix) => `${PREFIX}.${suffix}`),
+  jobQueue: CORNER.names.workQueue('job.factorize'),
+  objectQueue: CORNER.names.workQueue('object.check'),
+  deadLetterQueue: CORNER.names.deadLetterQueue,
+  jobEventsQueue: CORNER.names.jobEventsQueue,
+  retryQueues: CORNER.names.retryQueues,
 };
+/** The queues purged between runs. */
 const ALL_QUEUES = [NAMES.jobQueue, NAMES.objectQueue, NAMES.deadLetterQueue, NAMES.jobEventsQueue, ...NAMES.retryQueues];
 
-const log = (message) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${message}`);
-const fmt = (n, digits = 0) =>
-  Number.isFinite(n)
-    ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
-    : 'n/a';
-
-// ---------------------------------------------------------------------------------------------
-// Child processes
-
-const children = new Set();
-
-function startService(service, env) {
-  const child = spawn(process.execPath, [resolve(ROOT, 'services', service, 'dist/main.js')], {
-    cwd: ROOT,
-    // The services read .env in the cwd as defaults; every variable that matters is set here and wins.
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '/tmp',
-      DATABASE_URL,
-      DATABASE_SCHEMA: SCHEMA,
-      AMQP_URL,
-      AMQP_PREFIX: PREFIX,
-      RETRY_DELAYS_MS: RETRY_DELAYS_MS.join(','),
-      LOG_LEVEL: 'warn',
-      LOG_FORMAT: 'json',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const handle = { service, child, pid: child.pid, lines: [], warnings: 0, errors: 0, exited: once(child, 'exit') };
-  const collect = (chunk) => {
-    for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) {
-      if (/"level":"warn"/.test(line)) handle.warnings += 1;
-      if (/"level":"error"/.test(line)) handle.errors += 1;
-      handle.lines.push(line);
-      if (handle.lines.length > 200) handle.lines.shift();
-    }
-  };
-  child.stdout.on('data', collect);
-  child.stderr.on('data', collect);
-  children.add(handle);
-  child.once('exit', () => children.delete(handle));
-  return handle;
-}
-
-async function stopService(handle) {
-  if (handle.child.exitCode !== null || handle.child.signalCode !== null) return;
-  handle.child.kill('SIGTERM');
-  const stopped = await Promise.race([handle.exited.then(() => true), sleep(15_000).then(() => false)]);
-  if (!stopped) {
-    handle.child.kill('SIGKILL');
-    await handle.exited;
-  }
-}
-
-function assertAlive(handle) {
-  if (handle.child.exitCode !== null || handle.child.signalCode !== null) {
-    throw new Error(`${handle.service} exited (${handle.child.exitCode ?? handle.child.signalCode}):\n${handle.lines.slice(-20).join('\n')}`);
-  }
-}
-
-// Last resort: a synchronous SIGKILL of whatever is left when this process exits.
-process.on('exit', () => {
-  for (const handle of children) handle.child.kill('SIGKILL');
-});
-
-// ---------------------------------------------------------------------------------------------
-// HTTP
-
-function freePort() {
-  return new Promise((resolvePort, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolvePort(port));
-    });
-  });
-}
-
-function request(agent, port, method, path, body, timeoutMs = 10_000) {
-  return new Promise((resolveResponse, reject) => {
-    const headers = body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
-    const req = http.request({ host: '127.0.0.1', port, method, path, agent, headers }, (res) => {
-      const chunks = [];
-      res.on('data', (chunk) => chunks.push(chunk));
-      res.on('end', () => resolveResponse({ status: res.statusCode, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method} ${path} timed out after ${timeoutMs} ms`)));
-    req.end(body);
-  });
-}
-
-const opsAgent = new http.Agent({ keepAlive: true, maxSockets: 4 });
-
-async function waitForStatus(handle, port, path, wanted, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    assertAlive(handle);
-    try {
-      const { status } = await request(opsAgent, port, 'GET', path, undefined, 2_000);
-      if (status === wanted) return;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`${handle.service} did not answer ${wanted} on ${path} within ${timeoutMs} ms:\n${handle.lines.slice(-20).join('\n')}`);
-    await sleep(100);
-  }
-}
-
-/** Sums the samples of a Prometheus metric whose labels contain `labelFilter` (all label sets if none). */
-function metricSum(text, name, labelFilter = '') {
-  let total = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name)) continue;
-    const rest = line.slice(name.length);
-    if (rest[0] !== ' ' && rest[0] !== '{') continue;
-    if (labelFilter && !rest.includes(labelFilter)) continue;
-    total += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return total;
-}
-
-async function scrape(port) {
-  try {
-    const { status, body } = await request(opsAgent, port, 'GET', '/metrics', undefined, 5_000);
-    return status === 200 ? body : '';
-  } catch {
-    return '';
-  }
-}
-
-function percentile(sorted, p) {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-}
-
-// ---------------------------------------------------------------------------------------------
-// CPU accounting from /proc (utime + stime of every thread of a process)
-
-const CLOCK_TICKS = 100; // USER_HZ on Linux
-const CPU_COUNT = readFileSync('/proc/stat', 'utf8').split('\n').filter((l) => /^cpu\d+ /.test(l)).length;
-
-function processTicks(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]);
-  } catch {
-    return undefined;
-  }
-}
-
-function pidsByName(names) {
-  const found = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (names.includes(readFileSync(`/proc/${entry}/comm`, 'utf8').trim())) found.push(Number(entry));
-    } catch {
-      // gone
-    }
-  }
-  return found;
-}
-
-function systemTicks() {
-  const values = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-  return { total: values.reduce((a, b) => a + b, 0), idle: values[3] + values[4], irq: values[5] + values[6] };
-}
-
-function cpuSnapshot(groups) {
-  const at = performance.now();
-  const ticks = Object.fromEntries(Object.entries(groups).map(([name, pids]) => [name, new Map(pids().map((pid) => [pid, processTicks(pid) ?? 0]))]));
-  const system = systemTicks();
-  return {
-    at,
-    ticks,
-    system,
-    since(earlier) {
-      const seconds = (at - earlier.at) / 1000;
-      const usage = {};
-      for (const [name, now] of Object.entries(ticks)) {
-        let delta = 0;
-        for (const [pid, value] of now) delta += value - (earlier.ticks[name].get(pid) ?? 0);
-        usage[name] = (100 * delta) / CLOCK_TICKS / seconds;
-      }
-      const totalDelta = system.total - earlier.system.total;
-      const share = (d) => (totalDelta > 0 ? ((100 * d) / totalDelta) * CPU_COUNT : 0);
-      const ours = Object.values(usage).reduce((a, b) => a + b, 0);
-      usage.irq = share(system.irq - earlier.system.irq);
-      usage.machine = share(system.total - system.idle - (earlier.system.total - earlier.system.idle));
-      usage.others = Math.max(0, usage.machine - ours - usage.irq);
-      return usage;
-    },
-  };
-}
-
-function cpuGroups(services) {
-  return {
-    bench: () => [process.pid],
-    ...Object.fromEntries(Object.entries(services).map(([name, handle]) => [name, () => [handle.pid]])),
-    postgres: () => pidsByName(['postgres']),
-    rabbitmq: () => pidsByName(['beam.smp']),
-  };
-}
-
-const formatCpu = (usage) => Object.entries(usage).map(([name, percent]) => `${name} ${percent.toFixed(0)}%`).join(', ');
+const startService = (service, env) => start(service, { ...CORNER.serviceEnv, ...env });
 
 // ---------------------------------------------------------------------------------------------
 // PostgreSQL counters (the whole cluster for commits and WAL; this schema for row writes)
@@ -314,33 +80,6 @@ async function pgCounters(db) {
   const rows = {};
   for (const t of tables) rows[t.relname] = { ins: Number(t.ins), upd: Number(t.upd), del: Number(t.del) };
   return { commits: Number(database.commits), walRecords: Number(wal.records), walBytes: Number(wal.bytes), walSyncs: Number(wal.syncs), rows };
-}
-
-function pgDelta(before, after) {
-  const rows = {};
-  for (const [name, now] of Object.entries(after.rows)) {
-    const was = before.rows[name] ?? { ins: 0, upd: 0, del: 0 };
-    rows[name] = { ins: now.ins - was.ins, upd: now.upd - was.upd, del: now.del - was.del };
-  }
-  return {
-    commits: after.commits - before.commits,
-    walRecords: after.walRecords - before.walRecords,
-    walBytes: after.walBytes - before.walBytes,
-    walSyncs: after.walSyncs - before.walSyncs,
-    rows,
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Output
-
-function printTable(title, headers, rows) {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
-  const line = (cells) => `| ${cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join(' | ')} |`;
-  console.log(`\n${title}`);
-  console.log(line(headers));
-  console.log(`|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
-  for (const row of rows) console.log(line(row));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -428,7 +167,7 @@ async function submitOnly(producer, producerPort, db, channel, clients, firstNum
   const outboxLeft = await waitForEmptyOutbox(db);
   const queued = (await channel.checkQueue(NAMES.jobQueue)).messageCount;
   await sleep(1000); // let the backends flush their table statistics
-  const pgUse = pgDelta(pgBefore, await pgCounters(db));
+  const pgUse = counterDelta(pgBefore, await pgCounters(db));
   await reset(db, channel);
   return { ...result, cpu, outboxLeft, queued, pg: pgUse };
 }
@@ -445,10 +184,7 @@ async function endToEnd({ producer, producerPort, db, channel, clients, concurre
   });
   try {
     await waitForStatus(consumer, opsPort, '/readyz', 200);
-    for (let i = 0; (await channel.checkQueue(NAMES.jobQueue)).consumerCount === 0; i += 1) {
-      if (i > 100) throw new Error('the consumer never subscribed to the job queue');
-      await sleep(100);
-    }
+    await waitForSubscriber(channel, NAMES.jobQueue, 'the consumer', 'the job queue');
     const groups = cpuGroups({ producer, consumer });
     const metricsBefore = await scrape(opsPort);
     const pgBefore = await pgCounters(db);
@@ -516,11 +252,9 @@ async function endToEnd({ producer, producerPort, db, channel, clients, concurre
 
     await waitForEmptyOutbox(db);
     await sleep(1000); // let the backends flush their table statistics
-    const pgUse = pgDelta(pgBefore, await pgCounters(db));
+    const pgUse = counterDelta(pgBefore, await pgCounters(db));
     const events = (await channel.checkQueue(NAMES.jobEventsQueue)).messageCount;
-    const deadLettered = (await channel.checkQueue(NAMES.deadLetterQueue)).messageCount;
-    let retried = 0;
-    for (const queue of NAMES.retryQueues) retried += (await channel.checkQueue(queue)).messageCount;
+    const { deadLettered, retried } = await parkedMessages(channel, NAMES);
 
     return {
       concurrency,
@@ -555,55 +289,7 @@ async function endToEnd({ producer, producerPort, db, channel, clients, concurre
   }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Clean-up
-
-let cleanedUp;
-function cleanUp() {
-  return (cleanedUp ??= (async () => {
-    await Promise.all([...children].map((handle) => stopService(handle).catch(() => undefined)));
-    try {
-      const connection = await amqp.connect(AMQP_URL);
-      for (const queue of ALL_QUEUES) {
-        const channel = await connection.createChannel();
-        channel.on('error', () => undefined);
-        await channel.deleteQueue(queue).catch(() => undefined);
-        await channel.close().catch(() => undefined);
-      }
-      for (const exchange of NAMES.exchanges) {
-        const channel = await connection.createChannel();
-        channel.on('error', () => undefined);
-        await channel.deleteExchange(exchange).catch(() => undefined);
-        await channel.close().catch(() => undefined);
-      }
-      await connection.close();
-    } catch (error) {
-      console.error(`could not delete the broker names under ${PREFIX}: ${error.message}`);
-    }
-    try {
-      if (OWN_DATABASE) {
-        const client = new pg.Client({ connectionString: ADMIN_DATABASE_URL });
-        await client.connect();
-        await client.query(`drop database if exists "${OWN_DATABASE}" with (force)`);
-        await client.end();
-      } else {
-        const client = new pg.Client({ connectionString: DATABASE_URL });
-        await client.connect();
-        await client.query(`drop schema if exists "${SCHEMA}" cascade`);
-        await client.end();
-      }
-    } catch (error) {
-      console.error(`could not drop ${OWN_DATABASE ? `database ${OWN_DATABASE}` : `schema ${SCHEMA}`}: ${error.message}`);
-    }
-  })());
-}
-
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.once(signal, () => {
-    console.error(`\n${signal}: stopping the services and cleaning up...`);
-    cleanUp().finally(() => process.exit(130));
-  });
-}
+const cleanUp = cleanUpOnce(CORNER);
 
 // ---------------------------------------------------------------------------------------------
 // Main
@@ -611,13 +297,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 const perJob = (n, jobs) => fmt(n / Math.max(1, jobs), 2);
 
 async function main() {
-  for (const service of ['producer', 'consumer']) {
-    try {
-      readFileSync(resolve(ROOT, 'services', service, 'dist/main.js'));
-    } catch {
-      throw new Error(`services/${service}/dist/main.js is missing: build first (npx tsc -b services/producer services/consumer)`);
-    }
-  }
+  assertBuilt(['producer', 'consumer'], 'npx tsc -b services/producer services/consumer');
   console.log(`Jobs end-to-end benchmark — ${fmt(JOBS)} jobs per run, prefix ${PREFIX}, schema ${SCHEMA}, ${CPU_COUNT} cores, node ${process.version}`);
 
   if (OWN_DATABASE) {
@@ -628,17 +308,10 @@ async function main() {
     await admin.end();
     console.log(`DIAGNOSIS MODE: database ${OWN_DATABASE} with synchronous_commit = off (commits do not wait for the WAL fsync)`);
   }
-  const connection = await amqp.connect(AMQP_URL);
-  connection.on('error', () => undefined);
-  const channel = await connection.createChannel();
-  channel.on('error', (error) => log(`probe channel error: ${error.message}`));
-  const db = new pg.Client({ connectionString: DATABASE_URL });
-  await db.connect();
+  const backends = await connectBackends(DATABASE_URL, { onChannelError: (error) => log(`probe channel error: ${error.message}`) });
+  const { channel, db } = backends;
   try {
-    const rabbitVersion = connection.connection?.serverProperties?.version ?? '?';
-    const pgVersion = (await db.query('show server_version')).rows[0].server_version;
-    const syncCommit = (await db.query('show synchronous_commit')).rows[0].synchronous_commit;
-    console.log(`RabbitMQ ${rabbitVersion}, PostgreSQL ${pgVersion} (synchronous_commit=${syncCommit})`);
+    console.log(await versionsLine(backends, { synchronousCommit: true }));
 
     const producerPort = await freePort();
     const producer = startService('producer', { PORT: String(producerPort) });
@@ -718,14 +391,7 @@ async function main() {
       ['FACTORIZE_CONCURRENCY', 'producer', 'consumer', 'postgres', 'rabbitmq', 'bench', 'irq', 'others', 'machine', 'loop lag max ms', 'loop p99 max ms', 'acked <10 ms / <50 ms'],
       runs.map((r) => [
         r.concurrency,
-        fmt(r.cpu.producer),
-        fmt(r.cpu.consumer),
-        fmt(r.cpu.postgres),
-        fmt(r.cpu.rabbitmq),
-        fmt(r.cpu.bench),
-        fmt(r.cpu.irq),
-        fmt(r.cpu.others),
-        `${fmt(r.cpu.machine)} / ${CPU_COUNT * 100}`,
+        ...cpuCells(r.cpu, ['producer', 'consumer', 'postgres', 'rabbitmq', 'bench', 'irq', 'others']),
         fmt(r.loopLagMax * 1000, 1),
         fmt(r.loopP99Max * 1000, 1),
         `${fmt((100 * r.under10ms) / Math.max(1, r.processed))} % / ${fmt((100 * r.under50ms) / Math.max(1, r.processed))} %`,
@@ -789,18 +455,9 @@ async function main() {
       ['Every job succeeded', allDone ? 'yes' : runs.map((r) => `${r.succeeded}/${JOBS}`).join(', '), 'yes', verdict(allDone)],
     ]);
   } finally {
-    await db.end().catch(() => undefined);
-    await connection.close().catch(() => undefined);
-    opsAgent.destroy();
+    await backends.close();
     await cleanUp();
   }
 }
 
-main().then(
-  () => process.exit(0),
-  async (error) => {
-    console.error(`benchmark failed: ${error.stack ?? error.message}`);
-    await cleanUp();
-    process.exit(1);
-  },
-);
+runBenchmark(main, cleanUp);

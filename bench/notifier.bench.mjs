@@ -32,46 +32,28 @@
 //
 // Everything runs in its own corner: AMQP prefix bench.<random>, schema bench_<random>; both are
 // deleted at the end, and every child process is killed, on error and on Ctrl-C too.
-import { spawn } from 'node:child_process';
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
-import { once } from 'node:events';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import http from 'node:http';
-import { createRequire } from 'node:module';
-import net from 'node:net';
-import { dirname, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const requireFromTestkit = createRequire(resolve(ROOT, 'packages/testkit/package.json'));
-const amqp = requireFromTestkit('amqplib');
-const pg = requireFromTestkit('pg');
+import { numberList } from './lib/args.mjs';
+import { cpuCells, cpuGroups, cpuSnapshot, CPU_COUNT, formatCpu } from './lib/cpu.mjs';
+import { connectBackends, parkedMessages, versionsLine } from './lib/backends.mjs';
+import { freePort } from './lib/http.mjs';
+import { cleanUpOnce, isolate, runBenchmark } from './lib/isolation.mjs';
+import { metricSum, scrapeOrEmpty as scrape } from './lib/metrics.mjs';
+import { fmt, log, printTable } from './lib/output.mjs';
+import { assertAlive, assertBuilt, startService, stopService, waitForStatus, waitForSubscriber } from './lib/services.mjs';
+import { counterDelta, percentile } from './lib/stats.mjs';
 
 // ---------------------------------------------------------------------------------------------
 // Settings
 
-function argument(name) {
-  const index = process.argv.indexOf(`--${name}`);
-  return index < 0 ? undefined : process.argv[index + 1];
-}
-
-function numberList(name, fallback) {
-  const raw = argument(name);
-  if (raw === undefined) return fallback;
-  const values = raw.split(',').map(Number);
-  if (values.some((v) => !Number.isFinite(v) || v <= 0)) {
-    console.error(`--${name} needs positive numbers separated by commas`);
-    process.exit(2);
-  }
-  return values;
-}
-
 const RATE = numberList('rate', [1200])[0];
 const SECONDS = numberList('seconds', [20])[0];
 const CONCURRENCIES = numberList('concurrency', [200, 500]);
-const PER_ENDPOINT = argument('per-endpoint') === undefined ? undefined : numberList('per-endpoint', [])[0];
-const POOL = argument('pool') === undefined ? undefined : numberList('pool', [])[0];
+const PER_ENDPOINT = numberList('per-endpoint', [])[0];
+const POOL = numberList('pool', [])[0];
 const DRAIN_SECONDS = numberList('drain-seconds', [30])[0];
 const WARMUP_EVENTS = 1000;
 const WARMUP_RATE = 500;
@@ -79,157 +61,13 @@ const STEADY_SKIP_SECONDS = Math.min(3, SECONDS / 4);
 const EVENTS = Math.round(RATE * SECONDS);
 const TARGETS = { perSecond: 1000, p99Ms: 100 };
 
-const AMQP_URL = process.env.BENCH_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
-const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const RUN_ID = randomBytes(4).toString('hex');
-const PREFIX = `bench.${RUN_ID}`;
-const SCHEMA = `bench_${RUN_ID}`;
-const RETRY_DELAYS_MS = [1000, 5000, 30000, 120000, 600000];
+const CORNER = isolate();
+const { prefix: PREFIX, schema: SCHEMA, databaseUrl: DATABASE_URL } = CORNER;
 const SECRET_KEY = randomBytes(32);
 const WEBHOOK_SECRET = `whsec_${SECRET_KEY.toString('base64')}`;
-const NAMES = {
-  eventsExchange: `${PREFIX}.events`,
-  jobEventsQueue: `${PREFIX}.job-events`,
-  deadLetterQueue: `${PREFIX}.dead-letter`,
-  retryQueues: RETRY_DELAYS_MS.map((ms) => `${PREFIX}.retry.${ms}ms`),
-  exchanges: ['work', 'retry', 'dlx', 'events'].map((suffix) => `${PREFIX}.${suffix}`),
-};
+const NAMES = CORNER.names;
+/** The queues purged between runs. */
 const ALL_QUEUES = [NAMES.jobEventsQueue, NAMES.deadLetterQueue, ...NAMES.retryQueues];
-
-const log = (message) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${message}`);
-const fmt = (n, digits = 0) =>
-  Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : 'n/a';
-
-// ---------------------------------------------------------------------------------------------
-// Child processes
-
-const children = new Set();
-
-function startService(service, env) {
-  const child = spawn(process.execPath, [resolve(ROOT, 'services', service, 'dist/main.js')], {
-    cwd: ROOT,
-    // The services read .env in the cwd as defaults; every variable that matters is set here and wins.
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '/tmp',
-      DATABASE_URL,
-      DATABASE_SCHEMA: SCHEMA,
-      AMQP_URL,
-      AMQP_PREFIX: PREFIX,
-      RETRY_DELAYS_MS: RETRY_DELAYS_MS.join(','),
-      LOG_LEVEL: 'warn',
-      LOG_FORMAT: 'json',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const handle = { service, child, pid: child.pid, lines: [], warnings: 0, errors: 0, exited: once(child, 'exit') };
-  const collect = (chunk) => {
-    for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) {
-      if (/"level":"warn"/.test(line)) handle.warnings += 1;
-      if (/"level":"error"/.test(line)) handle.errors += 1;
-      handle.lines.push(line);
-      if (handle.lines.length > 200) handle.lines.shift();
-    }
-  };
-  child.stdout.on('data', collect);
-  child.stderr.on('data', collect);
-  children.add(handle);
-  child.once('exit', () => children.delete(handle));
-  return handle;
-}
-
-async function stopService(handle) {
-  if (handle.child.exitCode !== null || handle.child.signalCode !== null) return;
-  handle.child.kill('SIGTERM');
-  const stopped = await Promise.race([handle.exited.then(() => true), sleep(15_000).then(() => false)]);
-  if (!stopped) {
-    handle.child.kill('SIGKILL');
-    await handle.exited;
-  }
-}
-
-function assertAlive(handle) {
-  if (handle.child.exitCode !== null || handle.child.signalCode !== null) {
-    throw new Error(`${handle.service} exited (${handle.child.exitCode ?? handle.child.signalCode}):\n${handle.lines.slice(-20).join('\n')}`);
-  }
-}
-
-// Last resort: a synchronous SIGKILL of whatever is left when this process exits.
-process.on('exit', () => {
-  for (const handle of children) handle.child.kill('SIGKILL');
-});
-
-// ---------------------------------------------------------------------------------------------
-// HTTP helpers
-
-function freePort() {
-  return new Promise((resolvePort, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolvePort(port));
-    });
-  });
-}
-
-const opsAgent = new http.Agent({ keepAlive: true, maxSockets: 4 });
-
-function get(port, path, timeoutMs = 5_000) {
-  return new Promise((resolveResponse, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method: 'GET', path, agent: opsAgent }, (res) => {
-      const chunks = [];
-      res.on('data', (chunk) => chunks.push(chunk));
-      res.on('end', () => resolveResponse({ status: res.statusCode, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.setTimeout(timeoutMs, () => req.destroy(new Error(`GET ${path} timed out after ${timeoutMs} ms`)));
-    req.end();
-  });
-}
-
-async function waitForStatus(handle, port, path, wanted, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    assertAlive(handle);
-    try {
-      if ((await get(port, path, 2_000)).status === wanted) return;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`${handle.service} did not answer ${wanted} on ${path} within ${timeoutMs} ms:\n${handle.lines.slice(-20).join('\n')}`);
-    await sleep(100);
-  }
-}
-
-async function scrape(port) {
-  try {
-    const { status, body } = await get(port, '/metrics');
-    return status === 200 ? body : '';
-  } catch {
-    return '';
-  }
-}
-
-/** Sums the samples of a Prometheus metric whose labels contain `labelFilter` (all label sets if none). */
-function metricSum(text, name, labelFilter = '') {
-  let total = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name)) continue;
-    const rest = line.slice(name.length);
-    if (rest[0] !== ' ' && rest[0] !== '{') continue;
-    if (labelFilter && !rest.includes(labelFilter)) continue;
-    total += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return total;
-}
-
-function percentile(sorted, p) {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-}
 
 // ---------------------------------------------------------------------------------------------
 // The webhook receiver: answers 200 at once, records arrival, delay, webhook-id and checks the signature
@@ -301,33 +139,7 @@ function startReceiver() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// CPU accounting from /proc (utime + stime of every thread of a process)
-
-const CLOCK_TICKS = 100; // USER_HZ on Linux
-const CPU_COUNT = readFileSync('/proc/stat', 'utf8').split('\n').filter((l) => /^cpu\d+ /.test(l)).length;
-
-function processTicks(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]);
-  } catch {
-    return undefined;
-  }
-}
-
-function pidsByName(names) {
-  const found = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (names.includes(readFileSync(`/proc/${entry}/comm`, 'utf8').trim())) found.push(Number(entry));
-    } catch {
-      // gone
-    }
-  }
-  return found;
-}
+// Which PostgreSQL backends are the notifier's
 
 /** Local ports of the TCP connections a process holds to PostgreSQL (port 5432), from /proc. */
 function pgClientPorts(pid) {
@@ -361,40 +173,6 @@ function pgClientPorts(pid) {
   return ports;
 }
 
-function systemTicks() {
-  const values = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-  return { total: values.reduce((a, b) => a + b, 0), idle: values[3] + values[4], irq: values[5] + values[6] };
-}
-
-function cpuSnapshot(groups) {
-  const at = performance.now();
-  const ticks = Object.fromEntries(Object.entries(groups).map(([name, pids]) => [name, new Map(pids().map((pid) => [pid, processTicks(pid) ?? 0]))]));
-  const system = systemTicks();
-  return {
-    at,
-    ticks,
-    system,
-    since(earlier) {
-      const seconds = (at - earlier.at) / 1000;
-      const usage = {};
-      for (const [name, now] of Object.entries(ticks)) {
-        let delta = 0;
-        for (const [pid, value] of now) delta += value - (earlier.ticks[name].get(pid) ?? value);
-        usage[name] = (100 * delta) / CLOCK_TICKS / seconds;
-      }
-      const totalDelta = system.total - earlier.system.total;
-      const share = (d) => (totalDelta > 0 ? ((100 * d) / totalDelta) * CPU_COUNT : 0);
-      const ours = Object.values(usage).reduce((a, b) => a + b, 0);
-      usage.irq = share(system.irq - earlier.system.irq);
-      usage.machine = share(system.total - system.idle - (earlier.system.total - earlier.system.idle));
-      usage.others = Math.max(0, usage.machine - ours - usage.irq);
-      return usage;
-    },
-  };
-}
-
-const formatCpu = (usage) => Object.entries(usage).map(([name, percent]) => `${name} ${percent.toFixed(0)}%`).join(', ');
-
 // ---------------------------------------------------------------------------------------------
 // PostgreSQL counters (the whole database for commits, the cluster for WAL, this schema for row writes)
 
@@ -411,27 +189,6 @@ async function pgCounters(db) {
   const rows = {};
   for (const t of tables) rows[t.relname] = { ins: Number(t.ins), upd: Number(t.upd), scans: Number(t.seq) + Number(t.idx) };
   return { commits: Number(database.commits), walRecords: Number(wal.records), walSyncs: Number(wal.syncs), rows };
-}
-
-function pgDelta(before, after) {
-  const rows = {};
-  for (const [name, now] of Object.entries(after.rows)) {
-    const was = before.rows[name] ?? { ins: 0, upd: 0, scans: 0 };
-    rows[name] = { ins: now.ins - was.ins, upd: now.upd - was.upd, scans: now.scans - was.scans };
-  }
-  return { commits: after.commits - before.commits, walRecords: after.walRecords - before.walRecords, walSyncs: after.walSyncs - before.walSyncs, rows };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Output
-
-function printTable(title, headers, rows) {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
-  const line = (cells) => `| ${cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join(' | ')} |`;
-  console.log(`\n${title}`);
-  console.log(line(headers));
-  console.log(`|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
-  for (const row of rows) console.log(line(row));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -529,6 +286,7 @@ async function runOnce({ db, channel, concurrency }) {
   const opsPort = await freePort();
   const perEndpoint = PER_ENDPOINT ?? concurrency;
   const notifier = startService('notifier', {
+    ...CORNER.serviceEnv,
     OPS_PORT: String(opsPort),
     WEBHOOK_SECRET,
     WEBHOOK_ALLOW_LOOPBACK: 'true',
@@ -538,10 +296,7 @@ async function runOnce({ db, channel, concurrency }) {
   });
   try {
     await waitForStatus(notifier, opsPort, '/readyz', 200);
-    for (let i = 0; (await channel.checkQueue(NAMES.jobEventsQueue)).consumerCount === 0; i += 1) {
-      if (i > 100) throw new Error('the notifier never subscribed to the job-events queue');
-      await sleep(100);
-    }
+    await waitForSubscriber(channel, NAMES.jobEventsQueue, 'the notifier', 'the job-events queue');
     await reset(db, channel);
     const sent = new Map(); // eventId → occurredAt epoch ms
     const warmupIds = await insertJobs(db, WARMUP_EVENTS, callbackUrl);
@@ -556,12 +311,7 @@ async function runOnce({ db, channel, concurrency }) {
     const warmupArrivals = receiver.state.arrivals.length;
     await sleep(500);
 
-    const groups = {
-      bench: () => [process.pid],
-      notifier: () => [notifier.pid],
-      postgres: () => pidsByName(['postgres']),
-      rabbitmq: () => pidsByName(['beam.smp']),
-    };
+    const groups = cpuGroups({ notifier });
     const metricsBefore = await scrape(opsPort);
     const pgBefore = await pgCounters(db);
 
@@ -623,7 +373,7 @@ async function runOnce({ db, channel, concurrency }) {
     sampling = false;
     await sampler;
     const metricsAfter = await scrape(opsPort);
-    const pgUse = pgDelta(pgBefore, await pgCounters(db));
+    const pgUse = counterDelta(pgBefore, await pgCounters(db));
     // Stop the notifier (gracefully: unacked events go back to the queue) so what is left can be counted.
     await stopService(notifier);
     const leftInQueue = (await channel.checkQueue(NAMES.jobEventsQueue)).messageCount;
@@ -716,9 +466,7 @@ async function runOnce({ db, channel, concurrency }) {
     const readyMax = Math.max(0, ...timeline.map((s) => s.ready));
     const pendingMax = Math.max(0, ...timeline.map((s) => s.pending));
     const loopP99Max = Math.max(0, ...timeline.map((s) => s.loopP99));
-    const deadLettered = (await channel.checkQueue(NAMES.deadLetterQueue)).messageCount;
-    let retried = 0;
-    for (const queue of NAMES.retryQueues) retried += (await channel.checkQueue(queue)).messageCount;
+    const { deadLettered, retried } = await parkedMessages(channel, NAMES);
 
     return {
       concurrency,
@@ -755,7 +503,8 @@ async function runOnce({ db, channel, concurrency }) {
       statuses,
       multiAttempt,
       drainSeconds,
-      cpu: cpuSteadyEnd.since(cpuSteadyStart),
+      // New pids (PostgreSQL backends opened in the window) count from 0, not their whole life.
+      cpu: cpuSteadyEnd.since(cpuSteadyStart, { skipNewPids: true }),
       failures: Object.entries(outcomes).filter(([k]) => k !== 'delivered').reduce((a, [, v]) => a + v, 0) + publish.nacked,
       outcomes,
       attemptMeanMs: (1000 * attemptsSum) / Math.max(1, attemptsCount),
@@ -779,72 +528,20 @@ async function runOnce({ db, channel, concurrency }) {
   }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Clean-up
-
-let cleanedUp;
-function cleanUp() {
-  return (cleanedUp ??= (async () => {
-    await Promise.all([...children].map((handle) => stopService(handle).catch(() => undefined)));
-    try {
-      const connection = await amqp.connect(AMQP_URL);
-      for (const queue of ALL_QUEUES) {
-        const channel = await connection.createChannel();
-        channel.on('error', () => undefined);
-        await channel.deleteQueue(queue).catch(() => undefined);
-        await channel.close().catch(() => undefined);
-      }
-      for (const exchange of NAMES.exchanges) {
-        const channel = await connection.createChannel();
-        channel.on('error', () => undefined);
-        await channel.deleteExchange(exchange).catch(() => undefined);
-        await channel.close().catch(() => undefined);
-      }
-      await connection.close();
-    } catch (error) {
-      console.error(`could not delete the broker names under ${PREFIX}: ${error.message}`);
-    }
-    try {
-      const client = new pg.Client({ connectionString: DATABASE_URL });
-      await client.connect();
-      await client.query(`drop schema if exists "${SCHEMA}" cascade`);
-      await client.end();
-    } catch (error) {
-      console.error(`could not drop schema ${SCHEMA}: ${error.message}`);
-    }
-  })());
-}
-
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.once(signal, () => {
-    console.error(`\n${signal}: stopping the notifier and cleaning up...`);
-    cleanUp().finally(() => process.exit(130));
-  });
-}
+const cleanUp = cleanUpOnce(CORNER);
 
 // ---------------------------------------------------------------------------------------------
 // Main
 
 async function main() {
-  try {
-    readFileSync(resolve(ROOT, 'services/notifier/dist/main.js'));
-  } catch {
-    throw new Error('services/notifier/dist/main.js is missing: build first (npx tsc -b services/notifier)');
-  }
+  assertBuilt(['notifier'], 'npx tsc -b services/notifier');
   console.log(
     `Webhook notifier benchmark — ${fmt(EVENTS)} events at ${fmt(RATE)}/s for ${SECONDS} s per run, prefix ${PREFIX}, schema ${SCHEMA}, ${CPU_COUNT} cores, node ${process.version}`,
   );
-  const connection = await amqp.connect(AMQP_URL);
-  connection.on('error', () => undefined);
-  const channel = await connection.createConfirmChannel();
-  channel.on('error', (error) => log(`bench channel error: ${error.message}`));
-  const db = new pg.Client({ connectionString: DATABASE_URL });
-  await db.connect();
+  const backends = await connectBackends(DATABASE_URL, { confirm: true, onChannelError: (error) => log(`bench channel error: ${error.message}`) });
+  const { channel, db } = backends;
   try {
-    const rabbitVersion = connection.connection?.serverProperties?.version ?? '?';
-    const pgVersion = (await db.query('show server_version')).rows[0].server_version;
-    const syncCommit = (await db.query('show synchronous_commit')).rows[0].synchronous_commit;
-    console.log(`RabbitMQ ${rabbitVersion}, PostgreSQL ${pgVersion} (synchronous_commit=${syncCommit})`);
+    console.log(await versionsLine(backends, { synchronousCommit: true }));
 
     const runs = [];
     for (const concurrency of CONCURRENCIES) {
@@ -898,13 +595,7 @@ async function main() {
       ['NOTIFIER_CONCURRENCY', 'notifier', 'postgres', 'rabbitmq', 'bench (publisher + receiver)', 'irq', 'others', 'machine'],
       runs.map((r) => [
         r.concurrency,
-        fmt(r.cpu.notifier),
-        fmt(r.cpu.postgres),
-        fmt(r.cpu.rabbitmq),
-        fmt(r.cpu.bench),
-        fmt(r.cpu.irq),
-        fmt(r.cpu.others),
-        `${fmt(r.cpu.machine)} / ${CPU_COUNT * 100}`,
+        ...cpuCells(r.cpu, ['notifier', 'postgres', 'rabbitmq', 'bench', 'irq', 'others']),
       ]),
     );
 
@@ -972,18 +663,9 @@ async function main() {
     }
     printTable('Summary', ['Figure', 'Measured', 'Target', 'Result'], summary);
   } finally {
-    await db.end().catch(() => undefined);
-    await connection.close().catch(() => undefined);
-    opsAgent.destroy();
+    await backends.close();
     await cleanUp();
   }
 }
 
-main().then(
-  () => process.exit(0),
-  async (error) => {
-    console.error(`benchmark failed: ${error.stack ?? error.message}`);
-    await cleanUp();
-    process.exit(1);
-  },
-);
+runBenchmark(main, cleanUp, 'the notifier');

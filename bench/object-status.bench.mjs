@@ -23,45 +23,37 @@
 //
 // Everything runs in its own corner: AMQP prefix bench.<random>, schema bench_<random>; both are
 // deleted at the end, and every child process is killed, on error and on Ctrl-C too.
-import { spawn } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
-import { createRequire } from 'node:module';
-import net from 'node:net';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const requireFromTestkit = createRequire(resolve(ROOT, 'packages/testkit/package.json'));
-const amqp = requireFromTestkit('amqplib');
-const pg = requireFromTestkit('pg');
+import { argument, flag, numberOption } from './lib/args.mjs';
+import { cpuGroups as cpuGroupsOf, cpuSnapshot, CPU_COUNT, formatCpu } from './lib/cpu.mjs';
+import { connectBackends, versionsLine } from './lib/backends.mjs';
+import { freePort, request } from './lib/http.mjs';
+import { cleanUpOnce, isolate, runBenchmark } from './lib/isolation.mjs';
+import { metricSum, scrape } from './lib/metrics.mjs';
+import { fmt, log, printTable } from './lib/output.mjs';
+import {
+  assertAlive,
+  assertBuilt,
+  startService as start,
+  waitForStatus,
+  waitForSubscriber,
+} from './lib/services.mjs';
+import { percentile } from './lib/stats.mjs';
 
 // ---------------------------------------------------------------------------------------------
 // Settings
 
-function option(name, fallback) {
-  const index = process.argv.indexOf(`--${name}`);
-  if (index < 0) return fallback;
-  const value = Number(process.argv[index + 1]);
-  if (!Number.isFinite(value) || value <= 0) {
-    console.error(`--${name} needs a positive number`);
-    process.exit(2);
-  }
-  return value;
-}
-
-const E2E_SECONDS = option('seconds', 30);
-const PHASE_SECONDS = option('phase-seconds', 10);
+const E2E_SECONDS = numberOption('seconds', 30);
+const PHASE_SECONDS = numberOption('phase-seconds', 10);
 const CONFIRM_EACH_SECONDS = Math.max(2, PHASE_SECONDS / 2);
-const PRODUCER_CLIENTS = option('clients', 16);
-const E2E_REQUESTS_PER_SECOND = option('rate', 11);
+const PRODUCER_CLIENTS = numberOption('clients', 16);
+const E2E_REQUESTS_PER_SECOND = numberOption('rate', 11);
 /** --profile DIR: run the consumer under `node --cpu-prof` and write its profile to DIR (diagnosis only). */
-const PROFILE_DIR = process.argv.includes('--profile')
-  ? resolve(process.argv[process.argv.indexOf('--profile') + 1] ?? '/tmp')
-  : undefined;
+const PROFILE_DIR = flag('profile') ? resolve(argument('profile') ?? '/tmp') : undefined;
 const IDS_PER_REQUEST = 200;
 const RAW_WINDOW = 1000;
 const MAX_CONSUMERS = 6000;
@@ -72,287 +64,19 @@ const DRAIN_MAX_SECONDS = 90;
 
 const TARGETS = { producerRatio: 0.7, checksPerSecond: 2000, callbackP99Ms: 50 };
 
-const AMQP_URL = process.env.BENCH_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
-const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const RUN_ID = randomBytes(4).toString('hex');
-const PREFIX = `bench.${RUN_ID}`;
-const SCHEMA = `bench_${RUN_ID}`;
-const RETRY_DELAYS_MS = [1000, 5000, 30000, 120000, 600000];
+const CORNER = isolate();
+const { prefix: PREFIX, schema: SCHEMA, databaseUrl: DATABASE_URL } = CORNER;
 const NAMES = {
-  workExchange: `${PREFIX}.work`,
-  workQueue: `${PREFIX}.object.check`,
+  workQueue: CORNER.names.workQueue('object.check'),
   rawQueue: `${PREFIX}.raw-ceiling`,
   rawExchange: `${PREFIX}.raw-ceiling`,
-  deadLetterQueue: `${PREFIX}.dead-letter`,
-  retryQueues: RETRY_DELAYS_MS.map((ms) => `${PREFIX}.retry.${ms}ms`),
-  exchanges: ['work', 'retry', 'dlx', 'events'].map((suffix) => `${PREFIX}.${suffix}`),
+  deadLetterQueue: CORNER.names.deadLetterQueue,
+  retryQueues: CORNER.names.retryQueues,
 };
 
-// ---------------------------------------------------------------------------------------------
-// Child processes
-
-const children = new Set();
-
-function startService(service, env, nodeArgs = []) {
-  const child = spawn(process.execPath, [...nodeArgs, resolve(ROOT, 'services', service, 'dist/main.js')], {
-    cwd: ROOT,
-    // The services read .env in the cwd as defaults; every variable that matters is set here and wins.
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '/tmp',
-      DATABASE_URL,
-      DATABASE_SCHEMA: SCHEMA,
-      AMQP_URL,
-      AMQP_PREFIX: PREFIX,
-      RETRY_DELAYS_MS: RETRY_DELAYS_MS.join(','),
-      LOG_LEVEL: 'warn',
-      LOG_FORMAT: 'json',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const handle = {
-    service,
-    child,
-    pid: child.pid,
-    lines: [],
-    warnings: 0,
-    errors: 0,
-    exited: once(child, 'exit'),
-  };
-  const collect = (chunk) => {
-    for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) {
-      if (/"level":"warn"/.test(line)) handle.warnings += 1;
-      if (/"level":"(warn|error)"/.test(line)) handle.firstWarning ??= line.slice(0, 300);
-      if (/"level":"error"/.test(line)) handle.errors += 1;
-      handle.lines.push(line);
-      if (handle.lines.length > 200) handle.lines.shift();
-    }
-  };
-  child.stdout.on('data', collect);
-  child.stderr.on('data', collect);
-  children.add(handle);
-  child.once('exit', () => children.delete(handle));
-  return handle;
-}
-
-async function stopService(handle) {
-  if (handle.child.exitCode !== null || handle.child.signalCode !== null) return;
-  handle.child.kill('SIGTERM');
-  const killed = await Promise.race([handle.exited.then(() => true), sleep(15_000).then(() => false)]);
-  if (!killed) {
-    handle.child.kill('SIGKILL');
-    await handle.exited;
-  }
-}
-
-function assertAlive(handle) {
-  if (handle.child.exitCode !== null || handle.child.signalCode !== null) {
-    throw new Error(
-      `${handle.service} exited (${handle.child.exitCode ?? handle.child.signalCode}):\n${handle.lines.slice(-20).join('\n')}`,
-    );
-  }
-}
-
-// Last resort: a synchronous SIGKILL of whatever is left when this process exits.
-process.on('exit', () => {
-  for (const handle of children) handle.child.kill('SIGKILL');
-});
-
-// ---------------------------------------------------------------------------------------------
-// HTTP
-
-function freePort() {
-  return new Promise((resolvePort, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolvePort(port));
-    });
-  });
-}
-
-function request(agent, port, method, path, body, timeoutMs = 10_000) {
-  return new Promise((resolveResponse, reject) => {
-    const headers =
-      body === undefined
-        ? {}
-        : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) };
-    const req = http.request({ host: '127.0.0.1', port, method, path, agent, headers }, (res) => {
-      const chunks = [];
-      res.on('data', (chunk) => chunks.push(chunk));
-      res.on('end', () =>
-        resolveResponse({ status: res.statusCode, body: Buffer.concat(chunks).toString('utf8') }),
-      );
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.setTimeout(timeoutMs, () =>
-      req.destroy(new Error(`${method} ${path} timed out after ${timeoutMs} ms`)),
-    );
-    req.end(body);
-  });
-}
-
-const opsAgent = new http.Agent({ keepAlive: true, maxSockets: 4 });
-
-async function waitForStatus(handle, port, path, wanted, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    assertAlive(handle);
-    try {
-      const { status } = await request(opsAgent, port, 'GET', path, undefined, 2_000);
-      if (status === wanted) return;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline)
-      throw new Error(
-        `${handle.service} did not answer ${wanted} on ${path} within ${timeoutMs} ms:\n${handle.lines.slice(-20).join('\n')}`,
-      );
-    await sleep(100);
-  }
-}
-
-/** Sums every sample of a Prometheus metric (all label sets). */
-function metricSum(text, name) {
-  let total = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name)) continue;
-    const rest = line.slice(name.length);
-    if (rest[0] !== ' ' && rest[0] !== '{') continue;
-    total += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return total;
-}
-
-async function scrape(port, timeoutMs = 5_000) {
-  const { status, body } = await request(opsAgent, port, 'GET', '/metrics', undefined, timeoutMs);
-  if (status !== 200) throw new Error(`/metrics answered ${status}`);
-  return body;
-}
-
-function percentile(sortedValues, p) {
-  if (sortedValues.length === 0) return NaN;
-  const index = Math.min(
-    sortedValues.length - 1,
-    Math.max(0, Math.ceil((p / 100) * sortedValues.length) - 1),
-  );
-  return sortedValues[index];
-}
-
-// ---------------------------------------------------------------------------------------------
-// CPU accounting from /proc
-
-const CLOCK_TICKS = 100; // USER_HZ on Linux
-
-function processTicks(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]); // utime + stime
-  } catch {
-    return undefined;
-  }
-}
-
-function pidsByName(names) {
-  const found = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const comm = readFileSync(`/proc/${entry}/comm`, 'utf8').trim();
-      if (names.includes(comm)) found.push(Number(entry));
-    } catch {
-      // gone
-    }
-  }
-  return found;
-}
-
-function systemTicks() {
-  const [cpuLine] = readFileSync('/proc/stat', 'utf8').split('\n');
-  const values = cpuLine.trim().split(/\s+/).slice(1).map(Number);
-  const idle = values[3] + values[4];
-  // irq + softirq: loopback TCP work the kernel does outside any process's own CPU time.
-  const irq = values[5] + values[6];
-  return { total: values.reduce((a, b) => a + b, 0), idle, irq };
-}
-
-/** A snapshot of the CPU time of each process group; `since()` gives the % of one core each used. */
-function cpuSnapshot(groups) {
-  const at = performance.now();
-  const ticks = Object.fromEntries(
-    Object.entries(groups).map(([name, pids]) => [
-      name,
-      new Map(pids().map((pid) => [pid, processTicks(pid) ?? 0])),
-    ]),
-  );
-  const system = systemTicks();
-  return {
-    since(earlier) {
-      const seconds = (at - earlier.at) / 1000;
-      const usage = {};
-      for (const [name, now] of Object.entries(ticks)) {
-        let delta = 0;
-        for (const [pid, value] of now) delta += value - (earlier.ticks[name].get(pid) ?? 0);
-        usage[name] = (100 * delta) / CLOCK_TICKS / seconds;
-      }
-      const busy = system.total - system.idle - (earlier.system.total - earlier.system.idle);
-      const ours = Object.values(usage).reduce((a, b) => a + b, 0);
-      const share = (ticksDelta) => ((100 * ticksDelta) / (system.total - earlier.system.total)) * CPU_COUNT;
-      usage.irq = share(system.irq - earlier.system.irq);
-      usage.machine = share(busy);
-      // Everything else on the machine (other people's jobs): a noisy neighbour shows up here.
-      usage.others = Math.max(0, usage.machine - ours - usage.irq);
-      return usage;
-    },
-    at,
-    ticks,
-    system,
-  };
-}
-
-const CPU_COUNT = readFileSync('/proc/stat', 'utf8')
-  .split('\n')
-  .filter((l) => /^cpu\d+ /.test(l)).length;
-
-function cpuGroups(extra) {
-  return {
-    bench: () => [process.pid],
-    ...Object.fromEntries(Object.entries(extra).map(([name, handle]) => [name, () => [handle.pid]])),
-    rabbitmq: () => pidsByName(['beam.smp']),
-    postgres: () => pidsByName(['postgres']),
-  };
-}
-
-function formatCpu(usage) {
-  return Object.entries(usage)
-    .map(([name, percent]) => `${name} ${percent.toFixed(0)}%`)
-    .join(', ');
-}
-
-// ---------------------------------------------------------------------------------------------
-// Output
-
-function printTable(title, headers, rows) {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
-  const line = (cells) =>
-    `| ${cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join(' | ')} |`;
-  console.log(`\n${title}`);
-  console.log(line(headers));
-  console.log(
-    `|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`,
-  );
-  for (const row of rows) console.log(line(row));
-}
-
-const fmt = (n, digits = 0) =>
-  Number.isFinite(n)
-    ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
-    : 'n/a';
-const log = (message) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${message}`);
+const startService = (service, env, nodeArgs) => start(service, { ...CORNER.serviceEnv, ...env }, nodeArgs);
+// The figures of this bench are printed with RabbitMQ before PostgreSQL.
+const cpuGroups = (services) => cpuGroupsOf(services, ['rabbitmq', 'postgres']);
 
 // ---------------------------------------------------------------------------------------------
 // Phase 1: raw ceiling
@@ -764,100 +488,25 @@ async function endToEnd({ producer, producerPort, consumer, opsPort, simulator, 
   };
 }
 
-// ---------------------------------------------------------------------------------------------
-// Clean-up
-
-/**
- * Every queue and exchange the services may have declared under PREFIX. AMQP cannot list names, so
- * they are derived: the fixed list above, plus whatever the built contracts package derives from a
- * prefix today (the topology grows: e.g. a queue per message kind), so nothing is left behind.
- */
-async function brokerNames() {
-  const queues = new Set([NAMES.workQueue, NAMES.rawQueue, NAMES.deadLetterQueue, ...NAMES.retryQueues]);
-  const exchanges = new Set([...NAMES.exchanges, NAMES.rawExchange]);
-  try {
-    const contracts = await import(pathToFileURL(resolve(ROOT, 'packages/contracts/dist/index.js')).href);
-    const names = contracts.topologyNames(PREFIX);
-    for (const kind of Object.keys(contracts.MessageCatalog ?? {})) queues.add(names.workQueue(kind));
-    for (const delayMs of RETRY_DELAYS_MS) queues.add(names.retryQueue(delayMs));
-    for (const [key, value] of Object.entries(names)) {
-      if (typeof value === 'string') (/exchange$/i.test(key) ? exchanges : queues).add(value);
-    }
-  } catch (error) {
-    console.error(`could not load the topology names from packages/contracts/dist: ${error.message}`);
-  }
-  const ours = (name) => name.startsWith(`${PREFIX}.`);
-  return { queues: [...queues].filter(ours), exchanges: [...exchanges].filter(ours) };
-}
-
-let cleanedUp;
-function cleanUp() {
-  return (cleanedUp ??= (async () => {
-    await Promise.all([...children].map((handle) => stopService(handle).catch(() => undefined)));
-    try {
-      const { queues, exchanges } = await brokerNames();
-      const connection = await amqp.connect(AMQP_URL);
-      for (const queue of queues) {
-        const channel = await connection.createChannel();
-        channel.on('error', () => undefined);
-        await channel.deleteQueue(queue).catch(() => undefined);
-        await channel.close().catch(() => undefined);
-      }
-      for (const exchange of exchanges) {
-        const channel = await connection.createChannel();
-        channel.on('error', () => undefined);
-        await channel.deleteExchange(exchange).catch(() => undefined);
-        await channel.close().catch(() => undefined);
-      }
-      await connection.close();
-    } catch (error) {
-      console.error(`could not delete the broker names under ${PREFIX}: ${error.message}`);
-    }
-    try {
-      const client = new pg.Client({ connectionString: DATABASE_URL });
-      await client.connect();
-      await client.query(`drop schema if exists "${SCHEMA}" cascade`);
-      await client.end();
-    } catch (error) {
-      console.error(`could not drop schema ${SCHEMA}: ${error.message}`);
-    }
-  })());
-}
-
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.once(signal, () => {
-    console.error(`\n${signal}: stopping the services and cleaning up...`);
-    cleanUp().finally(() => process.exit(130));
-  });
-}
+// The raw-ceiling queue and exchange are the bench's own: normally deleted by phase 1, unless it failed.
+const cleanUp = cleanUpOnce(CORNER, { queues: [NAMES.rawQueue], exchanges: [NAMES.rawExchange] });
 
 // ---------------------------------------------------------------------------------------------
 // Main
 
 async function main() {
-  for (const service of ['producer', 'consumer', 'tester']) {
-    try {
-      readFileSync(resolve(ROOT, 'services', service, 'dist/main.js'));
-    } catch {
-      throw new Error(
-        `services/${service}/dist/main.js is missing: build first (npx tsc -b services/producer services/consumer services/tester)`,
-      );
-    }
-  }
+  assertBuilt(
+    ['producer', 'consumer', 'tester'],
+    'npx tsc -b services/producer services/consumer services/tester',
+  );
   console.log(
     `Object-status pipeline benchmark — prefix ${PREFIX}, schema ${SCHEMA}, ${CPU_COUNT} cores, node ${process.version}`,
   );
 
-  const connection = await amqp.connect(AMQP_URL);
-  connection.on('error', () => undefined);
-  const probe = await connection.createChannel();
-  probe.on('error', () => undefined);
-  const db = new pg.Client({ connectionString: DATABASE_URL });
-  await db.connect();
+  const backends = await connectBackends(DATABASE_URL);
+  const { connection, channel: probe, db } = backends;
   try {
-    const rabbitVersion = connection.connection?.serverProperties?.version ?? '?';
-    const pgVersion = (await db.query('show server_version')).rows[0].server_version;
-    console.log(`RabbitMQ ${rabbitVersion}, PostgreSQL ${pgVersion}`);
+    console.log(await versionsLine(backends));
 
     // 1. Raw ceiling
     log(
@@ -906,11 +555,7 @@ async function main() {
       PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [],
     );
     await waitForStatus(consumer, opsPort, '/readyz', 200);
-    // Readiness is the connection; consuming starts right after it. Wait for the consumer to be registered.
-    for (let i = 0; (await probe.checkQueue(NAMES.workQueue)).consumerCount === 0; i += 1) {
-      if (i > 100) throw new Error('the consumer never subscribed to the work queue');
-      await sleep(100);
-    }
+    await waitForSubscriber(probe, NAMES.workQueue, 'the consumer', 'the work queue');
     log(
       `phase 3: end to end, ${fmt(E2E_REQUESTS_PER_SECOND * IDS_PER_REQUEST)} ids/s offered (${E2E_REQUESTS_PER_SECOND} req/s × ${IDS_PER_REQUEST}) for ${E2E_SECONDS} s, one consumer (MAX_CONSUMERS=${MAX_CONSUMERS})`,
     );
@@ -1069,18 +714,9 @@ async function main() {
       ],
     );
   } finally {
-    await db.end().catch(() => undefined);
-    await connection.close().catch(() => undefined);
-    opsAgent.destroy();
+    await backends.close();
     await cleanUp();
   }
 }
 
-main().then(
-  () => process.exit(0),
-  async (error) => {
-    console.error(`benchmark failed: ${error.stack ?? error.message}`);
-    await cleanUp();
-    process.exit(1);
-  },
-);
+runBenchmark(main, cleanUp);
