@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { loadConfig, silentLogger, createLogger } from '@conveyor/platform';
-import { createIsolatedEnv, type IsolatedEnv } from '@conveyor/testkit';
+import { createIsolatedEnv, waitFor, type IsolatedEnv } from '@conveyor/testkit';
 import { CleanupEnv } from '../services/cleanup/src/config.js';
 import { CleanupApp } from '../services/cleanup/src/cleanup-app.js';
 import { ConsumerEnv } from '../services/consumer/src/config.js';
@@ -64,6 +64,18 @@ export async function request<T = any>(port: number, method: string, path: strin
   return { status: response.status, headers: response.headers, body: text && response.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text };
 }
 /* eslint-enable @typescript-eslint/no-explicit-any */
+
+/** Waits until a job reaches a final status and returns it as the API shows it. */
+export function jobFinished(port: number, id: string, timeoutMs = 30_000): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  return waitFor(
+    `job ${id} finished`,
+    async () => {
+      const { body } = await request(port, 'GET', `/v1/jobs/${id}`);
+      return ['succeeded', 'failed', 'cancelled'].includes(body.status) ? body : undefined;
+    },
+    { timeoutMs },
+  );
+}
 
 /** Semiprimes measured on the 2-core machine: about 0.3 s, 4 s and 26 s to factor. */
 export const QUICK_SEMIPRIME = { n: '480000000000000000919400000000000000323141', factors: ['600000000000000000871', '800000000000000000371'] };

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { S3Client, PutObjectCommand, CreateBucketCommand } from '@aws-sdk/client-s3';
 import { FaultProxy, startS3Server, waitFor, type S3Server } from '@conveyor/testkit';
-import { consumerApp, createIsolatedEnv, producerApp, request, type IsolatedEnv } from '../harness.js';
+import { consumerApp, createIsolatedEnv, producerApp, request, jobFinished, type IsolatedEnv } from '../harness.js';
 import { writeCsvFixture } from './csv-fixture.js';
 
 /** Exact decimal strings compared as numbers scaled to 18 fraction digits. */
@@ -61,11 +61,7 @@ describe('csv-sum jobs', () => {
   });
 
   const jobOf = async (id: string) => (await request(producer.port, 'GET', `/v1/jobs/${id}`)).body;
-  const finished = (id: string, timeoutMs = 30_000) =>
-    waitFor(`job ${id} finished`, async () => {
-      const job = await jobOf(id);
-      return ['succeeded', 'failed', 'cancelled'].includes(job.status) ? job : undefined;
-    }, { timeoutMs });
+  const finished = (id: string, timeoutMs?: number) => jobFinished(producer.port, id, timeoutMs);
   const expectExact = (result: { columns: { column: number; name: string | null; sum: string }[]; rowsRead: number }) => {
     expect(result.rowsRead).toBe(ROWS);
     expect(result.columns.map((c) => [c.column, c.name])).toEqual([[10, 'c10'], [20, 'c20'], [30, 'c30']]);

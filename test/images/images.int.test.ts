@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { waitFor } from '@conveyor/testkit';
-import { cleanupApp, consumerApp, createIsolatedEnv, producerApp, request, type IsolatedEnv } from '../harness.js';
+import { cleanupApp, consumerApp, createIsolatedEnv, producerApp, request, jobFinished, type IsolatedEnv } from '../harness.js';
 
 /** A real image with detail, made by sharp. */
 async function makeImage(format: 'jpeg' | 'png' | 'webp' | 'avif' | 'gif' | 'tiff', width = 320, height = 200): Promise<Buffer> {
@@ -44,11 +44,7 @@ describe('image-resize jobs', () => {
     await isolated.dispose();
   });
 
-  const finished = (id: string) =>
-    waitFor(`job ${id} finished`, async () => {
-      const { body } = await request(port, 'GET', `/v1/jobs/${id}`);
-      return ['succeeded', 'failed', 'cancelled'].includes(body.status) ? body : undefined;
-    });
+  const finished = (id: string) => jobFinished(port, id);
 
   it.each([
     ['jpeg', 'png'],

@@ -2,7 +2,7 @@ import { createApiClient } from '../../services/producer/src/adapters/api-client
 import { createDatabase, migrateToLatest, type DatabaseHandle } from '@conveyor/database';
 import { silentLogger } from '@conveyor/platform';
 import { TEST_DATABASE_URL, waitFor } from '@conveyor/testkit';
-import { consumerApp, createIsolatedEnv, producerApp, request, type IsolatedEnv } from '../harness.js';
+import { consumerApp, createIsolatedEnv, producerApp, request, jobFinished, type IsolatedEnv } from '../harness.js';
 
 describe('jobs API', () => {
   let isolated: IsolatedEnv;
@@ -25,11 +25,7 @@ describe('jobs API', () => {
     await isolated.dispose();
   });
 
-  const finished = (id: string) =>
-    waitFor(`job ${id} finished`, async () => {
-      const { body } = await request(port, 'GET', `/v1/jobs/${id}`);
-      return ['succeeded', 'failed', 'cancelled'].includes(body.status) ? body : undefined;
-    });
+  const finished = (id: string) => jobFinished(port, id);
 
   it('accepts a job with 202 and Location, follows it to its result', async () => {
     const submitted = await request(port, 'POST', '/v1/jobs', { kind: 'factorize', input: { number: '1234' } });

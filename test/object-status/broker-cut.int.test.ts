@@ -1,4 +1,4 @@
-import { FaultProxy, TEST_AMQP_URL, TEST_DATABASE_URL, waitFor } from '@conveyor/testkit';
+import { proxyInFrontOf, type FaultProxy, TEST_AMQP_URL, TEST_DATABASE_URL, waitFor } from '@conveyor/testkit';
 import pg from 'pg';
 import { startObjectsApi, type ObjectsApi } from '../../services/tester/src/objects-api.js';
 import { consumerApp, createIsolatedEnv, postCallback, producerApp, type IsolatedEnv } from '../harness.js';
@@ -20,17 +20,17 @@ describe('broker connection cut while callbacks keep coming', () => {
   beforeAll(async () => {
     isolated = await createIsolatedEnv('brokercut');
     upstream = await startObjectsApi({ port: 0, host: '127.0.0.1', minDelayMs: 5, maxDelayMs: 30 });
-    const amqpTarget = new URL(TEST_AMQP_URL);
-    amqpProxy = await FaultProxy.start({ targetHost: amqpTarget.hostname, targetPort: Number(amqpTarget.port || 5672) });
-    const pgTarget = new URL(TEST_DATABASE_URL);
-    pgProxy = await FaultProxy.start({ targetHost: pgTarget.hostname, targetPort: Number(pgTarget.port || 5432) });
+    const amqp = await proxyInFrontOf(`${TEST_AMQP_URL}?heartbeat=1`);
+    const database = await proxyInFrontOf(TEST_DATABASE_URL);
+    amqpProxy = amqp.proxy;
+    pgProxy = database.proxy;
     const env = {
       ...isolated.env,
-      AMQP_URL: `amqp://guest:guest@${amqpProxy.url}?heartbeat=1`,
+      AMQP_URL: amqp.url,
       OBJECTS_API_URL: `http://127.0.0.1:${upstream.port}`,
       OUTBOX_POLL_MS: '100',
     };
-    producer = producerApp({ ...env, DATABASE_URL: `postgres://postgres@${pgProxy.url}/postgres` });
+    producer = producerApp({ ...env, DATABASE_URL: database.url });
     consumer = consumerApp(env);
     await producer.start();
     await consumer.start();

@@ -1,4 +1,4 @@
-import { FaultProxy, TEST_DATABASE_URL, waitFor } from '@conveyor/testkit';
+import { proxyInFrontOf, type FaultProxy, TEST_DATABASE_URL, waitFor } from '@conveyor/testkit';
 import pg from 'pg';
 import { startObjectsApi, type ObjectsApi } from '../../services/tester/src/objects-api.js';
 import { consumerApp, createIsolatedEnv, postCallback, producerApp, type IsolatedEnv } from '../harness.js';
@@ -21,10 +21,10 @@ describe('database unreachable from the consumer', () => {
   beforeAll(async () => {
     isolated = await createIsolatedEnv('dbout');
     upstream = await startObjectsApi({ port: 0, host: '127.0.0.1', minDelayMs: 5, maxDelayMs: 30 });
-    const target = new URL(TEST_DATABASE_URL);
-    pgProxy = await FaultProxy.start({ targetHost: target.hostname, targetPort: Number(target.port || 5432) });
+    const database = await proxyInFrontOf(TEST_DATABASE_URL);
+    pgProxy = database.proxy;
     producer = producerApp(isolated.env);
-    consumer = consumerApp({ ...isolated.env, DATABASE_URL: `postgres://postgres@${pgProxy.url}/postgres`, OBJECTS_API_URL: `http://127.0.0.1:${upstream.port}` });
+    consumer = consumerApp({ ...isolated.env, DATABASE_URL: database.url, OBJECTS_API_URL: `http://127.0.0.1:${upstream.port}` });
     await producer.start();
     await consumer.start();
     db = new pg.Client({ connectionString: TEST_DATABASE_URL });

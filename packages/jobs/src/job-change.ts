@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { JobKind, jobEventRoutingKey, MessageCatalog, type JobStatus, type TopologyNames } from '@conveyor/contracts';
-import { sql, type Database, type JobRow, type Kysely, type OutboxMessage } from '@conveyor/database';
+import { sql, toOutboxMessage, type Database, type JobRow, type Kysely, type OutboxMessage, type OutboxMessageRow } from '@conveyor/database';
 
 type SqlFragment = ReturnType<typeof sql.raw>;
 
@@ -17,15 +17,7 @@ export interface JobChange {
   alsoSend?: Omit<OutboxMessage, 'id'>[];
 }
 
-interface OutboxJson {
-  id: string;
-  exchange: string;
-  routing_key: string;
-  message_id: string;
-  correlation_id: string | null;
-  type: string | null;
-  body: string;
-}
+type OutboxJson = OutboxMessageRow;
 
 /**
  * Runs a job change, its job_events row and its outbox rows as ONE statement (data-modifying
@@ -109,16 +101,4 @@ function jobEventJson(): SqlFragment {
 function eventRoutingKey(status: JobStatus): SqlFragment {
   const cases = JobKind.options.map((kind) => sql`when ${kind}::text then ${jobEventRoutingKey(kind, status)}::text`);
   return sql`case changed.kind ${sql.join(cases, sql` `)} end`;
-}
-
-function toOutboxMessage(row: OutboxJson): OutboxMessage {
-  return {
-    id: row.id,
-    exchange: row.exchange,
-    routingKey: row.routing_key,
-    messageId: row.message_id,
-    correlationId: row.correlation_id ?? undefined,
-    type: row.type ?? undefined,
-    body: Buffer.from(row.body, 'utf8'),
-  };
 }

@@ -6,3 +6,4 @@ export * from './service-process.js';
 export * from './broker-probe.js';
 export * from './http-stub.js';
 export * from './s3-server.js';
+export * from './proxied-url.js';

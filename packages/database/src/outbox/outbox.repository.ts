@@ -13,7 +13,10 @@ export interface OutboxMessage {
   body: Buffer;
 }
 
-function toMessage(row: OutboxRow): OutboxMessage {
+/** The columns a message is rebuilt from (also what a CTE returning outbox rows yields). */
+export type OutboxMessageRow = Pick<OutboxRow, 'id' | 'exchange' | 'routing_key' | 'message_id' | 'correlation_id' | 'type' | 'body'>;
+
+export function toOutboxMessage(row: OutboxMessageRow): OutboxMessage {
   return {
     id: row.id,
     exchange: row.exchange,
@@ -38,7 +41,7 @@ export async function insertOutboxMessages(db: Executor, messages: Omit<OutboxMe
     last_error: null,
   }));
   const inserted = await db.insertInto('outbox').values(rows).returningAll().execute();
-  return inserted.map(toMessage);
+  return inserted.map(toOutboxMessage);
 }
 
 /** Oldest messages first, locked so that relays in several replicas never send the same row at once. */
@@ -52,7 +55,7 @@ export async function claimOutboxBatch(trx: Transaction<Database>, limit: number
     .forUpdate()
     .skipLocked()
     .execute();
-  return rows.map(toMessage);
+  return rows.map(toOutboxMessage);
 }
 
 /** One array parameter rather than one per id: the statement text is the same for every batch size. */
