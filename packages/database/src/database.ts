@@ -1,4 +1,4 @@
-import { Kysely, Migrator, PostgresDialect, sql, type MigrationProvider } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, sql, type MigrationProvider, type MigrationResultSet } from 'kysely';
 import pg from 'pg';
 import type { Logger } from '@conveyor/platform';
 import { migrations } from './migrations/index.js';
@@ -66,10 +66,26 @@ export async function migrateToLatest(db: Kysely<Database>, schema: string, log:
     await sql`create schema if not exists ${sql.id(schema)}`.execute(trx);
   });
   const migrator = new Migrator({ db, provider, migrationTableSchema: schema });
-  const { error, results } = await migrator.migrateToLatest();
+  const { error, results } = await migrateRetryingCatalogRaces(migrator);
   for (const result of results ?? []) {
     if (result.status === 'Success') log.info('migration applied', { migration: result.migrationName });
     else if (result.status === 'Error') log.error('migration failed', { migration: result.migrationName });
   }
   if (error) throw error instanceof Error ? error : new Error(String(error));
+}
+
+/** invalid_schema_name: another schema vanished while kysely was listing the database's tables. */
+const SCHEMA_VANISHED = '3F000';
+
+/**
+ * Kysely checks for its migration tables by listing every table of the database; a schema
+ * dropped by someone else at that moment (test suites sharing a database do this all the time)
+ * fails the listing. That is not our schema and not our problem: try again, a few times.
+ */
+async function migrateRetryingCatalogRaces(migrator: Migrator, attempts = 5): Promise<MigrationResultSet> {
+  for (let attempt = 1; ; attempt++) {
+    const outcome = await migrator.migrateToLatest();
+    const code = (outcome.error as { code?: unknown } | undefined)?.code;
+    if (code !== SCHEMA_VANISHED || attempt >= attempts) return outcome;
+  }
 }

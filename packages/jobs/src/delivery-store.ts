@@ -152,6 +152,8 @@ export class DeliveryStore {
               w.and([w('d.status', '=', 'sending'), w('d.lease_until', '<', sql<Date>`now()`)]),
             ]),
           )
+          // Never to a URL that has answered 410, even for a row recorded a moment too early to know.
+          .where(({ not, exists, selectFrom }) => not(exists(selectFrom('webhook_gone_urls as g').select('g.url').whereRef('g.url', '=', 'd.url'))))
           .where(({ not, exists, selectFrom }) =>
             not(
               exists(

@@ -30,9 +30,9 @@ describe('job runner retries', () => {
 
   afterAll(async () => {
     await consumer?.cancel();
-    await broker.close();
-    await probe.close();
-    await database.close();
+    await broker?.close();
+    await probe?.close();
+    await database?.close();
     metrics.stop();
     await isolated.dispose();
   });
