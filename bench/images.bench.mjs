@@ -34,12 +34,16 @@ import { once } from 'node:events';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
+import { argument, numberList } from './lib/args.mjs';
+import { freePort } from './lib/http.mjs';
+import { metricSum } from './lib/metrics.mjs';
+import { fmt, log, printTable } from './lib/output.mjs';
+import { percentile } from './lib/stats.mjs';
 import { measureBareSharp, readBenchJpeg } from './sharp-baseline.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -50,27 +54,13 @@ const pg = requireFromTestkit('pg');
 // ---------------------------------------------------------------------------------------------
 // Settings
 
-function argument(name) {
-  const index = process.argv.indexOf(`--${name}`);
-  return index < 0 ? undefined : process.argv[index + 1];
-}
 
-function numberList(name, fallback) {
-  const raw = argument(name);
-  if (raw === undefined) return fallback;
-  const values = raw.split(',').map(Number);
-  if (values.some((v) => !Number.isInteger(v) || v <= 0)) {
-    console.error(`--${name} needs positive integers separated by commas`);
-    process.exit(2);
-  }
-  return values;
-}
 
-const CONCURRENCIES = numberList('concurrency', [2, 4]);
-const FIXED_IMAGES = argument('images') === undefined ? undefined : numberList('images', [])[0];
-const BARE_SECONDS = numberList('bare-seconds', [10])[0];
-const CLIENTS = numberList('clients', [4])[0];
-const MAX_SECONDS = numberList('max-seconds', [90])[0];
+const CONCURRENCIES = numberList('concurrency', [2, 4], { integers: true });
+const FIXED_IMAGES = argument('images') === undefined ? undefined : numberList('images', [], { integers: true })[0];
+const BARE_SECONDS = numberList('bare-seconds', [10], { integers: true })[0];
+const CLIENTS = numberList('clients', [4], { integers: true })[0];
+const MAX_SECONDS = numberList('max-seconds', [90], { integers: true })[0];
 const SHARP_THREADS = 1;
 const BARE_IN_FLIGHT = 4;
 const POLL_MS = 200;
@@ -98,9 +88,6 @@ const NAMES = {
 };
 const ALL_QUEUES = [...NAMES.workQueues, NAMES.deadLetterQueue, NAMES.jobEventsQueue, ...NAMES.retryQueues];
 
-const log = (message) => console.log(`[${new Date().toISOString().slice(11, 19)}] ${message}`);
-const fmt = (n, digits = 0) =>
-  Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : 'n/a';
 const mib = (bytes) => `${fmt(bytes / 1024 / 1024, 0)} MiB`;
 
 // ---------------------------------------------------------------------------------------------
@@ -193,16 +180,6 @@ function resetPeak(pid) {
 // ---------------------------------------------------------------------------------------------
 // HTTP
 
-function freePort() {
-  return new Promise((resolvePort, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolvePort(port));
-    });
-  });
-}
 
 function request(agent, port, method, path, { body, headers = {}, timeoutMs = 30_000, binary = false } = {}) {
   return new Promise((resolveResponse, reject) => {
@@ -238,17 +215,6 @@ async function waitForStatus(handle, port, path, wanted, timeoutMs = 30_000) {
   }
 }
 
-function metricSum(text, name, labelFilter = '') {
-  let total = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name)) continue;
-    const rest = line.slice(name.length);
-    if (rest[0] !== ' ' && rest[0] !== '{') continue;
-    if (labelFilter && !rest.includes(labelFilter)) continue;
-    total += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return total;
-}
 
 async function scrape(port) {
   try {
@@ -259,10 +225,6 @@ async function scrape(port) {
   }
 }
 
-function percentile(sorted, p) {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-}
 
 /** A multipart/form-data body built once and sent as is (no per-request encoding cost in the bench). */
 function multipartBody(file, fields, fileName = 'photo.jpg') {
@@ -448,14 +410,6 @@ function pgDelta(before, after) {
 // ---------------------------------------------------------------------------------------------
 // Output
 
-function printTable(title, headers, rows) {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
-  const line = (cells) => `| ${cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join(' | ')} |`;
-  console.log(`\n${title}`);
-  console.log(line(headers));
-  console.log(`|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
-  for (const row of rows) console.log(line(row));
-}
 
 // ---------------------------------------------------------------------------------------------
 // Between runs
