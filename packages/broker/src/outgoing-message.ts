@@ -1,15 +1,7 @@
-import { MessageCatalog, type MessageEnvelope, type MessageKind, type TopologyNames } from '@conveyor/contracts';
+import { MessageCatalog, type MessageEnvelope, type MessageKind, type OutgoingMessage, type TopologyNames } from '@conveyor/contracts';
 import type { Broker, PublishOptions } from './broker.js';
 
-/** A message ready for the wire, also the shape the outbox stores. */
-export interface OutgoingMessage {
-  exchange: string;
-  routingKey: string;
-  messageId: string;
-  correlationId: string | undefined;
-  type: string | undefined;
-  body: Buffer;
-}
+export type { OutgoingMessage };
 
 /** Where an envelope goes: the work exchange, under its kind's routing key. */
 export function workMessage(names: TopologyNames, envelope: MessageEnvelope & { kind: MessageKind }): OutgoingMessage {

@@ -8,3 +8,4 @@ export * from './csv-sum-input.js';
 export * from './image/image-options.js';
 export * from './image/sniff-format.js';
 export * from './image/image-job.js';
+export * from './outgoing-message.js';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { JobKind, jobEventRoutingKey, MessageCatalog, type JobStatus, type TopologyNames } from '@conveyor/contracts';
+import { JobKind, jobEventRoutingKey, MessageCatalog, type JobStatus, type OutgoingMessage, type TopologyNames } from '@conveyor/contracts';
 import { sql, toOutboxMessage, type Database, type JobRow, type Kysely, type OutboxMessage, type OutboxMessageRow } from '@conveyor/database';
 
 type SqlFragment = ReturnType<typeof sql.raw>;
@@ -14,7 +14,7 @@ export interface JobChange {
   status: JobStatus;
   correlationId: string;
   /** Messages to put in the outbox too, before the event, if (and only if) the change hit a row. */
-  alsoSend?: Omit<OutboxMessage, 'id'>[];
+  alsoSend?: OutgoingMessage[];
 }
 
 type OutboxJson = OutboxMessageRow;
@@ -54,7 +54,7 @@ export async function commitJobChange(
 }
 
 /** One given outbox row, produced only when the change hit a row. */
-function fromChanged(message: Omit<OutboxMessage, 'id'>): SqlFragment {
+function fromChanged(message: OutgoingMessage): SqlFragment {
   return sql`select ${message.exchange}::text, ${message.routingKey}::text, ${message.messageId}::text,
     ${message.correlationId ?? null}::text, ${message.type ?? null}::text, ${message.body.toString('utf8')}::text from changed`;
 }

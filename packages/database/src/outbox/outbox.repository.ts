@@ -1,16 +1,12 @@
+import type { OutgoingMessage } from '@conveyor/contracts';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database, NewOutboxRow, OutboxRow } from '../schema.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
-export interface OutboxMessage {
+/** An outgoing message as committed to the outbox, with the row id that deletes it once sent. */
+export interface OutboxMessage extends OutgoingMessage {
   id: string;
-  exchange: string;
-  routingKey: string;
-  messageId: string;
-  correlationId: string | undefined;
-  type: string | undefined;
-  body: Buffer;
 }
 
 /** The columns a message is rebuilt from (also what a CTE returning outbox rows yields). */
@@ -29,7 +25,7 @@ export function toOutboxMessage(row: OutboxMessageRow): OutboxMessage {
 }
 
 /** Inserts messages and returns them with their ids, so the caller can send and delete them right after commit. */
-export async function insertOutboxMessages(db: Executor, messages: Omit<OutboxMessage, 'id'>[]): Promise<OutboxMessage[]> {
+export async function insertOutboxMessages(db: Executor, messages: OutgoingMessage[]): Promise<OutboxMessage[]> {
   if (messages.length === 0) return [];
   const rows: NewOutboxRow[] = messages.map((m) => ({
     exchange: m.exchange,
