@@ -106,7 +106,7 @@ export class ConsumerApp {
     await this.relay.stop();
     await this.factorizePool.close();
     await this.csvSumPool.close();
-    this.statusClient.close();
+    await this.statusClient.close();
     await this.core.close();
   }
 }
