@@ -1,79 +1,203 @@
-import { randomUUID } from 'node:crypto';
-import { JobKind, jobEventRoutingKey, MessageCatalog, type JobStatus, type OutgoingMessage, type TopologyNames } from '@conveyor/contracts';
+import { JobKind, JobStatus, jobEventRoutingKey, MessageCatalog, sourcesOf, type JobError, type OutgoingMessage, type TopologyNames } from '@conveyor/contracts';
 import { sql, toOutboxMessage, type Database, type JobRow, type Kysely, type OutboxMessage, type OutboxMessageRow } from '@conveyor/database';
 
 type SqlFragment = ReturnType<typeof sql.raw>;
 
-/** A Kysely query builder (it becomes the `changed` CTE): an UPDATE or INSERT on `jobs` with `returningAll()`. */
-type JobRowsQuery = { toOperationNode(): unknown };
-
-export interface JobChange {
-  /** The job change: an UPDATE or INSERT on `jobs` with `returningAll()`; it may affect no row. */
-  change: JobRowsQuery;
-  /** The status the change leaves the job in (it sets the event's routing key). */
-  status: JobStatus;
+/** A job to insert (status `queued`, sequence 1) with the work message that will run it. */
+export interface JobInsert {
+  id: string;
+  clientId: string;
+  kind: JobKind;
+  customId: string | null;
+  requestHash: string;
+  input: unknown;
+  callbackUrl: string | null;
   correlationId: string;
-  /** Messages to put in the outbox too, before the event, if (and only if) the change hit a row. */
-  alsoSend?: OutgoingMessage[];
+  runMessage: OutgoingMessage;
 }
 
-type OutboxJson = OutboxMessageRow;
+/** What a status change may set besides the status. */
+export interface JobPatch {
+  progress?: { fraction: number; message: string | null };
+  result?: unknown;
+  error?: JobError | null;
+  incrementAttempts?: boolean;
+  startedAt?: Date;
+  finishedAt?: Date;
+  expiresAt?: Date | null;
+}
+
+/** A status change of one job, allowed only from the statuses the transition table gives for `to`. */
+export interface JobUpdate {
+  id: string;
+  to: JobStatus;
+  patch: JobPatch;
+  correlationId: string;
+  /**
+   * A start: allowed only if the job is not asked to cancel and is queued, or running but
+   * untouched for this long (its runner died).
+   */
+  startStaleAfterMs?: number;
+}
+
+/** A change that committed: the job row as it now stands and the outbox rows committed with it. */
+export interface CommittedRow {
+  row: JobRow;
+  outbox: OutboxMessage[];
+}
+
+type ResultRow = JobRow & { ord: number; outbox: OutboxMessageRow[] };
 
 /**
- * Runs a job change, its job_events row and its outbox rows as ONE statement (data-modifying
- * CTEs): one round trip and one commit, no BEGIN/COMMIT, and still all or nothing. The event
- * message is the same envelope `jobEventMessage` builds (see the job-change test), but built in
- * SQL from the row the change returned, because only the database knows the job's new state
- * (sequence, kind, progress...) and the event's occurred_at before the statement commits.
- * Returns undefined when the change hit no row (guard failed, conflict), and then wrote nothing.
+ * Inserts jobs, their first events and their outbox rows (work message, then event message) as
+ * ONE statement (data-modifying CTEs over one jsonb parameter): one round trip and one commit
+ * for the whole batch, all or nothing. A job whose (client, customId) is taken, by an earlier
+ * job or by an earlier item of the same batch, is not inserted and gets undefined.
  */
-export async function commitJobChange(
-  db: Kysely<Database>,
-  names: TopologyNames,
-  { change, status, correlationId, alsoSend = [] }: JobChange,
-): Promise<{ row: JobRow; outbox: OutboxMessage[] } | undefined> {
-  const eventId = randomUUID();
-  const { rows } = await sql<JobRow & { outbox: OutboxJson[] }>`
-    with changed as (${change}),
-    event as (
-      insert into job_events (job_id, sequence, event_id, status, progress, progress_message)
-      select id, sequence, ${eventId}::uuid, status, progress, progress_message from changed
-      returning event_id, occurred_at
+export async function commitJobInserts(db: Kysely<Database>, names: TopologyNames, jobs: JobInsert[]): Promise<(CommittedRow | undefined)[]> {
+  if (jobs.length === 0) return [];
+  const batch = jobs.map((job, ord) => ({
+    ord,
+    id: job.id,
+    client_id: job.clientId,
+    kind: job.kind,
+    custom_id: job.customId,
+    request_hash: job.requestHash,
+    input: job.input,
+    callback_url: job.callbackUrl,
+    correlation_id: job.correlationId,
+    run_exchange: job.runMessage.exchange,
+    run_routing_key: job.runMessage.routingKey,
+    run_message_id: job.runMessage.messageId,
+    run_type: job.runMessage.type ?? null,
+    run_body: job.runMessage.body.toString('utf8'),
+  }));
+  const { rows } = await sql<ResultRow>`
+    with batch as (
+      select * from jsonb_to_recordset(${JSON.stringify(batch)}::jsonb) as b(ord int, id uuid, client_id text, kind text, custom_id text,
+        request_hash text, input jsonb, callback_url text, correlation_id text, run_exchange text, run_routing_key text,
+        run_message_id text, run_type text, run_body text)
     ),
-    sent as (
-      insert into outbox (exchange, routing_key, message_id, correlation_id, type, body)
-      ${sql.join([...alsoSend.map(fromChanged), eventMessage(names, status, correlationId)], sql` union all `)}
-      returning id::text as id, exchange, routing_key, message_id, correlation_id, type, body
-    )
-    select changed.*, (select json_agg(sent order by sent.id::bigint) from sent) as outbox from changed
+    changed as (
+      insert into jobs (id, client_id, kind, custom_id, request_hash, input, status, callback_url, sequence)
+      -- One order for every writer, so two batches with the same customIds cannot deadlock.
+      select id, client_id, kind, custom_id, request_hash, input, 'queued', callback_url, 1 from batch order by client_id, custom_id, ord
+      on conflict (client_id, custom_id) where custom_id is not null do nothing
+      returning *
+    ),
+    ${eventAndOutbox(names, sql`select b.ord, 0 as n, b.run_exchange, b.run_routing_key, b.run_message_id, b.correlation_id, b.run_type, b.run_body
+      from changed join batch b on b.id = changed.id`)}
+    select changed.*, b.ord, (select json_agg(s order by s.id::bigint) from sent s where s.message_id in (b.run_message_id, event.event_id::text)) as outbox
+    from changed join batch b on b.id = changed.id join event on event.job_id = changed.id
   `.execute(db);
-  const row = rows[0];
-  if (!row) return undefined;
-  const { outbox, ...jobRow } = row;
-  return { row: jobRow, outbox: outbox.map(toOutboxMessage) };
+  return byOrd(rows, jobs.length);
 }
 
-/** One given outbox row, produced only when the change hit a row. */
-function fromChanged(message: OutgoingMessage): SqlFragment {
-  return sql`select ${message.exchange}::text, ${message.routingKey}::text, ${message.messageId}::text,
-    ${message.correlationId ?? null}::text, ${message.type ?? null}::text, ${message.body.toString('utf8')}::text from changed`;
+/**
+ * Applies status changes to distinct jobs as ONE statement: each row is updated under the
+ * transition table's guard (sourcesOf(to), so a stale writer can never resurrect a finished
+ * job), its sequence bumped, its event recorded and the event's message written to the outbox.
+ * A change whose guard fails gets undefined and writes nothing. The ids must be distinct.
+ */
+export async function commitJobUpdates(db: Kysely<Database>, names: TopologyNames, updates: JobUpdate[]): Promise<(CommittedRow | undefined)[]> {
+  if (updates.length === 0) return [];
+  const batch = updates.map(({ id, to, patch, correlationId, startStaleAfterMs }, ord) => ({
+    ord,
+    id,
+    to_status: to,
+    sources: sourcesOf(to),
+    correlation_id: correlationId,
+    set_progress: patch.progress !== undefined,
+    progress: patch.progress?.fraction ?? null,
+    progress_message: patch.progress?.message ?? null,
+    set_result: patch.result !== undefined,
+    result: patch.result ?? null,
+    set_error: patch.error !== undefined,
+    error_code: patch.error?.code ?? null,
+    error_message: patch.error?.message ?? null,
+    increment_attempts: patch.incrementAttempts ?? false,
+    started_at: patch.startedAt ?? null,
+    finished_at: patch.finishedAt ?? null,
+    set_expires: patch.expiresAt !== undefined,
+    expires_at: patch.expiresAt ?? null,
+    stale_secs: startStaleAfterMs === undefined ? null : startStaleAfterMs / 1000,
+  }));
+  const { rows } = await sql<ResultRow>`
+    with batch as (
+      select * from jsonb_to_recordset(${JSON.stringify(batch)}::jsonb) as b(ord int, id uuid, to_status text, sources text[], correlation_id text,
+        set_progress boolean, progress double precision, progress_message text, set_result boolean, result jsonb,
+        set_error boolean, error_code text, error_message text, increment_attempts boolean, started_at timestamptz,
+        finished_at timestamptz, set_expires boolean, expires_at timestamptz, stale_secs double precision)
+    ),
+    changed as (
+      update jobs set
+        status = b.to_status,
+        sequence = jobs.sequence + 1,
+        updated_at = now(),
+        progress = case when b.set_progress then b.progress else jobs.progress end,
+        progress_message = case when b.set_progress then b.progress_message else jobs.progress_message end,
+        result = case when b.set_result then b.result else jobs.result end,
+        error_code = case when b.set_error then b.error_code else jobs.error_code end,
+        error_message = case when b.set_error then b.error_message else jobs.error_message end,
+        attempts = jobs.attempts + case when b.increment_attempts then 1 else 0 end,
+        started_at = coalesce(b.started_at, jobs.started_at),
+        finished_at = coalesce(b.finished_at, jobs.finished_at),
+        expires_at = case when b.set_expires then b.expires_at else jobs.expires_at end
+      from batch b
+      where jobs.id = b.id and jobs.status = any(b.sources)
+        and (b.stale_secs is null or (not jobs.cancel_requested and (jobs.status = 'queued'
+          or (jobs.status = 'running' and jobs.updated_at < now() - make_interval(secs => b.stale_secs)))))
+      returning jobs.*
+    ),
+    ${eventAndOutbox(names)}
+    select changed.*, b.ord, (select json_agg(s order by s.id::bigint) from sent s where s.message_id = event.event_id::text) as outbox
+    from changed join batch b on b.id = changed.id join event on event.job_id = changed.id
+  `.execute(db);
+  return byOrd(rows, updates.length);
 }
 
-/** The outbox row of `jobEventMessage(names, jobEventOf(changed row, event), correlationId)`. */
-function eventMessage(names: TopologyNames, status: JobStatus, correlationId: string): SqlFragment {
+function byOrd(rows: ResultRow[], count: number): (CommittedRow | undefined)[] {
+  const results = new Array<CommittedRow | undefined>(count).fill(undefined);
+  for (const { ord, outbox, ...row } of rows) results[ord] = { row, outbox: outbox.map(toOutboxMessage) };
+  return results;
+}
+
+/**
+ * The CTEs shared by every change, after `batch` (with ord, id, correlation_id) and `changed`
+ * (the job rows the change hit): one job_events row per changed job, and its event message in
+ * the outbox, after the `also` messages (rows of ord, n, exchange, routing key, message id,
+ * correlation id, type, body). The event message is the envelope `jobEventMessage` builds from
+ * `jobEventOf(changed row, event)` (see the job-store test), built in SQL because only the
+ * database knows the job's new state and the event's occurred_at before the statement commits.
+ */
+function eventAndOutbox(names: TopologyNames, also?: SqlFragment): SqlFragment {
   const definition = MessageCatalog['job.event'];
   // Same fields as createEnvelope: a fresh messageId for the envelope; the AMQP message id is the event id.
   const envelope = sql`jsonb_build_object(
-    'messageId', ${randomUUID()}::text,
+    'messageId', gen_random_uuid()::text,
     'kind', ${definition.kind}::text,
     'version', ${definition.version}::int,
-    'createdAt', ${new Date().toISOString()}::text,
+    'createdAt', to_char(now() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
     'attempt', 0,
-    'correlationId', ${correlationId}::text,
+    'correlationId', b.correlation_id,
     'payload', ${jobEventJson()}
   )`;
-  return sql`select ${names.eventsExchange}::text, ${eventRoutingKey(status)}, event.event_id::text, ${correlationId}::text,
-    ${definition.kind}::text, ${envelope}::text from changed, event`;
+  const eventMessage = sql`select b.ord, 1 as n, ${names.eventsExchange}::text, ${eventRoutingKey()}, event.event_id::text, b.correlation_id,
+    ${definition.kind}::text, ${envelope}::text
+    from changed join batch b on b.id = changed.id join event on event.job_id = changed.id`;
+  return sql`event as (
+      insert into job_events (job_id, sequence, event_id, status, progress, progress_message)
+      select id, sequence, gen_random_uuid(), status, progress, progress_message from changed
+      returning job_id, event_id, occurred_at
+    ),
+    message (ord, n, exchange, routing_key, message_id, correlation_id, type, body) as (
+      ${also ? sql`${also} union all ${eventMessage}` : eventMessage}
+    ),
+    sent as (
+      insert into outbox (exchange, routing_key, message_id, correlation_id, type, body)
+      select exchange, routing_key, message_id, correlation_id, type, body from message order by ord, n
+      returning id::text as id, exchange, routing_key, message_id, correlation_id, type, body
+    )`;
 }
 
 /** `jobEventOf(toJobRecord(changed), event.event_id, event.occurred_at)` as jsonb. */
@@ -95,10 +219,12 @@ function jobEventJson(): SqlFragment {
 }
 
 /**
- * The event's routing key, from jobEventRoutingKey for each known kind (the kind is in the row,
- * not known here). An unknown kind gives null, which the NOT NULL column refuses: nothing commits.
+ * The event's routing key, from jobEventRoutingKey for each known kind and status (both are in
+ * the row). An unknown pair gives null, which the NOT NULL column refuses: nothing commits.
  */
-function eventRoutingKey(status: JobStatus): SqlFragment {
-  const cases = JobKind.options.map((kind) => sql`when ${kind}::text then ${jobEventRoutingKey(kind, status)}::text`);
-  return sql`case changed.kind ${sql.join(cases, sql` `)} end`;
+function eventRoutingKey(): SqlFragment {
+  const cases = JobKind.options.flatMap((kind) =>
+    JobStatus.options.map((status) => sql`when ${`${kind} ${status}`}::text then ${jobEventRoutingKey(kind, status)}::text`),
+  );
+  return sql`case changed.kind || ' ' || changed.status ${sql.join(cases, sql` `)} end`;
 }

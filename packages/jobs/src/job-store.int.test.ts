@@ -141,4 +141,81 @@ describe('JobStore', () => {
       expect((await eventsOf(job.id)).map((e) => e.status)).toEqual(['queued']);
     });
   });
+
+  /** Group commit: many callers' changes share a statement; each caller still gets its own outcome. */
+  describe('batched', () => {
+    let batched: JobStore;
+    beforeAll(() => {
+      batched = new JobStore(database.db, names, { batch: { maxItems: 50, maxWaitMs: 5 } });
+    });
+
+    it('commits every job of a batch before answering its caller, each with its own messages', async () => {
+      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => batched.create({ ...newJob(), input: { number: String(i) } }, `corr-${i}`)));
+      expect(new Set(results.map((r) => r.job.id)).size).toBe(20);
+      for (const [i, { job, outbox, created }] of results.entries()) {
+        expect(created).toBe(true);
+        expect(job.input).toEqual({ number: String(i) });
+        expect(await store.get(job.id)).toEqual(job); // committed: another connection reads it
+        expect(outbox).toHaveLength(2);
+        await expectCommitted(outbox);
+        await expectEventMessage(outbox[1]!, job.id, 'queued', `corr-${i}`);
+      }
+    });
+
+    it('creates one job for identical customIds in the same batch and in the next', async () => {
+      const results = await Promise.all(Array.from({ length: 5 }, () => batched.create(newJob('batched-same'), 'c')));
+      expect(results.filter((r) => r.created)).toHaveLength(1);
+      expect(new Set(results.map((r) => r.job.id)).size).toBe(1);
+      expect(results.filter((r) => !r.created).every((r) => r.outbox.length === 0)).toBe(true);
+      const again = await batched.create(newJob('batched-same'), 'c');
+      expect(again).toMatchObject({ created: false, job: { id: results[0]!.job.id } });
+    });
+
+    it('fails only the caller whose item breaks the batch; the others commit', async () => {
+      const results = await Promise.allSettled([
+        batched.create(newJob(), 'ok-1'),
+        batched.create({ ...newJob(), clientId: 'no-such-client' }, 'bad'),
+        batched.create(newJob(), 'ok-2'),
+      ]);
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      for (const result of results) if (result.status === 'fulfilled') expect(await store.get(result.value.job.id)).toBeDefined();
+    });
+
+    it('starts and finishes many jobs per statement, with events in order; a duplicate start in the same batch starts once', async () => {
+      const jobs = await Promise.all(Array.from({ length: 10 }, () => batched.create(newJob(), 'c')));
+      const ids = jobs.map((j) => j.job.id);
+      const starts = await Promise.all([...ids, ids[0]!].map((id) => batched.start(id, 60_000, 'c')));
+      expect(starts.slice(0, 10).every((s) => s?.job.status === 'running' && s.job.sequence === 2)).toBe(true);
+      expect(starts[10]).toBeUndefined();
+      const finishedAt = new Date();
+      const done = await Promise.all(
+        ids.map((id, i) =>
+          batched.transition(id, i % 2 ? 'succeeded' : 'failed', i % 2 ? { result: { i }, finishedAt } : { error: { code: 'boom', message: `job ${i}` }, finishedAt }, `done-${i}`),
+        ),
+      );
+      for (const [i, committed] of done.entries()) {
+        expect(committed!.job).toMatchObject(i % 2 ? { status: 'succeeded', result: { i }, error: null } : { status: 'failed', error: { code: 'boom', message: `job ${i}` } });
+        await expectEventMessage(committed!.outbox[0]!, ids[i]!, i % 2 ? 'succeeded' : 'failed', `done-${i}`);
+        expect((await eventsOf(ids[i]!)).map((e) => [e.sequence, e.status])).toEqual([
+          [1, 'queued'],
+          [2, 'running'],
+          [3, i % 2 ? 'succeeded' : 'failed'],
+        ]);
+      }
+      // Finished: a redelivered message cannot start it again, nor a stale writer change it.
+      expect(await Promise.all(ids.map((id) => batched.start(id, 0, 'c')))).toEqual(ids.map(() => undefined));
+      expect(await batched.transition(ids[1]!, 'running', {}, 'c')).toBeUndefined();
+    });
+
+    it('applies two changes of one job in one batch in the order they were made', async () => {
+      const { job } = await batched.create(newJob(), 'c');
+      await batched.start(job.id, 60_000, 'c');
+      const [progressed, done] = await Promise.all([
+        batched.reportProgress(job.id, { fraction: 0.5, message: 'half' }, 'c'),
+        batched.transition(job.id, 'succeeded', { result: 1, finishedAt: new Date() }, 'c'),
+      ]);
+      expect([progressed!.job.sequence, done!.job.sequence]).toEqual([3, 4]);
+      expect((await eventsOf(job.id)).map((e) => e.status)).toEqual(['queued', 'running', 'running', 'succeeded']);
+    });
+  });
 });

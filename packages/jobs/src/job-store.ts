@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { sourcesOf, type JobError, type JobKind, type JobStats, type JobStatus, type TopologyNames } from '@conveyor/contracts';
+import { type JobKind, type JobStats, type JobStatus, type TopologyNames } from '@conveyor/contracts';
 import { insertOutboxMessages, sql, type Database, type Kysely, type OutboxMessage, type Transaction } from '@conveyor/database';
-import { commitJobChange } from './job-change.js';
+import { Batcher, type BatcherOptions } from '@conveyor/platform';
+import { commitJobInserts, commitJobUpdates, type CommittedRow, type JobInsert, type JobPatch, type JobUpdate } from './job-change.js';
 import { jobEventMessage, jobEventOf, jobRunMessage } from './job-messages.js';
 import { toJobRecord, type JobRecord } from './job-record.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
-/** A further condition on the job row, in SQL. */
-type JobGuard = ReturnType<typeof sql<boolean>>;
+
+export type { JobPatch } from './job-change.js';
 
 export interface NewJob {
   clientId: string;
@@ -16,17 +17,6 @@ export interface NewJob {
   requestHash: string;
   input: unknown;
   callbackUrl: string | null;
-}
-
-/** What a status change may set besides the status. */
-export interface JobPatch {
-  progress?: { fraction: number; message: string | null };
-  result?: unknown;
-  error?: JobError | null;
-  incrementAttempts?: boolean;
-  startedAt?: Date;
-  finishedAt?: Date;
-  expiresAt?: Date | null;
 }
 
 /** A change that committed, with the outbox messages committed alongside it (send them now). */
@@ -44,47 +34,51 @@ export interface JobListFilter {
   after?: string;
 }
 
+export interface JobStoreOptions {
+  /**
+   * Group commit: job inserts and status changes made at about the same time (by concurrent
+   * requests or deliveries) are written together, one statement and one commit per batch.
+   * Every caller still resolves only after its own change has committed. Off (one statement
+   * per change) when absent.
+   */
+  batch?: BatcherOptions;
+}
+
 /**
- * The one place job state changes. Every change is one SQL statement (see commitJobChange) that
+ * The one place job state changes. Every change is one SQL statement (see job-change.ts) that
  * updates the row under the transition table's guard (so a stale writer can never resurrect a
  * finished job), bumps the sequence, records the event, and writes the event (and for a new job
  * its work message) to the outbox, so nothing is published that did not commit and nothing
- * committed goes unpublished.
+ * committed goes unpublished. With `batch`, one such statement carries the changes of many jobs.
  */
 export class JobStore {
+  private readonly inserts: (job: JobInsert) => Promise<CommittedRow | undefined>;
+  private readonly updates: (update: JobUpdate) => Promise<CommittedRow | undefined>;
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly names: TopologyNames,
-  ) {}
+    options: JobStoreOptions = {},
+  ) {
+    const insertMany = (jobs: JobInsert[]) => commitJobInserts(db, names, jobs);
+    const updateMany = (updates: JobUpdate[]) => updateDistinctJobs(db, names, updates);
+    if (options.batch) {
+      const inserts = new Batcher(insertMany, options.batch);
+      const updates = new Batcher(updateMany, options.batch);
+      this.inserts = (job) => inserts.add(job);
+      this.updates = (update) => updates.add(update);
+    } else {
+      this.inserts = async (job) => (await insertMany([job]))[0];
+      this.updates = async (update) => (await updateMany([update]))[0];
+    }
+  }
 
   /** Creates a job, or returns the client's existing job with the same customId (created = false). */
   async create(job: NewJob, correlationId: string): Promise<Committed & { created: boolean }> {
     const id = randomUUID();
-    const insert = this.db
-      .insertInto('jobs')
-      .values({
-        id,
-        client_id: job.clientId,
-        kind: job.kind,
-        custom_id: job.customId,
-        request_hash: job.requestHash,
-        input: JSON.stringify(job.input),
-        status: 'queued',
-        callback_url: job.callbackUrl,
-        sequence: 1,
-        progress_message: null,
-        result: null,
-        error_code: null,
-        error_message: null,
-        started_at: null,
-        finished_at: null,
-        expires_at: null,
-      })
-      .onConflict((oc) => oc.columns(['client_id', 'custom_id']).where('custom_id', 'is not', null).doNothing())
-      .returningAll();
     // The work message names only the job's id and kind, both known before the insert.
     const runMessage = jobRunMessage(this.names, { id, kind: job.kind }, correlationId);
-    const committed = await commitJobChange(this.db, this.names, { change: insert, status: 'queued', correlationId, alsoSend: [runMessage] });
+    const committed = await this.inserts({ ...job, id, correlationId, runMessage });
     if (committed) return { job: toJobRecord(committed.row), outbox: committed.outbox, created: true };
     // Lost the race to (or repeated) an earlier request with this customId: that job stands. The
     // conflicting insert had committed (ON CONFLICT waits for it), so this read sees it.
@@ -141,7 +135,7 @@ export class JobStore {
 
   /** Moves a job to `to` if the transition table allows it from its current status; undefined otherwise. */
   async transition(id: string, to: JobStatus, patch: JobPatch, correlationId: string): Promise<Committed | undefined> {
-    return this.changeStatus(id, to, patch, correlationId);
+    return this.changeStatus({ id, to, patch, correlationId });
   }
 
   /**
@@ -151,34 +145,12 @@ export class JobStore {
    */
   async start(id: string, staleAfterMs: number, correlationId: string): Promise<Committed | undefined> {
     const patch: JobPatch = { incrementAttempts: true, startedAt: new Date(), error: null };
-    const startable = sql<boolean>`not cancel_requested and (status = 'queued'
-      or (status = 'running' and updated_at < now() - make_interval(secs => ${staleAfterMs / 1000})))`;
-    return this.changeStatus(id, 'running', patch, correlationId, startable);
+    return this.changeStatus({ id, to: 'running', patch, correlationId, startStaleAfterMs: staleAfterMs });
   }
 
-  /**
-   * The one statement behind every status change: the UPDATE under the transition table's guard
-   * (and `also`, a further condition), the event row and the event's outbox row.
-   */
-  private async changeStatus(id: string, to: JobStatus, patch: JobPatch, correlationId: string, also?: JobGuard): Promise<Committed | undefined> {
-    let update = this.db
-      .updateTable('jobs')
-      .set((eb) => ({
-        status: to,
-        sequence: eb('sequence', '+', 1),
-        updated_at: sql<Date>`now()`,
-        ...(patch.progress && { progress: patch.progress.fraction, progress_message: patch.progress.message }),
-        ...(patch.result !== undefined && { result: JSON.stringify(patch.result) }),
-        ...(patch.error !== undefined && { error_code: patch.error?.code ?? null, error_message: patch.error?.message ?? null }),
-        ...(patch.incrementAttempts && { attempts: eb('attempts', '+', 1) }),
-        ...(patch.startedAt && { started_at: patch.startedAt }),
-        ...(patch.finishedAt && { finished_at: patch.finishedAt }),
-        ...(patch.expiresAt !== undefined && { expires_at: patch.expiresAt }),
-      }))
-      .where('id', '=', id)
-      .where('status', 'in', sourcesOf(to));
-    if (also) update = update.where(also);
-    const committed = await commitJobChange(this.db, this.names, { change: update.returningAll(), status: to, correlationId });
+  /** Every status change: the row under the transition table's guard, the event row and the event's outbox row. */
+  private async changeStatus(update: JobUpdate): Promise<Committed | undefined> {
+    const committed = await this.updates(update);
     return committed && { job: toJobRecord(committed.row), outbox: committed.outbox };
   }
 
@@ -264,4 +236,30 @@ export class JobStore {
     if (!event) return [];
     return insertOutboxMessages(this.db, [jobEventMessage(this.names, jobEventOf(job, event.event_id, event.occurred_at), correlationId)]);
   }
+}
+
+/**
+ * commitJobUpdates for any list of changes: a job named twice (a duplicate delivery, say) has
+ * its later changes applied by a following statement, in order, since one UPDATE changes a row
+ * only once.
+ */
+async function updateDistinctJobs(db: Kysely<Database>, names: TopologyNames, updates: JobUpdate[]): Promise<(CommittedRow | undefined)[]> {
+  const results = new Array<CommittedRow | undefined>(updates.length).fill(undefined);
+  let rest = updates.map((update, index) => ({ update, index }));
+  while (rest.length > 0) {
+    const seen = new Set<string>();
+    const now: typeof rest = [];
+    const later: typeof rest = [];
+    for (const entry of rest) {
+      if (seen.has(entry.update.id)) later.push(entry);
+      else {
+        seen.add(entry.update.id);
+        now.push(entry);
+      }
+    }
+    const committed = await commitJobUpdates(db, names, now.map((entry) => entry.update));
+    now.forEach((entry, i) => (results[entry.index] = committed[i]));
+    rest = later;
+  }
+  return results;
 }

@@ -9,3 +9,4 @@ export * from './shutdown.js';
 export * from './retry.js';
 export * from './http-errors.js';
 export * from './request-context.js';
+export * from './batcher.js';

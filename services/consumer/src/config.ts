@@ -44,5 +44,12 @@ export const ConsumerEnv = z.object({
   RESULT_TTL_MS: env.int(30 * 24 * 3600 * 1000, 1),
   /** How often a running job writes its progress and reads its cancel flag, in ms. Default 500. */
   JOB_CHECK_INTERVAL_MS: env.int(500, 10),
+  /** Most job changes (inserts, status changes) written in one statement: group commit. Default 100. */
+  JOB_BATCH_MAX: env.int(100, 1),
+  /**
+   * How long a job change waits for others to share its statement, in ms. Changes arriving
+   * while a batch is being written go in the next one without this wait. Default 2.
+   */
+  JOB_BATCH_WAIT_MS: env.int(2, 0),
 });
 export type ConsumerConfig = z.infer<typeof ConsumerEnv>;

@@ -63,7 +63,7 @@ export class ConsumerApp {
       ),
     );
     const jobDeps = {
-      store: new JobStore(core.database.db, core.names),
+      store: new JobStore(core.database.db, core.names, { batch: { maxItems: config.JOB_BATCH_MAX, maxWaitMs: config.JOB_BATCH_WAIT_MS } }),
       sendNow: (messages: Parameters<OutboxRelay['sendNow']>[0]) => this.relay.sendNow(messages),
       maxAttempts: config.MAX_ATTEMPTS,
       resultTtlMs: config.RESULT_TTL_MS,

@@ -32,6 +32,13 @@ export const ProducerEnv = z.object({
   IMAGE_MAX_UPLOAD_BYTES: env.int(25 * 1024 * 1024, 1),
   /** Largest width or height a resize may ask for. Default 8192. */
   IMAGE_MAX_DIMENSION: env.int(8192, 1),
+  /** Most job changes (inserts, status changes) written in one statement: group commit. Default 100. */
+  JOB_BATCH_MAX: env.int(100, 1),
+  /**
+   * How long a job change waits for others to share its statement, in ms. Changes arriving
+   * while a batch is being written go in the next one without this wait. Default 2.
+   */
+  JOB_BATCH_WAIT_MS: env.int(2, 0),
   /** Test-only fault injection: `crash-after-commit` kills the process between a job's commit and its publish. */
   FAULT_INJECTION: z.enum(['none', 'crash-after-commit']).default('none'),
 });

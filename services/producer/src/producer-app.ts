@@ -50,7 +50,7 @@ export class ProducerApp {
   private jobRouters(): express.Router {
     const { config } = this;
     const { db } = this.core.database;
-    const store = new JobStore(db, this.core.names);
+    const store = new JobStore(db, this.core.names, { batch: { maxItems: config.JOB_BATCH_MAX, maxWaitMs: config.JOB_BATCH_WAIT_MS } });
     const deps = {
       store,
       limits: {
