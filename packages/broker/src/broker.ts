@@ -2,6 +2,7 @@ import amqp from 'amqplib';
 import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { backoffDelay, errorMessage, sleep, type Logger, type Metrics } from '@conveyor/platform';
 import { BrokerUnavailableError, PublishRejectedError, UnroutableMessageError } from './errors.js';
+import { coalesceSocketWrites } from './socket-coalescing.js';
 import type { TopologySpec } from './topology-spec.js';
 
 export interface BrokerOptions {
@@ -198,6 +199,7 @@ export class Broker {
       clientProperties: { connection_name: this.options.connectionName },
       timeout: 5_000,
     });
+    coalesceSocketWrites(connection);
     connection.on('error', (error: Error) => this.log.warn('broker connection error', { error: error.message }));
     connection.on('blocked', (reason: string) => this.log.warn('broker blocked publishing', { reason }));
     connection.on('unblocked', () => this.log.info('broker unblocked publishing'));
