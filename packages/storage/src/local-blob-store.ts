@@ -56,7 +56,9 @@ export class LocalBlobStore implements BlobStore {
   }
 
   /** Writes to a temporary file next to the target and renames it into place, so readers see
-   * either the old blob or the complete new one, never a partial file. */
+   * either the old blob or the complete new one, never a partial file. The file is flushed to disk
+   * before the rename: a job accepted on the strength of a stored upload must survive a power
+   * loss, not only a crash of the process. */
   async write(location: BlobLocation, body: NodeJS.ReadableStream | Buffer, options: WriteOptions = {}): Promise<BlobInfo> {
     const file = await this.resolve(location);
     const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${randomUUID()}.tmp`);
@@ -64,8 +66,9 @@ export class LocalBlobStore implements BlobStore {
     try {
       await mkdir(path.dirname(file), { recursive: true });
       const source = Buffer.isBuffer(body) ? Readable.from([body]) : body;
-      await pipeline(source, createWriteStream(temporary, { flags: 'wx' }), { signal });
+      await pipeline(source, createWriteStream(temporary, { flags: 'wx', flush: true }), { signal });
       await rename(temporary, file);
+      await syncDirectory(path.dirname(file));
       return blobInfoOf(await stat(file));
     } catch (error) {
       await rm(temporary, { force: true });
@@ -112,4 +115,14 @@ function fromFsError(error: unknown, location: BlobLocation): Error {
   }
   if (code === 'EISDIR') return new StorageError('invalid_location', `${describe(location)} is a directory`, { cause: error });
   return new StorageError('storage_unavailable', `${describe(location)} is not accessible: ${(error as Error).message}`, { cause: error });
+}
+
+/** Makes a rename in `directory` durable: until the directory itself is synced, a power loss may forget it. */
+async function syncDirectory(directory: string): Promise<void> {
+  const handle = await open(directory, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }
