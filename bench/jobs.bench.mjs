@@ -7,6 +7,7 @@
 //          --concurrency 4,16,64  FACTORIZE_CONCURRENCY (job-queue prefetch) of the end-to-end runs
 //          --workers W         FACTORIZE_WORKERS of the consumer (default: the consumer's own default, the CPU count)
 //          --max-seconds S     bound of one run, from its first submit (default 40)
+//          --profile DIR       diagnosis: run producer and consumer under `node --cpu-prof`, profiles in DIR
 //          --async-commit      diagnosis: run against a throwaway database bench_<random> created with
 //                              `synchronous_commit = off` (no WAL fsync wait at commit), to show how much
 //                              of the figure is the disk's fsync; dropped at the end. Not a production setting.
@@ -27,7 +28,8 @@
 // deleted at the end, and every child process is killed, on error and on Ctrl-C too.
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { flag, numberList } from './lib/args.mjs';
+import { resolve } from 'node:path';
+import { argument, flag, numberList } from './lib/args.mjs';
 import { cpuCells, cpuGroups, cpuSnapshot, CPU_COUNT, formatCpu } from './lib/cpu.mjs';
 import { connectBackends, parkedMessages, versionsLine } from './lib/backends.mjs';
 import { pg } from './lib/deps.mjs';
@@ -63,7 +65,10 @@ const NAMES = {
 /** The queues purged between runs. */
 const ALL_QUEUES = [NAMES.jobQueue, NAMES.objectQueue, NAMES.deadLetterQueue, NAMES.jobEventsQueue, ...NAMES.retryQueues];
 
-const startService = (service, env) => start(service, { ...CORNER.serviceEnv, ...env });
+/** --profile DIR: producer and consumer run under `node --cpu-prof`, their profiles written to DIR (diagnosis only). */
+const PROFILE_DIR = flag('profile') ? resolve(argument('profile') ?? '/tmp') : undefined;
+const startService = (service, env) =>
+  start(service, { ...CORNER.serviceEnv, ...env }, PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []);
 
 // ---------------------------------------------------------------------------------------------
 // PostgreSQL counters (the whole cluster for commits and WAL; this schema for row writes)

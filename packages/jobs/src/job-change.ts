@@ -1,5 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { JobKind, JobStatus, jobEventRoutingKey, MessageCatalog, sourcesOf, type JobError, type OutgoingMessage, type TopologyNames } from '@conveyor/contracts';
-import { sql, toOutboxMessage, type Database, type JobRow, type Kysely, type OutboxMessage, type OutboxMessageRow } from '@conveyor/database';
+import { sql, type Database, type JobRow, type Kysely, type OutboxMessage } from '@conveyor/database';
 
 type SqlFragment = ReturnType<typeof sql.raw>;
 
@@ -46,7 +47,17 @@ export interface CommittedRow {
   outbox: OutboxMessage[];
 }
 
-type ResultRow = JobRow & { ord: number; outbox: OutboxMessageRow[] };
+/** A changed job row with what the statement also wrote: its outbox row ids and the event message's body. */
+type ResultRow = JobRow & { ord: number; run_outbox_id?: string; event_outbox_id: string; event_body: string };
+
+/** What a batch item carries into every statement, besides its own columns. */
+interface BatchItem {
+  ord: number;
+  id: string;
+  correlation_id: string;
+  /** Generated here rather than in SQL so the event's message is found by it without a join on job_events. */
+  event_id: string;
+}
 
 /**
  * Inserts jobs, their first events and their outbox rows (work message, then event message) as
@@ -59,6 +70,7 @@ export async function commitJobInserts(db: Kysely<Database>, names: TopologyName
   const batch = jobs.map((job, ord) => ({
     ord,
     id: job.id,
+    event_id: randomUUID(),
     client_id: job.clientId,
     kind: job.kind,
     custom_id: job.customId,
@@ -74,7 +86,7 @@ export async function commitJobInserts(db: Kysely<Database>, names: TopologyName
   }));
   const { rows } = await sql<ResultRow>`
     with batch as (
-      select * from jsonb_to_recordset(${JSON.stringify(batch)}::jsonb) as b(ord int, id uuid, client_id text, kind text, custom_id text,
+      select * from jsonb_to_recordset(${JSON.stringify(batch)}::jsonb) as b(ord int, id uuid, event_id uuid, client_id text, kind text, custom_id text,
         request_hash text, input jsonb, callback_url text, correlation_id text, run_exchange text, run_routing_key text,
         run_message_id text, run_type text, run_body text)
     ),
@@ -87,10 +99,10 @@ export async function commitJobInserts(db: Kysely<Database>, names: TopologyName
     ),
     ${eventAndOutbox(names, sql`select b.ord, 0 as n, b.run_exchange, b.run_routing_key, b.run_message_id, b.correlation_id, b.run_type, b.run_body
       from changed join batch b on b.id = changed.id`)}
-    select changed.*, b.ord, (select json_agg(s order by s.id::bigint) from sent s where s.message_id in (b.run_message_id, event.event_id::text)) as outbox
-    from changed join batch b on b.id = changed.id join event on event.job_id = changed.id
+    select changed.*, b.ord, run.id as run_outbox_id, event.id as event_outbox_id, event.body as event_body
+    from changed join batch b on b.id = changed.id join sent run on run.message_id = b.run_message_id join sent event on event.message_id = b.event_id::text
   `.execute(db);
-  return byOrd(rows, jobs.length);
+  return byOrd(names, batch, rows, (item, row) => [{ ...jobs[item.ord]!.runMessage, id: row.run_outbox_id! }]);
 }
 
 /**
@@ -104,6 +116,7 @@ export async function commitJobUpdates(db: Kysely<Database>, names: TopologyName
   const batch = updates.map(({ id, to, patch, correlationId, startStaleAfterMs }, ord) => ({
     ord,
     id,
+    event_id: randomUUID(),
     to_status: to,
     sources: sourcesOf(to),
     correlation_id: correlationId,
@@ -124,7 +137,7 @@ export async function commitJobUpdates(db: Kysely<Database>, names: TopologyName
   }));
   const { rows } = await sql<ResultRow>`
     with batch as (
-      select * from jsonb_to_recordset(${JSON.stringify(batch)}::jsonb) as b(ord int, id uuid, to_status text, sources text[], correlation_id text,
+      select * from jsonb_to_recordset(${JSON.stringify(batch)}::jsonb) as b(ord int, id uuid, event_id uuid, to_status text, sources text[], correlation_id text,
         set_progress boolean, progress double precision, progress_message text, set_result boolean, result jsonb,
         set_error boolean, error_code text, error_message text, increment_attempts boolean, started_at timestamptz,
         finished_at timestamptz, set_expires boolean, expires_at timestamptz, stale_secs double precision)
@@ -144,21 +157,41 @@ export async function commitJobUpdates(db: Kysely<Database>, names: TopologyName
         finished_at = coalesce(b.finished_at, jobs.finished_at),
         expires_at = case when b.set_expires then b.expires_at else jobs.expires_at end
       from batch b
-      where jobs.id = b.id and jobs.status = any(b.sources)
+      -- The id list lets the planner look the rows up by primary key rather than join the whole table.
+      where jobs.id = any(${batch.map((item) => item.id)}::uuid[]) and jobs.id = b.id and jobs.status = any(b.sources)
         and (b.stale_secs is null or (not jobs.cancel_requested and (jobs.status = 'queued'
           or (jobs.status = 'running' and jobs.updated_at < now() - make_interval(secs => b.stale_secs)))))
       returning jobs.*
     ),
     ${eventAndOutbox(names)}
-    select changed.*, b.ord, (select json_agg(s order by s.id::bigint) from sent s where s.message_id = event.event_id::text) as outbox
-    from changed join batch b on b.id = changed.id join event on event.job_id = changed.id
+    select changed.*, b.ord, event.id as event_outbox_id, event.body as event_body
+    from changed join batch b on b.id = changed.id join sent event on event.message_id = b.event_id::text
   `.execute(db);
-  return byOrd(rows, updates.length);
+  return byOrd(names, batch, rows, () => []);
 }
 
-function byOrd(rows: ResultRow[], count: number): (CommittedRow | undefined)[] {
-  const results = new Array<CommittedRow | undefined>(count).fill(undefined);
-  for (const { ord, outbox, ...row } of rows) results[ord] = { row, outbox: outbox.map(toOutboxMessage) };
+/** Each item's result by its position: undefined when its change hit no row; else the row and its outbox messages, in id order. */
+function byOrd(
+  names: TopologyNames,
+  batch: BatchItem[],
+  rows: ResultRow[],
+  alsoSent: (item: BatchItem, row: ResultRow) => OutboxMessage[],
+): (CommittedRow | undefined)[] {
+  const results = new Array<CommittedRow | undefined>(batch.length).fill(undefined);
+  for (const result of rows) {
+    const { ord, run_outbox_id: _run, event_outbox_id: eventOutboxId, event_body: eventBody, ...row } = result;
+    const item = batch[ord]!;
+    const event: OutboxMessage = {
+      id: eventOutboxId,
+      exchange: names.eventsExchange,
+      routingKey: jobEventRoutingKey(row.kind as JobKind, row.status as JobStatus),
+      messageId: item.event_id,
+      correlationId: item.correlation_id,
+      type: MessageCatalog['job.event'].kind,
+      body: Buffer.from(eventBody, 'utf8'),
+    };
+    results[ord] = { row, outbox: [...alsoSent(item, result), event] };
+  }
   return results;
 }
 
@@ -173,8 +206,9 @@ function byOrd(rows: ResultRow[], count: number): (CommittedRow | undefined)[] {
 function eventAndOutbox(names: TopologyNames, also?: SqlFragment): SqlFragment {
   const definition = MessageCatalog['job.event'];
   // Same fields as createEnvelope: a fresh messageId for the envelope; the AMQP message id is the event id.
-  const envelope = sql`jsonb_build_object(
-    'messageId', gen_random_uuid()::text,
+  // json, not jsonb: built once and turned into text, it needs no binary form.
+  const envelope = sql`json_build_object(
+    'messageId', gen_random_uuid(),
     'kind', ${definition.kind}::text,
     'version', ${definition.version}::int,
     'createdAt', to_char(now() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
@@ -182,13 +216,14 @@ function eventAndOutbox(names: TopologyNames, also?: SqlFragment): SqlFragment {
     'correlationId', b.correlation_id,
     'payload', ${jobEventJson()}
   )`;
-  const eventMessage = sql`select b.ord, 1 as n, ${names.eventsExchange}::text, ${eventRoutingKey()}, event.event_id::text, b.correlation_id,
+  const eventMessage = sql`select b.ord, 1 as n, ${names.eventsExchange}::text, ${eventRoutingKey()}, b.event_id::text, b.correlation_id,
     ${definition.kind}::text, ${envelope}::text
-    from changed join batch b on b.id = changed.id join event on event.job_id = changed.id`;
+    from changed join batch b on b.id = changed.id`;
+  // occurred_at is now(), the transaction's time, the same in the event row and in its message.
   return sql`event as (
-      insert into job_events (job_id, sequence, event_id, status, progress, progress_message)
-      select id, sequence, gen_random_uuid(), status, progress, progress_message from changed
-      returning job_id, event_id, occurred_at
+      insert into job_events (job_id, sequence, event_id, status, progress, progress_message, occurred_at)
+      select changed.id, changed.sequence, b.event_id, changed.status, changed.progress, changed.progress_message, now()
+      from changed join batch b on b.id = changed.id
     ),
     message (ord, n, exchange, routing_key, message_id, correlation_id, type, body) as (
       ${also ? sql`${also} union all ${eventMessage}` : eventMessage}
@@ -196,25 +231,25 @@ function eventAndOutbox(names: TopologyNames, also?: SqlFragment): SqlFragment {
     sent as (
       insert into outbox (exchange, routing_key, message_id, correlation_id, type, body)
       select exchange, routing_key, message_id, correlation_id, type, body from message order by ord, n
-      returning id::text as id, exchange, routing_key, message_id, correlation_id, type, body
+      returning id::text as id, message_id, body
     )`;
 }
 
-/** `jobEventOf(toJobRecord(changed), event.event_id, event.occurred_at)` as jsonb. */
+/** `jobEventOf(toJobRecord(changed), b.event_id, now())` as json. */
 function jobEventJson(): SqlFragment {
-  return sql`jsonb_build_object(
-    'eventId', event.event_id,
+  return sql`json_build_object(
+    'eventId', b.event_id,
     'jobId', changed.id,
     'clientId', changed.client_id,
     'kind', changed.kind,
     'customId', changed.custom_id,
     'status', changed.status,
     'sequence', changed.sequence,
-    'progress', jsonb_build_object('fraction', changed.progress, 'message', changed.progress_message),
+    'progress', json_build_object('fraction', changed.progress, 'message', changed.progress_message),
     'result', changed.result,
-    'error', case when changed.error_code <> '' then jsonb_build_object('code', changed.error_code, 'message', coalesce(changed.error_message, '')) end,
+    'error', case when changed.error_code <> '' then json_build_object('code', changed.error_code, 'message', coalesce(changed.error_message, '')) end,
     'callbackUrl', changed.callback_url,
-    'occurredAt', to_char(event.occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+    'occurredAt', to_char(now() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
   )`;
 }
 
