@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { JobEvent } from '@conveyor/contracts';
-import { sql, type Database, type DeliveryRow, type Kysely, type Transaction } from '@conveyor/database';
+import { sql, type Database, type DeliveryRow, type Kysely } from '@conveyor/database';
+import { planEventBatch } from './delivery-batch.js';
 
 /** Results larger than this are linked (resultUrl), not inlined in the webhook body. */
 export const MAX_INLINE_RESULT_BYTES = 16 * 1024;
@@ -34,6 +35,28 @@ export interface Delivery {
   status: DeliveryRow['status'];
 }
 
+/** A delivery this process holds the lease of, ready to send. */
+export interface LeasedDelivery extends Delivery {
+  /**
+   * The newest webhook_secrets id of its client when it was leased: a cached secret list at
+   * least this new is current (see WebhookSecretStore.secretsFor), so a rotation is seen at once.
+   */
+  secretsVersion: number;
+}
+
+/** A job event to record as a delivery, with the webhook body it will carry. */
+export interface EventToRecord {
+  event: JobEvent & { callbackUrl: string };
+  payload: string;
+}
+
+export interface RecordedEvents {
+  /** Inserted already leased (`sending`): the caller sends them now, within `leaseMs`. */
+  leased: LeasedDelivery[];
+  /** Jobs of the deliveries inserted as `pending` (an older one of the job is ahead, or no lease slot was left). */
+  waitingJobIds: string[];
+}
+
 export interface AttemptRecord {
   attempt: number;
   startedAt: Date;
@@ -51,6 +74,16 @@ export type AttemptOutcome =
   /** Not attempted (endpoint busy or its circuit open): back to pending, no attempt counted. */
   | { type: 'deferred'; nextAttemptAt: Date };
 
+/** One attempt (or deferral) of one delivery, as the dispatcher reports it. */
+export interface AttemptReport {
+  delivery: Delivery;
+  attempt: AttemptRecord | undefined;
+  outcome: AttemptOutcome;
+}
+
+const GONE_ERROR = 'the endpoint answered 410 Gone earlier';
+const NEWER_ERROR = 'a newer status of the job arrived first';
+
 function toDelivery(row: DeliveryRow): Delivery {
   return {
     id: row.id,
@@ -64,63 +97,133 @@ function toDelivery(row: DeliveryRow): Delivery {
   };
 }
 
+function newDeliveryId(): string {
+  return `msg_${randomUUID().replaceAll('-', '')}`;
+}
+
+/** The newest secret id of the delivery's client (0: none stored), read with the delivery. */
+const secretsVersionOf = (clientId: ReturnType<typeof sql.ref>) => sql<string>`(select coalesce(max(s.id), 0) from webhook_secrets s where s.client_id = ${clientId})`;
+
 /**
  * Webhook deliveries in PostgreSQL, the notifier's source of truth. Ordering per job: a
  * delivery is claimable only when no older delivery of the same job is still pending or being
  * sent, and a new event supersedes older ones that have not gone out yet because they are
  * waiting for a retry.
+ *
+ * Locks: recording takes a transaction-scoped advisory lock per job (so a late, older event sees
+ * a newer one recorded meanwhile and stands down) and a shared one per URL; settling a URL as
+ * gone takes that URL's lock exclusively, so a delivery recorded concurrently is either recorded
+ * as gone or committed before the URL's rows are settled, never leased to a gone URL.
  */
 export class DeliveryStore {
   constructor(private readonly db: Kysely<Database>) {}
 
   /** Records the delivery for an event (idempotent per event id) and supersedes older waiting ones. */
   async recordEvent(event: JobEvent & { callbackUrl: string }, payload: string): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
-      // Events of one job can reach the notifier out of order (their publishes race); recording
-      // them one job at a time lets a late, older event see the newer one and stand down, so a
-      // receiver never gets sequence 40 after 41.
-      await sql`select pg_advisory_xact_lock(hashtext(${`webhook-job:${event.jobId}`}))`.execute(trx);
-      const newer = await trx
-        .selectFrom('webhook_deliveries')
-        .select('id')
-        .where('job_id', '=', event.jobId)
-        .where('sequence', '>', event.sequence)
-        .limit(1)
-        .executeTakeFirst();
-      const gone = await trx.selectFrom('webhook_gone_urls').select('url').where('url', '=', event.callbackUrl).executeTakeFirst();
-      const status = gone ? 'gone' : newer ? 'superseded' : 'pending';
-      await trx
-        .insertInto('webhook_deliveries')
-        .values({
-          id: `msg_${randomUUID().replaceAll('-', '')}`,
-          job_id: event.jobId,
-          client_id: event.clientId,
-          event_id: event.eventId,
-          sequence: event.sequence,
-          url: event.callbackUrl,
-          payload,
-          status,
-          lease_until: null,
-          last_status_code: null,
-          last_error: gone ? 'the endpoint answered 410 Gone earlier' : newer ? 'a newer status of the job arrived first' : null,
-          delivered_at: null,
-        })
-        .onConflict((oc) => oc.column('event_id').where('event_id', 'is not', null).doNothing())
-        .execute();
-      await this.supersedeOlder(trx, event.jobId, event.sequence);
+    await this.recordEvents([{ event, payload }]);
+  }
+
+  /**
+   * Records the deliveries of a batch of events in one transaction, as recording them one by one
+   * in order would: idempotent per event id, standing down when a newer delivery of the job
+   * exists, `gone` for a URL that answered 410, superseding older deliveries that wait for a
+   * retry. Up to `leaseUpTo` of them, those with nothing older of their job ahead, are inserted
+   * leased for `leaseMs` so the caller can send them without claiming them first.
+   */
+  async recordEvents(items: readonly EventToRecord[], options: { leaseUpTo?: number; leaseMs?: number } = {}): Promise<RecordedEvents> {
+    const plans = planEventBatch(
+      items.map(({ event }) => event),
+      options.leaseUpTo ?? 0,
+    );
+    const rows = items.flatMap(({ event, payload }, i) => {
+      const plan = plans[i]!;
+      return plan.first ? [{ id: newDeliveryId(), event, payload, plan }] : [];
     });
+    if (rows.length === 0) return { leased: [], waitingJobIds: [] };
+    const column = <T>(pick: (row: (typeof rows)[number]) => T) => rows.map(pick);
+    const leaseSeconds = (options.leaseMs ?? 0) / 1000;
+    const inserted = await this.db.transaction().execute(async (trx) => {
+      // Jobs in a fixed order, so two batches sharing jobs cannot deadlock.
+      await sql`
+        select
+          (select count(pg_advisory_xact_lock(k)) from (select distinct hashtext('webhook-job:' || j) as k from unnest(${column((r) => r.event.jobId)}::text[]) as j order by k) jobs),
+          (select count(pg_advisory_xact_lock_shared(hashtext('webhook-url'), k)) from (select distinct hashtext(u) as k from unnest(${column((r) => r.event.callbackUrl)}::text[]) as u order by k) urls)
+      `.execute(trx);
+      const result = await sql<{ id: string; status: DeliveryRow['status']; secrets_version: string | null }>`
+        with input as (
+          select * from unnest(
+            ${column((r) => r.id)}::text[], ${column((r) => r.event.jobId)}::uuid[], ${column((r) => r.event.clientId)}::text[],
+            ${column((r) => r.event.eventId)}::uuid[], ${column((r) => r.event.sequence)}::int[], ${column((r) => r.event.callbackUrl)}::text[],
+            ${column((r) => r.payload)}::text[], ${column((r) => r.plan.newerInBatch)}::bool[], ${column((r) => r.plan.mayLease)}::bool[]
+          ) with ordinality as v(id, job_id, client_id, event_id, sequence, url, payload, newer_in_batch, may_lease, ord)
+        ),
+        -- Only a delivery already failing (waiting out a retry) gives way: a healthy receiver
+        -- still gets every status, in order; one that was down gets the latest, not a backlog.
+        superseded as (
+          update webhook_deliveries d set status = 'superseded', updated_at = now()
+          from input v
+          where d.job_id = v.job_id and d.sequence < v.sequence and d.status = 'pending' and d.attempts > 0
+          returning d.id
+        ),
+        decided as (
+          select v.*,
+            exists (select 1 from webhook_gone_urls g where g.url = v.url) as gone,
+            v.newer_in_batch or exists (select 1 from webhook_deliveries n where n.job_id = v.job_id and n.sequence > v.sequence) as newer,
+            -- Older ones this statement superseded are out of the way (not those a claim took first).
+            v.may_lease and not exists (
+              select 1 from webhook_deliveries o
+              where o.job_id = v.job_id and o.sequence < v.sequence and o.status in ('pending', 'sending')
+                and o.id not in (select id from superseded)
+            ) as leasable
+          from input v
+        ),
+        inserted as (
+          insert into webhook_deliveries (id, job_id, client_id, event_id, sequence, url, payload, status, lease_until, last_error)
+          select id, job_id, client_id, event_id, sequence, url, payload,
+            case when gone then 'gone' when newer then 'superseded' when leasable then 'sending' else 'pending' end,
+            case when not gone and not newer and leasable then now() + make_interval(secs => ${leaseSeconds}) end,
+            case when gone then ${GONE_ERROR} when newer then ${NEWER_ERROR} end
+          from decided
+          order by ord
+          on conflict (event_id) where event_id is not null do nothing
+          returning id, status, client_id
+        )
+        select id, status, case when status = 'sending' then ${secretsVersionOf(sql.ref('inserted.client_id'))} end as secrets_version
+        from inserted
+      `.execute(trx);
+      return result.rows;
+    });
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const leased: LeasedDelivery[] = [];
+    const waitingJobIds: string[] = [];
+    for (const { id, status, secrets_version } of inserted) {
+      const row = byId.get(id)!;
+      if (status === 'pending') waitingJobIds.push(row.event.jobId);
+      if (status !== 'sending') continue;
+      const { event, payload } = row;
+      leased.push({ id, jobId: event.jobId, clientId: event.clientId, sequence: event.sequence, url: event.callbackUrl, payload, attempts: 0, status, secretsVersion: Number(secrets_version) });
+    }
+    return { leased, waitingJobIds };
   }
 
   /** A fresh delivery of the job's latest event (manual redelivery), with a new webhook id. */
   async redeliver(jobId: string, clientId: string, sequence: number, url: string, payload: string): Promise<string> {
-    const id = `msg_${randomUUID().replaceAll('-', '')}`;
+    const id = newDeliveryId();
     await this.db.transaction().execute(async (trx) => {
       await trx.deleteFrom('webhook_gone_urls').where('url', '=', url).execute();
       await trx
         .insertInto('webhook_deliveries')
         .values({ id, job_id: jobId, client_id: clientId, event_id: null, sequence, url, payload, status: 'pending', lease_until: null, last_status_code: null, last_error: null, delivered_at: null })
         .execute();
-      await this.supersedeOlder(trx, jobId, sequence, id);
+      await trx
+        .updateTable('webhook_deliveries')
+        .set({ status: 'superseded', updated_at: sql<Date>`now()` })
+        .where('job_id', '=', jobId)
+        .where('sequence', '<=', sequence)
+        .where('status', '=', 'pending')
+        .where('attempts', '>', 0)
+        .where('id', '!=', id)
+        .execute();
     });
     return id;
   }
@@ -129,13 +232,13 @@ export class DeliveryStore {
    * Claims due deliveries under a lease: pending ones whose time has come, and sending ones
    * whose lease ran out (their notifier died mid-delivery).
    */
-  async claimDue(limit: number, leaseMs: number): Promise<Delivery[]> {
+  async claimDue(limit: number, leaseMs: number): Promise<LeasedDelivery[]> {
     if (limit <= 0) return [];
     // A delivery recorded while its URL was answering 410 for the first time can miss that
     // news; settle such stragglers here so nothing is ever sent to a URL that said it is gone.
     await this.db
       .updateTable('webhook_deliveries')
-      .set({ status: 'gone', last_error: 'the endpoint answered 410 Gone earlier', updated_at: sql<Date>`now()` })
+      .set({ status: 'gone', last_error: GONE_ERROR, updated_at: sql<Date>`now()` })
       .where('status', '=', 'pending')
       .where('url', 'in', (eb) => eb.selectFrom('webhook_gone_urls').select('url'))
       .execute();
@@ -171,13 +274,76 @@ export class DeliveryStore {
           .skipLocked(),
       )
       .returningAll()
+      .returning(secretsVersionOf(sql.ref('webhook_deliveries.client_id')).as('secrets_version'))
       .execute();
-    return rows.map(toDelivery);
+    return rows.map((row) => ({ ...toDelivery(row), secretsVersion: Number(row.secrets_version) }));
   }
 
-  /** Logs one attempt and moves the delivery on, in one transaction. */
+  /** Logs one attempt and moves the delivery on. */
   async recordAttempt(delivery: Delivery, attempt: AttemptRecord | undefined, outcome: AttemptOutcome): Promise<void> {
+    if (outcome.type === 'gone') await this.recordGone(delivery, attempt);
+    else await this.recordAttempts([{ delivery, attempt, outcome }]);
+  }
+
+  /**
+   * Logs a batch of attempts and moves their deliveries on, in one statement (so one commit):
+   * delivered, failed, or back to pending for a retry unless a newer event superseded it
+   * meanwhile. A 410 settles the whole URL: report those through recordAttempt.
+   */
+  async recordAttempts(reports: readonly AttemptReport[]): Promise<void> {
+    if (reports.length === 0) return;
+    const column = <T>(pick: (report: AttemptReport) => T) => reports.map(pick);
+    const statusOf = ({ outcome }: AttemptReport): DeliveryRow['status'] => {
+      switch (outcome.type) {
+        case 'delivered':
+          return 'delivered';
+        case 'failed':
+          return 'failed';
+        case 'retry':
+        case 'deferred':
+          return 'pending';
+        case 'gone':
+          throw new Error('a 410 settles the whole URL: record it with recordAttempt');
+        default: {
+          const unknownOutcome: never = outcome;
+          throw new Error(`unknown outcome ${JSON.stringify(unknownOutcome)}`);
+        }
+      }
+    };
+    await sql`
+      with v as (
+        select * from unnest(
+          ${column((r) => r.delivery.id)}::text[], ${column(statusOf)}::text[], ${column((r) => r.attempt?.attempt ?? null)}::int[],
+          ${column((r) => r.attempt?.startedAt ?? null)}::timestamptz[], ${column((r) => r.attempt?.statusCode ?? null)}::int[],
+          ${column((r) => r.attempt?.latencyMs ?? null)}::int[], ${column((r) => r.attempt?.responseSnippet ?? null)}::text[],
+          ${column((r) => r.attempt?.error ?? null)}::text[],
+          ${column((r) => ('nextAttemptAt' in r.outcome ? r.outcome.nextAttemptAt : null))}::timestamptz[]
+        ) with ordinality as v(id, status, attempt, started_at, status_code, latency_ms, response_snippet, error, next_attempt_at, ord)
+      ),
+      logged as (
+        insert into webhook_attempts (delivery_id, attempt, started_at, status_code, latency_ms, response_snippet, error)
+        select id, attempt, started_at, status_code, latency_ms, response_snippet, error from v where attempt is not null order by ord
+      )
+      update webhook_deliveries d set
+        status = v.status,
+        lease_until = null,
+        updated_at = now(),
+        attempts = coalesce(v.attempt, d.attempts),
+        last_status_code = case when v.attempt is null then d.last_status_code else v.status_code end,
+        last_error = case when v.attempt is null then d.last_error else v.error end,
+        next_attempt_at = coalesce(v.next_attempt_at, d.next_attempt_at),
+        delivered_at = case when v.status = 'delivered' then now() else d.delivered_at end
+      from v
+      -- Back to pending only if still ours: a newer event may have superseded it meanwhile.
+      where d.id = v.id and (v.status <> 'pending' or d.status = 'sending')
+    `.execute(this.db);
+  }
+
+  /** A 410: the URL is gone for every delivery to it, pending and in flight alike. */
+  private async recordGone(delivery: Delivery, attempt: AttemptRecord | undefined): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
+      // Exclusive: waits for batches recording deliveries to this URL, then sees their rows.
+      await sql`select pg_advisory_xact_lock(hashtext('webhook-url'), hashtext(${delivery.url}))`.execute(trx);
       if (attempt) {
         await trx
           .insertInto('webhook_attempts')
@@ -192,43 +358,23 @@ export class DeliveryStore {
           })
           .execute();
       }
-      const common = {
-        lease_until: null,
-        updated_at: sql<Date>`now()`,
-        ...(attempt && { attempts: attempt.attempt, last_status_code: attempt.statusCode, last_error: attempt.error }),
-      };
-      switch (outcome.type) {
-        case 'delivered':
-          await trx.updateTable('webhook_deliveries').set({ ...common, status: 'delivered', delivered_at: sql<Date>`now()` }).where('id', '=', delivery.id).execute();
-          return;
-        case 'retry':
-        case 'deferred':
-          // Back to pending unless a newer event superseded it meanwhile.
-          await trx
-            .updateTable('webhook_deliveries')
-            .set({ ...common, status: 'pending', next_attempt_at: outcome.nextAttemptAt })
-            .where('id', '=', delivery.id)
-            .where('status', '=', 'sending')
-            .execute();
-          return;
-        case 'failed':
-          await trx.updateTable('webhook_deliveries').set({ ...common, status: 'failed' }).where('id', '=', delivery.id).execute();
-          return;
-        case 'gone':
-          await trx.insertInto('webhook_gone_urls').values({ url: delivery.url }).onConflict((oc) => oc.column('url').doNothing()).execute();
-          await trx
-            .updateTable('webhook_deliveries')
-            .set({ status: 'gone', lease_until: null, updated_at: sql<Date>`now()` })
-            .where('url', '=', delivery.url)
-            .where('status', 'in', ['pending', 'sending'])
-            .execute();
-          await trx.updateTable('webhook_deliveries').set({ ...common, status: 'gone' }).where('id', '=', delivery.id).execute();
-          return;
-        default: {
-          const unknownOutcome: never = outcome;
-          throw new Error(`unknown outcome ${JSON.stringify(unknownOutcome)}`);
-        }
-      }
+      await trx.insertInto('webhook_gone_urls').values({ url: delivery.url }).onConflict((oc) => oc.column('url').doNothing()).execute();
+      await trx
+        .updateTable('webhook_deliveries')
+        .set({ status: 'gone', lease_until: null, updated_at: sql<Date>`now()` })
+        .where('url', '=', delivery.url)
+        .where('status', 'in', ['pending', 'sending'])
+        .execute();
+      await trx
+        .updateTable('webhook_deliveries')
+        .set({
+          status: 'gone',
+          lease_until: null,
+          updated_at: sql<Date>`now()`,
+          ...(attempt && { attempts: attempt.attempt, last_status_code: attempt.statusCode, last_error: attempt.error }),
+        })
+        .where('id', '=', delivery.id)
+        .execute();
     });
   }
 
@@ -256,58 +402,5 @@ export class DeliveryStore {
         .filter((a) => a.delivery_id === row.id)
         .map((a) => ({ attempt: a.attempt, startedAt: a.started_at, statusCode: a.status_code, latencyMs: a.latency_ms, responseSnippet: a.response_snippet, error: a.error })),
     }));
-  }
-
-  private async supersedeOlder(trx: Transaction<Database>, jobId: string, sequence: number, exceptId?: string): Promise<void> {
-    let query = trx
-      .updateTable('webhook_deliveries')
-      .set({ status: 'superseded', updated_at: sql<Date>`now()` })
-      .where('job_id', '=', jobId)
-      .where('sequence', '<=', sequence)
-      .where('status', '=', 'pending')
-      // Only a delivery already failing (waiting out a retry) gives way: a healthy receiver
-      // still gets every status, in order; one that was down gets the latest, not a backlog.
-      .where('attempts', '>', 0);
-    if (exceptId) query = query.where('id', '!=', exceptId);
-    else query = query.where('sequence', '<', sequence);
-    await query.execute();
-  }
-}
-
-/** Signing secrets per client; during a rotation the previous one stays valid until it expires. */
-export class WebhookSecretStore {
-  constructor(
-    private readonly db: Kysely<Database>,
-    /** The default client's secret when it has none stored (WEBHOOK_SECRET). */
-    private readonly defaultSecret: string | undefined,
-  ) {}
-
-  async secretsFor(clientId: string): Promise<string[]> {
-    const rows = await this.db
-      .selectFrom('webhook_secrets')
-      .select('secret')
-      .where('client_id', '=', clientId)
-      .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', sql<Date>`now()`)]))
-      .orderBy('id', 'desc')
-      .execute();
-    if (rows.length > 0) return rows.map((r) => r.secret);
-    return clientId === 'default' && this.defaultSecret ? [this.defaultSecret] : [];
-  }
-
-  /** Issues a new secret; the current ones stay valid for `overlapMs` so receivers can switch. */
-  async rotate(clientId: string, newSecret: string, overlapMs: number): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
-      const current = await trx.selectFrom('webhook_secrets').select('id').where('client_id', '=', clientId).where('expires_at', 'is', null).execute();
-      if (current.length === 0 && clientId === 'default' && this.defaultSecret) {
-        await trx.insertInto('webhook_secrets').values({ client_id: clientId, secret: this.defaultSecret, expires_at: sql<Date>`now() + make_interval(secs => ${overlapMs / 1000})` }).execute();
-      }
-      await trx
-        .updateTable('webhook_secrets')
-        .set({ expires_at: sql<Date>`now() + make_interval(secs => ${overlapMs / 1000})` })
-        .where('client_id', '=', clientId)
-        .where('expires_at', 'is', null)
-        .execute();
-      await trx.insertInto('webhook_secrets').values({ client_id: clientId, secret: newSecret, expires_at: null }).execute();
-    });
   }
 }

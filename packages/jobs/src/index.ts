@@ -3,3 +3,5 @@ export * from './job-messages.js';
 export * from './job-store.js';
 export * from './delivery-store.js';
 export * from './webhook-signature.js';
+export * from './delivery-batch.js';
+export * from './webhook-secret-store.js';
