@@ -152,4 +152,22 @@ describe('callback notifier', () => {
     expect(last.payload.status).toBe('succeeded');
     expect(last.id).toBe(response.body.deliveryId);
   });
+
+  it('signs with the new secret and the previous one as soon as the secret is rotated', async () => {
+    const hooks = await receiver();
+    // The notifier has signed with SECRET already (and cached it).
+    const before = await submit(hooks.url);
+    await waitFor('delivered before the rotation', () => hooks.forJob(before.id).some((w) => w.payload.status === 'succeeded'));
+    const rotation = await request(port, 'POST', '/v1/webhook-secret/rotate');
+    expect(rotation.status).toBe(201);
+    const rotated: string = rotation.body.secret;
+
+    const after = await submit(hooks.url);
+    await waitFor('delivered after the rotation', () => hooks.forJob(after.id).some((w) => w.payload.status === 'succeeded'));
+    for (const w of hooks.forJob(after.id)) {
+      expect(w.signatures).toHaveLength(2);
+      expect(verifySignature(rotated, w.id, w.timestamp, w.body, w.signatures.join(' '))).toBe(true);
+      expect(verifySignature(SECRET, w.id, w.timestamp, w.body, w.signatures.join(' '))).toBe(true);
+    }
+  });
 });

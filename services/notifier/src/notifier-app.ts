@@ -9,6 +9,12 @@ import { AddressPolicy } from './domain/address-policy.js';
 import { CircuitBreakers } from './domain/circuit-breaker.js';
 import { EndpointLimiter } from './domain/endpoint-limiter.js';
 import { Dispatcher } from './routines/dispatcher.js';
+import { EventRecorder } from './routines/event-recorder.js';
+
+/** Job events recorded in one transaction at most; the prefetch lets one batch fill while another commits. */
+const EVENT_BATCH_MAX = 100;
+/** How long the first event of a batch waits for others, in ms: short, since its webhook waits too. */
+const EVENT_BATCH_WAIT_MS = 2;
 
 /**
  * The callback-notifier: job events in (acked once their delivery rows are committed), signed
@@ -18,6 +24,7 @@ export class NotifierApp {
   private readonly core: ServiceCore;
   private readonly dispatcher: Dispatcher;
   private readonly deliveries: DeliveryStore;
+  private readonly recorder: EventRecorder;
   private consumer: ConsumerHandle | undefined;
 
   constructor(
@@ -50,6 +57,7 @@ export class NotifierApp {
       },
       { concurrency: config.NOTIFIER_CONCURRENCY, timeoutMs: config.WEBHOOK_TIMEOUT_MS, retryScheduleMs: config.WEBHOOK_RETRY_SCHEDULE_MS, pollMs: config.DISPATCH_POLL_MS },
     );
+    this.recorder = new EventRecorder(this.deliveries, this.dispatcher, { maxItems: EVENT_BATCH_MAX, maxWaitMs: EVENT_BATCH_WAIT_MS });
   }
 
   get opsPort(): number {
@@ -62,8 +70,8 @@ export class NotifierApp {
     const { names } = core;
     this.consumer = startMessageConsumer(
       { broker: core.broker, names, log, metrics: core.metrics },
-      { kind: 'job.event', queue: names.jobEventsQueue, prefetch: 200, retryDelaysMs: config.RETRY_DELAYS_MS, maxAttempts: config.MAX_ATTEMPTS },
-      jobEventHandler({ store: this.deliveries, publicBaseUrl: config.PUBLIC_BASE_URL, onRecorded: () => this.dispatcher.wake() }),
+      { kind: 'job.event', queue: names.jobEventsQueue, prefetch: EVENT_BATCH_MAX * 2, retryDelaysMs: config.RETRY_DELAYS_MS, maxAttempts: config.MAX_ATTEMPTS },
+      jobEventHandler({ recorder: this.recorder, publicBaseUrl: config.PUBLIC_BASE_URL }),
     );
     this.dispatcher.start();
     await core.serve(config.OPS_PORT);

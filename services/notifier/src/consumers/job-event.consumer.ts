@@ -1,18 +1,18 @@
 import type { HandlerContext } from '@conveyor/broker';
 import type { JobEvent } from '@conveyor/contracts';
-import { webhookPayload, type DeliveryStore } from '@conveyor/jobs';
+import { webhookPayload } from '@conveyor/jobs';
 import { retryUntilSuccess } from '@conveyor/platform';
+import type { EventRecorder } from '../routines/event-recorder.js';
 
 /**
  * Turns job events into delivery rows. Returning acks the event, so it returns only once the
  * row is committed; while PostgreSQL is away it keeps retrying and the event stays unacked.
  */
-export function jobEventHandler(deps: { store: DeliveryStore; publicBaseUrl: string; onRecorded: () => void }) {
+export function jobEventHandler(deps: { recorder: EventRecorder; publicBaseUrl: string }) {
   return async (event: JobEvent, ctx: HandlerContext): Promise<void> => {
     if (!event.callbackUrl) return;
     const payload = JSON.stringify(webhookPayload(event, deps.publicBaseUrl));
     const withUrl = { ...event, callbackUrl: event.callbackUrl };
-    await retryUntilSuccess('recording a webhook delivery', () => deps.store.recordEvent(withUrl, payload), { log: ctx.log, signal: ctx.signal });
-    deps.onRecorded();
+    await retryUntilSuccess('recording a webhook delivery', () => deps.recorder.record({ event: withUrl, payload }), { log: ctx.log, signal: ctx.signal });
   };
 }

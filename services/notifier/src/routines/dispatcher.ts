@@ -1,5 +1,5 @@
-import { webhookHeaders, type AttemptOutcome, type AttemptRecord, type Delivery, type DeliveryStore, type WebhookSecretStore } from '@conveyor/jobs';
-import { errorMessage, sleep, type Logger } from '@conveyor/platform';
+import { webhookHeaders, type AttemptOutcome, type AttemptRecord, type AttemptReport, type DeliveryStore, type LeasedDelivery, type RecordedEvents, type WebhookSecretStore } from '@conveyor/jobs';
+import { Batcher, errorMessage, sleep, type Logger } from '@conveyor/platform';
 import { postWebhook, WebhookRequestError } from '../adapters/safe-http-client.js';
 import type { AddressPolicy } from '../domain/address-policy.js';
 import type { CircuitBreakers } from '../domain/circuit-breaker.js';
@@ -22,25 +22,40 @@ export interface DispatcherOptions {
   timeoutMs: number;
   retryScheduleMs: readonly number[];
   pollMs: number;
+  /** Attempts logged together in one statement, and how long the first waits for company (ms). */
+  attemptBatch?: { maxItems: number; maxWaitMs: number };
 }
 
 const RESPONSE_SNIPPET_BYTES = 1024;
 /** An endpoint at its in-flight cap is tried again this soon. */
 const BUSY_ENDPOINT_DELAY_MS = 100;
+const MAX_WAITING_JOBS = 10_000;
+/** While deliveries wait for a free slot, claims are this far apart at most (ms) unless a quarter of the slots is free. */
+const BACKLOG_CLAIM_GAP_MS = 5;
 
 /**
- * Claims due deliveries and sends them, up to `concurrency` at once. The lease outlives the
- * request deadline, so a delivery is never sent twice concurrently; if this process dies the
- * lease expires and another notifier (or this one restarted) sends it again with the same
- * webhook-id. Slow endpoints are capped per origin and tripped by a circuit breaker, so they
- * never hold up healthy ones.
+ * Sends deliveries, up to `concurrency` at once: those the event recorder hands over already
+ * leased, and due ones it claims (retries, and rows recorded while it was full or behind an older
+ * delivery of their job). The lease outlives the request deadline, so a delivery is never sent
+ * twice concurrently; if this process dies the lease expires and another notifier (or this one
+ * restarted) sends it again with the same webhook-id. Slow endpoints are capped per origin and
+ * tripped by a circuit breaker, so they never hold up healthy ones.
  */
 export class Dispatcher {
   private inFlight = 0;
+  /** Slots promised to the event recorder for deliveries it is recording leased. */
+  private reserved = 0;
+  /** Pending rows may be claimable now: recorded without a lease, or the last claim came back full. */
+  private backlog = false;
+  /** Jobs with a delivery recorded pending behind an older one: the end of that one wakes a claim. */
+  private readonly waitingJobs = new Set<string>();
   private wakeUp: (() => void) | undefined;
+  private soon: NodeJS.Timeout | undefined;
   private readonly stopController = new AbortController();
   private running: Promise<void> | undefined;
-  private readonly leaseMs: number;
+  private readonly attempts: Batcher<AttemptReport, void>;
+  /** How long a claim or a leased recording holds a delivery. */
+  readonly leaseMs: number;
 
   constructor(
     private readonly deps: DispatcherDeps,
@@ -48,6 +63,13 @@ export class Dispatcher {
   ) {
     // Longer than any attempt can take, so a live sender never loses its claim.
     this.leaseMs = options.timeoutMs * 2 + 1_000;
+    this.attempts = new Batcher<AttemptReport, void>(
+      async (reports) => {
+        await deps.deliveries.recordAttempts(reports);
+        return reports.map(() => undefined);
+      },
+      options.attemptBatch ?? { maxItems: 200, maxWaitMs: 2 },
+    );
   }
 
   start(): void {
@@ -59,11 +81,45 @@ export class Dispatcher {
     this.wakeUp?.();
   }
 
+  private wakeSoon(): void {
+    const free = this.options.concurrency - this.inFlight - this.reserved;
+    if (free * 4 >= this.options.concurrency) return this.wake();
+    this.soon ??= setTimeout(() => {
+      this.soon = undefined;
+      this.wake();
+    }, BACKLOG_CLAIM_GAP_MS);
+  }
+
+  /** Up to `wanted` free slots, held for deliveries about to be recorded leased; give them back with handOver. */
+  reserve(wanted: number): number {
+    if (this.stopController.signal.aborted) return 0;
+    const granted = Math.max(0, Math.min(wanted, this.options.concurrency - this.inFlight - this.reserved));
+    this.reserved += granted;
+    return granted;
+  }
+
+  /**
+   * Takes what a recording under `reserved` slots produced (nothing if it failed): the leased
+   * deliveries are sent now, unused slots freed, and pending ones looked for.
+   */
+  handOver(reserved: number, recorded: RecordedEvents | undefined): void {
+    this.reserved -= reserved;
+    for (const delivery of recorded?.leased ?? []) void this.deliver(delivery);
+    const waiting = recorded?.waitingJobIds ?? [];
+    if (waiting.length === 0) return;
+    // Bounded: past this the poll alone finds what they were waiting for.
+    if (this.waitingJobs.size + waiting.length > MAX_WAITING_JOBS) this.waitingJobs.clear();
+    for (const jobId of waiting) this.waitingJobs.add(jobId);
+    this.backlog = true;
+    this.wake();
+  }
+
   async stop(): Promise<void> {
     this.stopController.abort();
     this.wake();
     await this.running;
     while (this.inFlight > 0) await sleep(20);
+    clearTimeout(this.soon);
   }
 
   private async run(): Promise<void> {
@@ -71,10 +127,12 @@ export class Dispatcher {
     while (!signal.aborted) {
       const woken = new Promise<void>((resolve) => (this.wakeUp = resolve));
       try {
-        const claimed = await this.deps.deliveries.claimDue(this.options.concurrency - this.inFlight, this.leaseMs);
+        const limit = this.options.concurrency - this.inFlight - this.reserved;
+        const claimed = await this.deps.deliveries.claimDue(limit, this.leaseMs);
         for (const delivery of claimed) void this.deliver(delivery);
-        // A full batch means more may be due right away.
-        if (claimed.length > 0 && this.inFlight < this.options.concurrency) continue;
+        // Fewer than asked: everything claimable was claimed. A full batch: more may be due now.
+        if (claimed.length < limit) this.backlog = false;
+        else if (claimed.length > 0 && this.inFlight + this.reserved < this.options.concurrency) continue;
       } catch (error) {
         this.deps.log.warn('claiming deliveries failed', { error: errorMessage(error) });
       }
@@ -82,31 +140,42 @@ export class Dispatcher {
     }
   }
 
-  private async deliver(delivery: Delivery): Promise<void> {
+  private async deliver(delivery: LeasedDelivery): Promise<void> {
     this.inFlight += 1;
     try {
-      await this.attempt(delivery);
+      // Handed over while stopping: give the lease back rather than spend an attempt on an abort.
+      if (this.stopController.signal.aborted) await this.record(delivery, undefined, deferred(0));
+      else await this.attempt(delivery);
     } catch (error) {
       // Recording failed (database away): the lease expires and the delivery is retried then.
       this.deps.log.warn('delivery bookkeeping failed', { deliveryId: delivery.id, error: errorMessage(error) });
     } finally {
       this.inFlight -= 1;
-      this.wake();
+      // The end of a job's delivery may free its next one: look now. A freed slot matters when
+      // rows wait; slots are gathered for a moment so one claim fills several.
+      if (this.waitingJobs.delete(delivery.jobId)) this.wake();
+      else if (this.backlog) this.wakeSoon();
     }
   }
 
-  private async attempt(delivery: Delivery): Promise<void> {
-    const { breakers, limiter, deliveries } = this.deps;
+  /** 410 settles the whole URL in a transaction of its own; every other outcome is logged in batches. */
+  private record(delivery: LeasedDelivery, attempt: AttemptRecord | undefined, outcome: AttemptOutcome): Promise<void> {
+    if (outcome.type === 'gone') return this.deps.deliveries.recordAttempt(delivery, attempt, outcome);
+    return this.attempts.add({ delivery, attempt, outcome });
+  }
+
+  private async attempt(delivery: LeasedDelivery): Promise<void> {
+    const { breakers, limiter } = this.deps;
     const origin = new URL(delivery.url).origin;
     const admission = breakers.tryPass(origin);
-    if (!admission.allowed) return deliveries.recordAttempt(delivery, undefined, deferred(admission.retryInMs));
+    if (!admission.allowed) return this.record(delivery, undefined, deferred(admission.retryInMs));
     const release = limiter.tryAcquire(origin);
-    if (!release) return deliveries.recordAttempt(delivery, undefined, deferred(BUSY_ENDPOINT_DELAY_MS));
+    if (!release) return this.record(delivery, undefined, deferred(BUSY_ENDPOINT_DELAY_MS));
     try {
       const { record, outcome } = await this.send(delivery);
       if (isEndpointFailure(outcome)) breakers.recordFailure(origin);
       else breakers.recordSuccess(origin);
-      await deliveries.recordAttempt(delivery, record, this.next(outcome, record.attempt));
+      await this.record(delivery, record, this.next(outcome, record.attempt));
       this.deps.onAttempt?.(outcome.kind, record.latencyMs);
       this.deps.log.info('webhook attempt', { deliveryId: delivery.id, jobId: delivery.jobId, sequence: delivery.sequence, attempt: record.attempt, outcome: outcome.kind, statusCode: record.statusCode, latencyMs: record.latencyMs });
     } finally {
@@ -114,11 +183,11 @@ export class Dispatcher {
     }
   }
 
-  private async send(delivery: Delivery): Promise<{ record: AttemptRecord; outcome: DeliveryOutcome }> {
+  private async send(delivery: LeasedDelivery): Promise<{ record: AttemptRecord; outcome: DeliveryOutcome }> {
     const startedAt = new Date();
     const attempt = delivery.attempts + 1;
     // Signed afresh on every attempt (new timestamp), always with the same webhook-id.
-    const secrets = await this.deps.secrets.secretsFor(delivery.clientId);
+    const secrets = await this.deps.secrets.secretsFor(delivery.clientId, delivery.secretsVersion);
     const headers = { ...webhookHeaders({ id: delivery.id, timestamp: Math.floor(startedAt.getTime() / 1000), body: delivery.payload, secrets }), 'user-agent': 'Conveyor-Webhooks/1.0' };
     try {
       const response = await postWebhook({

@@ -1,0 +1,30 @@
+import type { DeliveryStore, EventToRecord } from '@conveyor/jobs';
+import { Batcher, type BatcherOptions } from '@conveyor/platform';
+import type { Dispatcher } from './dispatcher.js';
+
+/**
+ * Group commit for job events: the deliveries of events that arrive together are recorded in one
+ * transaction (see DeliveryStore.recordEvents), and those the dispatcher has room for are
+ * recorded already leased and handed to it in memory, so a new status goes out without a claim.
+ * `record` resolves only once the event's delivery row is committed: its caller acks after that.
+ */
+export class EventRecorder {
+  private readonly batcher: Batcher<EventToRecord, void>;
+
+  constructor(store: DeliveryStore, dispatcher: Dispatcher, options: BatcherOptions) {
+    this.batcher = new Batcher<EventToRecord, void>(async (items) => {
+      const slots = dispatcher.reserve(items.length);
+      let recorded;
+      try {
+        recorded = await store.recordEvents(items, { leaseUpTo: slots, leaseMs: dispatcher.leaseMs });
+      } finally {
+        dispatcher.handOver(slots, recorded);
+      }
+      return items.map(() => undefined);
+    }, options);
+  }
+
+  record(item: EventToRecord): Promise<void> {
+    return this.batcher.add(item);
+  }
+}
