@@ -95,6 +95,38 @@ describe('postWebhook', () => {
     ]);
   });
 
+  it('keeps the connection to an origin alive for the next webhook', async () => {
+    const server = await startServer((_req, res) => res.writeHead(200).end('ok'));
+    await post({ url: server.url });
+    await post({ url: server.url });
+    await Promise.all([post({ url: server.url }), post({ url: server.url })]);
+    expect(server.requests).toHaveLength(4);
+    expect(server.connections()).toBe(2);
+  });
+
+  it('sends again on a fresh connection when the server closed the kept-alive one under it', async () => {
+    const served = new WeakMap<object, number>();
+    const server = await startServer((req, res) => {
+      const count = (served.get(req.socket) ?? 0) + 1;
+      served.set(req.socket, count);
+      // The second request on a connection finds it closed, like a server's keep-alive timeout racing it.
+      if (count > 1) req.socket.destroy();
+      else res.writeHead(200).end('ok');
+    });
+    await post({ url: server.url });
+    await expect(post({ url: server.url })).resolves.toMatchObject({ status: 200 });
+    expect(server.connections()).toBe(2);
+    expect(server.requests).toHaveLength(3);
+  });
+
+  it('never reuses a socket opened under a looser policy', async () => {
+    const server = await startServer((_req, res) => res.writeHead(204).end());
+    const url = `http://localhost:${server.port}/hooks`;
+    await expect(post({ url, policy: loopbackAllowed })).resolves.toMatchObject({ status: 204 });
+    await expect(failureOf(post({ url, policy: strict }))).resolves.toMatchObject({ code: 'address_refused' });
+    expect(server.requests).toHaveLength(1);
+  });
+
   it('returns a redirect as a status without following it', async () => {
     const target = await startServer((_req, res) => res.writeHead(200).end());
     const server = await startServer((_req, res) => res.writeHead(307, { location: target.url }).end());
