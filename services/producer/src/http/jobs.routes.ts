@@ -29,7 +29,8 @@ export function notFound(id: string): AppError {
 /** Submits a job (idempotent per customId); shared by /v1/jobs and the legacy routes. */
 export async function submitJob(deps: JobRoutesDeps, res: Response, request: SubmitJobRequest): Promise<{ job: JobRecord; created: boolean }> {
   const clientId = clientIdOf(res);
-  const { correlationId, log } = contextOf(res);
+  const context = contextOf(res);
+  const { correlationId } = context;
   const input = await normalizeJobInput(request.kind, request.input, deps.limits);
   const callbackUrl = request.callbackUrl === undefined ? null : validateCallbackUrl(request.callbackUrl);
   const hash = requestHash(request.kind, input, callbackUrl);
@@ -43,8 +44,9 @@ export async function submitJob(deps: JobRoutesDeps, res: Response, request: Sub
   }
   deps.afterCommit?.();
   if (committed.created) {
-    log.info('job accepted', { jobId: committed.job.id, kind: request.kind });
-    deps.sendNow(committed.outbox).catch((error: unknown) => log.warn('immediate publish failed', { error: errorMessage(error) }));
+    // The request's scoped logger is built only when the line is written (see requestContext).
+    if (context.log.isInfoEnabled()) context.log.info('job accepted', { jobId: committed.job.id, kind: request.kind });
+    deps.sendNow(committed.outbox).catch((error: unknown) => context.log.warn('immediate publish failed', { error: errorMessage(error) }));
   }
   return committed;
 }
