@@ -32,6 +32,12 @@ const CANCELLED = 'cancelled by the client';
  * found running whose runner has stopped heartbeating (its consumer died) runs again. Progress
  * (or a heartbeat) is written every `checkIntervalMs`, and the same write reads the cancel
  * flag, so a cancelled job stops at its next check.
+ *
+ * A job's events are published in the order they committed, but nothing waits for their
+ * confirms: the work starts as soon as `running` has committed, and the message is acked as soon
+ * as the final state has. Every event's outbox row committed with its change, so an event whose
+ * publish fails, or whose process dies first, is sent by the outbox relay; waiting for the
+ * broker here would only hold a prefetch slot (Little's law: slots / time held = jobs per second).
  */
 export function jobHandler(deps: JobConsumerDeps, work: JobWork) {
   // A running job heartbeats every check interval; one silent for several intervals has no runner.
@@ -45,10 +51,19 @@ export function jobHandler(deps: JobConsumerDeps, work: JobWork) {
   async function runJob(message: JobRunRequested, ctx: HandlerContext, mayTryAgain: boolean): Promise<void> {
     const started = await deps.store.start(message.jobId, busyWindowMs, ctx.envelope.correlationId);
     if (!started) return notStarted(message, ctx, mayTryAgain);
-    await deps.sendNow(started.outbox);
+    const send = inOrder();
+    send(started.outbox);
 
-    const outcome = await runWithChecks(started.job, ctx);
-    await finish(started.job, outcome, ctx);
+    const outcome = await runWithChecks(started.job, ctx, send);
+    await finish(started.job, outcome, ctx, send);
+  }
+
+  /** Sends one job's committed messages in commit order, each batch after the previous one has settled; never throws. */
+  function inOrder(): (messages: OutboxMessage[]) => void {
+    let previous = Promise.resolve();
+    return (messages) => {
+      if (messages.length > 0) previous = previous.then(() => deps.sendNow(messages)).catch(() => undefined);
+    };
   }
 
   /** The job could not start: finished, cancel requested, running elsewhere, missing, or it changed meanwhile. */
@@ -69,7 +84,7 @@ export function jobHandler(deps: JobConsumerDeps, work: JobWork) {
       throw new AppError('job_busy', `job ${job.id} is running elsewhere; retrying later`);
     }
     if (job.cancelRequested) {
-      await commit(deps.store.transition(job.id, 'cancelled', { finishedAt: new Date() }, correlationId));
+      await commit(deps.store.transition(job.id, 'cancelled', { finishedAt: new Date() }, correlationId), inOrder());
       return;
     }
     // Startable by the row as read: it changed between the start and the read (or this clock and
@@ -78,12 +93,13 @@ export function jobHandler(deps: JobConsumerDeps, work: JobWork) {
     throw new AppError('job_busy', `job ${job.id} changed while starting; retrying later`);
   }
 
-  async function commit(change: Promise<{ outbox: OutboxMessage[] } | undefined>): Promise<void> {
+  /** Waits for the change to commit; its messages go out in the background (see above). */
+  async function commit(change: Promise<{ outbox: OutboxMessage[] } | undefined>, send: (messages: OutboxMessage[]) => void): Promise<void> {
     const committed = await change;
-    if (committed) await deps.sendNow(committed.outbox);
+    if (committed) send(committed.outbox);
   }
 
-  async function runWithChecks(job: JobRecord, ctx: HandlerContext): Promise<WorkOutcome> {
+  async function runWithChecks(job: JobRecord, ctx: HandlerContext, send: (messages: OutboxMessage[]) => void): Promise<WorkOutcome> {
     const stop = new AbortController();
     const onShutdown = () => stop.abort(ctx.signal.reason);
     ctx.signal.addEventListener('abort', onShutdown, { once: true });
@@ -98,7 +114,7 @@ export function jobHandler(deps: JobConsumerDeps, work: JobWork) {
       if (latest && latest !== reported) {
         reported = latest;
         const committed = await deps.store.reportProgress(job.id, { fraction: latest.fraction, message: latest.message }, ctx.envelope.correlationId);
-        if (committed) await deps.sendNow(committed.outbox);
+        if (committed) send(committed.outbox);
         cancelRequested = committed?.job.cancelRequested ?? true;
       } else {
         cancelRequested = (await deps.store.heartbeat(job.id))?.cancelRequested ?? true;
@@ -119,7 +135,7 @@ export function jobHandler(deps: JobConsumerDeps, work: JobWork) {
     }
   }
 
-  async function finish(job: JobRecord, outcome: WorkOutcome, ctx: HandlerContext): Promise<void> {
+  async function finish(job: JobRecord, outcome: WorkOutcome, ctx: HandlerContext, send: (messages: OutboxMessage[]) => void): Promise<void> {
     const { correlationId, attempt } = ctx.envelope;
     const now = new Date();
     switch (outcome.type) {
@@ -131,6 +147,7 @@ export function jobHandler(deps: JobConsumerDeps, work: JobWork) {
             { result: outcome.result, progress: { fraction: 1, message: null }, finishedAt: now, expiresAt: new Date(now.getTime() + deps.resultTtlMs) },
             correlationId,
           ),
+          send,
         );
         return;
       case 'cancelled':
@@ -138,16 +155,16 @@ export function jobHandler(deps: JobConsumerDeps, work: JobWork) {
           // The consumer is shutting down, not the client cancelling: leave the job running; the message is redelivered.
           throw new AppError('shutting_down', 'consumer is shutting down');
         }
-        await commit(deps.store.transition(job.id, 'cancelled', { finishedAt: now }, correlationId));
+        await commit(deps.store.transition(job.id, 'cancelled', { finishedAt: now }, correlationId), send);
         return;
       case 'failed': {
         const lastAttempt = outcome.permanent || attempt + 1 >= deps.maxAttempts;
         if (lastAttempt) {
-          await commit(deps.store.transition(job.id, 'failed', { error: outcome.error, finishedAt: now, expiresAt: new Date(now.getTime() + deps.resultTtlMs) }, correlationId));
+          await commit(deps.store.transition(job.id, 'failed', { error: outcome.error, finishedAt: now, expiresAt: new Date(now.getTime() + deps.resultTtlMs) }, correlationId), send);
           throw new PermanentError(outcome.error.code, outcome.error.message);
         }
         // Back to queued with the error until the retry tier hands the message back.
-        await commit(deps.store.transition(job.id, 'queued', { error: outcome.error }, correlationId));
+        await commit(deps.store.transition(job.id, 'queued', { error: outcome.error }, correlationId), send);
         throw new AppError(outcome.error.code, outcome.error.message);
       }
       default: {
