@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Kysely, Migrator, PostgresDialect, sql, type MigrationProvider, type MigrationResultSet } from 'kysely';
 import pg from 'pg';
 import type { Logger } from '@conveyor/platform';
@@ -15,6 +16,14 @@ export interface DatabaseOptions {
   connectTimeoutMs?: number;
   log: Logger;
 }
+
+/**
+ * Starts a statement that runs as a named prepared statement: parsed, analysed (and, once
+ * PostgreSQL settles on a generic plan, planned) once per connection instead of at every
+ * execution. For hot statements whose text never varies (only their parameters do); for a
+ * statement of a few CTEs that is most of a millisecond of server CPU saved per execution.
+ */
+export const PREPARED_STATEMENT = '/* prepared */';
 
 export interface DatabaseHandle {
   db: Kysely<Database>;
@@ -36,7 +45,10 @@ export function createDatabase(options: DatabaseOptions): DatabaseHandle {
   // out (between two statements of a transaction, say). Without listeners either crashes the
   // process; the failed query rejects on its own, so logging is all that is left to do.
   pool.on('error', (error) => options.log.warn('idle database connection failed', { error: error.message }));
-  pool.on('connect', (client) => client.on('error', (error) => options.log.warn('database connection failed', { error: error.message })));
+  pool.on('connect', (client) => {
+    client.on('error', (error) => options.log.warn('database connection failed', { error: error.message }));
+    prepareMarkedStatements(client);
+  });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,
@@ -49,6 +61,26 @@ export function createDatabase(options: DatabaseOptions): DatabaseHandle {
       }
     },
     close: () => db.destroy(),
+  };
+}
+
+/** The name of a prepared statement: its text's hash, so a changed text is a new statement. */
+const statementNames = new Map<string, string>();
+
+/**
+ * Kysely hands pg the text and the values; a text starting with PREPARED_STATEMENT goes to pg
+ * as a named query instead, which pg prepares on first use on this connection and reuses.
+ */
+function prepareMarkedStatements(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  (client as { query: (...args: unknown[]) => unknown }).query = (config: unknown, values?: unknown, callback?: unknown) => {
+    if (typeof config !== 'string' || !config.startsWith(PREPARED_STATEMENT) || typeof values === 'function') return query(config, values, callback);
+    let name = statementNames.get(config);
+    if (name === undefined) {
+      name = `s_${createHash('sha1').update(config).digest('hex').slice(0, 24)}`;
+      statementNames.set(config, name);
+    }
+    return query({ name, text: config, values }, callback);
   };
 }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { JobKind, JobStatus, jobEventRoutingKey, MessageCatalog, sourcesOf, type JobError, type OutgoingMessage, type TopologyNames } from '@conveyor/contracts';
-import { sql, type Database, type JobRow, type Kysely, type OutboxMessage } from '@conveyor/database';
+import { PREPARED_STATEMENT, sql, type Database, type JobRow, type Kysely, type OutboxMessage } from '@conveyor/database';
 
 type SqlFragment = ReturnType<typeof sql.raw>;
 
@@ -62,7 +62,8 @@ interface BatchItem {
 /**
  * Inserts jobs, their first events and their outbox rows (work message, then event message) as
  * ONE statement (data-modifying CTEs over one jsonb parameter): one round trip and one commit
- * for the whole batch, all or nothing. A job whose (client, customId) is taken, by an earlier
+ * for the whole batch, all or nothing. Its text is the same for every batch, so it is prepared
+ * once per connection (as is the update's). A job whose (client, customId) is taken, by an earlier
  * job or by an earlier item of the same batch, is not inserted and gets undefined.
  */
 export async function commitJobInserts(db: Kysely<Database>, names: TopologyNames, jobs: JobInsert[]): Promise<(CommittedRow | undefined)[]> {
@@ -84,7 +85,7 @@ export async function commitJobInserts(db: Kysely<Database>, names: TopologyName
     run_type: job.runMessage.type ?? null,
     run_body: job.runMessage.body.toString('utf8'),
   }));
-  const { rows } = await sql<ResultRow>`
+  const { rows } = await sql<ResultRow>`${sql.raw(PREPARED_STATEMENT)}
     with batch as (
       select * from jsonb_to_recordset(${JSON.stringify(batch)}::jsonb) as b(ord int, id uuid, event_id uuid, client_id text, kind text, custom_id text,
         request_hash text, input jsonb, callback_url text, correlation_id text, run_exchange text, run_routing_key text,
@@ -135,7 +136,7 @@ export async function commitJobUpdates(db: Kysely<Database>, names: TopologyName
     expires_at: patch.expiresAt ?? null,
     stale_secs: startStaleAfterMs === undefined ? null : startStaleAfterMs / 1000,
   }));
-  const { rows } = await sql<ResultRow>`
+  const { rows } = await sql<ResultRow>`${sql.raw(PREPARED_STATEMENT)}
     with batch as (
       select * from jsonb_to_recordset(${JSON.stringify(batch)}::jsonb) as b(ord int, id uuid, event_id uuid, to_status text, sources text[], correlation_id text,
         set_progress boolean, progress double precision, progress_message text, set_result boolean, result jsonb,
