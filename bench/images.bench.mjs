@@ -7,6 +7,7 @@
 //          --bare-seconds S      length of each bare sharp measurement (default 10)
 //          --clients C           concurrent keep-alive upload clients (default 4)
 //          --max-seconds S       bound of one pipeline run, from its first upload (default 90)
+//          --profile DIR         diagnosis: run producer and consumer under `node --cpu-prof`, profiles in DIR
 //
 // Cases: a 1920×1080 photo-like JPEG (bench/.data, from sharp-baseline.mjs) resized to 100×100 and
 // to 800×600, cover, JPEG out with mozjpeg (the job's encoder, see
@@ -28,39 +29,32 @@
 //
 // Everything runs in its own corner: AMQP prefix bench.<random>, schema bench_<random>, STORAGE_ROOT
 // a temporary folder; all deleted at the end, every child process killed, on error and Ctrl-C too.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { argument, numberList } from './lib/args.mjs';
-import { freePort } from './lib/http.mjs';
-import { metricSum } from './lib/metrics.mjs';
+import { argument, flag, numberList } from './lib/args.mjs';
+import { connectBackends, jobCounts, parkedMessages, pgCounters, versionsLine, waitForEmptyOutbox } from './lib/backends.mjs';
+import { cpuGroups, cpuSnapshot, CPU_COUNT, formatCpu, threadDelta, threadTicks } from './lib/cpu.mjs';
+import { closedLoop, freePort, opsAgent, send } from './lib/http.mjs';
+import { cleanUpOnce, isolate, runBenchmark } from './lib/isolation.mjs';
+import { metricSum, scrapeOrEmpty as scrape } from './lib/metrics.mjs';
 import { fmt, log, printTable } from './lib/output.mjs';
-import { percentile } from './lib/stats.mjs';
+import { assertAlive, assertBuilt, startService as start, stopService, waitForStatus, waitForSubscriber } from './lib/services.mjs';
+import { counterDelta, percentile, steadyRate } from './lib/stats.mjs';
 import { measureBareSharp, readBenchJpeg } from './sharp-baseline.mjs';
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const requireFromTestkit = createRequire(resolve(ROOT, 'packages/testkit/package.json'));
-const amqp = requireFromTestkit('amqplib');
-const pg = requireFromTestkit('pg');
 
 // ---------------------------------------------------------------------------------------------
 // Settings
-
-
 
 const CONCURRENCIES = numberList('concurrency', [2, 4], { integers: true });
 const FIXED_IMAGES = argument('images') === undefined ? undefined : numberList('images', [], { integers: true })[0];
 const BARE_SECONDS = numberList('bare-seconds', [10], { integers: true })[0];
 const CLIENTS = numberList('clients', [4], { integers: true })[0];
 const MAX_SECONDS = numberList('max-seconds', [90], { integers: true })[0];
+/** --profile DIR: producer and consumer run under `node --cpu-prof`, their profiles written to DIR (diagnosis only). */
+const PROFILE_DIR = flag('profile') ? resolve(argument('profile') ?? '/tmp') : undefined;
 const SHARP_THREADS = 1;
 const BARE_IN_FLIGHT = 4;
 const POLL_MS = 200;
@@ -71,88 +65,26 @@ const CASES = [
 ];
 const MEMORY_PHASE = { fileBytes: 20 * 1024 * 1024, clients: 8, uploads: 24 };
 
-const AMQP_URL = process.env.BENCH_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
-const DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const RUN_ID = randomBytes(4).toString('hex');
-const PREFIX = `bench.${RUN_ID}`;
-const SCHEMA = `bench_${RUN_ID}`;
-const STORAGE_ROOT = mkdtempSync(join(tmpdir(), `images-bench-${RUN_ID}-`));
-const RETRY_DELAYS_MS = [1000, 5000, 30000, 120000, 600000];
+/** The stored images (originals and results) go to a temporary STORAGE_ROOT of this run. */
+const CORNER = isolate({ storage: 'images-bench' });
+const { prefix: PREFIX, schema: SCHEMA, databaseUrl: DATABASE_URL, storageRoot: STORAGE_ROOT } = CORNER;
 const NAMES = {
-  imageQueue: `${PREFIX}.job.image-resize`,
-  workQueues: ['object.check', 'job.factorize', 'job.csv-sum', 'job.image-resize'].map((kind) => `${PREFIX}.${kind}`),
-  deadLetterQueue: `${PREFIX}.dead-letter`,
-  jobEventsQueue: `${PREFIX}.job-events`,
-  retryQueues: RETRY_DELAYS_MS.map((ms) => `${PREFIX}.retry.${ms}ms`),
-  exchanges: ['work', 'retry', 'dlx', 'events'].map((suffix) => `${PREFIX}.${suffix}`),
+  imageQueue: CORNER.names.workQueue('job.image-resize'),
+  deadLetterQueue: CORNER.names.deadLetterQueue,
+  jobEventsQueue: CORNER.names.jobEventsQueue,
+  retryQueues: CORNER.names.retryQueues,
 };
-const ALL_QUEUES = [...NAMES.workQueues, NAMES.deadLetterQueue, NAMES.jobEventsQueue, ...NAMES.retryQueues];
+/** The queues purged between runs (main keeps only those the services declared). */
+const ALL_QUEUES = [...CORNER.names.workQueues, NAMES.deadLetterQueue, NAMES.jobEventsQueue, ...NAMES.retryQueues];
+
+const startService = (service, env) =>
+  start(
+    service,
+    { ...CORNER.serviceEnv, IMAGE_STORE: 'local', IMAGE_BUCKET: 'images', ...env },
+    PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [],
+  );
 
 const mib = (bytes) => `${fmt(bytes / 1024 / 1024, 0)} MiB`;
-
-// ---------------------------------------------------------------------------------------------
-// Child processes
-
-const children = new Set();
-
-function startService(service, env) {
-  const child = spawn(process.execPath, [resolve(ROOT, 'services', service, 'dist/main.js')], {
-    cwd: ROOT,
-    // The services read .env in the cwd as defaults; every variable that matters is set here and wins.
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '/tmp',
-      DATABASE_URL,
-      DATABASE_SCHEMA: SCHEMA,
-      AMQP_URL,
-      AMQP_PREFIX: PREFIX,
-      RETRY_DELAYS_MS: RETRY_DELAYS_MS.join(','),
-      STORAGE_ROOT,
-      IMAGE_STORE: 'local',
-      IMAGE_BUCKET: 'images',
-      LOG_LEVEL: 'warn',
-      LOG_FORMAT: 'json',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const handle = { service, child, pid: child.pid, lines: [], warnings: 0, errors: 0, exited: once(child, 'exit') };
-  const collect = (chunk) => {
-    for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) {
-      if (/"level":"warn"/.test(line)) handle.warnings += 1;
-      if (/"level":"error"/.test(line)) handle.errors += 1;
-      handle.lines.push(line);
-      if (handle.lines.length > 200) handle.lines.shift();
-    }
-  };
-  child.stdout.on('data', collect);
-  child.stderr.on('data', collect);
-  children.add(handle);
-  child.once('exit', () => children.delete(handle));
-  return handle;
-}
-
-async function stopService(handle) {
-  if (handle.child.exitCode !== null || handle.child.signalCode !== null) return;
-  handle.child.kill('SIGTERM');
-  const stopped = await Promise.race([handle.exited.then(() => true), sleep(15_000).then(() => false)]);
-  if (!stopped) {
-    handle.child.kill('SIGKILL');
-    await handle.exited;
-  }
-}
-
-function assertAlive(handle) {
-  if (handle.child.exitCode !== null || handle.child.signalCode !== null) {
-    throw new Error(`${handle.service} exited (${handle.child.exitCode ?? handle.child.signalCode}):\n${handle.lines.slice(-20).join('\n')}`);
-  }
-}
-
-// Last resort: a synchronous SIGKILL of whatever is left when this process exits.
-process.on('exit', () => {
-  for (const handle of children) handle.child.kill('SIGKILL');
-  rmSync(STORAGE_ROOT, { recursive: true, force: true });
-});
 
 // ---------------------------------------------------------------------------------------------
 // Memory from /proc
@@ -178,53 +110,7 @@ function resetPeak(pid) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// HTTP
-
-
-function request(agent, port, method, path, { body, headers = {}, timeoutMs = 30_000, binary = false } = {}) {
-  return new Promise((resolveResponse, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method, path, agent, headers: body ? { 'content-length': body.length, ...headers } : headers }, (res) => {
-      const chunks = [];
-      res.on('data', (chunk) => chunks.push(chunk));
-      res.on('end', () => {
-        const data = Buffer.concat(chunks);
-        resolveResponse({ status: res.statusCode, body: binary ? data : data.toString('utf8') });
-      });
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method} ${path} timed out after ${timeoutMs} ms`)));
-    req.end(body);
-  });
-}
-
-const opsAgent = new http.Agent({ keepAlive: true, maxSockets: 4 });
-
-async function waitForStatus(handle, port, path, wanted, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    assertAlive(handle);
-    try {
-      const { status } = await request(opsAgent, port, 'GET', path, { timeoutMs: 2_000 });
-      if (status === wanted) return;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline) throw new Error(`${handle.service} did not answer ${wanted} on ${path} within ${timeoutMs} ms:\n${handle.lines.slice(-20).join('\n')}`);
-    await sleep(100);
-  }
-}
-
-
-async function scrape(port) {
-  try {
-    const { status, body } = await request(opsAgent, port, 'GET', '/metrics', { timeoutMs: 5_000 });
-    return status === 200 ? body : '';
-  } catch {
-    return '';
-  }
-}
-
+// Uploads
 
 /** A multipart/form-data body built once and sent as is (no per-request encoding cost in the bench). */
 function multipartBody(file, fields, fileName = 'photo.jpg') {
@@ -240,204 +126,25 @@ function multipartBody(file, fields, fileName = 'photo.jpg') {
 
 /** `count` uploads from `clients` keep-alive clients, back to back; collects the job ids and latencies. */
 async function uploadAll(port, form, count, clients) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
   const ids = [];
-  const latencies = [];
-  let next = 0;
-  let failures = 0;
-  let firstFailure;
-  const startedAtEpoch = Date.now();
-  const started = performance.now();
-  const deadline = started + MAX_SECONDS * 1000;
-  async function client() {
-    while (next < count && performance.now() < deadline) {
-      next += 1;
-      const t0 = performance.now();
-      try {
-        const { status, body } = await request(agent, port, 'POST', '/v1/images', { body: form.body, headers: { 'content-type': form.contentType } });
-        latencies.push(performance.now() - t0);
-        if (status === 202) ids.push(JSON.parse(body).id);
-        else {
-          failures += 1;
-          firstFailure ??= `HTTP ${status}: ${body.slice(0, 200)}`;
-        }
-      } catch (error) {
-        failures += 1;
-        firstFailure ??= error.message;
-      }
-    }
-  }
-  await Promise.all(Array.from({ length: clients }, client));
-  const seconds = (performance.now() - started) / 1000;
-  agent.destroy();
-  latencies.sort((a, b) => a - b);
-  return { ids, accepted: ids.length, failures, firstFailure, startedAtEpoch, seconds, rate: ids.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+  const result = await closedLoop({
+    count,
+    clients,
+    maxSeconds: MAX_SECONDS,
+    call: (agent) => send(agent, port, 'POST', '/v1/images', { body: form.body, headers: { 'content-type': form.contentType }, timeoutMs: 30_000 }),
+    onAccepted: ({ body }) => ids.push(JSON.parse(body).id),
+  });
+  return { ids, ...result };
 }
-
-// ---------------------------------------------------------------------------------------------
-// CPU accounting from /proc (utime + stime of every thread of a process)
-
-const CLOCK_TICKS = 100; // USER_HZ on Linux
-const CPU_COUNT = readFileSync('/proc/stat', 'utf8').split('\n').filter((l) => /^cpu\d+ /.test(l)).length;
-
-function processTicks(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]);
-  } catch {
-    return undefined;
-  }
-}
-
-/** CPU ticks of a process's threads, grouped: `main` (the event loop), else the thread's name without its number. */
-function threadTicks(pid) {
-  const groups = new Map();
-  try {
-    for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      try {
-        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-        const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        const group = Number(tid) === pid ? 'main' : comm.replace(/[\s\d_-]+$/, '') || comm;
-        groups.set(group, (groups.get(group) ?? 0) + Number(fields[11]) + Number(fields[12]));
-      } catch {
-        // thread gone
-      }
-    }
-  } catch {
-    // process gone
-  }
-  return groups;
-}
-
-/** CPU ms per thread group between two threadTicks() (threads that ended in between are lost, so this is a lower bound). */
-function threadDelta(before, after) {
-  const ms = {};
-  for (const [group, ticks] of after) ms[group] = (1000 * (ticks - (before.get(group) ?? 0))) / CLOCK_TICKS;
-  return ms;
-}
-
-function pidsByName(names) {
-  const found = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (names.includes(readFileSync(`/proc/${entry}/comm`, 'utf8').trim())) found.push(Number(entry));
-    } catch {
-      // gone
-    }
-  }
-  return found;
-}
-
-function systemTicks() {
-  const values = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-  return { total: values.reduce((a, b) => a + b, 0), idle: values[3] + values[4], irq: values[5] + values[6] };
-}
-
-/** Per group: `percent` (of one core over the window) and `ms` (CPU milliseconds); plus irq, machine and others (everyone else). */
-function cpuSnapshot(groups) {
-  const at = performance.now();
-  const ticks = Object.fromEntries(Object.entries(groups).map(([name, pids]) => [name, new Map(pids().map((pid) => [pid, processTicks(pid) ?? 0]))]));
-  const system = systemTicks();
-  return {
-    at,
-    ticks,
-    system,
-    since(earlier) {
-      const seconds = (at - earlier.at) / 1000;
-      const percent = {};
-      const ms = {};
-      for (const [name, now] of Object.entries(ticks)) {
-        let delta = 0;
-        for (const [pid, value] of now) delta += value - (earlier.ticks[name].get(pid) ?? 0);
-        ms[name] = (1000 * delta) / CLOCK_TICKS;
-        percent[name] = (100 * delta) / CLOCK_TICKS / seconds;
-      }
-      const totalDelta = system.total - earlier.system.total;
-      const share = (d) => (totalDelta > 0 ? ((100 * d) / totalDelta) * CPU_COUNT : 0);
-      const ours = Object.values(percent).reduce((a, b) => a + b, 0);
-      percent.irq = share(system.irq - earlier.system.irq);
-      percent.machine = share(system.total - system.idle - (earlier.system.total - earlier.system.idle));
-      percent.others = Math.max(0, percent.machine - ours - percent.irq);
-      for (const name of ['irq', 'machine', 'others']) ms[name] = (percent[name] / 100) * seconds * 1000;
-      return { percent, ms, seconds };
-    },
-  };
-}
-
-function cpuGroups(services) {
-  return {
-    bench: () => [process.pid],
-    ...Object.fromEntries(Object.entries(services).map(([name, handle]) => [name, () => [handle.pid]])),
-    postgres: () => pidsByName(['postgres']),
-    rabbitmq: () => pidsByName(['beam.smp']),
-  };
-}
-
-const formatCpu = (percent) => Object.entries(percent).map(([name, value]) => `${name} ${value.toFixed(0)}%`).join(', ');
-
-// ---------------------------------------------------------------------------------------------
-// PostgreSQL counters (the whole cluster for commits and WAL; this schema for row writes)
-
-async function pgCounters(db) {
-  const [database] = (await db.query(`select xact_commit::bigint as commits from pg_stat_database where datname = current_database()`)).rows;
-  const [wal] = (await db.query(`select wal_records::bigint as records, wal_bytes::bigint as bytes, wal_sync::bigint as syncs from pg_stat_wal`)).rows;
-  const tables = (
-    await db.query(`select relname, n_tup_ins::bigint as ins, n_tup_upd::bigint as upd, n_tup_del::bigint as del from pg_stat_user_tables where schemaname = $1`, [SCHEMA])
-  ).rows;
-  const rows = {};
-  for (const t of tables) rows[t.relname] = { ins: Number(t.ins), upd: Number(t.upd), del: Number(t.del) };
-  return { commits: Number(database.commits), walRecords: Number(wal.records), walBytes: Number(wal.bytes), walSyncs: Number(wal.syncs), rows };
-}
-
-function pgDelta(before, after) {
-  const rows = {};
-  for (const [name, now] of Object.entries(after.rows)) {
-    const was = before.rows[name] ?? { ins: 0, upd: 0, del: 0 };
-    rows[name] = { ins: now.ins - was.ins, upd: now.upd - was.upd, del: now.del - was.del };
-  }
-  return {
-    commits: after.commits - before.commits,
-    walRecords: after.walRecords - before.walRecords,
-    walBytes: after.walBytes - before.walBytes,
-    walSyncs: after.walSyncs - before.walSyncs,
-    rows,
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Output
-
 
 // ---------------------------------------------------------------------------------------------
 // Between runs
-
-async function waitForEmptyOutbox(db, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { rows } = await db.query(`select count(*)::int as n from "${SCHEMA}".outbox`);
-    if (rows[0].n === 0 || Date.now() > deadline) return rows[0].n;
-    await sleep(100);
-  }
-}
 
 /** Empties the queues, the job tables and the stored images (originals and results). */
 async function reset(db, channel) {
   for (const queue of ALL_QUEUES) await channel.purgeQueue(queue).catch(() => undefined);
   await db.query(`truncate "${SCHEMA}".job_events, "${SCHEMA}".outbox, "${SCHEMA}".jobs cascade`);
   for (const folder of ['originals', 'results']) rmSync(join(STORAGE_ROOT, 'images', folder), { recursive: true, force: true });
-}
-
-async function finishedCounts(db) {
-  const { rows } = await db.query(
-    `select count(*) filter (where status = 'succeeded')::int as succeeded,
-            count(*) filter (where status in ('failed', 'cancelled'))::int as failed,
-            count(*) filter (where status in ('queued', 'running'))::int as other
-       from "${SCHEMA}".jobs`,
-  );
-  return rows[0];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -452,10 +159,10 @@ async function uploadMemory(producer, producerPort, db, channel) {
   const groups = cpuGroups({ producer });
   const cpuBefore = cpuSnapshot(groups);
   const result = await uploadAll(producerPort, form, MEMORY_PHASE.uploads, MEMORY_PHASE.clients);
-  const cpu = cpuSnapshot(groups).since(cpuBefore);
+  const cpu = cpuSnapshot(groups).usageSince(cpuBefore);
   const after = memoryOf(producer.pid);
   assertAlive(producer);
-  await waitForEmptyOutbox(db);
+  await waitForEmptyOutbox(db, SCHEMA);
   await reset(db, channel);
   return { ...result, before, after, peakReset: reset_, cpu, inFlightBytes: MEMORY_PHASE.clients * padded.length, fileBytes: padded.length };
 }
@@ -467,7 +174,7 @@ async function bare(input, testCase) {
   const groups = cpuGroups({});
   const cpuBefore = cpuSnapshot(groups);
   const run = await measureBareSharp({ input, width: testCase.width, height: testCase.height, inFlight: BARE_IN_FLIGHT, seconds: BARE_SECONDS, jpeg: { mozjpeg: true } });
-  const cpu = cpuSnapshot(groups).since(cpuBefore);
+  const cpu = cpuSnapshot(groups).usageSince(cpuBefore);
   return { ...run, cpu };
 }
 
@@ -477,21 +184,18 @@ async function pipelineRun({ producer, producerPort, db, channel, input, testCas
   const form = multipartBody(input, { width: String(testCase.width), height: String(testCase.height), fit: 'cover', format: 'jpeg' });
   try {
     await waitForStatus(consumer, opsPort, '/readyz', 200);
-    for (let i = 0; (await channel.checkQueue(NAMES.imageQueue)).consumerCount === 0; i += 1) {
-      if (i > 100) throw new Error('the consumer never subscribed to the image-resize queue');
-      await sleep(100);
-    }
+    await waitForSubscriber(channel, NAMES.imageQueue, 'the consumer', 'the image-resize queue');
     // Warm-up (JIT, pools, first sharp calls), then wiped.
     const warm = await uploadAll(producerPort, form, Math.max(8, 2 * concurrency), CLIENTS);
     const warmDeadline = Date.now() + 60_000;
-    while ((await finishedCounts(db)).other > 0 && Date.now() < warmDeadline) await sleep(POLL_MS);
+    while ((await jobCounts(db, SCHEMA)).other > 0 && Date.now() < warmDeadline) await sleep(POLL_MS);
     if (warm.failures > 0) throw new Error(`warm-up uploads failed: ${warm.firstFailure}`);
-    await waitForEmptyOutbox(db);
+    await waitForEmptyOutbox(db, SCHEMA);
     await reset(db, channel);
 
     const groups = cpuGroups({ producer, consumer });
     const metricsBefore = await scrape(opsPort);
-    const pgBefore = await pgCounters(db);
+    const pgBefore = await pgCounters(db, SCHEMA);
     const peakReset = resetPeak(producer.pid) && resetPeak(consumer.pid);
     const rssBefore = { producer: memoryOf(producer.pid), consumer: memoryOf(consumer.pid) };
     const threadsBefore = { producer: threadTicks(producer.pid), consumer: threadTicks(consumer.pid) };
@@ -503,7 +207,7 @@ async function pipelineRun({ producer, producerPort, db, channel, input, testCas
     const poller = (async () => {
       let tick = 0;
       while (polling) {
-        finished = await finishedCounts(db);
+        finished = await jobCounts(db, SCHEMA);
         if (tick % 5 === 0) loopP99Max = Math.max(loopP99Max, metricSum(await scrape(opsPort), 'conveyor_event_loop_delay_p99_seconds'));
         tick += 1;
         await sleep(POLL_MS);
@@ -512,13 +216,13 @@ async function pipelineRun({ producer, producerPort, db, channel, input, testCas
 
     const upload = await uploadAll(producerPort, form, images, CLIENTS);
     const producerPeakDuringUploads = memoryOf(producer.pid).peak;
-    const cpuUploads = cpuSnapshot(groups).since(cpuBefore);
+    const cpuUploads = cpuSnapshot(groups).usageSince(cpuBefore);
     const deadline = upload.startedAtEpoch + MAX_SECONDS * 1000;
     while (finished.succeeded + finished.failed < upload.accepted && Date.now() < deadline) {
       assertAlive(consumer);
       await sleep(POLL_MS);
     }
-    const cpu = cpuSnapshot(groups).since(cpuBefore);
+    const cpu = cpuSnapshot(groups).usageSince(cpuBefore);
     const threads = { producer: threadDelta(threadsBefore.producer, threadTicks(producer.pid)), consumer: threadDelta(threadsBefore.consumer, threadTicks(consumer.pid)) };
     polling = false;
     await poller;
@@ -533,8 +237,6 @@ async function pipelineRun({ producer, producerPort, db, channel, input, testCas
     const finishes = rows.map((r) => Number(r.finished));
     const lastFinish = finishes.at(-1) ?? NaN;
     const elapsedSeconds = (lastFinish - upload.startedAtEpoch) / 1000;
-    const at = (fraction) => finishes[Math.min(finishes.length - 1, Math.floor(fraction * finishes.length))];
-    const steadyRate = finishes.length > 10 ? (0.6 * finishes.length) / ((at(0.8) - at(0.2)) / 1000) : NaN;
     const sorted = (values) => values.sort((a, b) => a - b);
     const latencies = sorted(rows.map((r) => Number(r.finished) - Number(r.created)));
     const runTimes = sorted(rows.map((r) => Number(r.finished) - Number(r.started)));
@@ -549,18 +251,16 @@ async function pipelineRun({ producer, producerPort, db, channel, input, testCas
     // A few results downloaded and decoded: the right size, and really JPEG.
     let verified = 0;
     for (const row of rows.slice(0, 3)) {
-      const { status, body } = await request(opsAgent, producerPort, 'GET', `/v1/jobs/${row.id}/result`, { binary: true });
+      const { status, body } = await send(opsAgent, producerPort, 'GET', `/v1/jobs/${row.id}/result`, { binary: true, timeoutMs: 30_000 });
       const meta = status === 200 ? await sharp(body).metadata() : {};
       if (meta.format === 'jpeg' && meta.width === testCase.width && meta.height === testCase.height) verified += 1;
     }
 
-    await waitForEmptyOutbox(db);
+    await waitForEmptyOutbox(db, SCHEMA);
     await sleep(1000); // let the backends flush their table statistics
-    const pgUse = pgDelta(pgBefore, await pgCounters(db));
+    const pgUse = counterDelta(pgBefore, await pgCounters(db, SCHEMA));
     const events = (await channel.checkQueue(NAMES.jobEventsQueue)).messageCount;
-    let retried = 0;
-    for (const queue of NAMES.retryQueues) retried += (await channel.checkQueue(queue)).messageCount;
-    const deadLettered = (await channel.checkQueue(NAMES.deadLetterQueue)).messageCount;
+    const { deadLettered, retried } = await parkedMessages(channel, NAMES);
 
     return {
       testCase,
@@ -572,7 +272,7 @@ async function pipelineRun({ producer, producerPort, db, channel, input, testCas
       complete: rows.length === images && upload.accepted === images,
       imagesPerSecond: rows.length / elapsedSeconds,
       elapsedSeconds,
-      steadyRate,
+      steadyRate: steadyRate(finishes),
       p50: percentile(latencies, 50),
       p99: percentile(latencies, 99),
       queueWaitP50: percentile(queueWaits, 50),
@@ -599,61 +299,13 @@ async function pipelineRun({ producer, producerPort, db, channel, input, testCas
   }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Clean-up
-
-let cleanedUp;
-function cleanUp() {
-  return (cleanedUp ??= (async () => {
-    await Promise.all([...children].map((handle) => stopService(handle).catch(() => undefined)));
-    try {
-      const connection = await amqp.connect(AMQP_URL);
-      for (const queue of ALL_QUEUES) {
-        const channel = await connection.createChannel();
-        channel.on('error', () => undefined);
-        await channel.deleteQueue(queue).catch(() => undefined);
-        await channel.close().catch(() => undefined);
-      }
-      for (const exchange of NAMES.exchanges) {
-        const channel = await connection.createChannel();
-        channel.on('error', () => undefined);
-        await channel.deleteExchange(exchange).catch(() => undefined);
-        await channel.close().catch(() => undefined);
-      }
-      await connection.close();
-    } catch (error) {
-      console.error(`could not delete the broker names under ${PREFIX}: ${error.message}`);
-    }
-    try {
-      const client = new pg.Client({ connectionString: DATABASE_URL });
-      await client.connect();
-      await client.query(`drop schema if exists "${SCHEMA}" cascade`);
-      await client.end();
-    } catch (error) {
-      console.error(`could not drop schema ${SCHEMA}: ${error.message}`);
-    }
-    rmSync(STORAGE_ROOT, { recursive: true, force: true });
-  })());
-}
-
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.once(signal, () => {
-    console.error(`\n${signal}: stopping the services and cleaning up...`);
-    cleanUp().finally(() => process.exit(130));
-  });
-}
+const cleanUp = cleanUpOnce(CORNER);
 
 // ---------------------------------------------------------------------------------------------
 // Main
 
 async function main() {
-  for (const service of ['producer', 'consumer']) {
-    try {
-      readFileSync(resolve(ROOT, 'services', service, 'dist/main.js'));
-    } catch {
-      throw new Error(`services/${service}/dist/main.js is missing: build first (npx tsc -b services/producer services/consumer)`);
-    }
-  }
+  assertBuilt(['producer', 'consumer'], 'npx tsc -b services/producer services/consumer');
   // The bare loop runs like the consumer's resizes: one libvips thread per image, no operation cache.
   sharp.concurrency(SHARP_THREADS);
   sharp.cache(false);
@@ -661,17 +313,12 @@ async function main() {
     `Image-resize benchmark — prefix ${PREFIX}, schema ${SCHEMA}, STORAGE_ROOT ${STORAGE_ROOT}; ${CPU_COUNT} cores, node ${process.version}, ` +
       `sharp ${sharp.versions.sharp} / libvips ${sharp.versions.vips}, SHARP_THREADS ${SHARP_THREADS}, IMAGE_CONCURRENCY ${CONCURRENCIES.join(',')}, ${CLIENTS} upload clients`,
   );
+  if (PROFILE_DIR) console.log(`Profiling: producer and consumer run under node --cpu-prof (slower), profiles in ${PROFILE_DIR}`);
 
-  const connection = await amqp.connect(AMQP_URL);
-  connection.on('error', () => undefined);
-  const channel = await connection.createChannel();
-  channel.on('error', (error) => log(`probe channel error: ${error.message}`));
-  const db = new pg.Client({ connectionString: DATABASE_URL });
-  await db.connect();
+  const backends = await connectBackends(DATABASE_URL, { onChannelError: (error) => log(`probe channel error: ${error.message}`) });
+  const { connection, channel, db } = backends;
   try {
-    const rabbitVersion = connection.connection?.serverProperties?.version ?? '?';
-    const pgVersion = (await db.query('show server_version')).rows[0].server_version;
-    console.log(`RabbitMQ ${rabbitVersion}, PostgreSQL ${pgVersion} (synchronous_commit=${(await db.query('show synchronous_commit')).rows[0].synchronous_commit})`);
+    console.log(await versionsLine(backends, { synchronousCommit: true }));
 
     const input = await readBenchJpeg(1920, 1080);
     const producerPort = await freePort();
@@ -871,18 +518,9 @@ async function main() {
     ]);
     printTable('Summary', ['Figure', 'Measured', 'Target', 'Result'], summary);
   } finally {
-    await db.end().catch(() => undefined);
-    await connection.close().catch(() => undefined);
-    opsAgent.destroy();
+    await backends.close();
     await cleanUp();
   }
 }
 
-main().then(
-  () => process.exit(0),
-  async (error) => {
-    console.error(`benchmark failed: ${error.stack ?? error.message}`);
-    await cleanUp();
-    process.exit(1);
-  },
-);
+runBenchmark(main, cleanUp);

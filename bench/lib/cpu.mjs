@@ -8,15 +8,49 @@ export const CPU_COUNT = readFileSync('/proc/stat', 'utf8')
   .split('\n')
   .filter((l) => /^cpu\d+ /.test(l)).length;
 
+/** utime + stime of a /proc/<pid>/stat or /proc/<pid>/task/<tid>/stat text, in ticks. */
+function statTicks(stat) {
+  // The command name may hold spaces and parentheses: the fields start after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]); // utime + stime
+}
+
 function processTicks(pid) {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name may hold spaces and parentheses: the fields start after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]); // utime + stime
+    return statTicks(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return undefined;
   }
+}
+
+/**
+ * CPU ticks of a process's threads, grouped: `main` (the event loop), else the thread's name
+ * without its number (e.g. `node`, `libvips worker`). Feed two of them to threadDelta().
+ */
+export function threadTicks(pid) {
+  const groups = new Map();
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        const group = Number(tid) === pid ? 'main' : comm.replace(/[\s\d_-]+$/, '') || comm;
+        groups.set(group, (groups.get(group) ?? 0) + statTicks(stat));
+      } catch {
+        // thread gone
+      }
+    }
+  } catch {
+    // process gone
+  }
+  return groups;
+}
+
+/** CPU ms per thread group between two threadTicks() (threads that ended in between are lost, so this is a lower bound). */
+export function threadDelta(before, after) {
+  const ms = {};
+  for (const [group, ticks] of after) ms[group] = (1000 * (ticks - (before.get(group) ?? 0))) / CLOCK_TICKS;
+  return ms;
 }
 
 /** Pids whose command name (/proc/<pid>/comm) is one of `names`. */
@@ -47,7 +81,8 @@ function systemTicks() {
  * A snapshot of the CPU time of each group (name → () => pids); `later.since(earlier)` gives the %
  * of one core each group used in between, then irq, machine (all busy CPU) and others (machine −
  * the groups − irq). A pid absent from `earlier` (e.g. a PostgreSQL backend started meanwhile)
- * counts its whole CPU time, unless `skipNewPids`.
+ * counts its whole CPU time, unless `skipNewPids`. `later.usageSince(earlier)` gives the same
+ * figures as { percent, ms, seconds }: ms is CPU milliseconds over the window of `seconds`.
  */
 export function cpuSnapshot(groups) {
   const at = performance.now();
@@ -58,29 +93,28 @@ export function cpuSnapshot(groups) {
     ]),
   );
   const system = systemTicks();
-  return {
-    at,
-    ticks,
-    system,
-    since(earlier, { skipNewPids = false } = {}) {
-      const seconds = (at - earlier.at) / 1000;
-      const usage = {};
-      for (const [name, now] of Object.entries(ticks)) {
-        let delta = 0;
-        for (const [pid, value] of now)
-          delta += value - (earlier.ticks[name].get(pid) ?? (skipNewPids ? value : 0));
-        usage[name] = (100 * delta) / CLOCK_TICKS / seconds;
-      }
-      const totalDelta = system.total - earlier.system.total;
-      const share = (d) => (totalDelta > 0 ? ((100 * d) / totalDelta) * CPU_COUNT : 0);
-      const ours = Object.values(usage).reduce((a, b) => a + b, 0);
-      usage.irq = share(system.irq - earlier.system.irq);
-      usage.machine = share(system.total - system.idle - (earlier.system.total - earlier.system.idle));
-      // Everything else on the machine (other people's jobs): a noisy neighbour shows up here.
-      usage.others = Math.max(0, usage.machine - ours - usage.irq);
-      return usage;
-    },
-  };
+  function usageSince(earlier, { skipNewPids = false } = {}) {
+    const seconds = (at - earlier.at) / 1000;
+    const usage = {};
+    const ms = {};
+    for (const [name, now] of Object.entries(ticks)) {
+      let delta = 0;
+      for (const [pid, value] of now)
+        delta += value - (earlier.ticks[name].get(pid) ?? (skipNewPids ? value : 0));
+      usage[name] = (100 * delta) / CLOCK_TICKS / seconds;
+      ms[name] = (1000 * delta) / CLOCK_TICKS;
+    }
+    const totalDelta = system.total - earlier.system.total;
+    const share = (d) => (totalDelta > 0 ? ((100 * d) / totalDelta) * CPU_COUNT : 0);
+    const ours = Object.values(usage).reduce((a, b) => a + b, 0);
+    usage.irq = share(system.irq - earlier.system.irq);
+    usage.machine = share(system.total - system.idle - (earlier.system.total - earlier.system.idle));
+    // Everything else on the machine (other people's jobs): a noisy neighbour shows up here.
+    usage.others = Math.max(0, usage.machine - ours - usage.irq);
+    for (const name of ['irq', 'machine', 'others']) ms[name] = (usage[name] / 100) * seconds * 1000;
+    return { percent: usage, ms, seconds };
+  }
+  return { at, ticks, system, usageSince, since: (earlier, options) => usageSince(earlier, options).percent };
 }
 
 const INFRASTRUCTURE = {

@@ -2,7 +2,9 @@
 // bench.<random> and schema bench_<random> (or, on request, a database bench_<random>), so it
 // neither sees nor disturbs anyone else's names; clean-up deletes them all again.
 import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { amqp, pg, ROOT } from './deps.mjs';
 import { stopAllServices } from './services.mjs';
@@ -29,11 +31,13 @@ export function brokerNames(prefix) {
 }
 
 /**
- * A fresh corner: { runId, prefix, schema, names, databaseUrl, ownDatabase, serviceEnv }. With
- * `ownDatabase`, the services use a database bench_<runId> (which the caller creates, e.g. with
- * settings of its own that must touch nobody else) instead of the shared one.
+ * A fresh corner: { runId, prefix, schema, names, databaseUrl, ownDatabase, storageRoot, serviceEnv }.
+ * With `ownDatabase`, the services use a database bench_<runId> (which the caller creates, e.g. with
+ * settings of its own that must touch nobody else) instead of the shared one. With `storage` (a
+ * name, e.g. 'images-bench'), a temporary folder <tmp>/<storage>-<runId>-XXXXXX is made for the
+ * services' STORAGE_ROOT; clean-up deletes it, and so does this process's exit (after an error too).
  */
-export function isolate({ ownDatabase = false } = {}) {
+export function isolate({ ownDatabase = false, storage } = {}) {
   const runId = randomBytes(4).toString('hex');
   const prefix = `bench.${runId}`;
   const schema = `bench_${runId}`;
@@ -41,12 +45,15 @@ export function isolate({ ownDatabase = false } = {}) {
   const databaseUrl = database
     ? Object.assign(new URL(DATABASE_URL), { pathname: `/${database}` }).toString()
     : DATABASE_URL;
+  const storageRoot = storage ? mkdtempSync(join(tmpdir(), `${storage}-${runId}-`)) : undefined;
+  if (storageRoot) process.on('exit', () => rmSync(storageRoot, { recursive: true, force: true }));
   return {
     runId,
     prefix,
     schema,
     ownDatabase: database,
     databaseUrl,
+    storageRoot,
     names: brokerNames(prefix),
     /** What every service started by the bench needs in its environment to stay in this corner. */
     serviceEnv: {
@@ -55,6 +62,7 @@ export function isolate({ ownDatabase = false } = {}) {
       AMQP_URL,
       AMQP_PREFIX: prefix,
       RETRY_DELAYS_MS: RETRY_DELAYS_MS.join(','),
+      ...(storageRoot ? { STORAGE_ROOT: storageRoot } : {}),
     },
   };
 }
@@ -131,8 +139,8 @@ async function dropDatabaseObjects({ ownDatabase, schema }) {
 
 /**
  * The run's clean-up, safe to call from several places (end of main, error, Ctrl-C): the first call
- * stops every service, deletes the broker names (plus `extra` ones the bench declared itself) and
- * drops the schema or own database; later calls wait for that same work.
+ * stops every service, deletes the broker names (plus `extra` ones the bench declared itself),
+ * drops the schema or own database and deletes the storage folder; later calls wait for that same work.
  */
 export function cleanUpOnce(corner, { queues = [], exchanges = [] } = {}) {
   let cleanedUp;
@@ -141,6 +149,7 @@ export function cleanUpOnce(corner, { queues = [], exchanges = [] } = {}) {
       await stopAllServices();
       await deleteBrokerNames(corner, { queues, exchanges });
       await dropDatabaseObjects(corner);
+      if (corner.storageRoot) rmSync(corner.storageRoot, { recursive: true, force: true });
     })());
 }
 

@@ -17,3 +17,13 @@ export function counterDelta(before, after) {
   }
   return delta;
 }
+
+/**
+ * Completions per second over the middle 60 % of `finishes` (ascending epoch ms), free of the
+ * ramp-up and the tail; NaN with 10 finishes or fewer.
+ */
+export function steadyRate(finishes) {
+  if (finishes.length <= 10) return NaN;
+  const at = (fraction) => finishes[Math.min(finishes.length - 1, Math.floor(fraction * finishes.length))];
+  return (0.6 * finishes.length) / ((at(0.8) - at(0.2)) / 1000);
+}
