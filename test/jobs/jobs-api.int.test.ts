@@ -103,6 +103,38 @@ describe('jobs API', () => {
     expect(responses.filter((r) => r.status === 200)).toHaveLength(11);
   });
 
+  it('answers each of many concurrent submissions (group commit) only once its own job is committed', async () => {
+    const reader = createDatabase({ url: TEST_DATABASE_URL, schema: isolated.env.DATABASE_SCHEMA!, poolMax: 2, log: silentLogger() });
+    try {
+      const committedWhenAnswered = await Promise.all(
+        Array.from({ length: 40 }, async (_, i) => {
+          const { status, body } = await request(port, 'POST', '/v1/jobs', { kind: 'factorize', input: { number: String(1000 + i) } });
+          expect(status).toBe(202);
+          // Read on another connection the moment the 202 arrives: the row must already be there.
+          const row = await reader.db.selectFrom('jobs').select(['id', 'input']).where('id', '=', body.id).executeTakeFirst();
+          return row?.input;
+        }),
+      );
+      expect(committedWhenAnswered).toEqual(Array.from({ length: 40 }, (_, i) => ({ number: String(1000 + i) })));
+    } finally {
+      await reader.close();
+    }
+  });
+
+  it('settles concurrent requests sharing a customId with different bodies: one job, the same request 200, the others 409', async () => {
+    const responses = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => request(port, 'POST', '/v1/jobs', { kind: 'factorize', input: { number: String(2000 + (i % 2)) }, customId: 'race-2' })),
+    );
+    const created = responses.filter((r) => r.status === 202);
+    expect(created).toHaveLength(1);
+    const winner = created[0]!.body;
+    for (const [i, r] of responses.entries()) {
+      if (r.status === 202) continue;
+      if (String(2000 + (i % 2)) === winner.input.number) expect(r).toMatchObject({ status: 200, body: { id: winner.id } });
+      else expect(r).toMatchObject({ status: 409, body: { error: { code: 'custom_id_conflict' } } });
+    }
+  });
+
   it('finds a job by customId, filters and pages through the list with a cursor', async () => {
     for (let i = 0; i < 7; i++) await request(port, 'POST', '/v1/jobs', { kind: 'factorize', input: { number: String(100 + i) }, customId: `page-${i}` });
     const byCustomId = await request(port, 'GET', '/v1/jobs?customId=page-3');

@@ -94,4 +94,50 @@ describe('job runner retries', () => {
     expect(progress.length).toBeGreaterThan(0);
     await consumer!.cancel();
   });
+
+  it('runs each job once when its message comes twice, with batched changes: events in order, the final one republished for the duplicate', async () => {
+    const names = topologyNames(isolated.prefix);
+    await probe.drain(names.jobEventsQueue);
+    const batched = new JobStore(database.db, names, { batch: { maxItems: 50, maxWaitMs: 2 } });
+    const runs = new Map<string, number>();
+    consumer = startMessageConsumer(
+      { broker, names, log, metrics },
+      { kind: 'job.factorize', prefetch: 32, retryDelaysMs: [100, 200], maxAttempts: 3 },
+      jobHandler({ store: batched, sendNow, maxAttempts: 3, resultTtlMs: 60_000, checkIntervalMs: 50 }, async (job) => {
+        runs.set(job.id, (runs.get(job.id) ?? 0) + 1);
+        return { type: 'succeeded', result: { id: job.id } };
+      }),
+    );
+    const ids: string[] = [];
+    await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        const { job, outbox } = await batched.create({ clientId: 'default', kind: 'factorize', customId: null, requestHash: 'h', input: { number: '6' }, callbackUrl: null }, 'dup');
+        ids.push(job.id);
+        await sendNow(outbox);
+        await sendNow(outbox.filter((m) => m.exchange === names.workExchange)); // the same work message again
+      }),
+    );
+    await waitFor('all succeeded', async () => (await Promise.all(ids.map((id) => store.get(id)))).every((j) => j?.status === 'succeeded'), { timeoutMs: 10_000 });
+    expect(ids.map((id) => runs.get(id))).toEqual(ids.map(() => 1));
+    for (const id of ids) expect(await statusesOf(id)).toEqual(['queued', 'running', 'succeeded']);
+
+    type Event = { payload: { jobId: string; eventId: string; sequence: number; status: string } };
+    const events: Event['payload'][] = [];
+    await waitFor('every final event twice', async () => {
+      events.push(...(await probe.drain(names.jobEventsQueue)).map((m) => (m.body as Event).payload));
+      return ids.every((id) => events.filter((e) => e.jobId === id && e.status === 'succeeded').length >= 2);
+    }, { timeoutMs: 10_000 });
+    for (const id of ids) {
+      const own = events.filter((e) => e.jobId === id);
+      // First publication of each event in sequence order (running before succeeded); the repeat is the same event.
+      const firsts = own.filter((e, i) => own.findIndex((o) => o.eventId === e.eventId) === i).map((e) => [e.sequence, e.status]);
+      expect(firsts).toEqual([
+        [1, 'queued'],
+        [2, 'running'],
+        [3, 'succeeded'],
+      ]);
+      expect(new Set(own.filter((e) => e.status === 'succeeded').map((e) => e.eventId)).size).toBe(1);
+    }
+    await consumer!.cancel();
+  });
 });
