@@ -100,7 +100,7 @@ export async function commitJobInserts(db: Kysely<Database>, names: TopologyName
     ),
     ${eventAndOutbox(names, sql`select b.ord, 0 as n, b.run_exchange, b.run_routing_key, b.run_message_id, b.correlation_id, b.run_type, b.run_body
       from changed join batch b on b.id = changed.id`)}
-    select changed.*, b.ord, run.id as run_outbox_id, event.id as event_outbox_id, event.body as event_body
+    select ${jobColumns}, b.ord, run.id as run_outbox_id, event.id as event_outbox_id, event.body as event_body
     from changed join batch b on b.id = changed.id join sent run on run.message_id = b.run_message_id join sent event on event.message_id = b.event_id::text
   `.execute(db);
   return byOrd(names, batch, rows, (item, row) => [{ ...jobs[item.ord]!.runMessage, id: row.run_outbox_id! }]);
@@ -165,11 +165,42 @@ export async function commitJobUpdates(db: Kysely<Database>, names: TopologyName
       returning jobs.*
     ),
     ${eventAndOutbox(names)}
-    select changed.*, b.ord, event.id as event_outbox_id, event.body as event_body
+    select ${jobColumns}, b.ord, event.id as event_outbox_id, event.body as event_body
     from changed join batch b on b.id = changed.id join sent event on event.message_id = b.event_id::text
   `.execute(db);
   return byOrd(names, batch, rows, () => []);
 }
+
+/**
+ * The job columns the statements return, named rather than `changed.*`: a prepared statement
+ * whose result columns changed (a migration adding a column while the service runs) fails with
+ * "cached plan must not change result type" on every connection that prepared it.
+ */
+const JOB_COLUMNS: Record<keyof JobRow, true> = {
+  id: true,
+  client_id: true,
+  kind: true,
+  custom_id: true,
+  request_hash: true,
+  input: true,
+  status: true,
+  progress: true,
+  progress_message: true,
+  result: true,
+  error_code: true,
+  error_message: true,
+  attempts: true,
+  callback_url: true,
+  cancel_requested: true,
+  sequence: true,
+  created_at: true,
+  updated_at: true,
+  started_at: true,
+  finished_at: true,
+  expires_at: true,
+  expired: true,
+};
+const jobColumns = sql.join(Object.keys(JOB_COLUMNS).map((column) => sql.ref(`changed.${column}`)));
 
 /** Each item's result by its position: undefined when its change hit no row; else the row and its outbox messages, in id order. */
 function byOrd(

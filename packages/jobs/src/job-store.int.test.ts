@@ -217,5 +217,18 @@ describe('JobStore', () => {
       expect([progressed!.job.sequence, done!.job.sequence]).toEqual([3, 4]);
       expect((await eventsOf(job.id)).map((e) => e.status)).toEqual(['queued', 'running', 'running', 'succeeded']);
     });
+
+    it('keeps working, prepared, when a migration adds a column to jobs while the service runs', async () => {
+      const create = () => Promise.all(Array.from({ length: 8 }, () => store.create(newJob(), 'c')));
+      await create(); // prepared on every pooled connection
+      await sql`alter table jobs add column added_while_running integer`.execute(database.db);
+      try {
+        const created = await create();
+        const started = await Promise.all(created.map(({ job }) => store.start(job.id, 60_000, 'c')));
+        expect(started.every((s) => s?.job.status === 'running')).toBe(true);
+      } finally {
+        await sql`alter table jobs drop column added_while_running`.execute(database.db);
+      }
+    });
   });
 });
