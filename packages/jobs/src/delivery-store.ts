@@ -110,10 +110,10 @@ const secretsVersionOf = (clientId: ReturnType<typeof sql.ref>) => sql<string>`(
  * sent, and a new event supersedes older ones that have not gone out yet because they are
  * waiting for a retry.
  *
- * Locks: recording takes a transaction-scoped advisory lock per job (so a late, older event sees
- * a newer one recorded meanwhile and stands down) and a shared one per URL; settling a URL as
- * gone takes that URL's lock exclusively, so a delivery recorded concurrently is either recorded
- * as gone or committed before the URL's rows are settled, never leased to a gone URL.
+ * Locks: recording (record_webhook_events) takes a transaction-scoped advisory lock per job (so a
+ * late, older event sees a newer one recorded meanwhile and stands down) and a shared one per URL;
+ * settling a URL as gone takes that URL's lock exclusively, so a delivery recorded concurrently is
+ * either recorded as gone or committed before the URL's rows are settled, never leased to a gone URL.
  */
 export class DeliveryStore {
   constructor(private readonly db: Kysely<Database>) {}
@@ -124,7 +124,7 @@ export class DeliveryStore {
   }
 
   /**
-   * Records the deliveries of a batch of events in one transaction, as recording them one by one
+   * Records the deliveries of a batch of events in one statement, as recording them one by one
    * in order would: idempotent per event id, standing down when a newer delivery of the job
    * exists, `gone` for a URL that answered 410, superseding older deliveries that wait for a
    * retry. Up to `leaseUpTo` of them, those with nothing older of their job ahead, are inserted
@@ -142,61 +142,19 @@ export class DeliveryStore {
     if (rows.length === 0) return { leased: [], waitingJobIds: [] };
     const column = <T>(pick: (row: (typeof rows)[number]) => T) => rows.map(pick);
     const leaseSeconds = (options.leaseMs ?? 0) / 1000;
-    const inserted = await this.db.transaction().execute(async (trx) => {
-      // Jobs in a fixed order, so two batches sharing jobs cannot deadlock.
-      await sql`
-        select
-          (select count(pg_advisory_xact_lock(k)) from (select distinct hashtext('webhook-job:' || j) as k from unnest(${column((r) => r.event.jobId)}::text[]) as j order by k) jobs),
-          (select count(pg_advisory_xact_lock_shared(hashtext('webhook-url'), k)) from (select distinct hashtext(u) as k from unnest(${column((r) => r.event.callbackUrl)}::text[]) as u order by k) urls)
-      `.execute(trx);
-      const result = await sql<{ id: string; status: DeliveryRow['status']; secrets_version: string | null }>`
-        with input as (
-          select * from unnest(
-            ${column((r) => r.id)}::text[], ${column((r) => r.event.jobId)}::uuid[], ${column((r) => r.event.clientId)}::text[],
-            ${column((r) => r.event.eventId)}::uuid[], ${column((r) => r.event.sequence)}::int[], ${column((r) => r.event.callbackUrl)}::text[],
-            ${column((r) => r.payload)}::text[], ${column((r) => r.plan.newerInBatch)}::bool[], ${column((r) => r.plan.mayLease)}::bool[]
-          ) with ordinality as v(id, job_id, client_id, event_id, sequence, url, payload, newer_in_batch, may_lease, ord)
-        ),
-        -- Only a delivery already failing (waiting out a retry) gives way: a healthy receiver
-        -- still gets every status, in order; one that was down gets the latest, not a backlog.
-        superseded as (
-          update webhook_deliveries d set status = 'superseded', updated_at = now()
-          from input v
-          where d.job_id = v.job_id and d.sequence < v.sequence and d.status = 'pending' and d.attempts > 0
-          returning d.id
-        ),
-        decided as (
-          select v.*,
-            exists (select 1 from webhook_gone_urls g where g.url = v.url) as gone,
-            v.newer_in_batch or exists (select 1 from webhook_deliveries n where n.job_id = v.job_id and n.sequence > v.sequence) as newer,
-            -- Older ones this statement superseded are out of the way (not those a claim took first).
-            v.may_lease and not exists (
-              select 1 from webhook_deliveries o
-              where o.job_id = v.job_id and o.sequence < v.sequence and o.status in ('pending', 'sending')
-                and o.id not in (select id from superseded)
-            ) as leasable
-          from input v
-        ),
-        inserted as (
-          insert into webhook_deliveries (id, job_id, client_id, event_id, sequence, url, payload, status, lease_until, last_error)
-          select id, job_id, client_id, event_id, sequence, url, payload,
-            case when gone then 'gone' when newer then 'superseded' when leasable then 'sending' else 'pending' end,
-            case when not gone and not newer and leasable then now() + make_interval(secs => ${leaseSeconds}) end,
-            case when gone then ${GONE_ERROR} when newer then ${NEWER_ERROR} end
-          from decided
-          order by ord
-          on conflict (event_id) where event_id is not null do nothing
-          returning id, status, client_id
-        )
-        select id, status, case when status = 'sending' then ${secretsVersionOf(sql.ref('inserted.client_id'))} end as secrets_version
-        from inserted
-      `.execute(trx);
-      return result.rows;
-    });
+    // One round trip (see the migration that defines it): locks, then the multi-row insert.
+    const { rows: inserted } = await sql<{ delivery_id: string; delivery_status: DeliveryRow['status']; secrets_version: string | null }>`
+      select * from record_webhook_events(
+        ${column((r) => r.id)}::text[], ${column((r) => r.event.jobId)}::uuid[], ${column((r) => r.event.clientId)}::text[],
+        ${column((r) => r.event.eventId)}::uuid[], ${column((r) => r.event.sequence)}::int[], ${column((r) => r.event.callbackUrl)}::text[],
+        ${column((r) => r.payload)}::text[], ${column((r) => r.plan.newerInBatch)}::bool[], ${column((r) => r.plan.mayLease)}::bool[],
+        ${leaseSeconds}::float8, ${GONE_ERROR}::text, ${NEWER_ERROR}::text
+      )
+    `.execute(this.db);
     const byId = new Map(rows.map((r) => [r.id, r]));
     const leased: LeasedDelivery[] = [];
     const waitingJobIds: string[] = [];
-    for (const { id, status, secrets_version } of inserted) {
+    for (const { delivery_id: id, delivery_status: status, secrets_version } of inserted) {
       const row = byId.get(id)!;
       if (status === 'pending') waitingJobIds.push(row.event.jobId);
       if (status !== 'sending') continue;
