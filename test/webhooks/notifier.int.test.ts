@@ -68,8 +68,13 @@ describe('callback notifier', () => {
     const final = got[got.length - 1]!.payload;
     expect(final).toMatchObject({ jobId: job.id, customId: job.customId, kind: 'factorize', status: 'succeeded', result: { factors: SLOW_SEMIPRIME.factors } });
 
-    const log = await request(port, 'GET', `/v1/jobs/${job.id}/deliveries`);
-    expect(log.body.deliveries.find((d: { sequence: number }) => d.sequence === final.sequence)).toMatchObject({ status: 'delivered', attempts: 1, attemptLog: [expect.objectContaining({ statusCode: 200 })] });
+    // The attempt is logged a moment after the webhook arrived (attempts are logged in batches).
+    const logged = await waitFor('the final delivery logged', async () => {
+      const log = await request(port, 'GET', `/v1/jobs/${job.id}/deliveries`);
+      const delivery = log.body.deliveries.find((d: { sequence: number }) => d.sequence === final.sequence);
+      return delivery?.status === 'delivered' ? delivery : undefined;
+    });
+    expect(logged).toMatchObject({ status: 'delivered', attempts: 1, attemptLog: [expect.objectContaining({ statusCode: 200 })] });
   });
 
   it('delivers what a receiver missed while it was down, in order, once it is back', async () => {

@@ -11,7 +11,11 @@ import { EndpointLimiter } from './domain/endpoint-limiter.js';
 import { Dispatcher } from './routines/dispatcher.js';
 import { EventRecorder } from './routines/event-recorder.js';
 
-/** Job events recorded in one transaction at most; the prefetch lets one batch fill while another commits. */
+/**
+ * Job events recorded in one statement at most. One batch is written at a time: events that come
+ * meanwhile make the next batch (group commit), so the busier the notifier the fewer statements per
+ * event. The prefetch lets one batch fill while another commits.
+ */
 const EVENT_BATCH_MAX = 100;
 /** How long the first event of a batch waits for others, in ms: short, since its webhook waits too. */
 const EVENT_BATCH_WAIT_MS = 2;
@@ -57,7 +61,7 @@ export class NotifierApp {
       },
       { concurrency: config.NOTIFIER_CONCURRENCY, timeoutMs: config.WEBHOOK_TIMEOUT_MS, retryScheduleMs: config.WEBHOOK_RETRY_SCHEDULE_MS, pollMs: config.DISPATCH_POLL_MS },
     );
-    this.recorder = new EventRecorder(this.deliveries, this.dispatcher, { maxItems: EVENT_BATCH_MAX, maxWaitMs: EVENT_BATCH_WAIT_MS });
+    this.recorder = new EventRecorder(this.deliveries, this.dispatcher, { maxItems: EVENT_BATCH_MAX, maxWaitMs: EVENT_BATCH_WAIT_MS, maxInFlight: 1 });
   }
 
   get opsPort(): number {

@@ -22,7 +22,11 @@ export interface DispatcherOptions {
   timeoutMs: number;
   retryScheduleMs: readonly number[];
   pollMs: number;
-  /** Attempts logged together in one statement, and how long the first waits for company (ms). */
+  /**
+   * Attempts logged together in one statement, and how long the first waits for company (ms).
+   * Default 200 and 10 ms, one batch at a time: the webhook has gone out already, only the slot
+   * (and the next status of the same job) waits for the log.
+   */
   attemptBatch?: { maxItems: number; maxWaitMs: number };
 }
 
@@ -32,6 +36,8 @@ const BUSY_ENDPOINT_DELAY_MS = 100;
 const MAX_WAITING_JOBS = 10_000;
 /** While deliveries wait for a free slot, claims are this far apart at most (ms) unless a quarter of the slots is free. */
 const BACKLOG_CLAIM_GAP_MS = 5;
+/** A queued delivery starts at least this long, plus the attempt timeout, before its lease ends (ms). */
+const LEASE_MARGIN_MS = 1_000;
 
 /**
  * Sends deliveries, up to `concurrency` at once: those the event recorder hands over already
@@ -45,6 +51,13 @@ export class Dispatcher {
   private inFlight = 0;
   /** Slots promised to the event recorder for deliveries it is recording leased. */
   private reserved = 0;
+  /**
+   * Leased deliveries handed over while every slot was busy, oldest first, each with the time by
+   * which it must have started (its lease must outlast the attempt). At most `concurrency` of them,
+   * so none waits longer than one attempt timeout: a burst waits here rather than as pending rows
+   * that each need a claim.
+   */
+  private readonly queued: { delivery: LeasedDelivery; startBy: number }[] = [];
   /** Pending rows may be claimable now: recorded without a lease, or the last claim came back full. */
   private backlog = false;
   /** Jobs with a delivery recorded pending behind an older one: the end of that one wakes a claim. */
@@ -68,7 +81,7 @@ export class Dispatcher {
         await deps.deliveries.recordAttempts(reports);
         return reports.map(() => undefined);
       },
-      options.attemptBatch ?? { maxItems: 200, maxWaitMs: 2 },
+      options.attemptBatch ?? { maxItems: 200, maxWaitMs: 10, maxInFlight: 1 },
     );
   }
 
@@ -81,8 +94,13 @@ export class Dispatcher {
     this.wakeUp?.();
   }
 
+  /** Slots neither in use nor promised nor owed to queued deliveries. */
+  private freeSlots(): number {
+    return this.options.concurrency - this.inFlight - this.reserved - this.queued.length;
+  }
+
   private wakeSoon(): void {
-    const free = this.options.concurrency - this.inFlight - this.reserved;
+    const free = this.freeSlots();
     if (free * 4 >= this.options.concurrency) return this.wake();
     this.soon ??= setTimeout(() => {
       this.soon = undefined;
@@ -90,21 +108,29 @@ export class Dispatcher {
     }, BACKLOG_CLAIM_GAP_MS);
   }
 
-  /** Up to `wanted` free slots, held for deliveries about to be recorded leased; give them back with handOver. */
+  /**
+   * Up to `wanted` places (a free slot, or one in the queue), held for deliveries about to be
+   * recorded leased; give them back with handOver.
+   */
   reserve(wanted: number): number {
     if (this.stopController.signal.aborted) return 0;
-    const granted = Math.max(0, Math.min(wanted, this.options.concurrency - this.inFlight - this.reserved));
+    const granted = Math.max(0, Math.min(wanted, this.freeSlots() + this.options.concurrency));
     this.reserved += granted;
     return granted;
   }
 
   /**
-   * Takes what a recording under `reserved` slots produced (nothing if it failed): the leased
-   * deliveries are sent now, unused slots freed, and pending ones looked for.
+   * Takes what a recording under `reserved` places produced (nothing if it failed): the leased
+   * deliveries are sent now or queued for the next free slot, unused places freed, and pending
+   * ones looked for. `leasedSince`: when the recording started (its leases began after).
    */
-  handOver(reserved: number, recorded: RecordedEvents | undefined): void {
+  handOver(reserved: number, recorded: RecordedEvents | undefined, leasedSince: number): void {
     this.reserved -= reserved;
-    for (const delivery of recorded?.leased ?? []) void this.deliver(delivery);
+    const startBy = leasedSince + this.leaseMs - this.options.timeoutMs - LEASE_MARGIN_MS;
+    for (const delivery of recorded?.leased ?? []) {
+      if (this.inFlight < this.options.concurrency && this.queued.length === 0) void this.deliver(delivery);
+      else this.queued.push({ delivery, startBy });
+    }
     const waiting = recorded?.waitingJobIds ?? [];
     if (waiting.length === 0) return;
     // Bounded: past this the poll alone finds what they were waiting for.
@@ -127,12 +153,12 @@ export class Dispatcher {
     while (!signal.aborted) {
       const woken = new Promise<void>((resolve) => (this.wakeUp = resolve));
       try {
-        const limit = this.options.concurrency - this.inFlight - this.reserved;
+        const limit = this.freeSlots();
         const claimed = await this.deps.deliveries.claimDue(limit, this.leaseMs);
         for (const delivery of claimed) void this.deliver(delivery);
         // Fewer than asked: everything claimable was claimed. A full batch: more may be due now.
         if (claimed.length < limit) this.backlog = false;
-        else if (claimed.length > 0 && this.inFlight + this.reserved < this.options.concurrency) continue;
+        else if (claimed.length > 0 && this.freeSlots() > 0) continue;
       } catch (error) {
         this.deps.log.warn('claiming deliveries failed', { error: errorMessage(error) });
       }
@@ -140,17 +166,20 @@ export class Dispatcher {
     }
   }
 
-  private async deliver(delivery: LeasedDelivery): Promise<void> {
+  private async deliver(delivery: LeasedDelivery, startBy = Infinity): Promise<void> {
     this.inFlight += 1;
     try {
-      // Handed over while stopping: give the lease back rather than spend an attempt on an abort.
-      if (this.stopController.signal.aborted) await this.record(delivery, undefined, deferred(0));
+      // Handed over while stopping, or queued so long that the lease could end mid-attempt: give
+      // the lease back (no attempt spent) for a claim to take it up again.
+      if (this.stopController.signal.aborted || Date.now() > startBy) await this.record(delivery, undefined, deferred(0));
       else await this.attempt(delivery);
     } catch (error) {
       // Recording failed (database away): the lease expires and the delivery is retried then.
       this.deps.log.warn('delivery bookkeeping failed', { deliveryId: delivery.id, error: errorMessage(error) });
     } finally {
       this.inFlight -= 1;
+      const next = this.queued.shift();
+      if (next) void this.deliver(next.delivery, next.startBy);
       // The end of a job's delivery may free its next one: look now. A freed slot matters when
       // rows wait; slots are gathered for a moment so one claim fills several.
       if (this.waitingJobs.delete(delivery.jobId)) this.wake();

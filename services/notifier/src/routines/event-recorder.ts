@@ -4,8 +4,9 @@ import type { Dispatcher } from './dispatcher.js';
 
 /**
  * Group commit for job events: the deliveries of events that arrive together are recorded in one
- * transaction (see DeliveryStore.recordEvents), and those the dispatcher has room for are
- * recorded already leased and handed to it in memory, so a new status goes out without a claim.
+ * statement (see DeliveryStore.recordEvents), and those the dispatcher has room for (a slot or a
+ * place in its queue) are recorded already leased and handed to it in memory, so a new status
+ * goes out without a claim.
  * `record` resolves only once the event's delivery row is committed: its caller acks after that.
  */
 export class EventRecorder {
@@ -14,11 +15,12 @@ export class EventRecorder {
   constructor(store: DeliveryStore, dispatcher: Dispatcher, options: BatcherOptions) {
     this.batcher = new Batcher<EventToRecord, void>(async (items) => {
       const slots = dispatcher.reserve(items.length);
+      const startedAt = Date.now();
       let recorded;
       try {
         recorded = await store.recordEvents(items, { leaseUpTo: slots, leaseMs: dispatcher.leaseMs });
       } finally {
-        dispatcher.handOver(slots, recorded);
+        dispatcher.handOver(slots, recorded, startedAt);
       }
       return items.map(() => undefined);
     }, options);
