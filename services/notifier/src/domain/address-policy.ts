@@ -120,10 +120,15 @@ export function classifyAddress(ip: string): AddressCategory {
   return parsed === undefined ? 'not_an_ip' : categoryOf(parsed);
 }
 
+/** Addresses whose verdict is remembered; past this the memory starts over. */
+const MAX_CACHED_VERDICTS = 10_000;
+
 export class AddressPolicy {
   readonly #config: AddressPolicyConfig;
   readonly #allowedRanges: BlockList;
   readonly #allowedHosts: ReadonlySet<string>;
+  /** Verdicts by address: the policy never changes, and each webhook checks its address again. */
+  readonly #verdicts = new Map<string, string | null>();
 
   constructor(config: AddressPolicyConfig) {
     this.#config = { ...config };
@@ -142,6 +147,16 @@ export class AddressPolicy {
 
   /** Why `ip` is refused, for error messages; undefined when it is allowed. */
   refusalReason(ip: string): string | undefined {
+    let verdict = this.#verdicts.get(ip);
+    if (verdict === undefined) {
+      if (this.#verdicts.size >= MAX_CACHED_VERDICTS) this.#verdicts.clear();
+      verdict = this.#judge(ip) ?? null;
+      this.#verdicts.set(ip, verdict);
+    }
+    return verdict ?? undefined;
+  }
+
+  #judge(ip: string): string | undefined {
     const parsed = parseAddress(ip);
     if (parsed === undefined) return `"${ip}" is not an IP address`;
     const category = categoryOf(parsed);
