@@ -5,6 +5,7 @@ import * as jobs from './20261123_1300_jobs.js';
 import * as jobExpiry from './20261123_1400_job_expiry.js';
 import * as webhooks from './20261123_1500_webhooks.js';
 import * as webhookRecordEvents from './20261123_1610_webhook_record_events.js';
+import * as webhookPlans from './20261123_1620_webhook_plans.js';
 
 /** Every migration, in order. Names are timestamp-prefixed and never change once released. */
 export const migrations: Record<string, Migration> = {
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   '20261123_1400_job_expiry': jobExpiry,
   '20261123_1500_webhooks': webhooks,
   '20261123_1610_webhook_record_events': webhookRecordEvents,
+  '20261123_1620_webhook_plans': webhookPlans,
 };

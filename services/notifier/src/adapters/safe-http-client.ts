@@ -32,8 +32,11 @@ import { validateCallbackUrl } from '../domain/webhook-url.js';
 const USER_AGENT = 'Conveyor-Webhooks/1.0';
 /** Idle kept-alive sockets close after this, in ms (Node's own server default keep-alive is 5 s). */
 const FREE_SOCKET_IDLE_MS = 4_000;
-/** Idle sockets kept per origin. */
-const MAX_FREE_SOCKETS_PER_ORIGIN = 64;
+/**
+ * Idle sockets kept per origin (Node's default). A burst beyond this closes the extra sockets,
+ * and the next burst pays their handshakes again.
+ */
+const MAX_FREE_SOCKETS_PER_ORIGIN = 256;
 
 export interface PostWebhookRequest {
   url: string | URL;
