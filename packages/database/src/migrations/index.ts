@@ -6,6 +6,7 @@ import * as jobExpiry from './20261123_1400_job_expiry.js';
 import * as webhooks from './20261123_1500_webhooks.js';
 import * as webhookRecordEvents from './20261123_1610_webhook_record_events.js';
 import * as webhookPlans from './20261123_1620_webhook_plans.js';
+import * as webhookRecordEventsPlan from './20261123_1630_webhook_record_events_plan.js';
 
 /** Every migration, in order. Names are timestamp-prefixed and never change once released. */
 export const migrations: Record<string, Migration> = {
@@ -16,4 +17,5 @@ export const migrations: Record<string, Migration> = {
   '20261123_1500_webhooks': webhooks,
   '20261123_1610_webhook_record_events': webhookRecordEvents,
   '20261123_1620_webhook_plans': webhookPlans,
+  '20261123_1630_webhook_record_events_plan': webhookRecordEventsPlan,
 };
