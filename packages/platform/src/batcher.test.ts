@@ -87,4 +87,21 @@ describe('Batcher', () => {
     expect(await Promise.all([1, 2, 3, 4, 5, 6, 7].map((n) => batcher.add(n)))).toEqual([1, 2, 3, 4, 5, 6, 7]);
     expect(sizes).toEqual([3, 3, 1]);
   });
+
+  it('does not wait maxWaitMs when nothing is being written, but still batches what one turn adds', async () => {
+    const { batches, write } = controlledWrite<number>();
+    const batcher = new Batcher(write, { maxItems: 10, maxWaitMs: 60_000 });
+    const first = [1, 2].map((n) => batcher.add(n));
+    await new Promise((r) => setImmediate(r));
+    expect(batches.map((b) => b.items)).toEqual([[1, 2]]);
+    const later = batcher.add(3); // one write in flight: this one waits (for maxWaitMs or the slot)
+    await new Promise((r) => setTimeout(r, 10));
+    expect(batches).toHaveLength(1);
+    batches[0]!.resolve(['a', 'b']);
+    expect(await Promise.all(first)).toEqual(['a', 'b']);
+    await tick();
+    expect(batches.map((b) => b.items)).toEqual([[1, 2], [3]]);
+    batches[1]!.resolve(['c']);
+    expect(await later).toBe('c');
+  });
 });

@@ -2,8 +2,10 @@ export interface BatcherOptions {
   /** A batch is written as soon as it holds this many items. */
   maxItems: number;
   /**
-   * How long the first item of a batch waits for others before the batch is written, in ms.
-   * Short: every caller waits for it, and a busy service fills batches well before it expires.
+   * How long the first item of a batch waits for others before the batch is written while
+   * another batch is being written, in ms. Short: every caller waits for it, and a busy service
+   * fills batches well before it expires. An idle batcher does not wait: it writes at the end
+   * of the current turn of the event loop, with whatever that turn added.
    */
   maxWaitMs: number;
   /**
@@ -36,6 +38,7 @@ interface Pending<T, R> {
 export class Batcher<T, R> {
   private pending: Pending<T, R>[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
   private inFlight = 0;
   private readonly maxInFlight: number;
 
@@ -50,6 +53,12 @@ export class Batcher<T, R> {
     return new Promise<R>((resolve, reject) => {
       this.pending.push({ item, resolve, reject });
       if (this.pending.length >= this.options.maxItems) this.flush();
+      else if (this.inFlight === 0 && this.timer === undefined)
+        // Nothing is being written: waiting would only add latency (a lightly loaded service).
+        this.immediate ??= setImmediate(() => {
+          this.immediate = undefined;
+          this.flush();
+        });
       else
         this.timer ??= setTimeout(() => {
           this.timer = undefined;
@@ -66,6 +75,8 @@ export class Batcher<T, R> {
     while (this.pending.length > 0 && this.inFlight < this.maxInFlight) {
       clearTimeout(this.timer);
       this.timer = undefined;
+      clearImmediate(this.immediate);
+      this.immediate = undefined;
       const batch = this.pending.splice(0, this.options.maxItems);
       this.inFlight += 1;
       void this.run(batch).finally(() => {
