@@ -113,9 +113,13 @@ export class Dispatcher {
    * recorded leased; give them back with handOver.
    */
   reserve(wanted: number): number {
-    if (this.stopController.signal.aborted) return 0;
+    // While rows wait for a claim, new ones queue up behind them (first come, first sent) rather
+    // than overtake them through the in-memory path.
+    if (this.stopController.signal.aborted || this.backlog) return 0;
     const granted = Math.max(0, Math.min(wanted, this.freeSlots() + this.options.concurrency));
     this.reserved += granted;
+    // The rest will be recorded pending: they wait for a claim.
+    if (granted < wanted) this.backlog = true;
     return granted;
   }
 
