@@ -113,9 +113,10 @@ export class Dispatcher {
    * recorded leased; give them back with handOver.
    */
   reserve(wanted: number): number {
-    // While rows wait for a claim, new ones queue up behind them (first come, first sent) rather
-    // than overtake them through the in-memory path.
-    if (this.stopController.signal.aborted || this.backlog) return 0;
+    // New events may overtake rows waiting for a claim: making them wait behind those rows too
+    // sends everything through claims, which cost more per row the longer the backlog (tried:
+    // under CPU contention the backlog then grew to thousands of rows and seconds of delay).
+    if (this.stopController.signal.aborted) return 0;
     const granted = Math.max(0, Math.min(wanted, this.freeSlots() + this.options.concurrency));
     this.reserved += granted;
     // The rest will be recorded pending: they wait for a claim.
