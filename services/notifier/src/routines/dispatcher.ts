@@ -52,7 +52,7 @@ export class Dispatcher {
   /** Slots promised to the event recorder for deliveries it is recording leased. */
   private reserved = 0;
   /**
-   * Leased deliveries handed over while every slot was busy, oldest first, each with the time by
+   * Leased deliveries (handed over or claimed) waiting for a slot, oldest first, each with the time by
    * which it must have started (its lease must outlast the attempt). At most `concurrency` of them,
    * so none waits longer than one attempt timeout: a burst waits here rather than as pending rows
    * that each need a claim.
@@ -99,6 +99,20 @@ export class Dispatcher {
     return this.options.concurrency - this.inFlight - this.reserved - this.queued.length;
   }
 
+  /** Free slots plus free places in the queue. */
+  private places(): number {
+    return this.freeSlots() + this.options.concurrency;
+  }
+
+  /** Sends leased deliveries now, or queues them (in order) behind those already waiting. */
+  private take(deliveries: readonly LeasedDelivery[], leasedSince: number): void {
+    const startBy = leasedSince + this.leaseMs - this.options.timeoutMs - LEASE_MARGIN_MS;
+    for (const delivery of deliveries) {
+      if (this.inFlight < this.options.concurrency && this.queued.length === 0) void this.deliver(delivery);
+      else this.queued.push({ delivery, startBy });
+    }
+  }
+
   private wakeSoon(): void {
     const free = this.freeSlots();
     if (free * 4 >= this.options.concurrency) return this.wake();
@@ -117,7 +131,7 @@ export class Dispatcher {
     // sends everything through claims, which cost more per row the longer the backlog (tried:
     // under CPU contention the backlog then grew to thousands of rows and seconds of delay).
     if (this.stopController.signal.aborted) return 0;
-    const granted = Math.max(0, Math.min(wanted, this.freeSlots() + this.options.concurrency));
+    const granted = Math.max(0, Math.min(wanted, this.places()));
     this.reserved += granted;
     // The rest will be recorded pending: they wait for a claim.
     if (granted < wanted) this.backlog = true;
@@ -131,11 +145,7 @@ export class Dispatcher {
    */
   handOver(reserved: number, recorded: RecordedEvents | undefined, leasedSince: number): void {
     this.reserved -= reserved;
-    const startBy = leasedSince + this.leaseMs - this.options.timeoutMs - LEASE_MARGIN_MS;
-    for (const delivery of recorded?.leased ?? []) {
-      if (this.inFlight < this.options.concurrency && this.queued.length === 0) void this.deliver(delivery);
-      else this.queued.push({ delivery, startBy });
-    }
+    this.take(recorded?.leased ?? [], leasedSince);
     const waiting = recorded?.waitingJobIds ?? [];
     if (waiting.length === 0) return;
     // Bounded: past this the poll alone finds what they were waiting for.
@@ -158,12 +168,15 @@ export class Dispatcher {
     while (!signal.aborted) {
       const woken = new Promise<void>((resolve) => (this.wakeUp = resolve));
       try {
-        const limit = this.freeSlots();
+        // Claims may fill the queue too: rows waiting for a claim get places as new events do,
+        // the oldest first, instead of only the slots new events leave over.
+        const limit = this.places();
+        const claimedAt = Date.now();
         const claimed = await this.deps.deliveries.claimDue(limit, this.leaseMs);
-        for (const delivery of claimed) void this.deliver(delivery);
+        this.take(claimed, claimedAt);
         // Fewer than asked: everything claimable was claimed. A full batch: more may be due now.
         if (claimed.length < limit) this.backlog = false;
-        else if (claimed.length > 0 && this.freeSlots() > 0) continue;
+        else if (claimed.length > 0 && this.places() > 0) continue;
       } catch (error) {
         this.deps.log.warn('claiming deliveries failed', { error: errorMessage(error) });
       }
