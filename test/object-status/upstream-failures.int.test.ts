@@ -28,7 +28,7 @@ describe('upstream failures', () => {
         case 1:
           return json(500, '{"error":"boom"}');
         case 2:
-          await new Promise((r) => setTimeout(r, 1_000)); // past UPSTREAM_TIMEOUT_MS
+          await new Promise((r) => setTimeout(r, 3_000)); // past UPSTREAM_TIMEOUT_MS
           return json(200, '{"id":2,"online":true}');
         case 3:
           return json(200, '{"id":3,"online":tru');
@@ -42,7 +42,8 @@ describe('upstream failures', () => {
     });
     // A generous publish deadline: under load a late confirm would spill to the outbox and (rightly,
     // at least once) publish a duplicate, which would blur the attempt counts this test asserts.
-    const env = { ...isolated.env, OBJECTS_API_URL: stub.url, UPSTREAM_TIMEOUT_MS: '200', RETRY_DELAYS_MS: '100,200', MAX_ATTEMPTS: '3', PUBLISH_TIMEOUT_MS: '10000' };
+    // UPSTREAM_TIMEOUT_MS leaves room for a loaded CI machine: every answer but id 2's must beat it.
+    const env = { ...isolated.env, OBJECTS_API_URL: stub.url, UPSTREAM_TIMEOUT_MS: '1000', RETRY_DELAYS_MS: '100,200', MAX_ATTEMPTS: '3', PUBLISH_TIMEOUT_MS: '10000' };
     producer = producerApp(env);
     consumer = consumerApp(env);
     await producer.start();
@@ -64,7 +65,7 @@ describe('upstream failures', () => {
   it('retries transient failures with backoff, then dead-letters them with the reason', async () => {
     expect((await postCallback(producer.port, { object_ids: [1, 2, 3, 4, 5, 6] })).status).toBe(200);
     const names = topologyNames(isolated.prefix);
-    await waitFor('four messages dead-lettered', async () => (await probe.queue(names.deadLetterQueue)).ready === 4, { timeoutMs: 15_000 });
+    await waitFor('four messages dead-lettered', async () => (await probe.queue(names.deadLetterQueue)).ready === 4, { timeoutMs: 30_000 });
 
     const deadLetters = await probe.drain(names.deadLetterQueue);
     const reasons = Object.fromEntries(

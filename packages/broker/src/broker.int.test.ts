@@ -3,7 +3,7 @@ import { topologyNames } from '@conveyor/contracts';
 import { createLogger, silentLogger } from '@conveyor/platform';
 import { BrokerProbe, createIsolatedEnv, FaultProxy, TEST_AMQP_URL, waitFor, type IsolatedEnv } from '@conveyor/testkit';
 import { Broker, type Delivery } from './broker.js';
-import { UnroutableMessageError } from './errors.js';
+import { BrokerUnavailableError, UnroutableMessageError } from './errors.js';
 import { workTopology } from './work-topology.js';
 
 /** The broker module against the real RabbitMQ, with a TCP fault proxy in between to cut it. */
@@ -57,6 +57,47 @@ describe('Broker recovery', () => {
     await expect(broker.publish(names().workExchange, 'no.such.key', Buffer.from('x'), { messageId: 'x' })).rejects.toBeInstanceOf(
       UnroutableMessageError,
     );
+  });
+
+  describe('publishMany', () => {
+    const message = (body: string, routingKey = 'object.check.v1') => ({ exchange: names().workExchange, routingKey, body: Buffer.from(body), messageId: body });
+
+    it('confirms a batch and reports an outcome per message, in order', async () => {
+      const bodies = Array.from({ length: 200 }, (_, i) => `many-${i}`);
+      expect(await broker.publishMany(bodies.map((b) => message(b)))).toEqual(bodies.map(() => undefined));
+      await waitFor('the batch delivered', () => bodies.every((b) => received.includes(b)));
+    });
+
+    it('fails only the unroutable message of a batch', async () => {
+      const outcomes = await broker.publishMany([message('mixed-0'), message('mixed-1', 'no.such.key'), message('mixed-2')]);
+      expect(outcomes[0]).toBeUndefined();
+      expect(outcomes[1]).toBeInstanceOf(UnroutableMessageError);
+      expect(outcomes[2]).toBeUndefined();
+    });
+
+    it('gives up on the whole batch at its deadline when the broker does not confirm', async () => {
+      proxy.stall();
+      try {
+        const started = Date.now();
+        const outcomes = await broker.publishMany([message('late-0'), message('late-1')], { timeoutMs: 300 });
+        expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+        for (const outcome of outcomes) expect(outcome).toBeInstanceOf(BrokerUnavailableError);
+      } finally {
+        proxy.unstall();
+      }
+    });
+
+    it('refuses at once with failFast while disconnected', async () => {
+      proxy.cut();
+      try {
+        await waitFor('broker notices the cut', () => !broker.connected);
+        const outcomes = await broker.publishMany([message('down-0'), message('down-1')], { failFast: true });
+        for (const outcome of outcomes) expect(outcome).toBeInstanceOf(BrokerUnavailableError);
+      } finally {
+        proxy.restore();
+      }
+      await waitFor('reconnected', () => broker.connected, { timeoutMs: 10_000 });
+    });
   });
 
   it('keeps publishing after the server closes the channel (publish to a missing exchange)', async () => {

@@ -35,6 +35,17 @@ export interface PublishOptions {
   failFast?: boolean;
 }
 
+/** A message for `publishMany`: where it goes, its body and its properties. */
+export interface OutgoingPublish {
+  exchange: string;
+  routingKey: string;
+  body: Buffer;
+  messageId: string;
+  correlationId?: string;
+  type?: string;
+  headers?: Record<string, unknown>;
+}
+
 export interface Delivery {
   body: Buffer;
   exchange: string;
@@ -60,8 +71,8 @@ interface PendingPublish {
   routingKey: string;
   body: Buffer;
   options: PublishOptions;
-  resolve(): void;
-  reject(error: Error): void;
+  /** Called once, when the broker confirms (no error) or the publish is given up on. */
+  done(error?: Error): void;
   returned: boolean;
   settled: boolean;
   timer: NodeJS.Timeout | undefined;
@@ -96,6 +107,7 @@ export class Broker {
   private readonly closed = new AbortController();
   private loop: Promise<void> | undefined;
   private flushing = false;
+  private readonly publishedCounters = new Map<string, ReturnType<Metrics['published']['labels']>>();
   private readonly log: Logger;
 
   constructor(private readonly options: BrokerOptions) {
@@ -121,11 +133,51 @@ export class Broker {
     if (this.closing) return Promise.reject(new BrokerUnavailableError('broker is shutting down'));
     if (options.failFast && !this.connected) return Promise.reject(new BrokerUnavailableError());
     return new Promise<void>((resolve, reject) => {
-      const pending: PendingPublish = { exchange, routingKey, body, options, resolve, reject, returned: false, settled: false, timer: undefined };
+      const done = (error?: Error) => (error ? reject(error) : resolve());
+      const pending: PendingPublish = { exchange, routingKey, body, options, done, returned: false, settled: false, timer: undefined };
       if (options.timeoutMs !== undefined) {
         pending.timer = setTimeout(() => this.settle(pending, new BrokerUnavailableError('publish was not confirmed in time')), options.timeoutMs);
       }
       this.queued.push(pending);
+      this.flush();
+    });
+  }
+
+  /**
+   * Publishes messages together and resolves once every one is settled, with an outcome per
+   * message in order (undefined = confirmed, else the error `publish` would have rejected with).
+   * Same guarantees as `publish`, at a fraction of its cost per message: one promise and one
+   * deadline for the whole batch (a callback with 200 ids publishes 200 messages).
+   */
+  publishMany(messages: readonly OutgoingPublish[], options: Pick<PublishOptions, 'timeoutMs' | 'failFast'> = {}): Promise<(Error | undefined)[]> {
+    const refusal = this.closing
+      ? new BrokerUnavailableError('broker is shutting down')
+      : options.failFast && !this.connected
+        ? new BrokerUnavailableError()
+        : undefined;
+    if (refusal || messages.length === 0) return Promise.resolve(messages.map(() => refusal));
+    return new Promise((resolve) => {
+      const outcomes: (Error | undefined)[] = new Array<Error | undefined>(messages.length);
+      const batch: PendingPublish[] = [];
+      let remaining = messages.length;
+      let deadline: NodeJS.Timeout | undefined;
+      const settleOne = (index: number, error?: Error) => {
+        outcomes[index] = error;
+        remaining -= 1;
+        if (remaining > 0) return;
+        clearTimeout(deadline);
+        resolve(outcomes);
+      };
+      for (let index = 0; index < messages.length; index++) {
+        const { exchange, routingKey, body, ...properties } = messages[index]!;
+        batch.push({ exchange, routingKey, body, options: properties, done: (error) => settleOne(index, error), returned: false, settled: false, timer: undefined });
+      }
+      if (options.timeoutMs !== undefined) {
+        deadline = setTimeout(() => {
+          for (const pending of batch) this.settle(pending, new BrokerUnavailableError('publish was not confirmed in time'));
+        }, options.timeoutMs);
+      }
+      for (const pending of batch) this.queued.push(pending);
       this.flush();
     });
   }
@@ -326,8 +378,20 @@ export class Broker {
       this.settle(pending, new UnroutableMessageError(pending.exchange, pending.routingKey));
       return;
     }
-    this.options.metrics?.published.inc({ exchange: pending.exchange });
+    this.publishedCounter(pending.exchange)?.inc();
     this.settle(pending);
+  }
+
+  /** Label values resolved once per exchange: at tens of thousands of publishes per second it shows. */
+  private publishedCounter(exchange: string) {
+    const metrics = this.options.metrics;
+    if (!metrics) return undefined;
+    let counter = this.publishedCounters.get(exchange);
+    if (!counter) {
+      counter = metrics.published.labels({ exchange });
+      this.publishedCounters.set(exchange, counter);
+    }
+    return counter;
   }
 
   private settle(pending: PendingPublish, error?: Error): void {
@@ -335,8 +399,7 @@ export class Broker {
     pending.settled = true;
     clearTimeout(pending.timer);
     this.inFlight.delete(pending);
-    if (error) pending.reject(error);
-    else pending.resolve();
+    pending.done(error);
   }
 
   private async openConsumer(connection: ChannelModel, registration: ConsumerRegistration): Promise<void> {

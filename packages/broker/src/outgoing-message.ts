@@ -23,3 +23,8 @@ export function publishOutgoing(broker: Broker, message: OutgoingMessage, option
     type: message.type,
   });
 }
+
+/** Publishes a batch; an outcome per message, in order: undefined when confirmed, else why not. */
+export function publishAllOutgoing(broker: Broker, messages: readonly OutgoingMessage[], options: Pick<PublishOptions, 'timeoutMs' | 'failFast'> = {}): Promise<(Error | undefined)[]> {
+  return broker.publishMany(messages, options);
+}

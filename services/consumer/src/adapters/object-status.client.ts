@@ -7,7 +7,7 @@ export type ObjectStatus = z.infer<typeof ObjectStatus>;
 
 export interface ObjectStatusClientOptions {
   baseUrl: string;
-  /** Deadline for the answer's headers, and again for its body. */
+  /** Deadline for the whole answer, headers and body. */
   timeoutMs: number;
   /** Connections kept open to the upstream: one per check in flight, reused with keep-alive. */
   maxSockets: number;
@@ -35,20 +35,27 @@ export class ObjectStatusClient {
     this.timeoutMs = options.timeoutMs;
     // Round-robin: a plain Pool scans its connections from the first for a free one, and with
     // thousands of checks waiting seconds on the upstream that scan was 7 % of the consumer's CPU.
-    this.pool = new RoundRobinPool(base.origin, { connections: options.maxSockets, pipelining: 1, maxResponseSize: MAX_BODY_BYTES });
+    this.pool = new RoundRobinPool(base.origin, {
+      connections: options.maxSockets,
+      pipelining: 1,
+      maxResponseSize: MAX_BODY_BYTES,
+      // The deadline in fetchStatus covers headers and body.
+      headersTimeout: 0,
+      bodyTimeout: 0,
+    });
   }
 
   async fetchStatus(objectId: number, signal?: AbortSignal): Promise<ObjectStatus> {
+    // Our own deadline, not undici's headers/body timeouts: those run on undici's coarse timer
+    // wheel (half-second ticks), so a 200 ms timeout could fire after a full second.
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), this.timeoutMs);
+    const onAbort = () => deadline.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
     let status: number;
     let body: string;
     try {
-      const response = await this.pool.request({
-        method: 'GET',
-        path: `${this.basePath}/objects/${objectId}`,
-        signal,
-        headersTimeout: this.timeoutMs,
-        bodyTimeout: this.timeoutMs,
-      });
+      const response = await this.pool.request({ method: 'GET', path: `${this.basePath}/objects/${objectId}`, signal: deadline.signal });
       status = response.statusCode;
       body = await response.body.text();
     } catch (error) {
@@ -56,6 +63,9 @@ export class ObjectStatusClient {
         throw new AppError('upstream_bad_response', `object-status API sent more than ${MAX_BODY_BYTES} bytes for object ${objectId}`);
       }
       throw new AppError('upstream_unreachable', `object-status API did not answer for object ${objectId}`, { cause: error });
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
     }
     if (status === 404) throw new PermanentError('object_not_found', `object-status API knows no object ${objectId}`);
     if (status >= 400 && status < 500 && status !== 408 && status !== 429) {

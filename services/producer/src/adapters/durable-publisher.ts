@@ -1,4 +1,4 @@
-import { BrokerUnavailableError, publishOutgoing, PublishRejectedError, type Broker, type OutgoingMessage } from '@conveyor/broker';
+import { BrokerUnavailableError, publishAllOutgoing, PublishRejectedError, type Broker, type OutgoingMessage } from '@conveyor/broker';
 import { insertOutboxMessages, type Database, type Kysely } from '@conveyor/database';
 import { AppError, errorMessage, type Logger, type Metrics } from '@conveyor/platform';
 
@@ -25,13 +25,13 @@ export class DurablePublisher {
 
   async publishAll(messages: OutgoingMessage[]): Promise<DurableOutcome> {
     const { broker, publishTimeoutMs } = this.deps;
-    const results = await Promise.allSettled(messages.map((m) => publishOutgoing(broker, m, { timeoutMs: publishTimeoutMs, failFast: true })));
+    const outcomes = await publishAllOutgoing(broker, messages, { timeoutMs: publishTimeoutMs, failFast: true });
     const unconfirmed: OutgoingMessage[] = [];
-    results.forEach((result, index) => {
-      if (result.status === 'fulfilled') return;
+    outcomes.forEach((error, index) => {
+      if (error === undefined) return;
       // Unavailable or refused by the broker: the outbox takes it. Anything else (an unroutable
       // message is a topology bug) is not the broker's weather and must surface.
-      if (!(result.reason instanceof BrokerUnavailableError || result.reason instanceof PublishRejectedError)) throw result.reason;
+      if (!(error instanceof BrokerUnavailableError || error instanceof PublishRejectedError)) throw error;
       unconfirmed.push(messages[index]!);
     });
     if (unconfirmed.length > 0) await this.spill(unconfirmed);
