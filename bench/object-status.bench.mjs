@@ -306,6 +306,7 @@ async function endToEnd({ producer, producerPort, consumer, opsPort, simulator, 
   const totalRequests = Math.round(E2E_SECONDS * E2E_REQUESTS_PER_SECOND);
   const acceptedRanges = []; // [firstId, count] of every answered request
   const latencies = [];
+  const timedLatencies = [];
   let failures = 0;
   let firstFailure;
   let nextId = 2; // even ids only: the simulator reports them online, so each check writes a row
@@ -378,6 +379,7 @@ async function endToEnd({ producer, producerPort, consumer, opsPort, simulator, 
     const pending = request(agent, producerPort, 'POST', '/callback', body)
       .then((response) => {
         latencies.push(performance.now() - sentAt);
+        timedLatencies.push([(sentAt - started) / 1000, performance.now() - sentAt]);
         if (response.status === 200) acceptedRanges.push([firstId, IDS_PER_REQUEST]);
         else {
           failures += 1;
@@ -457,6 +459,11 @@ async function endToEnd({ producer, producerPort, consumer, opsPort, simulator, 
     parked[queue] = (await channel.checkQueue(queue)).messageCount;
 
   latencies.sort((a, b) => a - b);
+  // The same percentiles over the steady window only (after the consumer's warm-up, while sending).
+  const steadyLatencies = timedLatencies
+    .filter(([t]) => t >= E2E_WARMUP_SECONDS)
+    .map(([, ms]) => ms)
+    .sort((a, b) => a - b);
   const last = samples.at(-1);
   return {
     offered: E2E_REQUESTS_PER_SECOND * IDS_PER_REQUEST,
@@ -483,6 +490,8 @@ async function endToEnd({ producer, producerPort, consumer, opsPort, simulator, 
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
     max: latencies.at(-1),
+    steadyP50: percentile(steadyLatencies, 50),
+    steadyP99: percentile(steadyLatencies, 99),
     cpu: cpuWindowEnd.since(cpuWindowStart),
     samples,
   };
@@ -650,6 +659,10 @@ async function main() {
         [
           'e2e: POST latency p50 / p99 / max',
           `${fmt(e2e.p50, 1)} / ${fmt(e2e.p99, 1)} / ${fmt(e2e.max, 1)} ms`,
+        ],
+        [
+          'e2e: POST latency p50 / p99, steady',
+          `${fmt(e2e.steadyP50, 1)} / ${fmt(e2e.steadyP99, 1)} ms (after the ${E2E_WARMUP_SECONDS} s warm-up)`,
         ],
         ['e2e: CPU (% of one core, steady)', formatCpu(e2e.cpu)],
         [
