@@ -26,14 +26,13 @@
 //
 // Everything runs in its own corner: AMQP prefix bench.<random>, schema bench_<random>; both are
 // deleted at the end, and every child process is killed, on error and on Ctrl-C too.
-import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { resolve } from 'node:path';
 import { argument, flag, numberList } from './lib/args.mjs';
 import { cpuCells, cpuGroups, cpuSnapshot, CPU_COUNT, formatCpu } from './lib/cpu.mjs';
 import { connectBackends, parkedMessages, versionsLine } from './lib/backends.mjs';
 import { pg } from './lib/deps.mjs';
-import { freePort, request } from './lib/http.mjs';
+import { closedLoop, freePort, request } from './lib/http.mjs';
 import { DATABASE_URL as ADMIN_DATABASE_URL, cleanUpOnce, isolate, runBenchmark } from './lib/isolation.mjs';
 import { metricSum, scrapeOrEmpty as scrape } from './lib/metrics.mjs';
 import { fmt, log, printTable } from './lib/output.mjs';
@@ -94,52 +93,14 @@ async function pgCounters(db) {
  * N jobs from `clients` keep-alive clients, back to back (closed loop). Resolves with the first
  * submit time (epoch ms), the submit window, per-request latencies and the failures.
  */
-async function submitJobs(port, clients, firstNumber, count = JOBS) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
-  const latencies = [];
-  let next = 0;
-  let accepted = 0;
-  let failures = 0;
-  let firstFailure;
-  const startedAtEpoch = Date.now();
-  const started = performance.now();
-  const deadline = started + MAX_SECONDS * 1000;
-  async function client() {
-    while (next < count && performance.now() < deadline) {
-      const i = next;
-      next += 1;
-      const body = JSON.stringify({ kind: 'factorize', input: { number: String(firstNumber + i) } });
-      const t0 = performance.now();
-      try {
-        const { status, body: answer } = await request(agent, port, 'POST', '/v1/jobs', body);
-        latencies.push(performance.now() - t0);
-        if (status === 202) accepted += 1;
-        else {
-          failures += 1;
-          firstFailure ??= `HTTP ${status}: ${answer.slice(0, 200)}`;
-        }
-      } catch (error) {
-        failures += 1;
-        firstFailure ??= error.message;
-      }
-    }
-  }
-  await Promise.all(Array.from({ length: clients }, client));
-  const seconds = (performance.now() - started) / 1000;
-  agent.destroy();
-  latencies.sort((a, b) => a - b);
-  return {
+function submitJobs(port, clients, firstNumber, count = JOBS) {
+  return closedLoop({
+    count,
     clients,
-    startedAtEpoch,
-    seconds,
-    accepted,
-    failures,
-    firstFailure,
-    rate: accepted / seconds,
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99),
-    max: latencies.at(-1),
-  };
+    maxSeconds: MAX_SECONDS,
+    call: (agent, i) =>
+      request(agent, port, 'POST', '/v1/jobs', JSON.stringify({ kind: 'factorize', input: { number: String(firstNumber + i) } })),
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
