@@ -24,6 +24,8 @@ describe('Broker recovery', () => {
       log: process.env.TEST_LOG_LEVEL ? createLogger({ service: 'test', level: process.env.TEST_LOG_LEVEL, format: 'pretty' }) : silentLogger(),
       topology: workTopology(names, { kinds: ['object.check'], retryDelaysMs: [100], deliveryLimit: 5 }),
       heartbeatSeconds: 1,
+      // Several lanes, so every case below also covers a batch spread over channels.
+      publishChannels: 3,
       reconnectBaseMs: 50,
       reconnectMaxMs: 300,
     });
@@ -85,6 +87,17 @@ describe('Broker recovery', () => {
       } finally {
         proxy.unstall();
       }
+    });
+
+    it('re-sends a batch spread over its channels when the connection breaks under it', async () => {
+      proxy.stall();
+      const bodies = Array.from({ length: 150 }, (_, i) => `spread-${i}`);
+      const outcomes = broker.publishMany(bodies.map((b) => message(b)));
+      await new Promise((r) => setTimeout(r, 200));
+      proxy.resetAll();
+      proxy.unstall();
+      expect(await outcomes).toEqual(bodies.map(() => undefined));
+      await waitFor('every message of the batch delivered', () => bodies.every((b) => received.includes(b)));
     });
 
     it('refuses at once with failFast while disconnected', async () => {

@@ -78,6 +78,12 @@ export const commonEnvShape = {
   DATABASE_POOL_MAX: env.int(10, 1),
   AMQP_URL: env.url('amqp://guest:guest@127.0.0.1:5672'),
   /** Prefix of every exchange and queue name. */
+  /**
+   * Confirm channels a service publishes on. A quorum queue takes at most 32 commands at a time
+   * from one channel, so a callback's 200 messages on one channel wait for several of the queue's
+   * disk writes in turn; spread over channels they share one. Default 8.
+   */
+  PUBLISH_CHANNELS: env.int(8, 1),
   AMQP_PREFIX: z.string().regex(/^[a-z][a-z0-9._-]{0,60}$/, 'must be lowercase letters, digits, . _ -').default('conveyor'),
   /** Retry tiers in ms; each tier is a queue, so changing a value adds a queue rather than altering one. */
   RETRY_DELAYS_MS: env.intList([1_000, 5_000, 30_000, 120_000, 600_000]),

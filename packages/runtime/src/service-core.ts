@@ -12,6 +12,7 @@ export interface CoreConfig {
   DATABASE_POOL_MAX: number;
   AMQP_URL: string;
   AMQP_PREFIX: string;
+  PUBLISH_CHANNELS: number;
   RETRY_DELAYS_MS: number[];
   DELIVERY_LIMIT: number;
 }
@@ -43,6 +44,7 @@ export class ServiceCore {
           connectionName: `conveyor-${service}`,
           log,
           metrics: this.metrics,
+          publishChannels: config.PUBLISH_CHANNELS,
           topology: workTopology(this.names, { kinds: options.kinds, retryDelaysMs: config.RETRY_DELAYS_MS, deliveryLimit: config.DELIVERY_LIMIT }),
         })
       : undefined;

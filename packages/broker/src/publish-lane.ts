@@ -1,0 +1,200 @@
+import type { ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
+import { backoffDelay, errorMessage, sleep, type Logger } from '@conveyor/platform';
+import { PublishRejectedError, UnroutableMessageError } from './errors.js';
+
+export interface PublishProperties {
+  messageId: string;
+  correlationId?: string;
+  type?: string;
+  headers?: Record<string, unknown>;
+}
+
+/** A message waiting for a channel or for its confirm. */
+export interface PendingPublish {
+  exchange: string;
+  routingKey: string;
+  body: Buffer;
+  properties: PublishProperties;
+  /** Called once, when the broker confirms (no error) or the publish is given up on. */
+  done(error?: Error): void;
+  returned: boolean;
+  settled: boolean;
+  timer: NodeJS.Timeout | undefined;
+  /** The lane that holds it, so that giving up on it also forgets it there. */
+  lane: PublishLane | undefined;
+}
+
+export interface PublishLaneEvents {
+  confirmed(pending: PendingPublish): void;
+  failed(reason: 'nack' | 'unroutable'): void;
+}
+
+/** Settles a publish once: later confirms, nacks or deadlines of the same message are ignored. */
+export function settlePublish(pending: PendingPublish, error?: Error): void {
+  if (pending.settled) return;
+  pending.settled = true;
+  clearTimeout(pending.timer);
+  pending.lane?.forget(pending);
+  pending.done(error);
+}
+
+/**
+ * The lane of message `index` of a batch of `length` spread over `lanes`: contiguous shares as
+ * equal as they can be, so each channel's part keeps the batch's order and no lane gets two
+ * messages more than another.
+ */
+export function laneOf(index: number, length: number, lanes: number): number {
+  return Math.floor((index * lanes) / length);
+}
+
+/**
+ * One confirm channel and the messages waiting for it or for its confirms. The broker keeps
+ * several: RabbitMQ lets one channel have at most `quorum_commands_soft_limit` (32 by default)
+ * commands outstanding to a quorum queue, then stops reading that channel until the queue has
+ * written them, so a burst of 200 messages on one channel takes about seven WAL syncs in turn.
+ * Spread over lanes, the same burst is written in one. Order holds within a lane only.
+ *
+ * Unconfirmed messages of a channel that dies go back to the front of this lane's queue and are
+ * re-sent when the lane has a channel again; a server-closed channel is re-opened here, a lost
+ * connection is the broker's to recover (it attaches a fresh channel).
+ */
+export class PublishLane {
+  private channel: ConfirmChannel | undefined;
+  private connection: ChannelModel | undefined;
+  private readonly queued: PendingPublish[] = [];
+  private readonly inFlight = new Set<PendingPublish>();
+  private flushing = false;
+  private readonly stopped = new AbortController();
+
+  constructor(
+    private readonly index: number,
+    private readonly log: Logger,
+    private readonly events: PublishLaneEvents,
+  ) {}
+
+  get open(): boolean {
+    return this.channel !== undefined;
+  }
+
+  /** Nothing waiting for a channel or a confirm. */
+  get drained(): boolean {
+    return this.queued.length === 0 && this.inFlight.size === 0;
+  }
+
+  enqueue(pending: PendingPublish): void {
+    pending.lane = this;
+    this.queued.push(pending);
+    this.flush();
+  }
+
+  forget(pending: PendingPublish): void {
+    this.inFlight.delete(pending);
+  }
+
+  /** Every message this lane still holds (for giving up on them all at shutdown). */
+  held(): PendingPublish[] {
+    return [...this.queued, ...this.inFlight];
+  }
+
+  async attach(connection: ChannelModel): Promise<void> {
+    this.connection = connection;
+    const channel = await connection.createConfirmChannel();
+    channel.on('error', (error: Error) => this.log.warn('publish channel error', { lane: this.index, error: error.message }));
+    channel.on('return', (message: ConsumeMessage) => {
+      for (const pending of this.inFlight) if (pending.properties.messageId === message.properties.messageId) pending.returned = true;
+    });
+    channel.on('drain', () => this.flush());
+    channel.once('close', () => {
+      if (this.channel === channel) this.channel = undefined;
+      this.requeueInFlight();
+      // The server closes a channel on a channel-level error (e.g. a missing exchange); the
+      // connection lives on, so re-open the channel here rather than waiting for a reconnect.
+      if (!this.stopped.signal.aborted && this.connection === connection) void this.reattach(connection);
+    });
+    this.channel = channel;
+    this.flush();
+  }
+
+  /** The connection is gone: its channel with it. */
+  detach(): void {
+    this.connection = undefined;
+    this.channel = undefined;
+    this.requeueInFlight();
+  }
+
+  stop(): void {
+    this.stopped.abort();
+    this.detach();
+  }
+
+  private async reattach(connection: ChannelModel): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      await sleep(backoffDelay(attempt, 100, 5_000), this.stopped.signal);
+      if (this.stopped.signal.aborted || this.connection !== connection) return;
+      try {
+        await this.attach(connection);
+        this.log.info('publish channel re-opened', { lane: this.index, attempt });
+        return;
+      } catch (error) {
+        this.log.warn('re-opening publish channel failed', { lane: this.index, attempt, error: errorMessage(error) });
+      }
+    }
+  }
+
+  /** Messages sent but not confirmed on a channel that died go back to the front of the queue. */
+  private requeueInFlight(): void {
+    const unconfirmed = [...this.inFlight].filter((p) => !p.settled);
+    this.inFlight.clear();
+    for (const p of unconfirmed) p.returned = false;
+    this.queued.unshift(...unconfirmed);
+  }
+
+  private flush(): void {
+    const channel = this.channel;
+    if (!channel || this.flushing) return;
+    this.flushing = true;
+    try {
+      while (this.queued.length > 0 && this.channel === channel) {
+        const pending = this.queued.shift()!;
+        if (pending.settled) continue;
+        this.inFlight.add(pending);
+        const { messageId, correlationId, type, headers } = pending.properties;
+        const writable = channel.publish(
+          pending.exchange,
+          pending.routingKey,
+          pending.body,
+          { persistent: true, mandatory: true, contentType: 'application/json', messageId, correlationId, type, headers, timestamp: Math.floor(Date.now() / 1000) },
+          (error) => this.onConfirm(channel, pending, error),
+        );
+        // Respect the socket's back-pressure: resume on 'drain'.
+        if (!writable) break;
+      }
+    } catch (error) {
+      this.log.warn('publish failed on the channel, will re-send', { lane: this.index, error: errorMessage(error) });
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private onConfirm(channel: ConfirmChannel, pending: PendingPublish, error: unknown): void {
+    if (pending.settled) return;
+    if (error) {
+      // amqplib fails every unconfirmed publish just before a closing channel emits 'close', in
+      // the same tick. Decide on the next turn: by then a closed channel has put the message
+      // back in the queue to be re-sent, and only a nack from a live channel is left, which is final.
+      setImmediate(() => {
+        if (pending.settled || !this.inFlight.has(pending) || this.channel !== channel) return;
+        this.events.failed('nack');
+        settlePublish(pending, new PublishRejectedError(pending.exchange, pending.routingKey));
+      });
+      return;
+    }
+    if (pending.returned) {
+      this.events.failed('unroutable');
+      settlePublish(pending, new UnroutableMessageError(pending.exchange, pending.routingKey));
+      return;
+    }
+    this.events.confirmed(pending);
+    settlePublish(pending);
+  }
+}
