@@ -2,6 +2,7 @@ import amqp from 'amqplib';
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import { backoffDelay, errorMessage, sleep, type Logger, type Metrics } from '@conveyor/platform';
 import { BrokerUnavailableError } from './errors.js';
+import { ChannelAcks } from './channel-acks.js';
 import { laneOf, PublishLane, settlePublish, type PendingPublish } from './publish-lane.js';
 import { coalesceSocketWrites } from './socket-coalescing.js';
 import type { TopologySpec } from './topology-spec.js';
@@ -73,11 +74,29 @@ export interface ConsumerHandle {
   cancel(): Promise<void>;
 }
 
+export interface ConsumeOptions {
+  /** Unacknowledged deliveries the broker may send this consumer (AMQP prefetch). */
+  prefetch: number;
+  /** Handlers running at once; deliveries beyond it wait in memory, unacknowledged. Default = prefetch. */
+  concurrency?: number;
+  /**
+   * Hold a finished delivery's ack at most this long (ms) so that a run of finished deliveries is
+   * acknowledged by one `multiple` ack (ChannelAcks). Needs a prefetch above `concurrency` to
+   * cover the held ones. Default 0: each ack goes out at once.
+   */
+  ackHoldMs?: number;
+}
+
 interface ConsumerRegistration {
   queue: string;
   prefetch: number;
+  concurrency: number;
+  ackHoldMs: number;
   handler: DeliveryHandler;
   channel: Channel | undefined;
+  acks: ChannelAcks | undefined;
+  /** Delivered on the current channel beyond `concurrency`, in delivery order. */
+  waiting: ConsumeMessage[];
   consumerTag: string | undefined;
   inFlight: number;
   cancelled: boolean;
@@ -187,12 +206,16 @@ export class Broker {
     batch.forEach((pending, index) => lanes[laneOf(index, batch.length, lanes.length)]!.enqueue(pending));
   }
 
-  consume(queue: string, handler: DeliveryHandler, options: { prefetch: number }): ConsumerHandle {
+  consume(queue: string, handler: DeliveryHandler, options: ConsumeOptions): ConsumerHandle {
     const registration: ConsumerRegistration = {
       queue,
       prefetch: options.prefetch,
+      concurrency: options.concurrency ?? options.prefetch,
+      ackHoldMs: options.ackHoldMs ?? 0,
       handler,
       channel: undefined,
+      acks: undefined,
+      waiting: [],
       consumerTag: undefined,
       inFlight: 0,
       cancelled: false,
@@ -314,11 +337,18 @@ export class Broker {
   private async openConsumer(connection: ChannelModel, registration: ConsumerRegistration): Promise<void> {
     if (registration.cancelled || registration.channel) return;
     const channel = await connection.createChannel();
+    const acks = new ChannelAcks(channel, registration.ackHoldMs, this.log.child({ queue: registration.queue }));
     registration.channel = channel;
+    registration.acks = acks;
+    registration.waiting = [];
     channel.on('error', (error: Error) => this.log.warn('consumer channel error', { queue: registration.queue, error: error.message }));
     channel.once('close', () => {
+      acks.dispose();
       if (registration.channel !== channel) return;
       registration.channel = undefined;
+      registration.acks = undefined;
+      // Deliveries not started yet are the closed channel's: the broker sends them again.
+      registration.waiting = [];
       registration.consumerTag = undefined;
       if (!this.closing && !registration.cancelled && this.connection === connection) void this.reopenConsumer(connection, registration);
     });
@@ -330,10 +360,12 @@ export class Broker {
         void channel.close().catch(() => undefined);
         return;
       }
-      this.dispatch(channel, registration, message);
+      acks.delivered(message);
+      if (registration.inFlight < registration.concurrency) this.dispatch(channel, acks, registration, message);
+      else registration.waiting.push(message);
     });
     registration.consumerTag = consumerTag;
-    this.log.info('consuming', { queue: registration.queue, prefetch: registration.prefetch });
+    this.log.info('consuming', { queue: registration.queue, prefetch: registration.prefetch, concurrency: registration.concurrency });
   }
 
   private async reopenConsumer(connection: ChannelModel, registration: ConsumerRegistration): Promise<void> {
@@ -350,19 +382,13 @@ export class Broker {
     }
   }
 
-  private dispatch(channel: Channel, registration: ConsumerRegistration, message: ConsumeMessage): void {
+  private dispatch(channel: Channel, acks: ChannelAcks, registration: ConsumerRegistration, message: ConsumeMessage): void {
     let done = false;
-    // An ack on a channel that has since closed would throw; the broker redelivers that message.
+    // Acks of a channel that has since closed are dropped; the broker redelivers those messages.
     const finish = (action: () => void) => {
       if (done) return;
       done = true;
-      if (registration.channel === channel) {
-        try {
-          action();
-        } catch (error) {
-          this.log.warn('ack/reject on a closed channel ignored', { queue: registration.queue, error: errorMessage(error) });
-        }
-      }
+      if (registration.channel === channel) action();
     };
     const delivery: Delivery = {
       body: message.content,
@@ -371,8 +397,8 @@ export class Broker {
       redelivered: message.fields.redelivered,
       headers: (message.properties.headers ?? {}) as Record<string, unknown>,
       messageId: message.properties.messageId as string | undefined,
-      ack: () => finish(() => channel.ack(message)),
-      reject: (requeue) => finish(() => channel.nack(message, false, requeue)),
+      ack: () => finish(() => acks.ack(message)),
+      reject: (requeue) => finish(() => acks.nack(message, requeue)),
     };
     registration.inFlight += 1;
     registration
@@ -384,8 +410,18 @@ export class Broker {
       })
       .finally(() => {
         registration.inFlight -= 1;
+        this.startWaiting(registration);
         if (registration.inFlight === 0) for (const resolve of registration.idle.splice(0)) resolve();
       });
+  }
+
+  /** Starts deliveries that waited for a free place, while there is one (never after a cancel). */
+  private startWaiting(registration: ConsumerRegistration): void {
+    const { channel, acks } = registration;
+    if (!channel || !acks) return;
+    while (!registration.cancelled && registration.inFlight < registration.concurrency && registration.waiting.length > 0) {
+      this.dispatch(channel, acks, registration, registration.waiting.shift()!);
+    }
   }
 
   private async stopConsumer(registration: ConsumerRegistration): Promise<void> {
@@ -396,7 +432,11 @@ export class Broker {
     if (registration.inFlight > 0) {
       await Promise.race([new Promise<void>((resolve) => registration.idle.push(resolve)), sleep(30_000)]);
     }
+    // Finished work is acknowledged before the channel goes; deliveries never started are redelivered.
+    registration.acks?.flushAll();
     registration.channel = undefined;
+    registration.acks = undefined;
+    registration.waiting = [];
     await channel?.close().catch(() => undefined);
   }
 }

@@ -22,6 +22,10 @@ export interface MessageConsumerOptions<K extends MessageKind> {
   kind: K;
   /** Unacknowledged deliveries in flight on this consumer (the AMQP prefetch). */
   prefetch: number;
+  /** Handlers running at once (deliveries beyond wait unacknowledged). Default = prefetch. */
+  concurrency?: number;
+  /** Longest wait of a finished delivery's ack, so that runs of them go as one `multiple` ack. Default 0. */
+  ackHoldMs?: number;
   retryDelaysMs: readonly number[];
   /** Handler attempts before the message is dead-lettered (the first try included). */
   maxAttempts: number;
@@ -194,7 +198,7 @@ export function startMessageConsumer<K extends MessageKind>(
     counters.acked.inc();
   }
 
-  const consumer = deps.broker.consume(queue, handle, { prefetch: options.prefetch });
+  const consumer = deps.broker.consume(queue, handle, { prefetch: options.prefetch, concurrency: options.concurrency, ackHoldMs: options.ackHoldMs });
   return {
     queue,
     cancel: async () => {

@@ -66,7 +66,14 @@ export class ConsumerApp {
     this.consumers.push(
       startMessageConsumer(
         deps,
-        { kind: 'object.check', prefetch: config.MAX_CONSUMERS, retryDelaysMs: config.RETRY_DELAYS_MS, maxAttempts: config.MAX_ATTEMPTS },
+        {
+          kind: 'object.check',
+          prefetch: config.ACK_HOLD_MS > 0 ? 2 * config.MAX_CONSUMERS : config.MAX_CONSUMERS,
+          concurrency: config.MAX_CONSUMERS,
+          ackHoldMs: config.ACK_HOLD_MS,
+          retryDelaysMs: config.RETRY_DELAYS_MS,
+          maxAttempts: config.MAX_ATTEMPTS,
+        },
         objectCheckHandler({ statusClient: this.statusClient, writer: this.writer }),
       ),
     );
