@@ -19,6 +19,15 @@ export function assertBuilt(services, buildCommand) {
   }
 }
 
+/** `BENCH_ENV_X=v` in the bench's environment sets `X=v` in every service it starts (for trying a setting). */
+function forwardedEnv() {
+  return Object.fromEntries(
+    Object.entries(process.env)
+      .filter(([name]) => name.startsWith('BENCH_ENV_'))
+      .map(([name, value]) => [name.slice('BENCH_ENV_'.length), value]),
+  );
+}
+
 /**
  * Starts a service with `env` (the isolation's serviceEnv plus the run's settings) and `nodeArgs`
  * (e.g. --cpu-prof). The handle keeps the last 200 output lines and counts warn / error lines.
@@ -33,6 +42,7 @@ export function startService(service, env, nodeArgs = []) {
       LOG_LEVEL: 'warn',
       LOG_FORMAT: 'json',
       ...env,
+      ...forwardedEnv(),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
