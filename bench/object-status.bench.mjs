@@ -675,7 +675,7 @@ async function main() {
         ],
         [
           'e2e: max in flight / max ready',
-          `${fmt(e2e.inFlightMax)} / ${fmt(e2e.readyMax)} (prefetch ${MAX_CONSUMERS})`,
+          `${fmt(e2e.inFlightMax)} / ${fmt(e2e.readyMax)} (handlers at most ${MAX_CONSUMERS}; prefetch twice that while acks are held)`,
         ],
         ['e2e: mean delivery→ack', `${fmt(e2e.meanProcessingSeconds, 2)} s (upstream alone: 2.30 s)`],
         [
