@@ -9,6 +9,12 @@
 //                                single receiver origin is not capped below the concurrency)
 //          --pool P              DATABASE_POOL_MAX of the notifier (default: the service's own, 10)
 //          --drain-seconds D     how long to wait for the backlog after sending stops (default 30)
+//          --warmup N            warm-up events before the measured load (default 1000, at 500/s)
+//          --trace-gc            run the notifier with --trace-gc and list its GC pauses of ≥ 20 ms
+//          --node-args "A B"     extra node options for the notifier (experiments: --cpu-prof, heap flags)
+//          --series              print the delay per half second of publishing (p50/p99 by publish time,
+//                                and the event → row / row → attempt split), next to WAL full-page images
+//                                and checkpoints per second
 //
 // What it does, per NOTIFIER_CONCURRENCY:
 //   - starts `node services/notifier/dist/main.js` (which migrates the schema and declares its topology);
@@ -33,10 +39,10 @@
 // Everything runs in its own corner: AMQP prefix bench.<random>, schema bench_<random>; both are
 // deleted at the end, and every child process is killed, on error and on Ctrl-C too.
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { numberList } from './lib/args.mjs';
+import { argument, flag, numberList } from './lib/args.mjs';
 import { cpuCells, cpuGroups, cpuSnapshot, CPU_COUNT, formatCpu } from './lib/cpu.mjs';
 import { connectBackends, parkedMessages, versionsLine } from './lib/backends.mjs';
 import { freePort } from './lib/http.mjs';
@@ -55,7 +61,12 @@ const CONCURRENCIES = numberList('concurrency', [200, 500]);
 const PER_ENDPOINT = numberList('per-endpoint', [])[0];
 const POOL = numberList('pool', [])[0];
 const DRAIN_SECONDS = numberList('drain-seconds', [30])[0];
-const WARMUP_EVENTS = 1000;
+const WARMUP_EVENTS = numberList('warmup', [1000], { integers: true })[0];
+const TRACE_GC = flag('trace-gc');
+const NODE_ARGS = (argument('node-args') ?? '').split(' ').filter(Boolean);
+const SERIES = flag('series');
+/** Width of one interval of the delay series, by publish time (ms). */
+const SERIES_MS = 500;
 const WARMUP_RATE = 500;
 const STEADY_SKIP_SECONDS = Math.min(3, SECONDS / 4);
 const EVENTS = Math.round(RATE * SECONDS);
@@ -178,7 +189,8 @@ function pgClientPorts(pid) {
 
 async function pgCounters(db) {
   const [database] = (await db.query(`select xact_commit::bigint as commits, xact_rollback::bigint as rollbacks from pg_stat_database where datname = current_database()`)).rows;
-  const [wal] = (await db.query(`select wal_records::bigint as records, wal_sync::bigint as syncs from pg_stat_wal`)).rows;
+  const [wal] = (await db.query(`select wal_records::bigint as records, wal_sync::bigint as syncs, wal_fpi::bigint as fpi, wal_bytes::bigint as bytes from pg_stat_wal`)).rows;
+  const [bgwriter] = (await db.query(`select (checkpoints_timed + checkpoints_req)::bigint as checkpoints, buffers_checkpoint::bigint as buffers from pg_stat_bgwriter`)).rows;
   const tables = (
     await db.query(
       `select relname, n_tup_ins::bigint as ins, n_tup_upd::bigint as upd, seq_scan::bigint as seq, coalesce(idx_scan, 0)::bigint as idx
@@ -188,7 +200,16 @@ async function pgCounters(db) {
   ).rows;
   const rows = {};
   for (const t of tables) rows[t.relname] = { ins: Number(t.ins), upd: Number(t.upd), scans: Number(t.seq) + Number(t.idx) };
-  return { commits: Number(database.commits), walRecords: Number(wal.records), walSyncs: Number(wal.syncs), rows };
+  return {
+    commits: Number(database.commits),
+    walRecords: Number(wal.records),
+    walSyncs: Number(wal.syncs),
+    walFpi: Number(wal.fpi),
+    walBytes: Number(wal.bytes),
+    checkpoints: Number(bgwriter.checkpoints),
+    checkpointBuffers: Number(bgwriter.buffers),
+    rows,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -293,7 +314,17 @@ async function runOnce({ db, channel, concurrency }) {
     NOTIFIER_CONCURRENCY: String(concurrency),
     WEBHOOK_MAX_PER_ENDPOINT: String(perEndpoint),
     ...(POOL ? { DATABASE_POOL_MAX: String(POOL) } : {}),
-  });
+  }, [...NODE_ARGS, ...(TRACE_GC ? ['--trace-gc'] : [])]);
+  // GC pauses as the notifier reports them, stamped on arrival (stdout is read at once).
+  const gcPauses = [];
+  if (TRACE_GC) {
+    notifier.child.stdout.on('data', (chunk) => {
+      if (process.env.BENCH_GC_LOG) appendFileSync(process.env.BENCH_GC_LOG, chunk.toString('utf8').split('\n').filter((l) => l.includes(' ms: ')).map((l) => `${Date.now()} ${l}\n`).join(''));
+      for (const match of chunk.toString('utf8').matchAll(/(Scavenge|Mark-Compact|Mark-sweep|Minor Mark-Compact)[^\n]*?MB, ([\d.]+) \/ ([\d.]+) ms/g)) {
+        gcPauses.push({ at: Date.now(), kind: match[1], ms: Number(match[2]) });
+      }
+    });
+  }
   try {
     await waitForStatus(notifier, opsPort, '/readyz', 200);
     await waitForSubscriber(channel, NAMES.jobEventsQueue, 'the notifier', 'the job-events queue');
@@ -314,6 +345,7 @@ async function runOnce({ db, channel, concurrency }) {
     const groups = cpuGroups({ notifier });
     const metricsBefore = await scrape(opsPort);
     const pgBefore = await pgCounters(db);
+    let walLast = pgBefore;
 
     // Sampling each second: queue depth, delivery-row states, event-loop delay, received.
     const timeline = [];
@@ -327,6 +359,7 @@ async function runOnce({ db, channel, concurrency }) {
         if (!sampling) break;
         const t = (performance.now() - loadStarted) / 1000;
         const ports = pgClientPorts(notifier.pid);
+        // The WAL counters after the others: they share the bench's one PostgreSQL client.
         const [queue, states, text, activity] = await Promise.all([
           channel.checkQueue(NAMES.jobEventsQueue),
           db.query(`select status, count(*)::int as n from "${SCHEMA}".webhook_deliveries group by status`),
@@ -336,9 +369,17 @@ async function runOnce({ db, channel, concurrency }) {
             [ports],
           ),
         ]);
+        const walNow = await pgCounters(db);
         const byStatus = Object.fromEntries(states.rows.map((r) => [r.status, r.n]));
+        const walDelta = counterDelta(walLast, walNow);
+        walLast = walNow;
         timeline.push({
           t,
+          at: Date.now(),
+          fpi: walDelta.walFpi,
+          walMb: walDelta.walBytes / 1e6,
+          checkpoints: walDelta.checkpoints,
+          checkpointBuffers: walDelta.checkpointBuffers,
           received: receiver.state.received - warmupReceived,
           ready: queue.messageCount,
           pending: byStatus.pending ?? 0,
@@ -420,6 +461,15 @@ async function runOnce({ db, channel, concurrency }) {
     const lastArrival = arrivals.at(-1) ?? NaN;
     const overall = delivered / ((lastArrival - publish.firstEpoch) / 1000);
 
+    // The delay per interval of publish time: where in the run the slow events were sent.
+    const seriesBuckets = new Map();
+    const seriesBucket = (occurred) => {
+      const index = Math.floor((occurred - publish.firstEpoch) / SERIES_MS);
+      let bucket = seriesBuckets.get(index);
+      if (!bucket) seriesBuckets.set(index, (bucket = { index, delays: [], toRow: [], rowToAttempt: [] }));
+      return bucket;
+    };
+
     // Where the delay goes, from the delivery rows and attempts of this load.
     const { rows: splitRows } = await db.query(
       `select d.event_id, extract(epoch from d.created_at) * 1000 as created, extract(epoch from a.started_at) * 1000 as started, d.attempts, d.status, a.latency_ms
@@ -441,13 +491,36 @@ async function runOnce({ db, channel, concurrency }) {
       if (r.status === 'pending' || r.status === 'sending') loadWaiting += 1;
       const created = Number(r.created);
       toRow.push(created - occurred);
+      const bucket = seriesBucket(occurred);
+      bucket.toRow.push(created - occurred);
+      const entry = receiver.state.byEvent.get(r.event_id);
+      if (entry) bucket.delays.push(entry.delay);
       if (r.started !== null) {
         rowToAttempt.push(Number(r.started) - created);
-        const entry = receiver.state.byEvent.get(r.event_id);
+        bucket.rowToAttempt.push(Number(r.started) - created);
         if (entry) attemptToArrival.push(entry.at - Number(r.started));
       }
     }
     for (const list of [toRow, rowToAttempt, attemptToArrival]) list.sort((a, b) => a - b);
+    const series = [...seriesBuckets.values()]
+      .sort((a, b) => a.index - b.index)
+      .map((b) => {
+        for (const list of [b.delays, b.toRow, b.rowToAttempt]) list.sort((x, y) => x - y);
+        const from = publish.firstEpoch + b.index * SERIES_MS;
+        const during = (at) => at >= from && at < from + SERIES_MS;
+        return {
+          t: (b.index * SERIES_MS) / 1000,
+          n: b.delays.length,
+          p50: percentile(b.delays, 50),
+          p99: percentile(b.delays, 99),
+          max: b.delays.at(-1),
+          toRow: percentile(b.toRow, 99),
+          rowToAttempt: percentile(b.rowToAttempt, 99),
+          gc: gcPauses.filter((g) => during(g.at) && g.ms >= 5).map((g) => `${g.kind} ${fmt(g.ms, 0)}`).join(', '),
+          // The sample taken within the second after this interval started (WAL and checkpoint counters are per second).
+          sample: timeline.find((x) => x.at >= from && x.at < from + 1000),
+        };
+      });
     // Not delivered within the window is late, not lost, if its row waits or its event is still queued.
     const late = EVENTS - delivered;
     const lostEvents = Math.max(0, EVENTS - loadRows - leftInQueue);
@@ -517,6 +590,8 @@ async function runOnce({ db, channel, concurrency }) {
       deadLettered,
       retried,
       timeline,
+      series,
+      gcPauses,
       logs: `${notifier.warnings}/${notifier.errors}`,
       lastLines: notifier.lines.slice(-3),
       metricsSteady,
@@ -624,6 +699,31 @@ async function main() {
         ['t (s)', 'received', 'job-events ready', 'pending rows', 'sending rows', 'delivered rows', 'loop p99 ms', 'PG conns busy/open', 'busy conns: state wait_event (pg_stat_activity)'],
         r.timeline.map((s) => [fmt(s.t, 1), fmt(s.received), fmt(s.ready), fmt(s.pending), fmt(s.sending), fmt(s.delivered), fmt(s.loopP99 * 1000, 1), `${s.busy}/${s.connections}`, s.activity.split(', ').filter((x) => !/^idle \d/.test(x)).join(', ')]),
       );
+      if (SERIES) {
+        printTable(
+          `Delay by publish time, NOTIFIER_CONCURRENCY=${r.concurrency} (per ${SERIES_MS} ms; WAL and checkpoint figures from the 1 s sample taken in that interval)`,
+          ['t (s)', 'events', 'p50 ms', 'p99 ms', 'max ms', 'event → row p99', 'row → attempt p99', 'GC ≥ 5 ms', 'WAL MB/s', 'WAL FPI/s', 'checkpoint buffers/s', 'loop p99 ms'],
+          r.series.map((b) => [
+            fmt(b.t, 1),
+            fmt(b.n),
+            fmt(b.p50),
+            fmt(b.p99),
+            fmt(b.max),
+            fmt(b.toRow),
+            fmt(b.rowToAttempt),
+            b.gc,
+            b.sample ? fmt(b.sample.walMb, 1) : '',
+            b.sample ? fmt(b.sample.fpi) : '',
+            b.sample ? `${fmt(b.sample.checkpointBuffers)}${b.sample.checkpoints ? ' (ended)' : ''}` : '',
+            b.sample ? fmt(b.sample.loopP99 * 1000, 1) : '',
+          ]),
+        );
+      }
+      if (TRACE_GC) {
+        const pauses = r.gcPauses.map((g) => g.ms).sort((a, b) => a - b);
+        const long = r.gcPauses.filter((g) => g.ms >= 20);
+        console.log(`GC (whole run incl. warm-up): ${pauses.length} pauses, p99 ${fmt(percentile(pauses, 99), 1)} ms, max ${fmt(pauses.at(-1) ?? 0, 1)} ms; ≥ 20 ms: ${long.map((g) => `${g.kind} ${fmt(g.ms, 0)} ms at +${fmt((g.at - r.publish.firstEpoch) / 1000, 1)} s`).join(', ') || 'none'}`);
+      }
       console.log(
         `outcomes ${JSON.stringify(r.outcomes)}; delivery rows ${JSON.stringify(r.statuses)}, ${r.multiAttempt} with >1 attempt; ` +
           `publish: ${fmt(r.publish.confirmed)} confirmed, ${r.publish.nacked} nacked, max ${fmt(r.publish.maxUnconfirmed)} unconfirmed, max ${r.publish.lagMax} due per tick; ` +
