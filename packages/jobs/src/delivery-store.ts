@@ -1,7 +1,8 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { JobEvent } from '@conveyor/contracts';
 import { sql, type Database, type DeliveryRow, type Kysely } from '@conveyor/database';
 import { planEventBatch } from './delivery-batch.js';
+import { DeliveryIdGenerator } from './delivery-id.js';
 
 /** Results larger than this are linked (resultUrl), not inlined in the webhook body. */
 export const MAX_INLINE_RESULT_BYTES = 16 * 1024;
@@ -97,9 +98,9 @@ function toDelivery(row: DeliveryRow): Delivery {
   };
 }
 
-function newDeliveryId(): string {
-  return `msg_${randomUUID().replaceAll('-', '')}`;
-}
+/** Time-ordered, so new rows go to the right edge of the primary-key index (see DeliveryIdGenerator). */
+const deliveryIds = new DeliveryIdGenerator(Date.now, randomBytes);
+const newDeliveryId = (): string => deliveryIds.next();
 
 /** The newest secret id of the delivery's client (0: none stored), read with the delivery. */
 const secretsVersionOf = (clientId: ReturnType<typeof sql.ref>) => sql<string>`(select coalesce(max(s.id), 0) from webhook_secrets s where s.client_id = ${clientId})`;
