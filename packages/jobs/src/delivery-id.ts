@@ -4,8 +4,9 @@
  * counter that keeps ids made within one millisecond in order, then 64 random bits.
  *
  * Why time-ordered: random keys spread inserts over the whole primary-key index (and the
- * attempts' delivery index), so after each checkpoint nearly every insert dirtied a fresh page
- * and logged a full-page image; ordered keys land on the right edge, a few hot pages.
+ * attempts' delivery index): on a table larger than the cache each insert touches a random leaf
+ * (a read, and a full-page image in the WAL at the first change of that page after a checkpoint);
+ * ordered keys land on the right edge, a few hot pages.
  * Unique across processes by the random part (64 bits within one millisecond and counter value);
  * the same shape as the earlier random ids, so both kinds live in one table.
  */
