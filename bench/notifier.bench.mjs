@@ -9,7 +9,7 @@
 //                                single receiver origin is not capped below the concurrency)
 //          --pool P              DATABASE_POOL_MAX of the notifier (default: the service's own, 10)
 //          --drain-seconds D     how long to wait for the backlog after sending stops (default 30)
-//          --warmup N            warm-up events before the measured load (default 1000, at 500/s)
+//          --warmup-seconds W    warm-up before the measured load, at the offered rate (default 5; 0.5 s at least)
 //          --trace-gc            run the notifier with --trace-gc and list its GC pauses of ≥ 20 ms
 //          --node-args "A B"     extra node options for the notifier (experiments: --cpu-prof, heap flags)
 //          --series              print the delay per half second of publishing (p50/p99 by publish time,
@@ -20,7 +20,11 @@
 //   - starts `node services/notifier/dist/main.js` (which migrates the schema and declares its topology);
 //   - inserts one `jobs` row per event to come (webhook_deliveries.job_id references jobs.id), with
 //     callback_url pointing at a receiver in this process (node:http on 127.0.0.1, keep-alive, 200 at once);
-//   - warm-up: 1,000 events at 500/s, waited for, not counted;
+//   - warm-up: W seconds (default 5) of the offered rate, waited for, not counted: a fresh notifier
+//     process starts each run, and a running service is warm (JIT tiers, V8's young generation grown
+//     to its working size, connection pools and plans); with 1,000 events at 500/s the first 1–2 s of
+//     the first run were slower (p99 140–530 ms). After it the bench waits for every warm-up webhook
+//     and 0.5 s more, so the measured load starts from idle, and every event of it counts in the p99;
 //   - publishes R × S JobEvent envelopes (as jobEventMessage() builds them: {messageId, kind: 'job.event',
 //     version: 1, createdAt, attempt: 0, correlationId, payload}) to `<prefix>.events` with routing key
 //     job.factorize.succeeded on a confirm channel, open loop at a fixed rate, each event's occurredAt set to
@@ -61,15 +65,15 @@ const CONCURRENCIES = numberList('concurrency', [200, 500]);
 const PER_ENDPOINT = numberList('per-endpoint', [])[0];
 const POOL = numberList('pool', [])[0];
 const DRAIN_SECONDS = numberList('drain-seconds', [30])[0];
-const WARMUP_EVENTS = numberList('warmup', [1000], { integers: true })[0];
+const WARMUP_SECONDS = Math.max(0.5, numberList('warmup-seconds', [5])[0]);
 const TRACE_GC = flag('trace-gc');
 const NODE_ARGS = (argument('node-args') ?? '').split(' ').filter(Boolean);
 const SERIES = flag('series');
 /** Width of one interval of the delay series, by publish time (ms). */
 const SERIES_MS = 500;
-const WARMUP_RATE = 500;
 const STEADY_SKIP_SECONDS = Math.min(3, SECONDS / 4);
 const EVENTS = Math.round(RATE * SECONDS);
+const WARMUP_EVENTS = Math.round(RATE * WARMUP_SECONDS);
 const TARGETS = { perSecond: 1000, p99Ms: 100 };
 
 const CORNER = isolate();
@@ -336,10 +340,12 @@ async function runOnce({ db, channel, concurrency }) {
 
     // Warm-up (JIT, pools, broker channel): not counted.
     const warmSent = new Map();
-    await publishEvents(channel, warmupIds, WARMUP_RATE, callbackUrl, warmSent);
+    await publishEvents(channel, warmupIds, RATE, callbackUrl, warmSent);
     for (let i = 0; receiver.state.received < WARMUP_EVENTS && i < 200; i += 1) await sleep(100);
     const warmupReceived = receiver.state.received;
     const warmupArrivals = receiver.state.arrivals.length;
+    const warmupDelays = [...warmSent.keys()].flatMap((id) => receiver.state.byEvent.get(id)?.delay ?? []).sort((a, b) => a - b);
+    log(`warm-up: ${fmt(warmupDelays.length)}/${fmt(WARMUP_EVENTS)} delivered, delay p50 ${fmt(percentile(warmupDelays, 50))} ms p99 ${fmt(percentile(warmupDelays, 99))} ms (not counted)`);
     await sleep(500);
 
     const groups = cpuGroups({ notifier });
@@ -611,7 +617,7 @@ const cleanUp = cleanUpOnce(CORNER);
 async function main() {
   assertBuilt(['notifier'], 'npx tsc -b services/notifier');
   console.log(
-    `Webhook notifier benchmark — ${fmt(EVENTS)} events at ${fmt(RATE)}/s for ${SECONDS} s per run, prefix ${PREFIX}, schema ${SCHEMA}, ${CPU_COUNT} cores, node ${process.version}`,
+    `Webhook notifier benchmark — ${fmt(EVENTS)} events at ${fmt(RATE)}/s for ${SECONDS} s per run after a ${fmt(WARMUP_SECONDS, 1)} s warm-up at the same rate, prefix ${PREFIX}, schema ${SCHEMA}, ${CPU_COUNT} cores, node ${process.version}`,
   );
   const backends = await connectBackends(DATABASE_URL, { confirm: true, onChannelError: (error) => log(`bench channel error: ${error.message}`) });
   const { channel, db } = backends;
