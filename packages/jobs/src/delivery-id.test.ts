@@ -37,6 +37,19 @@ describe('DeliveryIdGenerator', () => {
     expect(new Set(made).size).toBe(5);
   });
 
+  it('draws the random part from one pool of 256 ids at a time', () => {
+    let draws = 0;
+    // First pool: every byte of the i-th id's part is i; second pool: all 0xee.
+    const ids = new DeliveryIdGenerator(() => 7, (n) => {
+      draws += 1;
+      return draws === 1 ? Uint8Array.from({ length: n }, (_, i) => Math.floor(i / 8)) : new Uint8Array(n).fill(0xee);
+    });
+    const made = Array.from({ length: 257 }, () => ids.next());
+    expect(draws).toBe(2);
+    expect(made.slice(0, 256).map((id) => id.slice(-16))).toEqual(Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0').repeat(8)));
+    expect(made[256]!.slice(-16)).toBe('ee'.repeat(8));
+  });
+
   it('moves to the next millisecond once the counter of one is used up', () => {
     const ids = new DeliveryIdGenerator(() => 0x10, zeros);
     const made = Array.from({ length: 0x10001 }, () => ids.next());
