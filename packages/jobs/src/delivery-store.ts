@@ -201,40 +201,35 @@ export class DeliveryStore {
       .where('status', '=', 'pending')
       .where('url', 'in', (eb) => eb.selectFrom('webhook_gone_urls').select('url'))
       .execute();
-    const rows = await this.db
-      .updateTable('webhook_deliveries')
-      .set({ status: 'sending', lease_until: sql<Date>`now() + make_interval(secs => ${leaseMs / 1000})`, updated_at: sql<Date>`now()` })
-      .where('id', 'in', (eb) =>
-        eb
-          .selectFrom('webhook_deliveries as d')
-          .select('d.id')
-          .where((w) =>
-            w.or([
-              w.and([w('d.status', '=', 'pending'), w('d.next_attempt_at', '<=', sql<Date>`now()`)]),
-              w.and([w('d.status', '=', 'sending'), w('d.lease_until', '<', sql<Date>`now()`)]),
-            ]),
-          )
-          // Never to a URL that has answered 410, even for a row recorded a moment too early to know.
-          .where(({ not, exists, selectFrom }) => not(exists(selectFrom('webhook_gone_urls as g').select('g.url').whereRef('g.url', '=', 'd.url'))))
-          .where(({ not, exists, selectFrom }) =>
-            not(
-              exists(
-                selectFrom('webhook_deliveries as older')
-                  .select('older.id')
-                  .whereRef('older.job_id', '=', 'd.job_id')
-                  .whereRef('older.sequence', '<', 'd.sequence')
-                  .where('older.status', 'in', ['pending', 'sending']),
-              ),
-            ),
-          )
-          .orderBy('d.next_attempt_at')
-          .limit(limit)
-          .forUpdate()
-          .skipLocked(),
+    // Each way of being due is read through its own partial index, in that index's order, so the
+    // scans are plain index scans: they mark the entries of rows that have since moved on (dead
+    // until VACUUM) and later polls skip them (see migration 20261207_0200_webhook_claim_indexes).
+    // Never to a URL that has answered 410, even for a row recorded a moment too early to know;
+    // never ahead of an older open delivery of the same job.
+    const eligible = sql`
+      not exists (select 1 from webhook_gone_urls g where g.url = d.url)
+      and not exists (select 1 from webhook_deliveries o where o.job_id = d.job_id and o.sequence < d.sequence and o.status in ('pending', 'sending'))
+    `;
+    const { rows } = await sql<DeliveryRow & { secrets_version: string }>`
+      with pending_due as (
+        select d.id, d.next_attempt_at from webhook_deliveries d
+        where d.status = 'pending' and d.next_attempt_at <= now() and ${eligible}
+        order by d.next_attempt_at limit ${limit} for update skip locked
+      ),
+      lease_expired as (
+        select d.id, d.next_attempt_at from webhook_deliveries d
+        where d.status = 'sending' and d.lease_until < now() and ${eligible}
+        order by d.lease_until limit ${limit} for update skip locked
+      ),
+      chosen as (
+        select c.id from (select * from pending_due union all select * from lease_expired) c order by c.next_attempt_at limit ${limit}
       )
-      .returningAll()
-      .returning(secretsVersionOf(sql.ref('webhook_deliveries.client_id')).as('secrets_version'))
-      .execute();
+      update webhook_deliveries set status = 'sending', lease_until = now() + make_interval(secs => ${leaseMs / 1000}), updated_at = now()
+      where id in (select chosen.id from chosen)
+      returning webhook_deliveries.*, ${secretsVersionOf(sql.ref('webhook_deliveries.client_id'))} as secrets_version
+    `.execute(this.db);
+    // Oldest due first, as the dispatcher queues them (RETURNING keeps no order).
+    rows.sort((a, b) => a.next_attempt_at.getTime() - b.next_attempt_at.getTime());
     return rows.map((row) => ({ ...toDelivery(row), secretsVersion: Number(row.secrets_version) }));
   }
 
