@@ -216,6 +216,60 @@ async function pgCounters(db) {
   };
 }
 
+/**
+ * --explain: the plans and timings, on the table as the run left it, of the statements that run on
+ * every poll whatever the load (the dispatcher's straggler and claim statements, the sampler's count),
+ * each in a transaction rolled back.
+ */
+async function explainPolls(db) {
+  const statements = {
+    'gone stragglers (claimDue)': `update "${SCHEMA}".webhook_deliveries set status = 'gone', updated_at = now() where status = 'pending' and url in (select url from "${SCHEMA}".webhook_gone_urls)`,
+    // As DeliveryStore.claimDue writes it (keep in step).
+    'claim (claimDue)': `with pending_due as (
+        select d.id, d.next_attempt_at from "${SCHEMA}".webhook_deliveries d
+         where d.status = 'pending' and d.next_attempt_at <= now()
+           and not exists (select 1 from "${SCHEMA}".webhook_gone_urls g where g.url = d.url)
+           and not exists (select 1 from "${SCHEMA}".webhook_deliveries o where o.job_id = d.job_id and o.sequence < d.sequence and o.status in ('pending', 'sending'))
+         order by d.next_attempt_at limit 500 for update skip locked),
+      lease_expired as (
+        select d.id, d.next_attempt_at from "${SCHEMA}".webhook_deliveries d
+         where d.status = 'sending' and d.lease_until < now()
+           and not exists (select 1 from "${SCHEMA}".webhook_gone_urls g where g.url = d.url)
+           and not exists (select 1 from "${SCHEMA}".webhook_deliveries o where o.job_id = d.job_id and o.sequence < d.sequence and o.status in ('pending', 'sending'))
+         order by d.lease_until limit 500 for update skip locked),
+      chosen as (select c.id from (select * from pending_due union all select * from lease_expired) c order by c.next_attempt_at limit 500)
+      update "${SCHEMA}".webhook_deliveries set status = 'sending', lease_until = now() + interval '31 s', updated_at = now()
+       where id in (select chosen.id from chosen) returning id`,
+    'bench sampler: open rows': OPEN_ROWS_SQL,
+  };
+  const [size] = (await db.query(`select n_live_tup::int as live, n_dead_tup::int as dead from pg_stat_user_tables where schemaname = $1 and relname = 'webhook_deliveries'`, [SCHEMA])).rows;
+  console.log(`\n--explain: webhook_deliveries ${fmt(size?.live ?? 0)} live, ${fmt(size?.dead ?? 0)} dead tuples`);
+  for (const [name, statement] of Object.entries(statements)) {
+    await db.query('begin');
+    try {
+      // As DeliveryStore.claimDue runs them; the sampler's count with the planner's choice.
+      if (!name.startsWith('bench')) await db.query('set local enable_bitmapscan = off');
+      const { rows } = await db.query(`explain (analyze, buffers, costs off) ${statement}`);
+      console.log(`${name}:\n  ${rows.map((r) => r['QUERY PLAN']).join('\n  ')}`);
+    } finally {
+      await db.query('rollback');
+    }
+  }
+}
+
+/**
+ * Open delivery rows by status, each second: only pending and sending rows, through their partial
+ * indexes (a count of every row read the whole table, tens of ms a second of the PostgreSQL CPU
+ * being measured by the end of a run). With the planner's own choice of scan: a plain index scan
+ * would mark dead index entries for the notifier's statements, helping what is measured.
+ */
+const OPEN_ROWS_SQL = `select (select count(*) from "${SCHEMA}".webhook_deliveries where status = 'pending')::int as pending,
+    (select count(*) from "${SCHEMA}".webhook_deliveries where status = 'sending')::int as sending`;
+
+async function openRows(db) {
+  return (await db.query(OPEN_ROWS_SQL)).rows[0];
+}
+
 // ---------------------------------------------------------------------------------------------
 // Jobs rows and events
 
@@ -352,6 +406,7 @@ async function runOnce({ db, channel, concurrency }) {
     const metricsBefore = await scrape(opsPort);
     const pgBefore = await pgCounters(db);
     let walLast = pgBefore;
+    let cpuLast = cpuSnapshot(groups);
 
     // Sampling each second: queue depth, delivery-row states, event-loop delay, received.
     const timeline = [];
@@ -366,19 +421,21 @@ async function runOnce({ db, channel, concurrency }) {
         const t = (performance.now() - loadStarted) / 1000;
         const ports = pgClientPorts(notifier.pid);
         // The WAL counters after the others: they share the bench's one PostgreSQL client.
-        const [queue, states, text, activity] = await Promise.all([
+        const [queue, text, activity] = await Promise.all([
           channel.checkQueue(NAMES.jobEventsQueue),
-          db.query(`select status, count(*)::int as n from "${SCHEMA}".webhook_deliveries group by status`),
           scrape(opsPort),
           db.query(
             `select state, coalesce(wait_event, 'cpu') as wait, count(*)::int as n from pg_stat_activity where client_port = any($1::int[]) group by 1, 2 order by 3 desc`,
             [ports],
           ),
         ]);
+        const states = await openRows(db);
         const walNow = await pgCounters(db);
-        const byStatus = Object.fromEntries(states.rows.map((r) => [r.status, r.n]));
         const walDelta = counterDelta(walLast, walNow);
         walLast = walNow;
+        const cpuNow = cpuSnapshot(groups);
+        const cpu = cpuNow.since(cpuLast, { skipNewPids: true });
+        cpuLast = cpuNow;
         timeline.push({
           t,
           at: Date.now(),
@@ -386,11 +443,11 @@ async function runOnce({ db, channel, concurrency }) {
           walMb: walDelta.walBytes / 1e6,
           checkpoints: walDelta.checkpoints,
           checkpointBuffers: walDelta.checkpointBuffers,
+          cpu,
           received: receiver.state.received - warmupReceived,
           ready: queue.messageCount,
-          pending: byStatus.pending ?? 0,
-          sending: byStatus.sending ?? 0,
-          delivered: (byStatus.delivered ?? 0) - warmupReceived,
+          pending: states.pending,
+          sending: states.sending,
           loopP99: metricSum(text, 'conveyor_event_loop_delay_p99_seconds'),
           connections: ports.length,
           busy: activity.rows.filter((r) => r.state !== 'idle').reduce((a, r) => a + r.n, 0),
@@ -424,6 +481,7 @@ async function runOnce({ db, channel, concurrency }) {
     // Stop the notifier (gracefully: unacked events go back to the queue) so what is left can be counted.
     await stopService(notifier);
     const leftInQueue = (await channel.checkQueue(NAMES.jobEventsQueue)).messageCount;
+    if (flag('explain')) await explainPolls(db);
 
     // Duplicate webhooks (the same webhook-id received more than once), warm-up included.
     let duplicateRequests = 0;
@@ -702,8 +760,8 @@ async function main() {
     for (const r of runs) {
       printTable(
         `Timeline, NOTIFIER_CONCURRENCY=${r.concurrency} (per ~1 s)`,
-        ['t (s)', 'received', 'job-events ready', 'pending rows', 'sending rows', 'delivered rows', 'loop p99 ms', 'PG conns busy/open', 'busy conns: state wait_event (pg_stat_activity)'],
-        r.timeline.map((s) => [fmt(s.t, 1), fmt(s.received), fmt(s.ready), fmt(s.pending), fmt(s.sending), fmt(s.delivered), fmt(s.loopP99 * 1000, 1), `${s.busy}/${s.connections}`, s.activity.split(', ').filter((x) => !/^idle \d/.test(x)).join(', ')]),
+        ['t (s)', 'received', 'job-events ready', 'pending rows', 'sending rows', 'loop p99 ms', 'CPU % notifier / postgres / rabbitmq / bench / others', 'PG conns busy/open', 'busy conns: state wait_event (pg_stat_activity)'],
+        r.timeline.map((s) => [fmt(s.t, 1), fmt(s.received), fmt(s.ready), fmt(s.pending), fmt(s.sending), fmt(s.loopP99 * 1000, 1), ['notifier', 'postgres', 'rabbitmq', 'bench', 'others'].map((k) => fmt(s.cpu[k])).join(' / '), `${s.busy}/${s.connections}`, s.activity.split(', ').filter((x) => !/^idle \d/.test(x)).join(', ')]),
       );
       if (SERIES) {
         printTable(

@@ -8,11 +8,10 @@ import { sql, type Kysely } from 'kysely';
  * - sending rows by lease_until (leases of a notifier that died).
  * Why: status changes are never HOT updates (status is in the index predicates), so the index
  * entry a delivery got while sending stays until VACUUM, pointing at a dead row. The old index
- * held one such entry per delivery since the last vacuum, and the claim and straggler statements
- * of every poll read it with a bitmap scan, which visits each dead row's heap page and cannot mark
- * the entry dead: ~4 ms per statement after 26,000 deliveries, growing with the table. The claim
- * now walks each index in key order (a plain index scan marks dead entries, later scans skip their
- * heap pages), and the straggler statement reads only the pending index.
+ * held one such entry per delivery since the last vacuum, all in the range every poll's straggler
+ * statement reads; now that statement reads only the pending index, and the claim reads each
+ * index in key order, within its range (DeliveryStore.claimDue keeps those reads plain index
+ * scans, which mark dead entries so later polls skip them).
  */
 export async function up(db: Kysely<any>): Promise<void> {
   await sql`create index webhook_deliveries_pending_due_idx on webhook_deliveries (next_attempt_at) where status = 'pending'`.execute(db);
