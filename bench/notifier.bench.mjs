@@ -1,6 +1,6 @@
 // Benchmark: the webhook notifier alone — job events in, signed webhooks out to a local receiver.
 //
-//   cd /work/main && npx tsc -b services/notifier && node bench/notifier.bench.mjs
+//   cd /work/main && npx tsc -b services/notifier && flock /tmp/conveyor-bench.lock node bench/notifier.bench.mjs
 //
 // Options: --rate R              job events offered per second (default 1200)
 //          --seconds S           length of the offered load (default 20)
@@ -12,6 +12,8 @@
 //          --warmup-seconds W    warm-up before the measured load, at the offered rate (default 5; 0.5 s at least)
 //          --trace-gc            run the notifier with --trace-gc and list its GC pauses of ≥ 20 ms
 //          --node-args "A B"     extra node options for the notifier (experiments: --cpu-prof, heap flags)
+//          --explain             after each run, the plans and timings of the statements every poll runs, on the
+//                                table the run leaves (each in a transaction rolled back)
 //          --series              print the delay per half second of publishing (p50/p99 by publish time,
 //                                and the event → row / row → attempt split), next to WAL full-page images
 //                                and checkpoints per second
