@@ -1,6 +1,6 @@
 // Benchmark: the webhook notifier alone — job events in, signed webhooks out to a local receiver.
 //
-//   cd /work/main && npx tsc -b services/notifier && node bench/notifier.bench.mjs
+//   cd /work/main && npx tsc -b services/notifier && flock /tmp/conveyor-bench.lock node bench/notifier.bench.mjs
 //
 // Options: --rate R              job events offered per second (default 1200)
 //          --seconds S           length of the offered load (default 20)
@@ -9,12 +9,24 @@
 //                                single receiver origin is not capped below the concurrency)
 //          --pool P              DATABASE_POOL_MAX of the notifier (default: the service's own, 10)
 //          --drain-seconds D     how long to wait for the backlog after sending stops (default 30)
+//          --warmup-seconds W    warm-up before the measured load, at the offered rate (default 5; 0.5 s at least)
+//          --trace-gc            run the notifier with --trace-gc and list its GC pauses of ≥ 20 ms
+//          --node-args "A B"     extra node options for the notifier (experiments: --cpu-prof, heap flags)
+//          --explain             after each run, the plans and timings of the statements every poll runs, on the
+//                                table the run leaves (each in a transaction rolled back)
+//          --series              print the delay per half second of publishing (p50/p99 by publish time,
+//                                and the event → row / row → attempt split), next to WAL full-page images
+//                                and checkpoints per second
 //
 // What it does, per NOTIFIER_CONCURRENCY:
 //   - starts `node services/notifier/dist/main.js` (which migrates the schema and declares its topology);
 //   - inserts one `jobs` row per event to come (webhook_deliveries.job_id references jobs.id), with
 //     callback_url pointing at a receiver in this process (node:http on 127.0.0.1, keep-alive, 200 at once);
-//   - warm-up: 1,000 events at 500/s, waited for, not counted;
+//   - warm-up: W seconds (default 5) of the offered rate, waited for, not counted: a fresh notifier
+//     process starts each run, and a running service is warm (JIT tiers, V8's young generation grown
+//     to its working size, connection pools and plans); with 1,000 events at 500/s the first 1–2 s of
+//     the first run were slower (p99 140–530 ms). After it the bench waits for every warm-up webhook
+//     and 0.5 s more, so the measured load starts from idle, and every event of it counts in the p99;
 //   - publishes R × S JobEvent envelopes (as jobEventMessage() builds them: {messageId, kind: 'job.event',
 //     version: 1, createdAt, attempt: 0, correlationId, payload}) to `<prefix>.events` with routing key
 //     job.factorize.succeeded on a confirm channel, open loop at a fixed rate, each event's occurredAt set to
@@ -33,10 +45,10 @@
 // Everything runs in its own corner: AMQP prefix bench.<random>, schema bench_<random>; both are
 // deleted at the end, and every child process is killed, on error and on Ctrl-C too.
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { numberList } from './lib/args.mjs';
+import { argument, flag, numberList } from './lib/args.mjs';
 import { cpuCells, cpuGroups, cpuSnapshot, CPU_COUNT, formatCpu } from './lib/cpu.mjs';
 import { connectBackends, parkedMessages, versionsLine } from './lib/backends.mjs';
 import { freePort } from './lib/http.mjs';
@@ -55,10 +67,15 @@ const CONCURRENCIES = numberList('concurrency', [200, 500]);
 const PER_ENDPOINT = numberList('per-endpoint', [])[0];
 const POOL = numberList('pool', [])[0];
 const DRAIN_SECONDS = numberList('drain-seconds', [30])[0];
-const WARMUP_EVENTS = 1000;
-const WARMUP_RATE = 500;
+const WARMUP_SECONDS = Math.max(0.5, numberList('warmup-seconds', [5])[0]);
+const TRACE_GC = flag('trace-gc');
+const NODE_ARGS = (argument('node-args') ?? '').split(' ').filter(Boolean);
+const SERIES = flag('series');
+/** Width of one interval of the delay series, by publish time (ms). */
+const SERIES_MS = 500;
 const STEADY_SKIP_SECONDS = Math.min(3, SECONDS / 4);
 const EVENTS = Math.round(RATE * SECONDS);
+const WARMUP_EVENTS = Math.round(RATE * WARMUP_SECONDS);
 const TARGETS = { perSecond: 1000, p99Ms: 100 };
 
 const CORNER = isolate();
@@ -178,7 +195,8 @@ function pgClientPorts(pid) {
 
 async function pgCounters(db) {
   const [database] = (await db.query(`select xact_commit::bigint as commits, xact_rollback::bigint as rollbacks from pg_stat_database where datname = current_database()`)).rows;
-  const [wal] = (await db.query(`select wal_records::bigint as records, wal_sync::bigint as syncs from pg_stat_wal`)).rows;
+  const [wal] = (await db.query(`select wal_records::bigint as records, wal_sync::bigint as syncs, wal_fpi::bigint as fpi, wal_bytes::bigint as bytes from pg_stat_wal`)).rows;
+  const [bgwriter] = (await db.query(`select (checkpoints_timed + checkpoints_req)::bigint as checkpoints, buffers_checkpoint::bigint as buffers from pg_stat_bgwriter`)).rows;
   const tables = (
     await db.query(
       `select relname, n_tup_ins::bigint as ins, n_tup_upd::bigint as upd, seq_scan::bigint as seq, coalesce(idx_scan, 0)::bigint as idx
@@ -188,7 +206,70 @@ async function pgCounters(db) {
   ).rows;
   const rows = {};
   for (const t of tables) rows[t.relname] = { ins: Number(t.ins), upd: Number(t.upd), scans: Number(t.seq) + Number(t.idx) };
-  return { commits: Number(database.commits), walRecords: Number(wal.records), walSyncs: Number(wal.syncs), rows };
+  return {
+    commits: Number(database.commits),
+    walRecords: Number(wal.records),
+    walSyncs: Number(wal.syncs),
+    walFpi: Number(wal.fpi),
+    walBytes: Number(wal.bytes),
+    checkpoints: Number(bgwriter.checkpoints),
+    checkpointBuffers: Number(bgwriter.buffers),
+    rows,
+  };
+}
+
+/**
+ * --explain: the plans and timings, on the table as the run left it, of the statements that run on
+ * every poll whatever the load (the dispatcher's straggler and claim statements, the sampler's count),
+ * each in a transaction rolled back.
+ */
+async function explainPolls(db) {
+  const statements = {
+    'gone stragglers (claimDue)': `update "${SCHEMA}".webhook_deliveries set status = 'gone', updated_at = now() where status = 'pending' and url in (select url from "${SCHEMA}".webhook_gone_urls)`,
+    // As DeliveryStore.claimDue writes it (keep in step).
+    'claim (claimDue)': `with pending_due as (
+        select d.id, d.next_attempt_at from "${SCHEMA}".webhook_deliveries d
+         where d.status = 'pending' and d.next_attempt_at <= now()
+           and not exists (select 1 from "${SCHEMA}".webhook_gone_urls g where g.url = d.url)
+           and not exists (select 1 from "${SCHEMA}".webhook_deliveries o where o.job_id = d.job_id and o.sequence < d.sequence and o.status in ('pending', 'sending'))
+         order by d.next_attempt_at limit 500 for update skip locked),
+      lease_expired as (
+        select d.id, d.next_attempt_at from "${SCHEMA}".webhook_deliveries d
+         where d.status = 'sending' and d.lease_until < now()
+           and not exists (select 1 from "${SCHEMA}".webhook_gone_urls g where g.url = d.url)
+           and not exists (select 1 from "${SCHEMA}".webhook_deliveries o where o.job_id = d.job_id and o.sequence < d.sequence and o.status in ('pending', 'sending'))
+         order by d.lease_until limit 500 for update skip locked),
+      chosen as (select c.id from (select * from pending_due union all select * from lease_expired) c order by c.next_attempt_at limit 500)
+      update "${SCHEMA}".webhook_deliveries set status = 'sending', lease_until = now() + interval '31 s', updated_at = now()
+       where id in (select chosen.id from chosen) returning id`,
+    'bench sampler: open rows': OPEN_ROWS_SQL,
+  };
+  const [size] = (await db.query(`select n_live_tup::int as live, n_dead_tup::int as dead from pg_stat_user_tables where schemaname = $1 and relname = 'webhook_deliveries'`, [SCHEMA])).rows;
+  console.log(`\n--explain: webhook_deliveries ${fmt(size?.live ?? 0)} live, ${fmt(size?.dead ?? 0)} dead tuples`);
+  for (const [name, statement] of Object.entries(statements)) {
+    await db.query('begin');
+    try {
+      // As DeliveryStore.claimDue runs them; the sampler's count with the planner's choice.
+      if (!name.startsWith('bench')) await db.query('set local enable_bitmapscan = off');
+      const { rows } = await db.query(`explain (analyze, buffers, costs off) ${statement}`);
+      console.log(`${name}:\n  ${rows.map((r) => r['QUERY PLAN']).join('\n  ')}`);
+    } finally {
+      await db.query('rollback');
+    }
+  }
+}
+
+/**
+ * Open delivery rows by status, each second: only pending and sending rows, through their partial
+ * indexes (a count of every row read the whole table, tens of ms a second of the PostgreSQL CPU
+ * being measured by the end of a run). With the planner's own choice of scan: a plain index scan
+ * would mark dead index entries for the notifier's statements, helping what is measured.
+ */
+const OPEN_ROWS_SQL = `select (select count(*) from "${SCHEMA}".webhook_deliveries where status = 'pending')::int as pending,
+    (select count(*) from "${SCHEMA}".webhook_deliveries where status = 'sending')::int as sending`;
+
+async function openRows(db) {
+  return (await db.query(OPEN_ROWS_SQL)).rows[0];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -293,7 +374,17 @@ async function runOnce({ db, channel, concurrency }) {
     NOTIFIER_CONCURRENCY: String(concurrency),
     WEBHOOK_MAX_PER_ENDPOINT: String(perEndpoint),
     ...(POOL ? { DATABASE_POOL_MAX: String(POOL) } : {}),
-  });
+  }, [...NODE_ARGS, ...(TRACE_GC ? ['--trace-gc'] : [])]);
+  // GC pauses as the notifier reports them, stamped on arrival (stdout is read at once).
+  const gcPauses = [];
+  if (TRACE_GC) {
+    notifier.child.stdout.on('data', (chunk) => {
+      if (process.env.BENCH_GC_LOG) appendFileSync(process.env.BENCH_GC_LOG, chunk.toString('utf8').split('\n').filter((l) => l.includes(' ms: ')).map((l) => `${Date.now()} ${l}\n`).join(''));
+      for (const match of chunk.toString('utf8').matchAll(/(Scavenge|Mark-Compact|Mark-sweep|Minor Mark-Compact)[^\n]*?MB, ([\d.]+) \/ ([\d.]+) ms/g)) {
+        gcPauses.push({ at: Date.now(), kind: match[1], ms: Number(match[2]) });
+      }
+    });
+  }
   try {
     await waitForStatus(notifier, opsPort, '/readyz', 200);
     await waitForSubscriber(channel, NAMES.jobEventsQueue, 'the notifier', 'the job-events queue');
@@ -305,15 +396,19 @@ async function runOnce({ db, channel, concurrency }) {
 
     // Warm-up (JIT, pools, broker channel): not counted.
     const warmSent = new Map();
-    await publishEvents(channel, warmupIds, WARMUP_RATE, callbackUrl, warmSent);
+    await publishEvents(channel, warmupIds, RATE, callbackUrl, warmSent);
     for (let i = 0; receiver.state.received < WARMUP_EVENTS && i < 200; i += 1) await sleep(100);
     const warmupReceived = receiver.state.received;
     const warmupArrivals = receiver.state.arrivals.length;
+    const warmupDelays = [...warmSent.keys()].flatMap((id) => receiver.state.byEvent.get(id)?.delay ?? []).sort((a, b) => a - b);
+    log(`warm-up: ${fmt(warmupDelays.length)}/${fmt(WARMUP_EVENTS)} delivered, delay p50 ${fmt(percentile(warmupDelays, 50))} ms p99 ${fmt(percentile(warmupDelays, 99))} ms (not counted)`);
     await sleep(500);
 
     const groups = cpuGroups({ notifier });
     const metricsBefore = await scrape(opsPort);
     const pgBefore = await pgCounters(db);
+    let walLast = pgBefore;
+    let cpuLast = cpuSnapshot(groups);
 
     // Sampling each second: queue depth, delivery-row states, event-loop delay, received.
     const timeline = [];
@@ -327,23 +422,34 @@ async function runOnce({ db, channel, concurrency }) {
         if (!sampling) break;
         const t = (performance.now() - loadStarted) / 1000;
         const ports = pgClientPorts(notifier.pid);
-        const [queue, states, text, activity] = await Promise.all([
+        // The WAL counters after the others: they share the bench's one PostgreSQL client.
+        const [queue, text, activity] = await Promise.all([
           channel.checkQueue(NAMES.jobEventsQueue),
-          db.query(`select status, count(*)::int as n from "${SCHEMA}".webhook_deliveries group by status`),
           scrape(opsPort),
           db.query(
             `select state, coalesce(wait_event, 'cpu') as wait, count(*)::int as n from pg_stat_activity where client_port = any($1::int[]) group by 1, 2 order by 3 desc`,
             [ports],
           ),
         ]);
-        const byStatus = Object.fromEntries(states.rows.map((r) => [r.status, r.n]));
+        const states = await openRows(db);
+        const walNow = await pgCounters(db);
+        const walDelta = counterDelta(walLast, walNow);
+        walLast = walNow;
+        const cpuNow = cpuSnapshot(groups);
+        const cpu = cpuNow.since(cpuLast, { skipNewPids: true });
+        cpuLast = cpuNow;
         timeline.push({
           t,
+          at: Date.now(),
+          fpi: walDelta.walFpi,
+          walMb: walDelta.walBytes / 1e6,
+          checkpoints: walDelta.checkpoints,
+          checkpointBuffers: walDelta.checkpointBuffers,
+          cpu,
           received: receiver.state.received - warmupReceived,
           ready: queue.messageCount,
-          pending: byStatus.pending ?? 0,
-          sending: byStatus.sending ?? 0,
-          delivered: (byStatus.delivered ?? 0) - warmupReceived,
+          pending: states.pending,
+          sending: states.sending,
           loopP99: metricSum(text, 'conveyor_event_loop_delay_p99_seconds'),
           connections: ports.length,
           busy: activity.rows.filter((r) => r.state !== 'idle').reduce((a, r) => a + r.n, 0),
@@ -377,6 +483,7 @@ async function runOnce({ db, channel, concurrency }) {
     // Stop the notifier (gracefully: unacked events go back to the queue) so what is left can be counted.
     await stopService(notifier);
     const leftInQueue = (await channel.checkQueue(NAMES.jobEventsQueue)).messageCount;
+    if (flag('explain')) await explainPolls(db);
 
     // Duplicate webhooks (the same webhook-id received more than once), warm-up included.
     let duplicateRequests = 0;
@@ -420,6 +527,15 @@ async function runOnce({ db, channel, concurrency }) {
     const lastArrival = arrivals.at(-1) ?? NaN;
     const overall = delivered / ((lastArrival - publish.firstEpoch) / 1000);
 
+    // The delay per interval of publish time: where in the run the slow events were sent.
+    const seriesBuckets = new Map();
+    const seriesBucket = (occurred) => {
+      const index = Math.floor((occurred - publish.firstEpoch) / SERIES_MS);
+      let bucket = seriesBuckets.get(index);
+      if (!bucket) seriesBuckets.set(index, (bucket = { index, delays: [], toRow: [], rowToAttempt: [] }));
+      return bucket;
+    };
+
     // Where the delay goes, from the delivery rows and attempts of this load.
     const { rows: splitRows } = await db.query(
       `select d.event_id, extract(epoch from d.created_at) * 1000 as created, extract(epoch from a.started_at) * 1000 as started, d.attempts, d.status, a.latency_ms
@@ -441,13 +557,36 @@ async function runOnce({ db, channel, concurrency }) {
       if (r.status === 'pending' || r.status === 'sending') loadWaiting += 1;
       const created = Number(r.created);
       toRow.push(created - occurred);
+      const bucket = seriesBucket(occurred);
+      bucket.toRow.push(created - occurred);
+      const entry = receiver.state.byEvent.get(r.event_id);
+      if (entry) bucket.delays.push(entry.delay);
       if (r.started !== null) {
         rowToAttempt.push(Number(r.started) - created);
-        const entry = receiver.state.byEvent.get(r.event_id);
+        bucket.rowToAttempt.push(Number(r.started) - created);
         if (entry) attemptToArrival.push(entry.at - Number(r.started));
       }
     }
     for (const list of [toRow, rowToAttempt, attemptToArrival]) list.sort((a, b) => a - b);
+    const series = [...seriesBuckets.values()]
+      .sort((a, b) => a.index - b.index)
+      .map((b) => {
+        for (const list of [b.delays, b.toRow, b.rowToAttempt]) list.sort((x, y) => x - y);
+        const from = publish.firstEpoch + b.index * SERIES_MS;
+        const during = (at) => at >= from && at < from + SERIES_MS;
+        return {
+          t: (b.index * SERIES_MS) / 1000,
+          n: b.delays.length,
+          p50: percentile(b.delays, 50),
+          p99: percentile(b.delays, 99),
+          max: b.delays.at(-1),
+          toRow: percentile(b.toRow, 99),
+          rowToAttempt: percentile(b.rowToAttempt, 99),
+          gc: gcPauses.filter((g) => during(g.at) && g.ms >= 5).map((g) => `${g.kind} ${fmt(g.ms, 0)}`).join(', '),
+          // The sample taken within the second after this interval started (WAL and checkpoint counters are per second).
+          sample: timeline.find((x) => x.at >= from && x.at < from + 1000),
+        };
+      });
     // Not delivered within the window is late, not lost, if its row waits or its event is still queued.
     const late = EVENTS - delivered;
     const lostEvents = Math.max(0, EVENTS - loadRows - leftInQueue);
@@ -517,6 +656,8 @@ async function runOnce({ db, channel, concurrency }) {
       deadLettered,
       retried,
       timeline,
+      series,
+      gcPauses,
       logs: `${notifier.warnings}/${notifier.errors}`,
       lastLines: notifier.lines.slice(-3),
       metricsSteady,
@@ -536,7 +677,7 @@ const cleanUp = cleanUpOnce(CORNER);
 async function main() {
   assertBuilt(['notifier'], 'npx tsc -b services/notifier');
   console.log(
-    `Webhook notifier benchmark — ${fmt(EVENTS)} events at ${fmt(RATE)}/s for ${SECONDS} s per run, prefix ${PREFIX}, schema ${SCHEMA}, ${CPU_COUNT} cores, node ${process.version}`,
+    `Webhook notifier benchmark — ${fmt(EVENTS)} events at ${fmt(RATE)}/s for ${SECONDS} s per run after a ${fmt(WARMUP_SECONDS, 1)} s warm-up at the same rate, prefix ${PREFIX}, schema ${SCHEMA}, ${CPU_COUNT} cores, node ${process.version}`,
   );
   const backends = await connectBackends(DATABASE_URL, { confirm: true, onChannelError: (error) => log(`bench channel error: ${error.message}`) });
   const { channel, db } = backends;
@@ -621,9 +762,34 @@ async function main() {
     for (const r of runs) {
       printTable(
         `Timeline, NOTIFIER_CONCURRENCY=${r.concurrency} (per ~1 s)`,
-        ['t (s)', 'received', 'job-events ready', 'pending rows', 'sending rows', 'delivered rows', 'loop p99 ms', 'PG conns busy/open', 'busy conns: state wait_event (pg_stat_activity)'],
-        r.timeline.map((s) => [fmt(s.t, 1), fmt(s.received), fmt(s.ready), fmt(s.pending), fmt(s.sending), fmt(s.delivered), fmt(s.loopP99 * 1000, 1), `${s.busy}/${s.connections}`, s.activity.split(', ').filter((x) => !/^idle \d/.test(x)).join(', ')]),
+        ['t (s)', 'received', 'job-events ready', 'pending rows', 'sending rows', 'loop p99 ms', 'CPU % notifier / postgres / rabbitmq / bench / others', 'PG conns busy/open', 'busy conns: state wait_event (pg_stat_activity)'],
+        r.timeline.map((s) => [fmt(s.t, 1), fmt(s.received), fmt(s.ready), fmt(s.pending), fmt(s.sending), fmt(s.loopP99 * 1000, 1), ['notifier', 'postgres', 'rabbitmq', 'bench', 'others'].map((k) => fmt(s.cpu[k])).join(' / '), `${s.busy}/${s.connections}`, s.activity.split(', ').filter((x) => !/^idle \d/.test(x)).join(', ')]),
       );
+      if (SERIES) {
+        printTable(
+          `Delay by publish time, NOTIFIER_CONCURRENCY=${r.concurrency} (per ${SERIES_MS} ms; WAL and checkpoint figures from the 1 s sample taken in that interval)`,
+          ['t (s)', 'events', 'p50 ms', 'p99 ms', 'max ms', 'event → row p99', 'row → attempt p99', 'GC ≥ 5 ms', 'WAL MB/s', 'WAL FPI/s', 'checkpoint buffers/s', 'loop p99 ms'],
+          r.series.map((b) => [
+            fmt(b.t, 1),
+            fmt(b.n),
+            fmt(b.p50),
+            fmt(b.p99),
+            fmt(b.max),
+            fmt(b.toRow),
+            fmt(b.rowToAttempt),
+            b.gc,
+            b.sample ? fmt(b.sample.walMb, 1) : '',
+            b.sample ? fmt(b.sample.fpi) : '',
+            b.sample ? `${fmt(b.sample.checkpointBuffers)}${b.sample.checkpoints ? ' (ended)' : ''}` : '',
+            b.sample ? fmt(b.sample.loopP99 * 1000, 1) : '',
+          ]),
+        );
+      }
+      if (TRACE_GC) {
+        const pauses = r.gcPauses.map((g) => g.ms).sort((a, b) => a - b);
+        const long = r.gcPauses.filter((g) => g.ms >= 20);
+        console.log(`GC (whole run incl. warm-up): ${pauses.length} pauses, p99 ${fmt(percentile(pauses, 99), 1)} ms, max ${fmt(pauses.at(-1) ?? 0, 1)} ms; ≥ 20 ms: ${long.map((g) => `${g.kind} ${fmt(g.ms, 0)} ms at +${fmt((g.at - r.publish.firstEpoch) / 1000, 1)} s`).join(', ') || 'none'}`);
+      }
       console.log(
         `outcomes ${JSON.stringify(r.outcomes)}; delivery rows ${JSON.stringify(r.statuses)}, ${r.multiAttempt} with >1 attempt; ` +
           `publish: ${fmt(r.publish.confirmed)} confirmed, ${r.publish.nacked} nacked, max ${fmt(r.publish.maxUnconfirmed)} unconfirmed, max ${r.publish.lagMax} due per tick; ` +

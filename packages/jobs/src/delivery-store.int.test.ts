@@ -128,6 +128,33 @@ describe('DeliveryStore', () => {
     expect(claimed.map((d) => d.jobId).sort()).toEqual([jobs[1], jobs[2]].sort());
   });
 
+  it('claims a delivery whose lease ran out (its notifier died) with the same id, then the next of its job, never both at once', async () => {
+    const job = await newJob();
+    // Leased for 1 ms: as if the notifier holding it died right after recording.
+    const recorded = await store.recordEvents([eventOf(job, 1), eventOf(job, 2)], { leaseUpTo: 10, leaseMs: 1 });
+    expect(recorded.leased.map((d) => d.sequence)).toEqual([1]);
+    await sql`select pg_sleep(0.01)`.execute(database.db);
+    const again = await claimFor(job);
+    expect(again.map((d) => [d.id, d.sequence, d.status])).toEqual([[recorded.leased[0]!.id, 1, 'sending']]);
+    // Leased afresh for LEASE_MS: not claimable again, and 2 waits behind it.
+    expect(await claimFor(job)).toEqual([]);
+    await store.recordAttempts([{ delivery: again[0]!, attempt: attempt(1, 200), outcome: { type: 'delivered' } }]);
+    expect((await claimFor(job)).map((d) => d.sequence)).toEqual([2]);
+  });
+
+  it('claims due retries oldest first, up to the limit', async () => {
+    const jobs = [await newJob(), await newJob(), await newJob()];
+    const recorded = await store.recordEvents(jobs.map((job) => eventOf(job, 1)), { leaseUpTo: 10, leaseMs: LEASE_MS });
+    // A day ago or more: older than anything the other tests leave due in this table.
+    const past = (msAgo: number) => new Date(Date.now() - 86_400_000 - msAgo);
+    // Back to pending, due at different times in the past: a retry whose time has come.
+    await store.recordAttempts(recorded.leased.map((delivery, i) => ({ delivery, attempt: attempt(1, 503), outcome: { type: 'retry' as const, nextAttemptAt: past(1_000 * (i + 1)) } })));
+    const first = (await store.claimDue(2, LEASE_MS)).filter((d) => jobs.includes(d.jobId));
+    expect(first.map((d) => d.jobId)).toEqual([jobs[2], jobs[1]]);
+    expect(first.every((d) => d.attempts === 1)).toBe(true);
+    expect((await claimFor(jobs[0]!)).map((d) => d.jobId)).toEqual([jobs[0]]);
+  });
+
   it('records an event for a URL that answered 410 as gone, never leased', async () => {
     const goneUrl = 'http://gone.test/hooks';
     const job = await newJob();

@@ -104,6 +104,20 @@ describe('postWebhook', () => {
     expect(server.connections()).toBe(2);
   });
 
+  it('leaves no listener of its own behind on a kept-alive socket', async () => {
+    const server = await startServer((_req, res) => res.writeHead(200).end('ok'));
+    const sockets = new Set<net.Socket>();
+    const request = http.request.bind(http) as (url: URL, options: http.RequestOptions) => http.ClientRequest;
+    jest.spyOn(http, 'request').mockImplementation(((url: URL, options: http.RequestOptions) => {
+      const req = request(url, options);
+      req.on('socket', (socket) => sockets.add(socket));
+      return req;
+    }) as typeof http.request);
+    for (let i = 0; i < 20; i += 1) await post({ url: server.url });
+    expect(server.connections()).toBe(1);
+    expect([...sockets].map((s) => [s.listenerCount('connect'), s.listenerCount('secureConnect')])).toEqual([[0, 0]]);
+  });
+
   it('sends again on a fresh connection when the server closed the kept-alive one under it', async () => {
     const served = new WeakMap<object, number>();
     const server = await startServer((req, res) => {

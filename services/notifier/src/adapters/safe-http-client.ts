@@ -177,10 +177,15 @@ function exchange(url: URL, request: PostWebhookRequest, elapsed: () => number, 
     }
 
     req.on('socket', (socket) => {
-      // A reused socket is connected (and past TLS) already.
-      if (req.reusedSocket) phase = 'awaiting_response';
+      // A reused socket is connected (and past TLS) already. Listen only on a fresh one: a kept-alive
+      // socket never emits these again, so listeners added at each reuse would stay on it for its
+      // whole life, each holding its request (every request ever sent on it, in memory).
+      if (req.reusedSocket) {
+        phase = 'awaiting_response';
+        return;
+      }
       socket.once('connect', () => (phase = isHttps ? 'tls_handshake' : 'awaiting_response'));
-      socket.once('secureConnect', () => (phase = 'awaiting_response'));
+      if (isHttps) socket.once('secureConnect', () => (phase = 'awaiting_response'));
     });
     req.on('error', (error: NodeJS.ErrnoException) => {
       if (mayReuse && isStaleSocket(req, error, phase) && settle()) {

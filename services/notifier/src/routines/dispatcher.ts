@@ -224,7 +224,9 @@ export class Dispatcher {
       else breakers.recordSuccess(origin);
       await this.record(delivery, record, this.next(outcome, record.attempt));
       this.deps.onAttempt?.(outcome.kind, record.latencyMs);
-      this.deps.log.info('webhook attempt', { deliveryId: delivery.id, jobId: delivery.jobId, sequence: delivery.sequence, attempt: record.attempt, outcome: outcome.kind, statusCode: record.statusCode, latencyMs: record.latencyMs });
+      // winston formats a line (redaction, timestamp, JSON) before its transports drop it by level:
+      // at a thousand attempts a second that is measurable, so only build it when it is written.
+      if (this.deps.log.isInfoEnabled()) this.deps.log.info('webhook attempt', { deliveryId: delivery.id, jobId: delivery.jobId, sequence: delivery.sequence, attempt: record.attempt, outcome: outcome.kind, statusCode: record.statusCode, latencyMs: record.latencyMs });
     } finally {
       release();
     }
