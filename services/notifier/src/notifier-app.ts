@@ -17,6 +17,8 @@ import { EventRecorder } from './routines/event-recorder.js';
  * event. The prefetch lets one batch fill while another commits.
  */
 const EVENT_BATCH_MAX = 100;
+/** Longest wait of an event's ack behind an earlier one still being recorded (rare: batches commit in order). */
+const EVENT_ACK_HOLD_MS = 1_000;
 /** How long the first event of a batch waits for others, in ms: short, since its webhook waits too. */
 const EVENT_BATCH_WAIT_MS = 2;
 
@@ -74,7 +76,16 @@ export class NotifierApp {
     const { names } = core;
     this.consumer = startMessageConsumer(
       { broker: core.broker, names, log, metrics: core.metrics },
-      { kind: 'job.event', queue: names.jobEventsQueue, prefetch: EVENT_BATCH_MAX * 2, retryDelaysMs: config.RETRY_DELAYS_MS, maxAttempts: config.MAX_ATTEMPTS },
+      {
+        kind: 'job.event',
+        queue: names.jobEventsQueue,
+        prefetch: EVENT_BATCH_MAX * 2,
+        // A batch's events are acked together once it commits, in delivery order: held for a few
+        // ms they go as one multiple ack instead of one quorum-queue command per event.
+        ackHoldMs: EVENT_ACK_HOLD_MS,
+        retryDelaysMs: config.RETRY_DELAYS_MS,
+        maxAttempts: config.MAX_ATTEMPTS,
+      },
       jobEventHandler({ recorder: this.recorder, publicBaseUrl: config.PUBLIC_BASE_URL }),
     );
     this.dispatcher.start();
