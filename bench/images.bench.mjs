@@ -8,6 +8,7 @@
 //          --clients C           concurrent keep-alive upload clients (default 4)
 //          --max-seconds S       bound of one pipeline run, from its first upload (default 90)
 //          --profile DIR         diagnosis: run producer and consumer under `node --cpu-prof`, profiles in DIR
+//          --cases 100,800       only these cases (by output width) while iterating (default: both)
 //
 // Cases: a 1920×1080 photo-like JPEG (bench/.data, from sharp-baseline.mjs) resized to 100×100 and
 // to 800×600, cover, JPEG out with mozjpeg (the job's encoder, see
@@ -59,10 +60,16 @@ const SHARP_THREADS = 1;
 const BARE_IN_FLIGHT = 4;
 const POLL_MS = 200;
 const TARGET_RATIO = 0.8;
-const CASES = [
+const ALL_CASES = [
   { name: '1080p → 100×100', width: 100, height: 100 },
   { name: '1080p → 800×600', width: 800, height: 600 },
 ];
+const CASE_WIDTHS = numberList('cases', ALL_CASES.map((c) => c.width), { integers: true });
+const CASES = ALL_CASES.filter((c) => CASE_WIDTHS.includes(c.width));
+if (CASES.length === 0) {
+  console.error(`--cases takes output widths among ${ALL_CASES.map((c) => c.width).join(', ')}`);
+  process.exit(2);
+}
 const MEMORY_PHASE = { fileBytes: 20 * 1024 * 1024, clients: 8, uploads: 24 };
 
 /** The stored images (originals and results) go to a temporary STORAGE_ROOT of this run. */
