@@ -1,5 +1,6 @@
 import type { ImageLimits, ImageResizeInput, ImageResizeResult } from '@conveyor/contracts';
 import { StorageError, type BlobLocation, type BlobStore } from '@conveyor/storage';
+import type { ConcurrencyLimit } from '../domain/concurrency-limit.js';
 import { ImageError, resizeImage } from '../domain/image/index.js';
 import type { JobWork, WorkOutcome } from './job.consumer.js';
 
@@ -25,20 +26,17 @@ async function readOriginal(store: BlobStore, input: ImageResizeInput, limits: I
 /**
  * Resizes a stored original with sharp (libvips runs on libuv's thread pool, off the event
  * loop) and stores the result under a key derived from the job id, so a redelivered job
- * overwrites the same blob instead of writing a second one.
+ * overwrites the same blob instead of writing a second one. Reading the original and writing the
+ * result happen outside `resizes`, so they overlap other jobs' resizes.
  */
-export function imageResizeWork(store: BlobStore, bucket: string, limits: ImageLimits): JobWork {
+export function imageResizeWork(store: BlobStore, bucket: string, limits: ImageLimits, resizes: ConcurrencyLimit): JobWork {
   return async (job, ctx): Promise<WorkOutcome> => {
     const input = job.input as ImageResizeInput;
     try {
       const original = await readOriginal(store, input, limits, ctx.signal);
       ctx.reportProgress(0.3, 'original read');
-      const resized = await resizeImage(
-        original,
-        { width: input.width, height: input.height, fit: input.fit, format: input.format, quality: input.quality, keepMetadata: input.keepMetadata },
-        limits,
-        { signal: ctx.signal },
-      );
+      const request = { width: input.width, height: input.height, fit: input.fit, format: input.format, quality: input.quality, keepMetadata: input.keepMetadata };
+      const resized = await resizes.run(() => resizeImage(original, request, limits, { signal: ctx.signal }), ctx.signal);
       ctx.reportProgress(0.8, 'resized');
       const location: BlobLocation = { bucket, key: `results/${job.id}.${EXTENSIONS[resized.format]}` };
       const stored = await store.write(location, resized.data, { contentType: resized.contentType, signal: ctx.signal });
