@@ -8,6 +8,8 @@
 //          --clients C           concurrent keep-alive upload clients (default 4)
 //          --max-seconds S       bound of one pipeline run, from its first upload (default 90)
 //          --profile DIR         diagnosis: run producer and consumer under `node --cpu-prof`, profiles in DIR
+//          --cases 100,800       only these cases (by output width) while iterating (default: both)
+//          --resizes N           IMAGE_RESIZES_AT_ONCE of the consumer (default: the consumer's, the number of CPUs)
 //
 // Cases: a 1920×1080 photo-like JPEG (bench/.data, from sharp-baseline.mjs) resized to 100×100 and
 // to 800×600, cover, JPEG out with mozjpeg (the job's encoder, see
@@ -55,14 +57,21 @@ const CLIENTS = numberList('clients', [4], { integers: true })[0];
 const MAX_SECONDS = numberList('max-seconds', [90], { integers: true })[0];
 /** --profile DIR: producer and consumer run under `node --cpu-prof`, their profiles written to DIR (diagnosis only). */
 const PROFILE_DIR = flag('profile') ? resolve(argument('profile') ?? '/tmp') : undefined;
+const RESIZES_AT_ONCE = numberList('resizes', [], { integers: true })[0];
 const SHARP_THREADS = 1;
 const BARE_IN_FLIGHT = 4;
 const POLL_MS = 200;
 const TARGET_RATIO = 0.8;
-const CASES = [
+const ALL_CASES = [
   { name: '1080p → 100×100', width: 100, height: 100 },
   { name: '1080p → 800×600', width: 800, height: 600 },
 ];
+const CASE_WIDTHS = numberList('cases', ALL_CASES.map((c) => c.width), { integers: true });
+const CASES = ALL_CASES.filter((c) => CASE_WIDTHS.includes(c.width));
+if (CASES.length === 0) {
+  console.error(`--cases takes output widths among ${ALL_CASES.map((c) => c.width).join(', ')}`);
+  process.exit(2);
+}
 const MEMORY_PHASE = { fileBytes: 20 * 1024 * 1024, clients: 8, uploads: 24 };
 
 /** The stored images (originals and results) go to a temporary STORAGE_ROOT of this run. */
@@ -180,7 +189,12 @@ async function bare(input, testCase) {
 
 async function pipelineRun({ producer, producerPort, db, channel, input, testCase, concurrency, images }) {
   const opsPort = await freePort();
-  const consumer = startService('consumer', { OPS_PORT: String(opsPort), IMAGE_CONCURRENCY: String(concurrency), SHARP_THREADS: String(SHARP_THREADS) });
+  const consumer = startService('consumer', {
+    OPS_PORT: String(opsPort),
+    IMAGE_CONCURRENCY: String(concurrency),
+    SHARP_THREADS: String(SHARP_THREADS),
+    ...(RESIZES_AT_ONCE ? { IMAGE_RESIZES_AT_ONCE: String(RESIZES_AT_ONCE) } : {}),
+  });
   const form = multipartBody(input, { width: String(testCase.width), height: String(testCase.height), fit: 'cover', format: 'jpeg' });
   try {
     await waitForStatus(consumer, opsPort, '/readyz', 200);
@@ -311,7 +325,8 @@ async function main() {
   sharp.cache(false);
   console.log(
     `Image-resize benchmark — prefix ${PREFIX}, schema ${SCHEMA}, STORAGE_ROOT ${STORAGE_ROOT}; ${CPU_COUNT} cores, node ${process.version}, ` +
-      `sharp ${sharp.versions.sharp} / libvips ${sharp.versions.vips}, SHARP_THREADS ${SHARP_THREADS}, IMAGE_CONCURRENCY ${CONCURRENCIES.join(',')}, ${CLIENTS} upload clients`,
+      `sharp ${sharp.versions.sharp} / libvips ${sharp.versions.vips}, SHARP_THREADS ${SHARP_THREADS}, IMAGE_CONCURRENCY ${CONCURRENCIES.join(',')}, ` +
+        `IMAGE_RESIZES_AT_ONCE ${RESIZES_AT_ONCE ?? `default (${CPU_COUNT})`}, ${CLIENTS} upload clients`,
   );
   if (PROFILE_DIR) console.log(`Profiling: producer and consumer run under node --cpu-prof (slower), profiles in ${PROFILE_DIR}`);
 

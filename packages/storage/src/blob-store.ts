@@ -34,6 +34,12 @@ export interface ReadOptions {
   onRetry?: (info: RetryInfo) => void;
 }
 
+export interface ReadAllOptions {
+  signal?: AbortSignal;
+  /** A larger blob is refused with `too_large` before it is read. */
+  maxBytes: number;
+}
+
 export interface WriteOptions {
   contentType?: string;
   signal?: AbortSignal;
@@ -45,6 +51,8 @@ export interface BlobStore {
   stat(location: BlobLocation): Promise<BlobInfo>;
   /** Streams the whole object in order; the S3 store resumes after network failures. */
   read(location: BlobLocation, options?: ReadOptions): AsyncIterable<Uint8Array>;
+  /** The whole blob in one Buffer, for consumers that need it whole (an image decoder); `too_large` over `maxBytes`. */
+  readAll(location: BlobLocation, options: ReadAllOptions): Promise<Buffer>;
   /** Streams `body` to the location; readers never see a partially written blob. */
   write(location: BlobLocation, body: NodeJS.ReadableStream | Buffer, options?: WriteOptions): Promise<BlobInfo>;
   /** Idempotent: deleting a missing blob succeeds. */
@@ -58,6 +66,7 @@ export type StorageErrorCode =
   | 'object_changed'
   | 'storage_unavailable'
   | 'too_many_failures'
+  | 'too_large'
   | 'aborted';
 
 const STATUS_BY_CODE: Record<StorageErrorCode, number> = {
@@ -67,6 +76,7 @@ const STATUS_BY_CODE: Record<StorageErrorCode, number> = {
   object_changed: 409,
   storage_unavailable: 503,
   too_many_failures: 503,
+  too_large: 413,
   // The caller gave up (shutdown, cancelled job); 499 is the "client closed request" convention.
   aborted: 499,
 };
@@ -78,6 +88,22 @@ export class StorageError extends AppError {
     super(code, message, { status: STATUS_BY_CODE[code], cause: options.cause });
     this.name = 'StorageError';
   }
+}
+
+/** Collects a blob's chunks into one Buffer, refusing it with `too_large` as soon as it passes `maxBytes`. */
+export async function collectBlob(chunks: AsyncIterable<Uint8Array>, maxBytes: number, what: string): Promise<Buffer> {
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of chunks) {
+    total += chunk.length;
+    if (total > maxBytes) throw tooLargeError(what, maxBytes);
+    parts.push(chunk);
+  }
+  return Buffer.concat(parts, total);
+}
+
+export function tooLargeError(what: string, maxBytes: number): StorageError {
+  return new StorageError('too_large', `${what} is larger than the ${maxBytes.toLocaleString('en')} bytes allowed`);
 }
 
 /** What a read or write throws once its signal fired; the signal's reason stays as the cause. */

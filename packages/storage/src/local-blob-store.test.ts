@@ -71,6 +71,27 @@ describe('LocalBlobStore', () => {
     expect((await collect(store.read(location))).toString()).toBe('second!');
   });
 
+  it('reads a whole blob into one Buffer, refusing one over maxBytes with too_large (413)', async () => {
+    const content = randomBytes(2 * 1024 * 1024 + 5);
+    const location = { bucket: 'images', key: 'originals/a' };
+    await store.write(location, content);
+    expect((await store.readAll(location, { maxBytes: content.length })).equals(content)).toBe(true);
+
+    const tooLarge = await caught(store.readAll(location, { maxBytes: content.length - 1 }));
+    expect(tooLarge.code).toBe('too_large');
+    expect(tooLarge.status).toBe(413);
+    expect((await caught(store.readAll({ key: 'missing' }, { maxBytes: 10 }))).code).toBe('not_found');
+    expect((await caught(store.readAll({ key: '../outside/secret.txt' }, { maxBytes: 10 }))).code).toBe('path_outside_root');
+  });
+
+  it('writes again into a folder deleted since its last write there', async () => {
+    const location = { bucket: 'images', key: 'results/a.jpg' };
+    await store.write(location, Buffer.from('first'));
+    await rm(path.join(root, 'images'), { recursive: true });
+    await store.write(location, Buffer.from('second'));
+    expect((await store.readAll(location, { maxBytes: 100 })).toString()).toBe('second');
+  });
+
   it.each([
     ['a ".." segment', '../outside/secret.txt'],
     ['a ".." segment that stays inside', 'a/../b.txt'],

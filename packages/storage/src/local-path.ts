@@ -8,14 +8,17 @@ import { StorageError, type BlobLocation } from './blob-store.js';
  * `path_outside_root`. Returns the canonical absolute path: every component that exists has its
  * symlinks resolved, so opening the result cannot follow a link out of the root. The file itself
  * need not exist (writes create it). Used by the local store and by the API at submit time.
+ *
+ * `realRoot` is the root's own canonical path from {@link canonicalRoot}, for callers that resolve
+ * it once (the root is configuration, not user data); by default it is resolved at every call.
  */
-export async function validateLocalPath(root: string, relative: string): Promise<string> {
+export async function validateLocalPath(root: string, relative: string, realRoot?: string): Promise<string> {
   rejectUnsafeSyntax(relative);
   const absoluteRoot = path.resolve(root);
   const lexical = path.resolve(absoluteRoot, relative);
   if (!isInside(absoluteRoot, lexical)) throw outsideRoot(relative);
 
-  const realRoot = await realRootOf(absoluteRoot);
+  realRoot ??= await canonicalRoot(absoluteRoot);
   const canonical = await realpathOfExistingPrefix(path.join(realRoot, path.relative(absoluteRoot, lexical)));
   if (!isInside(realRoot, canonical)) throw outsideRoot(relative, 'a symlink on the way leads outside the root');
   if (canonical === realRoot) throw new StorageError('invalid_location', `"${relative}" names the storage root, not a file`);
@@ -42,7 +45,9 @@ function isInside(root: string, candidate: string): boolean {
   return candidate === root || candidate.startsWith(root + path.sep);
 }
 
-async function realRootOf(absoluteRoot: string): Promise<string> {
+/** The storage root with its symlinks resolved; `storage_unavailable` when it cannot be reached. */
+export async function canonicalRoot(root: string): Promise<string> {
+  const absoluteRoot = path.resolve(root);
   try {
     return await realpath(absoluteRoot);
   } catch (error) {

@@ -2,7 +2,7 @@ import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, S3Client, typ
 import { Upload } from '@aws-sdk/lib-storage';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Readable } from 'node:stream';
-import { abortedError, StorageError, type BlobInfo, type BlobLocation, type BlobStore, type ReadOptions, type WriteOptions } from './blob-store.js';
+import { abortedError, collectBlob, StorageError, type BlobInfo, type BlobLocation, type BlobStore, type ReadAllOptions, type ReadOptions, type WriteOptions } from './blob-store.js';
 import { readResumably, type RangeResponse, type RangeSource, type ResumePolicy } from './resumable-reader.js';
 import { classifyS3Error, describeS3Error, storageErrorFromS3 } from './s3-errors.js';
 
@@ -74,6 +74,10 @@ export class S3BlobStore implements BlobStore {
 
   async *read(location: BlobLocation, options: ReadOptions = {}): AsyncGenerator<Uint8Array> {
     yield* readResumably(new S3RangeSource(this.client, s3Object(location)), this.resumePolicy, options);
+  }
+
+  readAll(location: BlobLocation, options: ReadAllOptions): Promise<Buffer> {
+    return collectBlob(this.read(location, { signal: options.signal }), options.maxBytes, s3Object(location).name);
   }
 
   /** Multipart upload of a stream of unknown length; an aborted or failed upload removes its parts. */

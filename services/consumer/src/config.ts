@@ -40,8 +40,19 @@ export const ConsumerEnv = z.object({
   CSV_SUM_CONCURRENCY: env.int(4, 1),
   /** Worker threads for CSV sums. Default: the number of CPUs. */
   CSV_SUM_WORKERS: env.int(availableParallelism(), 1),
-  /** Image resizes at once per process (the prefetch of their queue). Default 4. */
+  /**
+   * Image jobs in flight per process (the prefetch of their queue): more than resize at once, so
+   * one job's reads, writes and commits overlap another's resize. Default 4.
+   */
   IMAGE_CONCURRENCY: env.int(4, 1),
+  /**
+   * Of those, resizes inside sharp at once. Each holds a libuv pool thread (UV_THREADPOOL_SIZE,
+   * default 4) for its whole decode/encode, and file reads, writes and DNS lookups of every queue
+   * wait behind them in that pool, so this stays below the pool size. Default: the number of CPUs
+   * (with SHARP_THREADS=1, enough to keep every core busy), at most 3 (one below the default pool);
+   * raise UV_THREADPOOL_SIZE in the environment before raising this.
+   */
+  IMAGE_RESIZES_AT_ONCE: env.int(Math.min(availableParallelism(), 3), 1),
   /** libvips threads per resize; resizes × threads ≈ cores keeps other queues fed. Default 1. */
   SHARP_THREADS: env.int(1, 1),
   /** Largest width or height, and largest decoded image in pixels (decompression bombs). */

@@ -15,6 +15,7 @@ import { factorizeWork } from './consumers/factorize.work.js';
 import { imageResizeWork } from './consumers/image-resize.work.js';
 import { jobHandler } from './consumers/job.consumer.js';
 import { objectCheckHandler } from './consumers/object-check.consumer.js';
+import { ConcurrencyLimit } from './domain/concurrency-limit.js';
 import { configureSharp } from './domain/image/index.js';
 import type { CsvSumOutcome, CsvSumTask } from './workers/csv-sum.worker.js';
 
@@ -104,7 +105,7 @@ export class ConsumerApp {
             maxDimension: config.IMAGE_MAX_DIMENSION,
             maxInputPixels: config.IMAGE_MAX_PIXELS,
             maxInputBytes: config.IMAGE_MAX_INPUT_BYTES,
-          }),
+          }, new ConcurrencyLimit(config.IMAGE_RESIZES_AT_ONCE)),
         ),
       ),
     );

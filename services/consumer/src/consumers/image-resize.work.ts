@@ -1,5 +1,6 @@
 import type { ImageLimits, ImageResizeInput, ImageResizeResult } from '@conveyor/contracts';
 import { StorageError, type BlobLocation, type BlobStore } from '@conveyor/storage';
+import type { ConcurrencyLimit } from '../domain/concurrency-limit.js';
 import { ImageError, resizeImage } from '../domain/image/index.js';
 import type { JobWork, WorkOutcome } from './job.consumer.js';
 
@@ -7,34 +8,35 @@ const EXTENSIONS = { jpeg: 'jpg', png: 'png', webp: 'webp', avif: 'avif' } as co
 /** Storage failures that retrying cannot fix. */
 const PERMANENT_STORAGE_CODES = new Set(['not_found', 'invalid_location', 'path_outside_root']);
 
-async function readAll(source: AsyncIterable<Uint8Array>, maxBytes: number): Promise<Buffer> {
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for await (const chunk of source) {
-    total += chunk.length;
-    if (total > maxBytes) throw new ImageError('input_too_large', `the original is larger than ${maxBytes} bytes`);
-    chunks.push(chunk);
+/**
+ * The original whole, in one read. Handing sharp the file path instead measured slower (1080p →
+ * 100×100: about 1.4 ms more CPU per image than the same bytes from memory).
+ */
+async function readOriginal(store: BlobStore, input: ImageResizeInput, limits: ImageLimits, signal: AbortSignal): Promise<Buffer> {
+  try {
+    return await store.readAll(input.original, { maxBytes: limits.maxInputBytes, signal });
+  } catch (error) {
+    if (error instanceof StorageError && error.code === 'too_large') {
+      throw new ImageError('input_too_large', `the original is larger than ${limits.maxInputBytes} bytes`, { cause: error });
+    }
+    throw error;
   }
-  return Buffer.concat(chunks);
 }
 
 /**
  * Resizes a stored original with sharp (libvips runs on libuv's thread pool, off the event
  * loop) and stores the result under a key derived from the job id, so a redelivered job
- * overwrites the same blob instead of writing a second one.
+ * overwrites the same blob instead of writing a second one. Reading the original and writing the
+ * result happen outside `resizes`, so they overlap other jobs' resizes.
  */
-export function imageResizeWork(store: BlobStore, bucket: string, limits: ImageLimits): JobWork {
+export function imageResizeWork(store: BlobStore, bucket: string, limits: ImageLimits, resizes: ConcurrencyLimit): JobWork {
   return async (job, ctx): Promise<WorkOutcome> => {
     const input = job.input as ImageResizeInput;
     try {
-      const original = await readAll(store.read(input.original, { signal: ctx.signal }), limits.maxInputBytes);
+      const original = await readOriginal(store, input, limits, ctx.signal);
       ctx.reportProgress(0.3, 'original read');
-      const resized = await resizeImage(
-        original,
-        { width: input.width, height: input.height, fit: input.fit, format: input.format, quality: input.quality, keepMetadata: input.keepMetadata },
-        limits,
-        { signal: ctx.signal },
-      );
+      const request = { width: input.width, height: input.height, fit: input.fit, format: input.format, quality: input.quality, keepMetadata: input.keepMetadata };
+      const resized = await resizes.run(() => resizeImage(original, request, limits, { signal: ctx.signal }), ctx.signal);
       ctx.reportProgress(0.8, 'resized');
       const location: BlobLocation = { bucket, key: `results/${job.id}.${EXTENSIONS[resized.format]}` };
       const stored = await store.write(location, resized.data, { contentType: resized.contentType, signal: ctx.signal });

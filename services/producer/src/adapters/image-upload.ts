@@ -95,6 +95,12 @@ export async function receiveImageUpload(
     // The store may attach its listeners only after an await (creating folders); until then an
     // early refusal must not be an unhandled 'error' event. The store still sees it via the stream.
     fileSniffer.on('error', () => undefined);
+    // busboy finishes the form only once the file stream has ended; when the store stops reading
+    // early (a refusal, the size limit, a failed write), the rest of the part is drained unread.
+    fileSniffer.once('close', () => {
+      file.unpipe(fileSniffer);
+      file.resume();
+    });
     let bytes = 0;
     file.on('data', (chunk: Buffer) => (bytes += chunk.length));
     file.on('limit', () => {
