@@ -10,3 +10,4 @@ export * from './retry.js';
 export * from './http-errors.js';
 export * from './request-context.js';
 export * from './batcher.js';
+export * from './concurrency-limit.js';

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { startMessageConsumer, type ConsumerHandle } from '@conveyor/broker';
 import type { OutboxRelay } from '@conveyor/database';
 import { JobStore } from '@conveyor/jobs';
-import type { Logger } from '@conveyor/platform';
+import { ConcurrencyLimit, type Logger } from '@conveyor/platform';
 import { ServiceCore } from '@conveyor/runtime';
 import { openBlobStore, storeSettingsFrom } from '@conveyor/storage';
 import { FactorizePool } from './adapters/factorize-pool.js';
@@ -15,7 +15,6 @@ import { factorizeWork } from './consumers/factorize.work.js';
 import { imageResizeWork } from './consumers/image-resize.work.js';
 import { jobHandler } from './consumers/job.consumer.js';
 import { objectCheckHandler } from './consumers/object-check.consumer.js';
-import { ConcurrencyLimit } from './domain/concurrency-limit.js';
 import { configureSharp } from './domain/image/index.js';
 import type { CsvSumOutcome, CsvSumTask } from './workers/csv-sum.worker.js';
 

@@ -1,6 +1,6 @@
 import type { ImageLimits, ImageResizeInput, ImageResizeResult } from '@conveyor/contracts';
 import { StorageError, type BlobLocation, type BlobStore } from '@conveyor/storage';
-import type { ConcurrencyLimit } from '../domain/concurrency-limit.js';
+import type { ConcurrencyLimit } from '@conveyor/platform';
 import { ImageError, resizeImage } from '../domain/image/index.js';
 import type { JobWork, WorkOutcome } from './job.consumer.js';
 
