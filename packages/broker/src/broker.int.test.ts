@@ -4,6 +4,7 @@ import { createLogger, silentLogger } from '@conveyor/platform';
 import { BrokerProbe, createIsolatedEnv, FaultProxy, TEST_AMQP_URL, waitFor, type IsolatedEnv } from '@conveyor/testkit';
 import { Broker, type Delivery } from './broker.js';
 import { BrokerUnavailableError, UnroutableMessageError } from './errors.js';
+import { framedChannel } from './framed-channel.js';
 import { workTopology } from './work-topology.js';
 
 /** The broker module against the real RabbitMQ, with a TCP fault proxy in between to cut it. */
@@ -59,6 +60,54 @@ describe('Broker recovery', () => {
     await expect(broker.publish(names().workExchange, 'no.such.key', Buffer.from('x'), { messageId: 'x' })).rejects.toBeInstanceOf(
       UnroutableMessageError,
     );
+  });
+
+  it('sends every property the messages carry, framed or with headers through amqplib, in order on one channel', async () => {
+    const connection = await amqp.connect(TEST_AMQP_URL);
+    try {
+      const channel = await connection.createChannel();
+      const queue = `${isolated.prefix}.frames-probe`;
+      await channel.assertQueue(queue, { durable: false, autoDelete: false });
+      await channel.bindQueue(queue, names().workExchange, 'frames.probe');
+      const send = (messageId: string, headers?: Record<string, unknown>) =>
+        broker.publish(names().workExchange, 'frames.probe', Buffer.from(`body of ${messageId}`), { messageId, correlationId: 'corr-1', type: 'probe.kind', headers });
+      const before = Math.floor(Date.now() / 1000);
+      await Promise.all([send('plain-1'), send('with-headers', { 'x-conveyor-tier': 3 }), send('plain-2'), send('é-ü')]);
+
+      const got = [];
+      for (let i = 0; i < 4; i++) {
+        const message = await channel.get(queue, { noAck: true });
+        if (!message) throw new Error(`message ${i} missing`);
+        got.push(message);
+      }
+      expect(got.map((m) => m.properties.messageId)).toEqual(['plain-1', 'with-headers', 'plain-2', 'é-ü']);
+      expect(got.map((m) => m.content.toString())).toEqual(['body of plain-1', 'body of with-headers', 'body of plain-2', 'body of é-ü']);
+      for (const { properties } of got) {
+        expect(properties).toMatchObject({ contentType: 'application/json', deliveryMode: 2, correlationId: 'corr-1', type: 'probe.kind' });
+        expect(properties.timestamp).toBeGreaterThanOrEqual(before);
+        expect(properties.timestamp).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000));
+      }
+      expect(got[1]!.properties.headers).toEqual({ 'x-conveyor-tier': 3 });
+      expect(got[0]!.properties.headers).toEqual({});
+      await channel.deleteQueue(queue);
+    } finally {
+      await connection.close();
+    }
+  });
+
+  it('finds the internals it frames publishes through on this amqplib, and sees a closed channel as unusable', async () => {
+    const connection = await amqp.connect(TEST_AMQP_URL);
+    try {
+      const channel = await connection.createConfirmChannel();
+      const framing = framedChannel(channel);
+      expect(framing).toBeDefined();
+      expect(framing!.usable()).toBe(true);
+      expect(framing!.frameMax).toBeGreaterThanOrEqual(4096);
+      await channel.close();
+      expect(framing!.usable()).toBe(false);
+    } finally {
+      await connection.close();
+    }
   });
 
   describe('publishMany', () => {

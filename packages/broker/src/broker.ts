@@ -203,7 +203,9 @@ export class Broker {
   private spread(batch: PendingPublish[]): void {
     const open = this.lanes.filter((lane) => lane.open);
     const lanes = open.length > 0 ? open : this.lanes;
-    batch.forEach((pending, index) => lanes[laneOf(index, batch.length, lanes.length)]!.enqueue(pending));
+    const shares = lanes.map((): PendingPublish[] => []);
+    batch.forEach((pending, index) => shares[laneOf(index, batch.length, lanes.length)]!.push(pending));
+    shares.forEach((share, lane) => share.length > 0 && lanes[lane]!.enqueueAll(share));
   }
 
   consume(queue: string, handler: DeliveryHandler, options: ConsumeOptions): ConsumerHandle {

@@ -1,6 +1,8 @@
 import type { ChannelModel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { backoffDelay, errorMessage, sleep, type Logger } from '@conveyor/platform';
 import { PublishRejectedError, UnroutableMessageError } from './errors.js';
+import { framedChannel, type FramedChannel } from './framed-channel.js';
+import { encodePublishRun, FrameEncodingError } from './publish-frames.js';
 
 export interface PublishProperties {
   messageId: string;
@@ -27,6 +29,22 @@ export interface PendingPublish {
 export interface PublishLaneEvents {
   confirmed(pending: PendingPublish): void;
   failed(reason: 'nack' | 'unroutable'): void;
+}
+
+/** Every message is persistent, must be routable (mandatory) and JSON. */
+const MESSAGE_DEFAULTS = { mandatory: true, deliveryMode: 2, contentType: 'application/json' } as const;
+
+/**
+ * Messages encoded into one buffer at most: a callback's share of a lane is 25, a relay batch a
+ * few hundred; bounded so that one write never holds megabytes past the socket's back-pressure.
+ */
+const MAX_RUN = 512;
+
+/** The framed path encodes no headers table but an empty one (as amqplib sends for none). */
+function framable(pending: PendingPublish): boolean {
+  const { headers } = pending.properties;
+  if (headers === undefined) return true;
+  return Object.keys(headers).length === 0;
 }
 
 /** Settles a publish once: later confirms, nacks or deadlines of the same message are ignored. */
@@ -60,6 +78,8 @@ export function laneOf(index: number, length: number, lanes: number): number {
  */
 export class PublishLane {
   private channel: ConfirmChannel | undefined;
+  /** The channel's frame writer; undefined when amqplib's internals are not there. */
+  private framing: FramedChannel | undefined;
   private connection: ChannelModel | undefined;
   private readonly queued: PendingPublish[] = [];
   private readonly inFlight = new Set<PendingPublish>();
@@ -87,6 +107,15 @@ export class PublishLane {
     this.flush();
   }
 
+  /** Queues several at once, so that they leave in one run of frames. */
+  enqueueAll(pendings: readonly PendingPublish[]): void {
+    for (const pending of pendings) {
+      pending.lane = this;
+      this.queued.push(pending);
+    }
+    this.flush();
+  }
+
   forget(pending: PendingPublish): void {
     this.inFlight.delete(pending);
   }
@@ -105,13 +134,17 @@ export class PublishLane {
     });
     channel.on('drain', () => this.flush());
     channel.once('close', () => {
-      if (this.channel === channel) this.channel = undefined;
+      if (this.channel === channel) {
+        this.channel = undefined;
+        this.framing = undefined;
+      }
       this.requeueInFlight();
       // The server closes a channel on a channel-level error (e.g. a missing exchange); the
       // connection lives on, so re-open the channel here rather than waiting for a reconnect.
       if (!this.stopped.signal.aborted && this.connection === connection) void this.reattach(connection);
     });
     this.channel = channel;
+    this.framing = framedChannel(channel);
     this.flush();
   }
 
@@ -119,6 +152,7 @@ export class PublishLane {
   detach(): void {
     this.connection = undefined;
     this.channel = undefined;
+    this.framing = undefined;
     this.requeueInFlight();
   }
 
@@ -155,17 +189,10 @@ export class PublishLane {
     this.flushing = true;
     try {
       while (this.queued.length > 0 && this.channel === channel) {
-        const pending = this.queued.shift()!;
-        if (pending.settled) continue;
-        this.inFlight.add(pending);
-        const { messageId, correlationId, type, headers } = pending.properties;
-        const writable = channel.publish(
-          pending.exchange,
-          pending.routingKey,
-          pending.body,
-          { persistent: true, mandatory: true, contentType: 'application/json', messageId, correlationId, type, headers, timestamp: Math.floor(Date.now() / 1000) },
-          (error) => this.onConfirm(channel, pending, error),
-        );
+        const { run, framed } = this.takeRun();
+        if (run.length === 0) break;
+        for (const pending of run) this.inFlight.add(pending);
+        const writable = framed ? this.sendFramed(channel, run) : this.sendOne(channel, run[0]!);
         // Respect the socket's back-pressure: resume on 'drain'.
         if (!writable) break;
       }
@@ -173,6 +200,64 @@ export class PublishLane {
       this.log.warn('publish failed on the channel, will re-send', { lane: this.index, error: errorMessage(error) });
     } finally {
       this.flushing = false;
+    }
+  }
+
+  /**
+   * The next messages to send: a run of up to MAX_RUN that go out as pre-encoded frames, or a
+   * single one that needs amqplib's own publish (headers to encode, or no framed channel).
+   */
+  private takeRun(): { run: PendingPublish[]; framed: boolean } {
+    const framing = this.framing?.usable() === true;
+    const run: PendingPublish[] = [];
+    while (this.queued.length > 0 && run.length < MAX_RUN) {
+      const next = this.queued[0]!;
+      if (next.settled) {
+        this.queued.shift();
+        continue;
+      }
+      if (!framing || !framable(next)) {
+        if (run.length > 0) break;
+        this.queued.shift();
+        return { run: [next], framed: false };
+      }
+      run.push(this.queued.shift()!);
+    }
+    return { run, framed: true };
+  }
+
+  /** A run as one buffer of frames; a run the encoder refuses goes message by message instead. */
+  private sendFramed(channel: ConfirmChannel, run: PendingPublish[]): boolean {
+    const framing = this.framing!;
+    let frames: Buffer;
+    try {
+      frames = encodePublishRun(framing.number, run, { ...MESSAGE_DEFAULTS, timestamp: Math.floor(Date.now() / 1000) }, framing.frameMax);
+    } catch (error) {
+      if (!(error instanceof FrameEncodingError)) throw error;
+      return run.map((pending) => this.sendOne(channel, pending)).every(Boolean);
+    }
+    return framing.write(
+      frames,
+      run.map((pending) => (error: unknown) => this.onConfirm(channel, pending, error)),
+    );
+  }
+
+  private sendOne(channel: ConfirmChannel, pending: PendingPublish): boolean {
+    const { messageId, correlationId, type, headers } = pending.properties;
+    try {
+      return channel.publish(
+        pending.exchange,
+        pending.routingKey,
+        pending.body,
+        { ...MESSAGE_DEFAULTS, persistent: true, messageId, correlationId, type, headers, timestamp: Math.floor(Date.now() / 1000) },
+        (error) => this.onConfirm(channel, pending, error),
+      );
+    } catch (error) {
+      // amqplib refuses a field it cannot encode with a TypeError: that message can never be
+      // sent, so it fails alone. Anything else is the channel's (closed): re-sent later.
+      if (!(error instanceof TypeError)) throw error;
+      settlePublish(pending, error);
+      return true;
     }
   }
 

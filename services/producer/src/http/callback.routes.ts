@@ -1,4 +1,4 @@
-import { workMessage } from '@conveyor/broker';
+import { workMessages } from '@conveyor/broker';
 import { callbackBody, type CallbackAccepted, type TopologyNames } from '@conveyor/contracts';
 import { contextOf, parseOrThrow, requireJsonBody } from '@conveyor/platform';
 import express from 'express';
@@ -20,8 +20,9 @@ export function callbackRouter(deps: CallbackRouteDeps): express.Router {
   router.post('/callback', requireJsonBody, async (req, res) => {
     const { object_ids: objectIds } = parseOrThrow(schema, req.body, 'body');
     const { correlationId, log } = contextOf(res);
-    const envelopes = splitCallback(objectIds, now(), correlationId);
-    const outcome = await deps.publisher.publishAll(envelopes.map((e) => workMessage(deps.names, e)));
+    const receivedAt = now();
+    const messages = workMessages(deps.names, 'object.check', splitCallback(objectIds, receivedAt), correlationId, receivedAt);
+    const outcome = await deps.publisher.publishAll(messages);
     log.info('callback accepted', { ids: objectIds.length, ...outcome });
     const body: CallbackAccepted = { accepted: objectIds.length };
     res.json(body);
