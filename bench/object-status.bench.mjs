@@ -5,7 +5,8 @@
 //
 // Options: --seconds N        length of the end-to-end phase (default 30)
 //          --phase-seconds N  length of the raw-ceiling and producer phases (default 10)
-//          --clients K        concurrent HTTP clients of the producer phase (default 16)
+//          --clients K        concurrent HTTP clients of the producer phase (default 5: 1,000 messages
+//                             awaiting confirms, the bare client's window)
 //          --rate R           requests/s offered end to end, 200 ids each (default 11 = 2,200 ids/s)
 //          --channels N       publish channels of the producer and of the multi-channel raw ceiling (default 8)
 //          --profile DIR      diagnosis: run producer and consumer under `node --cpu-prof`, profiles in DIR
@@ -19,6 +20,9 @@
 //      producer's ratio is taken against the better of the two bare windowed figures.
 //   2. Producer rate: K keep-alive clients POST /callback with 200 ids each, back to back, against a
 //      producer process with no consumer running. Accepted ids/s and the ratio to the raw ceiling.
+//   Between phases the bench waits (up to 60 s) for RabbitMQ to stay under 15 % of a core for 2 s:
+//   purging the hundreds of thousands of messages a phase leaves, and rolling its WAL over into
+//   segment files, keeps the broker busy for seconds, which the next phase would otherwise measure.
 //   3. End to end: the upstream simulator (300–4300 ms per answer) and one consumer process
 //      (MAX_CONSUMERS=8000); the producer is offered a fixed load (open loop) of distinct even ids,
 //      so every check writes a row. Completed checks/s over the steady window (rows in `objects`),
@@ -32,7 +36,7 @@ import http from 'node:http';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { argument, flag, numberOption } from './lib/args.mjs';
-import { cpuGroups as cpuGroupsOf, cpuSnapshot, CPU_COUNT, formatCpu } from './lib/cpu.mjs';
+import { cpuGroups as cpuGroupsOf, cpuSnapshot, CPU_COUNT, formatCpu, waitForQuietBroker } from './lib/cpu.mjs';
 import { connectBackends, versionsLine } from './lib/backends.mjs';
 import { freePort, request } from './lib/http.mjs';
 import { cleanUpOnce, isolate, runBenchmark } from './lib/isolation.mjs';
@@ -53,12 +57,18 @@ import { percentile } from './lib/stats.mjs';
 const E2E_SECONDS = numberOption('seconds', 30);
 const PHASE_SECONDS = numberOption('phase-seconds', 10);
 const CONFIRM_EACH_SECONDS = Math.max(2, PHASE_SECONDS / 2);
-const PRODUCER_CLIENTS = numberOption('clients', 16);
+
 const E2E_REQUESTS_PER_SECOND = numberOption('rate', 11);
 /** --profile DIR: run the consumer under `node --cpu-prof` and write its profile to DIR (diagnosis only). */
 const PROFILE_DIR = flag('profile') ? resolve(argument('profile') ?? '/tmp') : undefined;
 const IDS_PER_REQUEST = 200;
 const RAW_WINDOW = 1000;
+/**
+ * Like for like: as many callbacks in flight as make the bare client's window of unconfirmed
+ * publishes (5 × 200 = 1,000). More clients only queue more messages in RabbitMQ (16 × 200 made
+ * 3,200 in flight, POST p50 130 ms, and no more ids per second).
+ */
+const PRODUCER_CLIENTS = numberOption('clients', RAW_WINDOW / IDS_PER_REQUEST);
 /** The producer's PUBLISH_CHANNELS, and the channels of the bare multi-channel yardstick. */
 const PUBLISH_CHANNELS = numberOption('channels', 8);
 /**
@@ -263,6 +273,16 @@ function oddBodies(count) {
         (_, i) => 2 * (b * IDS_PER_REQUEST + i) + 1_000_000_001,
       ),
     }),
+  );
+}
+
+/** Lets RabbitMQ finish what the previous phase left it (see waitForQuietBroker), and says so. */
+async function settle(after) {
+  const quiet = await waitForQuietBroker();
+  log(
+    quiet.quiet
+      ? `RabbitMQ quiet ${fmt(quiet.seconds, 0)} s after ${after}`
+      : `RabbitMQ still busy (${fmt(quiet.percent)} % of a core) ${fmt(quiet.seconds, 0)} s after ${after}; going on`,
   );
 }
 
@@ -559,6 +579,8 @@ async function main() {
         `${fmt(raw.shapedRate)} msg/s producer-shaped, ${fmt(raw.channelsRate)} msg/s over ${PUBLISH_CHANNELS} channels; CPU: ${formatCpu(raw.cpu)}`,
     );
 
+    await settle('the raw phases');
+
     // 2. Producer rate
     const producerPort = await freePort();
     const producer = startService(
@@ -577,6 +599,7 @@ async function main() {
         `p50 ${fmt(prod.p50, 1)} ms p99 ${fmt(prod.p99, 1)} ms; CPU: ${formatCpu(prod.cpu)}`,
     );
     if (prod.firstFailure) log(`first failure: ${prod.firstFailure}`);
+    await settle('the producer phase');
 
     // 3. End to end
     const simulatorPort = await freePort();

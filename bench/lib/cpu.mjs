@@ -143,3 +143,23 @@ export const formatCpu = (usage) =>
 export function cpuCells(usage, names) {
   return [...names.map((name) => fmt(usage[name])), `${fmt(usage.machine)} / ${CPU_COUNT * 100}`];
 }
+
+/**
+ * Waits until RabbitMQ has been nearly idle (under `belowPercent` of a core) for `quietSeconds`
+ * in a row, at most `maxSeconds`. A phase that filled a quorum queue leaves the broker work to
+ * do after it (a purge, WAL roll-over into segment files); the next phase should not measure that.
+ * Returns how long it waited and the last second's use.
+ */
+export async function waitForQuietBroker({ belowPercent = 15, quietSeconds = 2, maxSeconds = 60 } = {}) {
+  const groups = { rabbitmq: INFRASTRUCTURE.rabbitmq };
+  const started = performance.now();
+  let quiet = 0;
+  let percent = NaN;
+  while (quiet < quietSeconds && performance.now() - started < maxSeconds * 1000) {
+    const before = cpuSnapshot(groups);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    percent = cpuSnapshot(groups).since(before).rabbitmq;
+    quiet = percent < belowPercent ? quiet + 1 : 0;
+  }
+  return { seconds: (performance.now() - started) / 1000, percent, quiet: quiet >= quietSeconds };
+}
