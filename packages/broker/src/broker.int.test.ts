@@ -62,7 +62,7 @@ describe('Broker recovery', () => {
     );
   });
 
-  it('sends every property the messages carry, framed or with headers through amqplib, in order on one channel', async () => {
+  it('puts the message id and persistence in the properties, framed or with headers through amqplib, in order on one channel', async () => {
     const connection = await amqp.connect(TEST_AMQP_URL);
     try {
       const channel = await connection.createChannel();
@@ -70,8 +70,7 @@ describe('Broker recovery', () => {
       await channel.assertQueue(queue, { durable: false, autoDelete: false });
       await channel.bindQueue(queue, names().workExchange, 'frames.probe');
       const send = (messageId: string, headers?: Record<string, unknown>) =>
-        broker.publish(names().workExchange, 'frames.probe', Buffer.from(`body of ${messageId}`), { messageId, correlationId: 'corr-1', type: 'probe.kind', headers });
-      const before = Math.floor(Date.now() / 1000);
+        broker.publish(names().workExchange, 'frames.probe', Buffer.from(`body of ${messageId}`), { messageId, headers });
       await Promise.all([send('plain-1'), send('with-headers', { 'x-conveyor-tier': 3 }), send('plain-2'), send('é-ü')]);
 
       const got = [];
@@ -83,9 +82,8 @@ describe('Broker recovery', () => {
       expect(got.map((m) => m.properties.messageId)).toEqual(['plain-1', 'with-headers', 'plain-2', 'é-ü']);
       expect(got.map((m) => m.content.toString())).toEqual(['body of plain-1', 'body of with-headers', 'body of plain-2', 'body of é-ü']);
       for (const { properties } of got) {
-        expect(properties).toMatchObject({ contentType: 'application/json', deliveryMode: 2, correlationId: 'corr-1', type: 'probe.kind' });
-        expect(properties.timestamp).toBeGreaterThanOrEqual(before);
-        expect(properties.timestamp).toBeLessThanOrEqual(Math.ceil(Date.now() / 1000));
+        // Nothing but what the broker uses: the rest of what describes a message is in its envelope.
+        expect(properties).toMatchObject({ deliveryMode: 2, contentType: undefined, correlationId: undefined, type: undefined, timestamp: undefined });
       }
       expect(got[1]!.properties.headers).toEqual({ 'x-conveyor-tier': 3 });
       expect(got[0]!.properties.headers).toEqual({});

@@ -28,10 +28,15 @@ export interface BrokerOptions {
   publishChannels?: number;
 }
 
+/**
+ * What a publish puts in its AMQP properties: the message id (returns of unroutable messages are
+ * matched by it) and headers (retry tiers route on them), on a persistent message. Everything else
+ * (correlation id, kind, creation time) travels in the envelope, the body: RabbitMQ decodes and
+ * stores every property of every message, and four more of them cost a quorum queue about 15 % of
+ * its throughput (docs/benchmarks.md).
+ */
 export interface PublishOptions {
   messageId: string;
-  correlationId?: string;
-  type?: string;
   headers?: Record<string, unknown>;
   /**
    * Give up (and reject with BrokerUnavailableError) if not confirmed within this time. A
@@ -43,14 +48,12 @@ export interface PublishOptions {
   failFast?: boolean;
 }
 
-/** A message for `publishMany`: where it goes, its body and its properties. */
+/** A message for `publishMany`: where it goes, its body and its properties (see PublishOptions). */
 export interface OutgoingPublish {
   exchange: string;
   routingKey: string;
   body: Buffer;
   messageId: string;
-  correlationId?: string;
-  type?: string;
   headers?: Record<string, unknown>;
 }
 
@@ -150,8 +153,7 @@ export class Broker {
     if (options.failFast && !this.connected) return Promise.reject(new BrokerUnavailableError());
     return new Promise<void>((resolve, reject) => {
       const done = (error?: Error) => (error ? reject(error) : resolve());
-      const { messageId, correlationId, type, headers } = options;
-      const properties = { messageId, correlationId, type, headers };
+      const properties = { messageId: options.messageId, headers: options.headers };
       const pending: PendingPublish = { exchange, routingKey, body, properties, done, returned: false, settled: false, timer: undefined, lane: undefined };
       if (options.timeoutMs !== undefined) {
         pending.timer = setTimeout(() => settlePublish(pending, new BrokerUnavailableError('publish was not confirmed in time')), options.timeoutMs);
@@ -187,8 +189,8 @@ export class Broker {
         resolve(outcomes);
       };
       for (let index = 0; index < messages.length; index++) {
-        const { exchange, routingKey, body, ...properties } = messages[index]!;
-        batch.push({ exchange, routingKey, body, properties, done: (error) => settleOne(index, error), returned: false, settled: false, timer: undefined, lane: undefined });
+        const { exchange, routingKey, body, messageId, headers } = messages[index]!;
+        batch.push({ exchange, routingKey, body, properties: { messageId, headers }, done: (error) => settleOne(index, error), returned: false, settled: false, timer: undefined, lane: undefined });
       }
       if (options.timeoutMs !== undefined) {
         deadline = setTimeout(() => {

@@ -167,8 +167,6 @@ export function startMessageConsumer<K extends MessageKind>(
         const next: MessageEnvelope = { ...envelope!, attempt: envelope!.attempt + 1 };
         await deps.broker.publish(deps.names.retryExchange, delivery.routingKey, Buffer.from(JSON.stringify(next)), {
           messageId: next.messageId,
-          correlationId: next.correlationId,
-          type: next.kind,
           headers: { [RETRY_TIER_HEADER]: String(outcome.delayMs), 'x-last-error': outcome.error.slice(0, 500) },
         });
         deps.metrics.retried.inc({ queue, tier: String(outcome.delayMs) });
@@ -177,8 +175,6 @@ export function startMessageConsumer<K extends MessageKind>(
       case 'dead-letter':
         await deps.broker.publish(deps.names.deadLetterExchange, delivery.routingKey, delivery.body, {
           messageId: envelope?.messageId ?? delivery.messageId ?? 'unknown',
-          correlationId: envelope?.correlationId,
-          type: envelope?.kind,
           headers: {
             'x-error-code': outcome.code,
             'x-error-message': outcome.error.slice(0, 1000),

@@ -45,12 +45,7 @@ export function workMessages<K extends MessageKind>(
 }
 
 export function publishOutgoing(broker: Broker, message: OutgoingMessage, options: Pick<PublishOptions, 'timeoutMs' | 'failFast'> = {}): Promise<void> {
-  return broker.publish(message.exchange, message.routingKey, message.body, {
-    ...options,
-    messageId: message.messageId,
-    correlationId: message.correlationId,
-    type: message.type,
-  });
+  return broker.publish(message.exchange, message.routingKey, message.body, { ...options, messageId: message.messageId });
 }
 
 /** Publishes a batch; an outcome per message, in order: undefined when confirmed, else why not. */

@@ -4,10 +4,9 @@ import { PublishRejectedError, UnroutableMessageError } from './errors.js';
 import { framedChannel, type FramedChannel } from './framed-channel.js';
 import { encodePublishRun, FrameEncodingError } from './publish-frames.js';
 
+/** The AMQP properties a message carries besides persistence (see PublishOptions in broker.ts). */
 export interface PublishProperties {
   messageId: string;
-  correlationId?: string;
-  type?: string;
   headers?: Record<string, unknown>;
 }
 
@@ -31,8 +30,8 @@ export interface PublishLaneEvents {
   failed(reason: 'nack' | 'unroutable'): void;
 }
 
-/** Every message is persistent, must be routable (mandatory) and JSON. */
-const MESSAGE_DEFAULTS = { mandatory: true, deliveryMode: 2, contentType: 'application/json' } as const;
+/** Every message is persistent and must be routable (mandatory). */
+const MESSAGE_DEFAULTS = { mandatory: true, deliveryMode: 2 } as const;
 
 /**
  * Messages encoded into one buffer at most: a callback's share of a lane is 25, a relay batch a
@@ -231,7 +230,7 @@ export class PublishLane {
     const framing = this.framing!;
     let frames: Buffer;
     try {
-      frames = encodePublishRun(framing.number, run, { ...MESSAGE_DEFAULTS, timestamp: Math.floor(Date.now() / 1000) }, framing.frameMax);
+      frames = encodePublishRun(framing.number, run, MESSAGE_DEFAULTS, framing.frameMax);
     } catch (error) {
       if (!(error instanceof FrameEncodingError)) throw error;
       return run.map((pending) => this.sendOne(channel, pending)).every(Boolean);
@@ -243,13 +242,13 @@ export class PublishLane {
   }
 
   private sendOne(channel: ConfirmChannel, pending: PendingPublish): boolean {
-    const { messageId, correlationId, type, headers } = pending.properties;
+    const { messageId, headers } = pending.properties;
     try {
       return channel.publish(
         pending.exchange,
         pending.routingKey,
         pending.body,
-        { ...MESSAGE_DEFAULTS, persistent: true, messageId, correlationId, type, headers, timestamp: Math.floor(Date.now() / 1000) },
+        { ...MESSAGE_DEFAULTS, messageId, headers },
         (error) => this.onConfirm(channel, pending, error),
       );
     } catch (error) {
