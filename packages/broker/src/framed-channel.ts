@@ -4,7 +4,7 @@ import type { ConfirmChannel } from 'amqplib';
 interface ChannelInternals {
   ch: number;
   connection: {
-    channels: ({ channel: unknown; buffer: { write(chunk: Buffer): boolean } } | null | undefined)[];
+    channels: ({ channel: unknown; buffer: { write(chunk: Buffer): boolean; readableLength?: number; writableLength?: number } } | null | undefined)[];
     frameMax: number;
     sentSinceLastCheck: boolean;
   };
@@ -20,6 +20,13 @@ export interface FramedChannel {
    * Checked before every write, since amqplib swaps the methods of a closing channel.
    */
   usable(): boolean;
+  /**
+   * Writes waiting in the channel's stream for the socket. amqplib's stream counts writes, not
+   * bytes, and signals back-pressure only after 1,024 of them: a thousand runs of frames. The lane
+   * stops encoding while a few are waiting, so a stalled socket holds a bounded number of messages,
+   * and messages given up on meanwhile are dropped from the queue instead of sent late.
+   */
+  backlog(): number;
   /**
    * Writes the frames of `confirmCallbacks.length` publishes and registers a confirm callback for
    * each, in the order of the frames, as amqplib's publish does one at a time. Returns what the
@@ -51,6 +58,10 @@ export function framedChannel(channel: ConfirmChannel): FramedChannel | undefine
     number: ch,
     frameMax: connection.frameMax,
     usable,
+    backlog() {
+      const buffer = connection.channels[ch]?.buffer;
+      return (buffer?.readableLength ?? 0) + (buffer?.writableLength ?? 0);
+    },
     write(frames, confirmCallbacks) {
       const writable = connection.channels[ch]!.buffer.write(frames);
       // Outgoing traffic: the heartbeat need not send one of its own.

@@ -39,6 +39,11 @@ const MESSAGE_DEFAULTS = { mandatory: true, deliveryMode: 2 } as const;
  */
 const MAX_RUN = 512;
 
+/** Runs of frames waiting for the socket beyond which the lane stops encoding (see FramedChannel.backlog). */
+const MAX_BACKLOG = 8;
+/** How soon a lane held back by the backlog looks again: amqplib gives no event when its stream empties. */
+const BACKLOG_RECHECK_MS = 1;
+
 /** The framed path encodes no headers table but an empty one (as amqplib sends for none). */
 function framable(pending: PendingPublish): boolean {
   const { headers } = pending.properties;
@@ -83,6 +88,7 @@ export class PublishLane {
   private readonly queued: PendingPublish[] = [];
   private readonly inFlight = new Set<PendingPublish>();
   private flushing = false;
+  private recheck: NodeJS.Timeout | undefined;
   private readonly stopped = new AbortController();
 
   constructor(
@@ -157,6 +163,8 @@ export class PublishLane {
 
   stop(): void {
     this.stopped.abort();
+    clearTimeout(this.recheck);
+    this.recheck = undefined;
     this.detach();
   }
 
@@ -188,6 +196,10 @@ export class PublishLane {
     this.flushing = true;
     try {
       while (this.queued.length > 0 && this.channel === channel) {
+        if (this.framing && this.framing.backlog() >= MAX_BACKLOG) {
+          this.recheckLater();
+          break;
+        }
         const { run, framed } = this.takeRun();
         if (run.length === 0) break;
         for (const pending of run) this.inFlight.add(pending);
@@ -200,6 +212,14 @@ export class PublishLane {
     } finally {
       this.flushing = false;
     }
+  }
+
+  private recheckLater(): void {
+    if (this.recheck || this.stopped.signal.aborted) return;
+    this.recheck = setTimeout(() => {
+      this.recheck = undefined;
+      this.flush();
+    }, BACKLOG_RECHECK_MS);
   }
 
   /**
