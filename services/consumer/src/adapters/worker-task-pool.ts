@@ -1,3 +1,5 @@
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 
@@ -22,7 +24,9 @@ export class WorkerTaskPool<Task extends object, Outcome> {
 
   constructor(options: { filename: string; threads: number }) {
     this.pool = new Piscina({
-      filename: options.filename,
+      // The worker module is loaded through a CommonJS entry beside it (see workers/esm-task.cts).
+      filename: join(dirname(options.filename), 'esm-task.cjs'),
+      workerData: { module: pathToFileURL(options.filename).href },
       minThreads: 1,
       maxThreads: options.threads,
       // One task per thread: queueing belongs in RabbitMQ (prefetch), not in here.
