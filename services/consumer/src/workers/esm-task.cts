@@ -6,15 +6,14 @@
  * without touching that path and loads the real module (workerData.module, a file URL) with
  * import() alone, once per thread.
  */
-import workerThreads = require('node:worker_threads');
-
 type TaskHandler = (task: unknown) => unknown;
 
 let handler: Promise<TaskHandler> | undefined;
 
-function loadHandler(): Promise<TaskHandler> {
-  const { module } = workerThreads.workerData as { module: string };
-  return import(module).then((loaded: { default: TaskHandler }) => loaded.default);
+async function loadHandler(): Promise<TaskHandler> {
+  const { workerData } = await import('node:worker_threads');
+  const loaded = (await import((workerData as { module: string }).module)) as { default: TaskHandler };
+  return loaded.default;
 }
 
 export = async function runTask(task: unknown): Promise<unknown> {
