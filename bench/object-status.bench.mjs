@@ -24,7 +24,8 @@
 //      charges for a bigger message).
 //   2. Producer rate: K keep-alive clients POST /callback with 200 ids each, back to back, against a
 //      producer process with no consumer running. Accepted ids/s and the ratio to the raw ceiling.
-//   Between phases the bench waits (up to 60 s) for RabbitMQ to stay under 15 % of a core for 2 s:
+//   Between phases the bench waits (up to 60 s) for RabbitMQ to stay under 15 % of a core, and the
+//   disks under 4 MiB/s of writes, for 2 s:
 //   purging the hundreds of thousands of messages a phase leaves, and rolling its WAL over into
 //   segment files, keeps the broker busy for seconds, which the next phase would otherwise measure.
 //   3. End to end: the upstream simulator (300–4300 ms per answer) and one consumer process
@@ -332,8 +333,8 @@ async function settle(after) {
   const quiet = await waitForQuietBroker();
   log(
     quiet.quiet
-      ? `RabbitMQ quiet ${fmt(quiet.seconds, 0)} s after ${after}`
-      : `RabbitMQ still busy (${fmt(quiet.percent)} % of a core) ${fmt(quiet.seconds, 0)} s after ${after}; going on`,
+      ? `RabbitMQ and the disk quiet ${fmt(quiet.seconds, 0)} s after ${after}`
+      : `RabbitMQ or the disk still busy (${fmt(quiet.percent)} % of a core, ${fmt(quiet.diskMiBps, 1)} MiB/s written) ${fmt(quiet.seconds, 0)} s after ${after}; going on`,
   );
 }
 
