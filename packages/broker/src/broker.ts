@@ -3,7 +3,7 @@ import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import { backoffDelay, errorMessage, sleep, type Logger, type Metrics } from '@conveyor/platform';
 import { BrokerUnavailableError } from './errors.js';
 import { ChannelAcks } from './channel-acks.js';
-import { laneOf, PublishLane, settlePublish, type PendingPublish } from './publish-lane.js';
+import { laneOf, pendingPublish, PublishLane, settlePublish, type PendingPublish } from './publish-lane.js';
 import { coalesceSocketWrites } from './socket-coalescing.js';
 import type { TopologySpec } from './topology-spec.js';
 
@@ -153,12 +153,11 @@ export class Broker {
     if (options.failFast && !this.connected) return Promise.reject(new BrokerUnavailableError());
     return new Promise<void>((resolve, reject) => {
       const done = (error?: Error) => (error ? reject(error) : resolve());
-      const properties = { messageId: options.messageId, headers: options.headers };
-      const pending: PendingPublish = { exchange, routingKey, body, properties, done, returned: false, settled: false, timer: undefined, lane: undefined };
+      const pending = pendingPublish(exchange, routingKey, body, { messageId: options.messageId, headers: options.headers }, done);
       if (options.timeoutMs !== undefined) {
         pending.timer = setTimeout(() => settlePublish(pending, new BrokerUnavailableError('publish was not confirmed in time')), options.timeoutMs);
       }
-      this.lanes[0]!.enqueue(pending);
+      this.lanes[0]!.enqueue([pending]);
     });
   }
 
@@ -190,7 +189,7 @@ export class Broker {
       };
       for (let index = 0; index < messages.length; index++) {
         const { exchange, routingKey, body, messageId, headers } = messages[index]!;
-        batch.push({ exchange, routingKey, body, properties: { messageId, headers }, done: (error) => settleOne(index, error), returned: false, settled: false, timer: undefined, lane: undefined });
+        batch.push(pendingPublish(exchange, routingKey, body, { messageId, headers }, (error) => settleOne(index, error)));
       }
       if (options.timeoutMs !== undefined) {
         deadline = setTimeout(() => {
@@ -207,7 +206,7 @@ export class Broker {
     const lanes = open.length > 0 ? open : this.lanes;
     const shares = lanes.map((): PendingPublish[] => []);
     batch.forEach((pending, index) => shares[laneOf(index, batch.length, lanes.length)]!.push(pending));
-    shares.forEach((share, lane) => share.length > 0 && lanes[lane]!.enqueueAll(share));
+    shares.forEach((share, lane) => share.length > 0 && lanes[lane]!.enqueue(share));
   }
 
   consume(queue: string, handler: DeliveryHandler, options: ConsumeOptions): ConsumerHandle {

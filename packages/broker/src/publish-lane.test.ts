@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ChannelModel } from 'amqplib';
 import { silentLogger } from '@conveyor/platform';
 import { waitFor } from '@conveyor/testkit';
-import { laneOf, PublishLane, settlePublish, type PendingPublish } from './publish-lane.js';
+import { laneOf, pendingPublish, PublishLane, settlePublish, type PendingPublish } from './publish-lane.js';
 
 const shares = (length: number, lanes: number) => {
   const counts = new Array<number>(lanes).fill(0);
@@ -63,17 +63,7 @@ describe('PublishLane back-pressure on framed runs', () => {
   }
 
   function pendingPublishes(count: number): PendingPublish[] {
-    return Array.from({ length: count }, (_, i) => ({
-      exchange: 'conveyor.work',
-      routingKey: 'object.check.v1',
-      body: Buffer.from(`{"n":${i}}`),
-      properties: { messageId: `m-${i}` },
-      done: () => undefined,
-      returned: false,
-      settled: false,
-      timer: undefined,
-      lane: undefined,
-    }));
+    return Array.from({ length: count }, (_, i) => pendingPublish('conveyor.work', 'object.check.v1', Buffer.from(`{"n":${i}}`), { messageId: `m-${i}` }, () => undefined));
   }
 
   it('stops encoding while a few runs wait for a stalled socket, and drops what was given up meanwhile', async () => {
@@ -81,7 +71,7 @@ describe('PublishLane back-pressure on framed runs', () => {
     const lane = new PublishLane(0, silentLogger(), { confirmed: () => undefined, failed: () => undefined });
     await lane.attach(connection);
     const batch = pendingPublishes(5_000);
-    lane.enqueueAll(batch);
+    lane.enqueue(batch);
 
     // Eight runs of 512 went into the stream; the rest waits unencoded in the lane.
     expect(stream.writes).toHaveLength(8);

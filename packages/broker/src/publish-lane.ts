@@ -51,6 +51,11 @@ function framable(pending: PendingPublish): boolean {
   return Object.keys(headers).length === 0;
 }
 
+/** A publish not yet queued on a lane; `done` is called once with its outcome. */
+export function pendingPublish(exchange: string, routingKey: string, body: Buffer, properties: PublishProperties, done: (error?: Error) => void): PendingPublish {
+  return { exchange, routingKey, body, properties, done, returned: false, settled: false, timer: undefined, lane: undefined };
+}
+
 /** Settles a publish once: later confirms, nacks or deadlines of the same message are ignored. */
 export function settlePublish(pending: PendingPublish, error?: Error): void {
   if (pending.settled) return;
@@ -106,14 +111,8 @@ export class PublishLane {
     return this.queued.length === 0 && this.inFlight.size === 0;
   }
 
-  enqueue(pending: PendingPublish): void {
-    pending.lane = this;
-    this.queued.push(pending);
-    this.flush();
-  }
-
-  /** Queues several at once, so that they leave in one run of frames. */
-  enqueueAll(pendings: readonly PendingPublish[]): void {
+  /** Queues messages together, so that they leave in one run of frames. */
+  enqueue(pendings: readonly PendingPublish[]): void {
     for (const pending of pendings) {
       pending.lane = this;
       this.queued.push(pending);

@@ -1,19 +1,10 @@
-import { createEnvelope, type OutgoingMessage } from '@conveyor/broker';
-import { jobEventRoutingKey, jobMessageKind, MessageCatalog, type JobEvent, type TopologyNames } from '@conveyor/contracts';
+import { createEnvelope, workMessage, type OutgoingMessage } from '@conveyor/broker';
+import { jobEventRoutingKey, jobMessageKind, type JobEvent, type TopologyNames } from '@conveyor/contracts';
 import type { JobRecord } from './job-record.js';
 
 /** The work message that makes a consumer run the job. */
 export function jobRunMessage(names: TopologyNames, job: Pick<JobRecord, 'id' | 'kind'>, correlationId: string): OutgoingMessage {
-  const kind = jobMessageKind(job.kind);
-  const envelope = createEnvelope(kind, { jobId: job.id }, correlationId);
-  return {
-    exchange: names.workExchange,
-    routingKey: MessageCatalog[kind].routingKey,
-    messageId: envelope.messageId,
-    correlationId,
-    type: kind,
-    body: Buffer.from(JSON.stringify(envelope)),
-  };
+  return workMessage(names, createEnvelope(jobMessageKind(job.kind), { jobId: job.id }, correlationId));
 }
 
 /** The event describing the job's current state (its latest sequence). */
