@@ -12,6 +12,10 @@
 //          --round-seconds S  length of each measurement in those rounds (default 5)
 //          --channels N       publish channels of the producer and of the multi-channel raw ceiling (default 8)
 //          --profile DIR      diagnosis: run producer and consumer under `node --cpu-prof`, profiles in DIR
+//          --roll-wal-at S    diagnosis: roll RabbitMQ's quorum-queue WAL over S s into the end-to-end phase,
+//                             to see what a rollover costs the POSTs in flight (see bench/lib/rabbitmq-wal.mjs)
+//          --dump FILE        diagnosis: write every end-to-end POST's send time and latency, and the
+//                             per-second samples, to FILE as JSON
 //
 // Phases:
 //   1. Raw ceiling: a bare amqplib confirm channel publishing persistent ~100-byte JSON bodies to a
@@ -28,6 +32,12 @@
 //   disks under 4 MiB/s of writes, for 2 s:
 //   purging the hundreds of thousands of messages a phase leaves, and rolling its WAL over into
 //   segment files, keeps the broker busy for seconds, which the next phase would otherwise measure.
+//   Before each measurement (each sub-phase, each slice of the rounds, phase 3) it first rolls
+//   RabbitMQ's quorum-queue WAL over: publishing at the ceiling fills its 512 MiB in ~35 s, and a
+//   rollover (a pause of every quorum queue's confirms while the old file is copied out) landing in
+//   one 5 s slice and not in the next made the rounds noisier; the ceiling phases write ~1.5 GB
+//   through it, whose rollover would otherwise fall inside phase 3. At phase 3's own load the WAL
+//   rolls over by itself about every 6 minutes (1.4 MB/s); --roll-wal-at measures what one costs.
 //   3. End to end: the upstream simulator (300–4300 ms per answer) and one consumer process
 //      (MAX_CONSUMERS=8000); the producer is offered a fixed load (open loop) of distinct even ids,
 //      so every check writes a row. Completed checks/s over the steady window (rows in `objects`),
@@ -37,6 +47,7 @@
 // deleted at the end, and every child process is killed, on error and on Ctrl-C too.
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
+import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -54,6 +65,7 @@ import {
   waitForStatus,
   waitForSubscriber,
 } from './lib/services.mjs';
+import { rollQuorumQueueWal } from './lib/rabbitmq-wal.mjs';
 import { percentile } from './lib/stats.mjs';
 
 // ---------------------------------------------------------------------------------------------
@@ -69,6 +81,10 @@ const ROUND_SECONDS = numberOption('round-seconds', 5);
 const E2E_REQUESTS_PER_SECOND = numberOption('rate', 11);
 /** --profile DIR: run the consumer under `node --cpu-prof` and write its profile to DIR (diagnosis only). */
 const PROFILE_DIR = flag('profile') ? resolve(argument('profile') ?? '/tmp') : undefined;
+/** --roll-wal-at S: force a WAL rollover S seconds into the end-to-end phase (diagnosis only). */
+const ROLL_WAL_AT_SECONDS = flag('roll-wal-at') ? numberOption('roll-wal-at', 30) : undefined;
+/** --dump FILE: the end-to-end phase's raw timings as JSON (diagnosis only). */
+const DUMP_FILE = flag('dump') ? resolve(argument('dump') ?? 'object-status-e2e.json') : undefined;
 const IDS_PER_REQUEST = 200;
 const RAW_WINDOW = 1000;
 /**
@@ -166,6 +182,8 @@ async function rawCeiling(connection) {
   const { body } = plain();
   let sequence = 0;
 
+  await startOnFreshWal();
+
   // 1a. ~100-byte bodies through the default exchange.
   const cpuBefore = cpuSnapshot(cpuGroups({}));
   const windowed = await windowedPublish(channel, '', NAMES.rawQueue, plain, PHASE_SECONDS);
@@ -189,6 +207,7 @@ async function rawCeiling(connection) {
   // 1c. What the producer actually sends: a full envelope (~300 bytes) through a direct exchange,
   // mandatory, with message id, correlation id, type and timestamp. Same window, for comparison.
   await channel.purgeQueue(NAMES.rawQueue);
+  await startOnFreshWal();
   await channel.assertExchange(NAMES.rawExchange, 'direct', { durable: false, autoDelete: false });
   await channel.bindQueue(NAMES.rawQueue, NAMES.rawExchange, 'object.check.v1');
   const correlationId = randomUUID();
@@ -216,6 +235,7 @@ async function rawCeiling(connection) {
   // 1d. The window of 1a spread over as many confirm channels as the producer uses: RabbitMQ takes
   // at most 32 commands at a time from one channel into a quorum queue.
   await channel.purgeQueue(NAMES.rawQueue);
+  await startOnFreshWal();
   const channels = await Promise.all(Array.from({ length: PUBLISH_CHANNELS }, () => connection.createConfirmChannel()));
   const perChannel = Math.ceil(RAW_WINDOW / PUBLISH_CHANNELS);
   const cpuChannelsBefore = cpuSnapshot(cpuGroups({}));
@@ -227,6 +247,7 @@ async function rawCeiling(connection) {
   // 1c. The producer's very messages (its envelope, properties and exchange) from the bare client
   // over the same channels: what RabbitMQ takes of these messages, without HTTP or the producer.
   await channel.purgeQueue(NAMES.rawQueue);
+  await startOnFreshWal();
   const cpuShapedBefore = cpuSnapshot(cpuGroups({}));
   const shapedLanes = await Promise.all(
     channels.map((lane) => windowedPublish(lane, NAMES.rawExchange, 'object.check.v1', shaped, PHASE_SECONDS, perChannel)),
@@ -312,7 +333,7 @@ async function interleavedRounds(connection, probe, producer, producerPort, db) 
       rates[step] = await steps[step]();
       await admin.purgeQueue(NAMES.rawQueue);
       await probe.purgeQueue(NAMES.workQueue);
-      await waitForQuietBroker();
+      await startOnFreshWal();
     }
     const ratio = rates.producer / Math.max(rates.one, rates.channels);
     rounds.push({ ...rates, ratio });
@@ -328,9 +349,24 @@ async function interleavedRounds(connection, probe, producer, producerPort, db) 
   return { rounds, medianRatio: percentile(ratios, 50), minRatio: ratios[0], maxRatio: ratios.at(-1) };
 }
 
-/** Lets RabbitMQ finish what the previous phase left it (see waitForQuietBroker), and says so. */
+let walRollFailure;
+/**
+ * Rolls RabbitMQ's quorum-queue WAL over and waits for the broker and the disk to be quiet, so that
+ * the measurement that follows starts on an empty WAL and no rollover of what came before falls
+ * inside it (bench/lib/rabbitmq-wal.mjs). Every measured slice starts this way, bare and producer alike.
+ */
+async function startOnFreshWal() {
+  const rolled = await rollQuorumQueueWal();
+  if (!rolled.ok && walRollFailure === undefined) {
+    walRollFailure = rolled.error;
+    log(`could not roll RabbitMQ's quorum-queue WAL over (${rolled.error}); the figures may include its rollovers`);
+  }
+  return waitForQuietBroker();
+}
+
+/** Lets RabbitMQ finish what the previous phase left it (see startOnFreshWal), and says so. */
 async function settle(after) {
-  const quiet = await waitForQuietBroker();
+  const quiet = await startOnFreshWal();
   log(
     quiet.quiet
       ? `RabbitMQ and the disk quiet ${fmt(quiet.seconds, 0)} s after ${after}`
@@ -465,6 +501,16 @@ async function endToEnd({ producer, producerPort, consumer, opsPort, simulator, 
     }
   })();
 
+  let walRoll;
+  if (ROLL_WAL_AT_SECONDS !== undefined) {
+    walRoll = sleep(ROLL_WAL_AT_SECONDS * 1000).then(async () => {
+      const at = elapsed();
+      const result = await rollQuorumQueueWal();
+      log(result.ok ? `rolled RabbitMQ's WAL over at ${fmt(at, 1)} s` : `could not roll RabbitMQ's WAL over: ${result.error}`);
+      return { ...result, at };
+    });
+  }
+
   let cpuWindowStart;
   let cpuWindowEnd;
   for (let i = 0; i < totalRequests; i += 1) {
@@ -527,6 +573,10 @@ async function endToEnd({ producer, producerPort, consumer, opsPort, simulator, 
   await sample(elapsed());
   const drainSeconds = elapsed() - sendEndSeconds;
   agent.destroy();
+  if (DUMP_FILE) {
+    writeFileSync(DUMP_FILE, JSON.stringify({ walRoll: await walRoll, timedLatencies, samples }));
+    log(`wrote the end-to-end timings to ${DUMP_FILE}`);
+  }
 
   // Steady window: interpolate the counters at the window's edges from the per-second samples.
   const at = (t, key) => {
@@ -594,6 +644,7 @@ async function endToEnd({ producer, producerPort, consumer, opsPort, simulator, 
     p99: percentile(latencies, 99),
     max: latencies.at(-1),
     timedLatencies,
+    walRoll: await walRoll,
     steadyP50: percentile(steadyLatencies, 50),
     steadyP99: percentile(steadyLatencies, 99),
     cpu: cpuWindowEnd.since(cpuWindowStart),
@@ -789,6 +840,18 @@ async function main() {
           `${fmt(e2e.steadyP50, 1)} / ${fmt(e2e.steadyP99, 1)} ms (after the ${E2E_WARMUP_SECONDS} s warm-up)`,
         ],
         ['e2e: CPU (% of one core, steady)', formatCpu(e2e.cpu)],
+        [
+          "RabbitMQ's quorum-queue WAL",
+          [
+            walRollFailure === undefined ? 'rolled over before each measurement' : `not rolled over (${walRollFailure})`,
+            e2e.walRoll &&
+              (e2e.walRoll.ok
+                ? `rolled over at ${fmt(e2e.walRoll.at, 1)} s into it (counted in the POST latencies)`
+                : `not rolled over during it (${e2e.walRoll.error})`),
+          ]
+            .filter(Boolean)
+            .join('; '),
+        ],
         [
           'service warn/error log lines',
           [producer, consumer, simulator].map((h) => `${h.service} ${h.warnings}/${h.errors}`).join(', '),
