@@ -118,6 +118,60 @@ describe('ObjectStatusClient', () => {
     }
   });
 
+  it('reads a body that arrives in several chunks', async () => {
+    await withUpstream(
+      (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write('{"id":5,');
+        setTimeout(() => res.end('"online":true}'), 20);
+      },
+      async (client) => {
+        await expect(client.fetchStatus(5)).resolves.toEqual({ id: 5, online: true });
+      },
+    );
+  });
+
+  it('fails at once, sending nothing, when its signal is already aborted', async () => {
+    const paths: string[] = [];
+    await withUpstream(
+      (req, res) => {
+        paths.push(req.url ?? '');
+        json(200, JSON.stringify({ id: Number(req.url?.split('/').pop()), online: true }))(req, res, '');
+      },
+      async (client) => {
+        expect(await codeOf(client.fetchStatus(1, AbortSignal.abort()))).toEqual({ code: 'upstream_unreachable', permanent: false });
+        await expect(client.fetchStatus(2)).resolves.toEqual({ id: 2, online: true });
+      },
+    );
+    expect(paths).toEqual(['/objects/2']);
+  });
+
+  it('a check abandoned while it waits for a free connection fails at once and is never sent', async () => {
+    const paths: string[] = [];
+    const stub = await HttpStub.start((req, res) => {
+      paths.push(req.url ?? '');
+      setTimeout(() => json(200, JSON.stringify({ id: Number(req.url?.split('/').pop()), online: true }))(req, res, ''), 300);
+    });
+    const client = new ObjectStatusClient({ baseUrl: stub.url, timeoutMs: 2_000, maxSockets: 1 });
+    try {
+      const first = client.fetchStatus(1);
+      const controller = new AbortController();
+      const queued = client.fetchStatus(2, controller.signal);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const abortedAt = Date.now();
+      controller.abort();
+      expect(await codeOf(queued)).toEqual({ code: 'upstream_unreachable', permanent: false });
+      expect(Date.now() - abortedAt).toBeLessThan(100);
+      await expect(first).resolves.toEqual({ id: 1, online: true });
+      // The connection is free again, and the abandoned check did not go out on it.
+      await expect(client.fetchStatus(3)).resolves.toEqual({ id: 3, online: true });
+      expect(paths).toEqual(['/objects/1', '/objects/3']);
+    } finally {
+      await client.close();
+      await stub.stop();
+    }
+  });
+
   it('stops waiting when its signal is aborted', async () => {
     await withUpstream(
       () => undefined,
