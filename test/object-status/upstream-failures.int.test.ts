@@ -28,7 +28,7 @@ describe('upstream failures', () => {
         case 1:
           return json(500, '{"error":"boom"}');
         case 2:
-          await new Promise((r) => setTimeout(r, 3_000)); // past UPSTREAM_TIMEOUT_MS
+          await new Promise((r) => setTimeout(r, 3_000).unref()); // past UPSTREAM_TIMEOUT_MS; unref: never holds the test worker
           return json(200, '{"id":2,"online":true}');
         case 3:
           return json(200, '{"id":3,"online":tru');

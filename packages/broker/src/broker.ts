@@ -1,6 +1,6 @@
 import amqp from 'amqplib';
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
-import { backoffDelay, errorMessage, sleep, type Logger, type Metrics } from '@conveyor/platform';
+import { backoffDelay, errorMessage, sleep, waitAtMost, type Logger, type Metrics } from '@conveyor/platform';
 import { BrokerUnavailableError } from './errors.js';
 import { ChannelAcks } from './channel-acks.js';
 import { laneOf, pendingPublish, PublishLane, settlePublish, type PendingPublish } from './publish-lane.js';
@@ -433,7 +433,7 @@ export class Broker {
     if (channel && consumerTag) await channel.cancel(consumerTag).catch(() => undefined);
     // Handlers are told to stop by their own layer; this wait only bounds a handler that ignores it.
     if (registration.inFlight > 0) {
-      await Promise.race([new Promise<void>((resolve) => registration.idle.push(resolve)), sleep(30_000)]);
+      await waitAtMost(new Promise<void>((resolve) => registration.idle.push(resolve)), 30_000);
     }
     // Finished work is acknowledged before the channel goes; deliveries never started are redelivered.
     registration.acks?.flushAll();

@@ -2,7 +2,7 @@ import express from 'express';
 import { DEFAULT_IMAGE_LIMITS } from '@conveyor/contracts';
 import type { OutboxRelay } from '@conveyor/database';
 import { DeliveryStore, JobStore, WebhookSecretStore } from '@conveyor/jobs';
-import { sleep, type Logger } from '@conveyor/platform';
+import { waitAtMost, type Logger } from '@conveyor/platform';
 import { ServiceCore } from '@conveyor/runtime';
 import { openBlobStore, storeSettingsFrom, validateLocalPath } from '@conveyor/storage';
 import { findClientIdByKey } from './adapters/api-client.repository.js';
@@ -105,7 +105,7 @@ export class ProducerApp {
     await this.core.migrate();
     // Serve even while the broker is down (the outbox takes the work), but give a healthy
     // broker the moment it needs to connect so the first callbacks go straight to it.
-    await Promise.race([this.core.broker.start(), sleep(BROKER_START_GRACE_MS)]);
+    await waitAtMost(this.core.broker.start(), BROKER_START_GRACE_MS);
     this.relay.start();
     await this.core.serve(this.config.PORT, this.app);
     this.log.info('producer listening', { port: this.port });
