@@ -3,6 +3,11 @@ export interface OutgoingMessage {
   exchange: string;
   routingKey: string;
   messageId: string;
+  /**
+   * The envelope's correlation id and kind, kept beside the body only for the outbox's rows
+   * (`correlation_id`, `type`), where an operator looks for spilled messages in psql. They are
+   * not sent as AMQP properties: the envelope in the body carries them (see PublishOptions).
+   */
   correlationId: string | undefined;
   type: string | undefined;
   body: Buffer;

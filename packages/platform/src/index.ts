@@ -5,6 +5,7 @@ export * from './metrics.js';
 export * from './ops-routes.js';
 export * from './http-server.js';
 export * from './backoff.js';
+export * from './waiting.js';
 export * from './shutdown.js';
 export * from './retry.js';
 export * from './http-errors.js';

@@ -1,4 +1,5 @@
-import { backoffDelay, sleep } from './backoff.js';
+import { backoffDelay } from './backoff.js';
+import { sleep } from './waiting.js';
 import { errorMessage } from './errors.js';
 import type { Logger } from './logger.js';
 
