@@ -52,7 +52,7 @@ import http from 'node:http';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { argument, flag, numberOption } from './lib/args.mjs';
-import { cpuGroups as cpuGroupsOf, cpuSnapshot, CPU_COUNT, formatCpu, waitForQuietBroker } from './lib/cpu.mjs';
+import { cpuGroups as cpuGroupsOf, cpuSnapshot, CPU_COUNT, formatCpu } from './lib/cpu.mjs';
 import { connectBackends, versionsLine } from './lib/backends.mjs';
 import { freePort, request } from './lib/http.mjs';
 import { cleanUpOnce, isolate, runBenchmark } from './lib/isolation.mjs';
@@ -65,6 +65,7 @@ import {
   waitForStatus,
   waitForSubscriber,
 } from './lib/services.mjs';
+import { waitForQuietBroker } from './lib/quiet-broker.mjs';
 import { rollQuorumQueueWal } from './lib/rabbitmq-wal.mjs';
 import { percentile } from './lib/stats.mjs';
 
