@@ -12,3 +12,4 @@ export * from './http-errors.js';
 export * from './request-context.js';
 export * from './batcher.js';
 export * from './concurrency-limit.js';
+export * from './serialize-error.js';
