@@ -1,5 +1,6 @@
 export * from './database.js';
 export * from './schema.js';
+export * from './database-unavailable.js';
 export * from './outbox/outbox.repository.js';
 export * from './outbox/outbox-relay.js';
 // Services build queries with kysely through this package, so every one uses its exact version.

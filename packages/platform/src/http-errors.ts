@@ -48,21 +48,39 @@ function fromBodyParser(error: { type?: unknown; status?: unknown; message: stri
   }
 }
 
+export interface ErrorHandlerOptions {
+  bodyLimitBytes?: number;
+  /**
+   * Recognises failures of the service's own dependencies (a database outage, say) and turns
+   * them into the AppError a client can act on; undefined leaves the error alone.
+   */
+  translate?: (error: unknown) => AppError | undefined;
+  /** Seconds a client is told to wait before retrying a 503. Default 2. */
+  retryAfterSeconds?: number;
+}
+
 /** The one place errors become responses: `{ error: { code, message, details? } }`, unknown errors a logged 500. */
-export function errorHandler(log: Logger, options: { bodyLimitBytes?: number } = {}): ErrorRequestHandler {
+export function errorHandler(log: Logger, options: ErrorHandlerOptions = {}): ErrorRequestHandler {
+  const retryAfter = String(options.retryAfterSeconds ?? 2);
   return (error: unknown, req, res, _next) => {
     const known =
       error instanceof AppError
         ? error
-        : error instanceof Error
-          ? fromBodyParser(error as Error & { type?: unknown; status?: unknown }, options.bodyLimitBytes)
-          : undefined;
+        : (options.translate?.(error) ??
+          (error instanceof Error ? fromBodyParser(error as Error & { type?: unknown; status?: unknown }, options.bodyLimitBytes) : undefined));
+    if (res.headersSent) {
+      // A response already under way (a streamed download) can only be cut short.
+      log.warn('request failed after its response started', { method: req.method, path: req.path, error });
+      res.destroy();
+      return;
+    }
     if (known && known.status < 500) {
       res.status(known.status).json({ error: { code: known.code, message: known.message, details: known.details } });
       return;
     }
     if (known) {
-      log.warn('request failed', { method: req.method, path: req.path, code: known.code, error: known.message });
+      log.warn('request failed', { method: req.method, path: req.path, code: known.code, error: known.cause ?? known });
+      if (known.status === 503) res.setHeader('Retry-After', retryAfter);
       res.status(known.status).json({ error: { code: known.code, message: known.message } });
       return;
     }

@@ -1,4 +1,5 @@
 import { errorHandler, notFoundHandler, opsRouter, requestContext, type Logger, type Metrics, type ReadinessCheck } from '@conveyor/platform';
+import { databaseUnavailableError } from '@conveyor/database';
 import express from 'express';
 
 export interface HttpAppDeps {
@@ -18,6 +19,6 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
   app.use(express.json({ limit: deps.bodyLimitBytes, type: 'application/json' }));
   for (const router of deps.routers) app.use(router);
   app.use(notFoundHandler);
-  app.use(errorHandler(deps.log, { bodyLimitBytes: deps.bodyLimitBytes }));
+  app.use(errorHandler(deps.log, { bodyLimitBytes: deps.bodyLimitBytes, translate: databaseUnavailableError }));
   return app;
 }
