@@ -9,3 +9,4 @@ export * from './image/image-options.js';
 export * from './image/sniff-format.js';
 export * from './image/image-job.js';
 export * from './outgoing-message.js';
+export * from './nul-characters.js';

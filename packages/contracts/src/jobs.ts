@@ -66,16 +66,18 @@ export type Job = z.infer<typeof Job>;
 
 export const CUSTOM_ID_MAX_LENGTH = 200;
 
+/** A client's own id for a job: what it submits, and what it may filter the list by. */
+export const CustomId = z
+  .string()
+  .min(1)
+  .max(CUSTOM_ID_MAX_LENGTH)
+  .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
+
 /** `POST /v1/jobs`. The input is checked against the kind's own schema after this. */
 export const SubmitJobRequest = z.strictObject({
   kind: JobKind,
   input: z.unknown(),
-  customId: z
-    .string()
-    .min(1)
-    .max(CUSTOM_ID_MAX_LENGTH)
-    .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
-    .optional(),
+  customId: CustomId.optional(),
   callbackUrl: z.string().max(2048).optional(),
 });
 export type SubmitJobRequest = z.infer<typeof SubmitJobRequest>;
@@ -83,7 +85,7 @@ export type SubmitJobRequest = z.infer<typeof SubmitJobRequest>;
 export const JobListQuery = z.strictObject({
   status: JobStatus.optional(),
   kind: JobKind.optional(),
-  customId: z.string().max(CUSTOM_ID_MAX_LENGTH).optional(),
+  customId: CustomId.optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().max(500).optional(),
 });

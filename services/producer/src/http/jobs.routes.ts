@@ -1,4 +1,4 @@
-import { isTerminal, JobListQuery, SubmitJobRequest, type Job, type JobPage } from '@conveyor/contracts';
+import { isTerminal, JobListQuery, nulCharacterPath, SubmitJobRequest, type Job, type JobPage } from '@conveyor/contracts';
 import type { OutboxMessage } from '@conveyor/database';
 import { toApiJob, type JobRecord, type JobStore } from '@conveyor/jobs';
 import { AppError, contextOf, errorMessage, parseOrThrow, requireJsonBody } from '@conveyor/platform';
@@ -32,6 +32,14 @@ export async function submitJob(deps: JobRoutesDeps, res: Response, request: Sub
   const context = contextOf(res);
   const { correlationId } = context;
   const input = await normalizeJobInput(request.kind, request.input, deps.limits);
+  const nulAt = nulCharacterPath(input);
+  if (nulAt !== undefined) {
+    const path = nulAt === '' ? 'body.input' : `body.input.${nulAt}`;
+    throw new AppError('invalid_characters', `${path} contains a NUL character (\\u0000), which cannot be stored`, {
+      status: 400,
+      details: [{ path, message: 'must not contain NUL characters' }],
+    });
+  }
   const callbackUrl = request.callbackUrl === undefined ? null : validateCallbackUrl(request.callbackUrl);
   const hash = requestHash(request.kind, input, callbackUrl);
   const customId = request.customId ?? null;

@@ -24,7 +24,8 @@ export function legacyFactorRouter(deps: JobRoutesDeps): express.Router {
   router.get('/get/:taskId', async (req, res) => {
     const taskId = req.params.taskId;
     const job = z.uuid().safeParse(taskId).success ? await deps.store.get(taskId, clientIdOf(res)) : undefined;
-    if (!job) throw new AppError('not_found', `Task_id ${taskId} does not exist`, { status: 404 });
+    // A job of another kind is not a factorization task: it has no factors to show.
+    if (!job || job.kind !== 'factorize') throw new AppError('not_found', `Task_id ${taskId} does not exist`, { status: 404 });
     switch (job.status) {
       case 'queued':
       case 'running':
