@@ -1,3 +1,4 @@
+import dns from 'node:dns';
 import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -229,6 +230,23 @@ describe('postWebhook', () => {
     expect(server.connections()).toBe(0);
 
     await expect(post({ url, policy: loopbackAllowed })).resolves.toMatchObject({ status: 204 });
+  });
+
+  it('refuses at connect time a host name that resolves to an IPv4-translated metadata address', async () => {
+    // The resolver's answer is the attacker's to choose; here it is ::ffff:0:169.254.169.254.
+    const lookup = jest.spyOn(dns, 'lookup').mockImplementation(((
+      _hostname: string,
+      _options: dns.LookupAllOptions,
+      callback: (error: null, addresses: dns.LookupAddress[]) => void,
+    ) => callback(null, [{ address: '::ffff:0:a9fe:a9fe', family: 6 }])) as unknown as typeof dns.lookup);
+
+    const error = await failureOf(post({ url: 'http://hooks.example.test/', policy: loopbackAllowed }));
+
+    expect(lookup).toHaveBeenCalledWith('hooks.example.test', expect.anything(), expect.any(Function));
+    expect(error).toMatchObject({
+      code: 'address_refused',
+      message: 'hooks.example.test resolves to a forbidden address: ::ffff:0:a9fe:a9fe is a cloud metadata address.',
+    });
   });
 
   it('lets an allow-listed host name through whatever it resolves to', async () => {

@@ -3,33 +3,15 @@ import { validateCallbackUrl } from './webhook-url.js';
 
 const loopbackAllowed = new AddressPolicy({ allowLoopback: true, allowPrivate: false, allowList: [] });
 
+// The syntax rules themselves are tested with the shared checker (packages/jobs/src/callback-url.test.ts);
+// these prove the notifier applies them at delivery and judges literal hosts by its policy.
 describe('validateCallbackUrl', () => {
-  it.each([
-    'https://example.com/hooks',
-    'http://example.com:8080/a?b=c',
-    'https://93.184.215.14/x',
-    'https://[2606:4700::1]/',
-  ])('accepts %s', (raw) => {
-    const check = validateCallbackUrl(raw);
-    expect(check).toEqual({ ok: true, url: new URL(raw) });
+  it.each(['https://example.com/hooks', 'https://93.184.215.14/x', 'https://[2606:4700::1]/'])('accepts %s', (raw) => {
+    expect(validateCallbackUrl(raw)).toEqual({ ok: true, url: new URL(raw) });
   });
 
-  it.each([
-    ['not a URL', 'example.com/hooks', 'absolute URL'],
-    ['another scheme', 'ftp://example.com/', 'https or http, not ftp'],
-    ['javascript', 'javascript:alert(1)', 'https or http'],
-    ['credentials', 'https://user:pass@example.com/', 'credentials'],
-    ['a user alone', 'https://user@example.com/', 'credentials'],
-    ['a fragment', 'https://example.com/#section', 'fragment'],
-    ['an empty fragment', 'https://example.com/#', 'fragment'],
-    ['another scheme without a host', 'file:///etc/passwd', 'https or http'],
-    ['no host', 'https://', 'with a host'],
-    ['only a port', 'http://:8080/', 'with a host'],
-    ['too much length', `https://example.com/${'a'.repeat(2048)}`, 'at most 2048'],
-  ])('refuses %s', (_case, raw, messagePart) => {
-    const check = validateCallbackUrl(raw);
-    expect(check).toMatchObject({ ok: false, code: 'invalid_url' });
-    expect(check.ok || check.message).toContain(messagePart);
+  it('refuses at delivery the URL ending in an empty fragment that submit once let through', () => {
+    expect(validateCallbackUrl('http://example.com/#')).toMatchObject({ ok: false, code: 'invalid_url', message: expect.stringContaining('fragment') });
   });
 
   it.each([
@@ -42,10 +24,21 @@ describe('validateCallbackUrl', () => {
     'http://[::ffff:127.0.0.1]/',
     'http://[fd00:ec2::254]/',
     'http://0.0.0.0/',
+    // IPv4-translated (RFC 6145): the metadata service behind an IPv6 spelling.
+    'http://[::ffff:0:169.254.169.254]/',
+    'http://[::ffff:0:a9fe:a9fe]/latest/meta-data/',
   ])('refuses the forbidden host of %s', (raw) => {
     const check = validateCallbackUrl(raw);
     expect(check).toMatchObject({ ok: false, code: 'address_refused' });
     expect(check.ok || check.message).toMatch(/^The callback URL's host is not allowed: /);
+  });
+
+  it('names the metadata service behind an IPv4-translated literal', () => {
+    expect(validateCallbackUrl('http://[::ffff:0:169.254.169.254]/')).toEqual({
+      ok: false,
+      code: 'address_refused',
+      message: "The callback URL's host is not allowed: ::ffff:0:a9fe:a9fe is a cloud metadata address.",
+    });
   });
 
   it('leaves host names to the connect-time check, localhost included', () => {
@@ -54,6 +47,7 @@ describe('validateCallbackUrl', () => {
 
   it('lets the policy open loopback and allow-listed hosts', () => {
     expect(validateCallbackUrl('http://127.0.0.1:8080/', loopbackAllowed).ok).toBe(true);
+    expect(validateCallbackUrl('http://[::ffff:0:127.0.0.1]:8080/', loopbackAllowed).ok).toBe(true);
     expect(validateCallbackUrl('http://10.0.0.1/', loopbackAllowed).ok).toBe(false);
     const allowListed = new AddressPolicy({
       allowLoopback: false,
