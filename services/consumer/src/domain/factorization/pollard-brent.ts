@@ -8,6 +8,7 @@
  */
 import { LimbRhoWalk } from './rho-limbs.js';
 import { WORD_MODULUS_LIMIT, WordRhoWalk } from './rho-word.js';
+import type { RhoWalk } from './rho-walk.js';
 import type { WorkMonitor } from './work-monitor.js';
 
 /**
@@ -17,22 +18,6 @@ import type { WorkMonitor } from './work-monitor.js';
 const BATCH_STEPS = 256;
 /** Any start works; 2 is the customary one. */
 const START = 2n;
-
-/** The state of one walk: x (the start of the current cycle segment), y, and the product of the x − y. */
-export interface RhoWalk {
-  /** x ← y. */
-  closeCycle(): void;
-  /** `steps` steps of y. */
-  advance(steps: number): void;
-  /** `steps` steps of y, multiplying each x − y into the product. */
-  accumulate(steps: number): void;
-  saveBatchStart(): void;
-  /** y ← the value saved by saveBatchStart. */
-  restoreBatchStart(): void;
-  productGcd(): bigint;
-  /** gcd(x − y, n). */
-  differenceGcd(): bigint;
-}
 
 export interface RhoSearch {
   /** The constant c of x ↦ x² + c; a sequence that closes on n is retried with another. */

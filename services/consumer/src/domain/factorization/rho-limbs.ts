@@ -17,7 +17,7 @@ import {
   limbNames,
 } from './montgomery-kernels.js';
 import { MontgomeryDomain, type Residue } from './montgomery.js';
-import type { RhoWalk } from './pollard-brent.js';
+import type { RhoWalk } from './rho-walk.js';
 
 type AdvanceKernel = (
   y: Residue,

@@ -10,7 +10,7 @@
  * (n may use all 64 bits, so there is no headroom for lazy reduction).
  */
 import { mod, modInverse } from './bigint-math.js';
-import type { RhoWalk } from './pollard-brent.js';
+import type { RhoWalk } from './rho-walk.js';
 import { EMPTY_BLOCK, encodeModule, I32, I64, Op, signedLeb128 } from './wasm-encoding.js';
 
 /** The part of the WebAssembly JS API used here (the project's TypeScript libs have no DOM types). */
