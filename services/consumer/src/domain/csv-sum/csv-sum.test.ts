@@ -1,4 +1,5 @@
-import { CsvColumnSummer, CsvSumError, sumCsvReference, sumCsvStream, type CsvSumOptions, type CsvSumResult } from './index.js';
+import { CsvColumnSummer, CsvSumError, sumCsvStream, type CsvSumOptions, type CsvSumResult } from './index.js';
+import { sumCsvReference } from './reference-parser.js';
 
 // ---------------------------------------------------------------------------------------------
 // Generated CSV files whose expected sums are computed independently, with BigInt, from the

@@ -1,5 +1,4 @@
 export { CsvColumnSummer } from './fast-scanner.js';
-export { sumCsvReference } from './reference-parser.js';
 export { sumCsvStream, type SumCsvStreamHooks } from './sum-csv-stream.js';
 export { CsvSumError, type CsvSumErrorCode } from './errors.js';
 export { formatScaledDecimal, parseScaledDecimal, FRACTION_DIGITS } from './exact-decimal.js';

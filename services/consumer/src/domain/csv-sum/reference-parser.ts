@@ -10,6 +10,7 @@ const QUOTE = 0x22;
 /**
  * The slow, obviously-correct path: csv-parse splits records, the summing rules are applied to
  * the resulting strings. Kept to cross-check the fast scanner; gives the same results and errors.
+ * Tests import it from this file: csv-parse is a dev dependency, so index.ts must not load it.
  */
 export async function sumCsvReference(
   source: AsyncIterable<Uint8Array>,
