@@ -1,5 +1,8 @@
-/** What pollard-brent.ts drives, implemented by the word-sized and the multi-limb walks (kept apart so neither imports the search). */
-/** The state of one walk: x (the start of the current cycle segment), y, and the product of the x − y. */
+/**
+ * The state of one walk: x (the start of the current cycle segment), y, and the product of the
+ * x − y. Driven by pollard-brent.ts, implemented by the word-sized and the multi-limb walks; it
+ * lives apart so that neither walk imports the search that imports them.
+ */
 export interface RhoWalk {
   /** x ← y. */
   closeCycle(): void;
