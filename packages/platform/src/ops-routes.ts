@@ -4,8 +4,11 @@ import type { Metrics } from './metrics.js';
 /** A dependency the service needs to do work; `/readyz` is 503 while any check fails. */
 export type ReadinessCheck = { name: string; check: () => Promise<boolean> | boolean };
 
-/** `/healthz` (the process is alive), `/readyz` (broker and database reachable) and `/metrics`. */
-export function opsRouter(metrics: Metrics, checks: ReadinessCheck[]): express.Router {
+/**
+ * `/healthz` (the process is alive) and `/readyz` (broker and database reachable): what a load
+ * balancer probes, so an API port serves them too.
+ */
+export function healthRouter(checks: ReadinessCheck[]): express.Router {
   const router = express.Router();
   router.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -23,13 +26,22 @@ export function opsRouter(metrics: Metrics, checks: ReadinessCheck[]): express.R
     const ready = results.every(([, ok]) => ok);
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks: Object.fromEntries(results) });
   });
+  return router;
+}
+
+/**
+ * Health, readiness and `/metrics`. Metrics tell how busy a service is and what fails, so they are
+ * served on an ops port only, never on a port the public reaches.
+ */
+export function opsRouter(metrics: Metrics, checks: ReadinessCheck[]): express.Router {
+  const router = healthRouter(checks);
   router.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   return router;
 }
 
-/** The whole HTTP surface of a service without an API: health, readiness and metrics. */
+/** What an ops port serves: health, readiness and metrics (the whole HTTP surface of a service without an API). */
 export function opsApp(metrics: Metrics, checks: ReadinessCheck[]): express.Express {
   const app = express();
   app.disable('x-powered-by');

@@ -2,11 +2,26 @@ import type { Server } from 'node:http';
 import { Broker, publishOutgoing, workTopology } from '@conveyor/broker';
 import { topologyNames, type MessageKind, type TopologyNames } from '@conveyor/contracts';
 import { createDatabase, migrateToLatest, OutboxRelay, type DatabaseHandle, type OutboxRelayOptions } from '@conveyor/database';
-import { boundPort, closeServer, createMetrics, listen, opsApp, retryUntilSuccess, type Logger, type Metrics, type ReadinessCheck } from '@conveyor/platform';
+import {
+  boundPort,
+  closeServer,
+  createMetrics,
+  httpLimitsFrom,
+  listen,
+  opsApp,
+  retryUntilSuccess,
+  type HttpLimitsConfig,
+  type Logger,
+  type Metrics,
+  type ReadinessCheck,
+} from '@conveyor/platform';
 import type express from 'express';
 
-/** The variables every service shares (commonEnvShape in @conveyor/platform). */
-export interface CoreConfig {
+/**
+ * The variables every service shares (commonEnvShape in @conveyor/platform), and the HTTP limits
+ * of httpServerEnvShape where the service's schema has them (the defaults where not).
+ */
+export interface CoreConfig extends HttpLimitsConfig {
   DATABASE_URL: string;
   DATABASE_SCHEMA: string;
   DATABASE_POOL_MAX: number;
@@ -27,7 +42,7 @@ export class ServiceCore {
   readonly database: DatabaseHandle;
   readonly names: TopologyNames;
   private readonly maybeBroker: Broker | undefined;
-  private server: Server | undefined;
+  private readonly servers: Server[] = [];
 
   constructor(
     service: string,
@@ -55,9 +70,11 @@ export class ServiceCore {
     return this.maybeBroker;
   }
 
+  /** The port of the first server `serve` started. */
   get port(): number {
-    if (!this.server) throw new Error('not listening');
-    return boundPort(this.server);
+    const [first] = this.servers;
+    if (!first) throw new Error('not listening');
+    return boundPort(first);
   }
 
   /** An outbox relay publishing through this service's broker (confirm deadline 5 s per batch). */
@@ -81,14 +98,19 @@ export class ServiceCore {
     await retryUntilSuccess('database migration', () => migrateToLatest(this.database.db, this.config.DATABASE_SCHEMA, this.log), { log: this.log });
   }
 
-  /** Serves `app`, or only /healthz, /readyz and /metrics when there is no app. */
-  async serve(port: number, app: express.Express = opsApp(this.metrics, this.readiness())): Promise<void> {
-    this.server = await listen(app, port);
+  /**
+   * Serves `app`, or only /healthz, /readyz and /metrics when there is no app, within the
+   * configured HTTP limits; resolves with the bound port. A service may serve several ports.
+   */
+  async serve(port: number, app: express.Express = opsApp(this.metrics, this.readiness())): Promise<number> {
+    const server = await listen(app, port, httpLimitsFrom(this.config));
+    this.servers.push(server);
+    return boundPort(server);
   }
 
   /** Stops serving, disconnects from the broker (waiting for confirms), closes the database. */
   async close(): Promise<void> {
-    if (this.server) await closeServer(this.server);
+    await Promise.all(this.servers.map((server) => closeServer(server)));
     await this.maybeBroker?.close();
     await this.database.close();
     this.metrics.stop();
