@@ -26,6 +26,8 @@ export interface ApiClientsTable {
   name: string;
   key_hash: string | null;
   created_at: Generated<Date>;
+  /** When the key was revoked (key_hash is null from then on). */
+  revoked_at: Timestamp | null;
 }
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
