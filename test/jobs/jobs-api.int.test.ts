@@ -172,28 +172,6 @@ describe('jobs API', () => {
     expect((await request(port, 'DELETE', '/v1/jobs/not-a-uuid')).status).toBe(404);
   });
 
-  it('keeps the legacy factorization API working unchanged', async () => {
-    const submitted = await request(port, 'POST', '/factor', { number: 1234 });
-    expect(submitted.status).toBe(202);
-    expect(Object.keys(submitted.body)).toEqual(['task_id']);
-    await waitFor('legacy result', async () => (await request(port, 'GET', `/get/${submitted.body.task_id}`)).body.result === '2,617');
-    const prime = await request(port, 'POST', '/factor', { number: 617 });
-    await waitFor('a prime gives itself', async () => (await request(port, 'GET', `/get/${prime.body.task_id}`)).body.result === '617');
-    const unknown = await request(port, 'GET', '/get/00000000-0000-4000-8000-000000000000');
-    expect(unknown.status).toBe(404);
-    expect(unknown.body.error.message).toMatch(/does not exist/);
-    expect((await request(port, 'POST', '/factor', { number: -3 })).status).toBe(400);
-  });
-
-  it('says "Calculating..." while the legacy task runs', async () => {
-    await consumer.stop(); // nothing runs now
-    const submitted = await request(port, 'POST', '/factor', { number: 77 });
-    expect((await request(port, 'GET', `/get/${submitted.body.task_id}`)).body).toEqual({ result: 'Calculating...' });
-    consumer = consumerApp(isolated.env);
-    await consumer.start();
-    await waitFor('picked up by the new consumer', async () => (await request(port, 'GET', `/get/${submitted.body.task_id}`)).body.result === '7,11');
-  });
-
   it('serves the OpenAPI document generated from the contracts, and the docs page', async () => {
     const { status, body } = await request(port, 'GET', '/openapi.json');
     expect(status).toBe(200);

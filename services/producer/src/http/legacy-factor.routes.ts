@@ -1,50 +1,57 @@
-import { toApiJob } from '@conveyor/jobs';
 import { AppError, requireJsonBody } from '@conveyor/platform';
-import express from 'express';
+import express, { type Response } from 'express';
 import { z } from 'zod';
+import { factorizationAnswer } from '../domain/legacy-status.js';
 import { clientIdOf } from './auth.js';
 import { submitJob, type JobRoutesDeps } from './jobs.routes.js';
 
 /**
+ * The old service's 404 for an unknown id: plain text, not JSON. Flask sent it as text/html;
+ * ours is text/plain with nosniff, since it echoes the id from the URL (as HTML that would be
+ * a reflected script); clients read the same text.
+ */
+function unknownTask(res: Response, taskId: string): void {
+  res.status(404).type('text/plain').setHeader('X-Content-Type-Options', 'nosniff');
+  res.send(`Task_id ${taskId} does not exist`);
+}
+
+/**
  * The factorization service's API, kept unchanged: `POST /factor {"number":1234}` → 202
- * `{"task_id"}`, `GET /get/<task_id>` → `{"result":"2,617"}` or `{"result":"Calculating..."}`.
+ * `{"task_id"}`, `GET /get/<task_id>` → `{"result":"2,617"}` or `{"result":"Calculating..."}`,
+ * and the text `Task_id <id> does not exist` with 404 for an unknown id.
  */
 export function legacyFactorRouter(deps: JobRoutesDeps): express.Router {
   const router = express.Router();
+
+  // The old service's "just for test" route, which a load balancer may still probe.
+  router.get('/', (_req, res) => {
+    res.type('text/plain').send('Hello Factor app!\n');
+  });
 
   router.post('/factor', requireJsonBody, async (req, res) => {
     const body: unknown = req.body;
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       throw new AppError('validation_failed', 'send a JSON object like {"number": 1234}', { status: 400 });
     }
-    const { job } = await submitJob(deps, res, { kind: 'factorize', input: { number: (body as { number?: unknown }).number } });
+    const { job } = await submitJob(deps, res, {
+      kind: 'factorize',
+      input: { number: (body as { number?: unknown }).number },
+    });
     res.status(202).json({ task_id: job.id });
   });
 
   router.get('/get/:taskId', async (req, res) => {
     const taskId = req.params.taskId;
-    const job = z.uuid().safeParse(taskId).success ? await deps.store.get(taskId, clientIdOf(res)) : undefined;
+    const job = z.uuid().safeParse(taskId).success
+      ? await deps.store.get(taskId, clientIdOf(res))
+      : undefined;
     // A job of another kind is not a factorization task: it has no factors to show.
-    if (!job || job.kind !== 'factorize') throw new AppError('not_found', `Task_id ${taskId} does not exist`, { status: 404 });
-    switch (job.status) {
-      case 'queued':
-      case 'running':
-        res.json({ result: 'Calculating...' });
-        return;
-      case 'succeeded': {
-        const { factors } = toApiJob(job).result as { factors: string[] };
-        res.json({ result: factors.join(',') });
-        return;
-      }
-      case 'failed':
-      case 'cancelled':
-        res.json({ result: job.status === 'failed' ? 'Failed' : 'Cancelled', error: job.error });
-        return;
-      default: {
-        const unknownStatus: never = job.status;
-        throw new Error(`unknown status ${String(unknownStatus)}`);
-      }
+    const answer = job?.kind === 'factorize' ? factorizationAnswer(job) : undefined;
+    if (!answer) {
+      unknownTask(res, taskId);
+      return;
     }
+    res.json(answer);
   });
 
   return router;
