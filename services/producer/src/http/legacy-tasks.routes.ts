@@ -1,5 +1,5 @@
 import { toApiJob } from '@conveyor/jobs';
-import { requireJsonBody } from '@conveyor/platform';
+import { AppError, requireJsonBody } from '@conveyor/platform';
 import express from 'express';
 import { z } from 'zod';
 import { clientIdOf } from './auth.js';
@@ -27,11 +27,18 @@ export function legacyTasksRouter(deps: JobRoutesDeps): express.Router {
     const id = req.params.id;
     const job = z.uuid().safeParse(id).success ? await deps.store.get(id, clientIdOf(res)) : undefined;
     if (!job || job.kind !== 'csv-sum') {
-      res.status(404).json({ error: { code: 'not_found', message: `task ${id} does not exist` } });
-      return;
+      throw new AppError('not_found', `task ${id} does not exist`, { status: 404 });
     }
     const view = toApiJob(job);
-    res.json({ task_id: view.id, status: view.status, progress: view.progress, result: view.result, error: view.error, created_at: view.createdAt, finished_at: view.finishedAt });
+    res.json({
+      task_id: view.id,
+      status: view.status,
+      progress: view.progress,
+      result: view.result,
+      error: view.error,
+      created_at: view.createdAt,
+      finished_at: view.finishedAt,
+    });
   });
 
   return router;
