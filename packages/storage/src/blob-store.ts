@@ -64,6 +64,7 @@ export type StorageErrorCode =
   | 'path_outside_root'
   | 'invalid_location'
   | 'object_changed'
+  | 'storage_refused'
   | 'storage_unavailable'
   | 'too_many_failures'
   | 'too_large'
@@ -72,8 +73,12 @@ export type StorageErrorCode =
 const STATUS_BY_CODE: Record<StorageErrorCode, number> = {
   not_found: 404,
   path_outside_root: 400,
+  // A location no store can hold: a symlink loop, a name too long for the file system.
   invalid_location: 400,
   object_changed: 409,
+  // The storage server refused the request as invalid (an S3 4xx other than not-found or access):
+  // sending it again fails the same way, and the client is not the one to fix our upstream.
+  storage_refused: 502,
   storage_unavailable: 503,
   too_many_failures: 503,
   too_large: 413,

@@ -111,6 +111,46 @@ describe('LocalBlobStore', () => {
     }
   });
 
+  it('refuses a symlink loop with invalid_location (400), for every operation', async () => {
+    await symlink(path.join(root, 'ping'), path.join(root, 'pong'));
+    await symlink(path.join(root, 'pong'), path.join(root, 'ping'));
+    await symlink('self', path.join(root, 'self'));
+    for (const key of ['ping', 'pong/data.csv', 'self/data.csv']) {
+      for (const operation of [
+        () => store.stat({ key }),
+        () => collect(store.read({ key })),
+        () => store.write({ key }, Buffer.from('x')),
+        () => store.delete({ key }),
+        () => validateLocalPath(root, key),
+      ]) {
+        const error = await caught(operation());
+        expect(error).toMatchObject({ code: 'invalid_location', status: 400, message: expect.stringContaining('symlinks form a loop') });
+      }
+    }
+  });
+
+  it.each([
+    ['a 300-byte name', `in/${'n'.repeat(300)}.csv`, 'has a name of 304 bytes'],
+    ['a 256-byte name in two-byte characters', `${'é'.repeat(128)}.csv`, 'has a name of 260 bytes'],
+    ['a 4,096-character path of short names', 'ab/'.repeat(1_365) + 'c', 'is too long'],
+    ['a path that only the root makes too long', `${'d/'.repeat(2_040)}x.csv`, 'is too long'],
+  ])('refuses %s with invalid_location (400) before touching the file system', async (_label, key, messagePart) => {
+    for (const operation of [() => store.stat({ key }), () => store.write({ key }, Buffer.from('x')), () => validateLocalPath(root, key)]) {
+      const error = await caught(operation());
+      expect(error).toMatchObject({ code: 'invalid_location', status: 400, message: expect.stringContaining(messagePart) });
+    }
+    expect(await readdir(root)).toEqual([]);
+  });
+
+  it('writes names of exactly 255 bytes, through a temporary file whose name stays legal too', async () => {
+    for (const key of ['n'.repeat(255), `${'é'.repeat(127)}n`]) {
+      expect(Buffer.byteLength(key)).toBe(255);
+      await store.write({ key }, Buffer.from('x'));
+      expect((await store.stat({ key })).size).toBe(1);
+    }
+    expect((await readdir(root)).length).toBe(2);
+  });
+
   it('accepts an absolute path inside the root', async () => {
     await writeFile(path.join(root, 'inside.txt'), 'inside');
     expect((await collect(store.read({ key: path.join(root, 'inside.txt') }))).toString()).toBe('inside');

@@ -6,7 +6,7 @@ import { addAbortSignal, Readable } from 'node:stream';
 import { abortedError, StorageError, tooLargeError, type BlobInfo, type BlobLocation, type BlobStore, type ReadAllOptions, type ReadOptions, type WriteOptions } from './blob-store.js';
 import { remainderAfter } from './buffer-list.js';
 import { DirectorySyncs } from './directory-syncs.js';
-import { canonicalRoot, localRelativePath, validateLocalPath } from './local-path.js';
+import { canonicalRoot, impossiblePath, localRelativePath, validateLocalPath } from './local-path.js';
 
 /** Large reads are sequential; 1 MiB chunks keep syscalls few while memory stays bounded. */
 const READ_CHUNK_BYTES = 1024 * 1024;
@@ -96,7 +96,7 @@ export class LocalBlobStore implements BlobStore {
   async write(location: BlobLocation, body: NodeJS.ReadableStream | Buffer, options: WriteOptions = {}): Promise<BlobInfo> {
     const file = await this.resolve(location);
     const directory = path.dirname(file);
-    const temporary = path.join(directory, `.${path.basename(file)}.${randomUUID()}.tmp`);
+    const temporary = path.join(directory, temporaryName(path.basename(file)));
     const { signal } = options;
     try {
       signal?.throwIfAborted();
@@ -144,6 +144,26 @@ export class LocalBlobStore implements BlobStore {
   }
 }
 
+/** Bytes the temporary name adds to the blob's own: ".", ".", a UUID and ".tmp". */
+const TEMPORARY_SUFFIX_BYTES = 42;
+/** Longest name a file system takes (NAME_MAX), in bytes. */
+const MAX_NAME_BYTES = 255;
+
+/**
+ * `.<name>.<uuid>.tmp`, the name cut short enough that the whole stays a legal file name: a blob
+ * may have a name of up to 255 bytes, its temporary file too.
+ */
+function temporaryName(name: string): string {
+  let kept = '';
+  let bytes = 0;
+  for (const character of name) {
+    bytes += Buffer.byteLength(character);
+    if (bytes > MAX_NAME_BYTES - TEMPORARY_SUFFIX_BYTES) break;
+    kept += character;
+  }
+  return `.${kept}.${randomUUID()}.tmp`;
+}
+
 function blobInfoOf(stats: Stats): BlobInfo {
   // Size plus mtime is a weak validator, but enough to notice that a file was replaced.
   return { size: stats.size, etag: `${stats.size}-${stats.mtimeMs}`, lastModified: stats.mtime };
@@ -160,6 +180,8 @@ function describe(location: BlobLocation): string {
 
 function fromFsError(error: unknown, location: BlobLocation): Error {
   if (error instanceof StorageError) return error;
+  const impossible = impossiblePath(localRelativePath(location), error);
+  if (impossible) return impossible;
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'ENOENT' || code === 'ENOTDIR') {
     return new StorageError('not_found', `${describe(location)} does not exist`, { cause: error });

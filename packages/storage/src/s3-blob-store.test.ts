@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { FaultProxy, startS3Server, waitFor, type S3Server } from '@conveyor/testkit';
+import { FaultProxy, HttpStub, startS3Server, waitFor, type S3Server } from '@conveyor/testkit';
 import { S3BlobStore } from './s3-blob-store.js';
 import { collect, MB, S3RVER_CLIENT, sha256, storageErrorOf, streamOf } from './test-support.js';
 
@@ -79,6 +79,28 @@ describe('S3BlobStore against s3rver', () => {
 
   it('refuses a location without a bucket', async () => {
     expect((await storageErrorOf(collect(store.read({ key: 'x' })))).code).toBe('invalid_location');
+  });
+
+  it('fails at once with storage_refused when the server refuses the request itself (a 4xx)', async () => {
+    // A stricter S3-compatible server than s3rver: it refuses this key as an invalid argument.
+    const strict = await HttpStub.start((req, res) => {
+      res.writeHead(400, { 'content-type': 'application/xml' });
+      // A HEAD answer has no body: the SDK then only knows the status.
+      res.end(req.method === 'HEAD' ? undefined : '<?xml version="1.0" encoding="UTF-8"?><Error><Code>InvalidArgument</Code><Message>Invalid key</Message></Error>');
+    });
+    const refusing = new S3BlobStore({ ...S3RVER_CLIENT, endpoint: strict.url, retryBaseMs: 1 });
+    try {
+      const location = { bucket: BUCKET, key: 'refused.csv' };
+      const read = await storageErrorOf(collect(refusing.read(location)));
+      expect(read).toMatchObject({ code: 'storage_refused', message: expect.stringContaining('InvalidArgument, HTTP 400: Invalid key') });
+      const stat = await storageErrorOf(refusing.stat(location));
+      expect(stat).toMatchObject({ code: 'storage_refused', message: expect.stringContaining('HTTP 400') });
+      // One request each: neither the SDK nor the resuming reader tried again.
+      expect(strict.requests).toBe(2);
+    } finally {
+      refusing.destroy();
+      await strict.stop();
+    }
   });
 
   describe('through a fault proxy', () => {

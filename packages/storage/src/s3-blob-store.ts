@@ -4,7 +4,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Readable } from 'node:stream';
 import { abortedError, collectBlob, StorageError, type BlobInfo, type BlobLocation, type BlobStore, type ReadAllOptions, type ReadOptions, type WriteOptions } from './blob-store.js';
 import { readResumably, type RangeResponse, type RangeSource, type ResumePolicy } from './resumable-reader.js';
-import { classifyS3Error, describeS3Error, storageErrorFromS3 } from './s3-errors.js';
+import { classifyS3Error, describeS3Error, permanentS3Error, storageErrorFromS3 } from './s3-errors.js';
 
 export interface S3StoreOptions {
   /** e.g. http://127.0.0.1:9000 for MinIO or s3rver; unset for AWS. */
@@ -186,18 +186,12 @@ class S3RangeSource implements RangeSource {
   }
 
   permanentError(error: unknown): Error | undefined {
-    switch (classifyS3Error(error)) {
-      case 'not_found':
-        return new StorageError('not_found', `${this.name} does not exist (${describeS3Error(error)}); check the bucket and key`, { cause: error });
-      case 'precondition_failed':
-        return new StorageError('object_changed', `${this.name} was replaced while being read (${describeS3Error(error)}); read it again from the start`, {
-          cause: error,
-        });
-      case 'rejected':
-        return new StorageError('storage_unavailable', `GetObject ${this.name} was refused: ${describeS3Error(error)}`, { cause: error });
-      case 'retryable':
-        return undefined;
+    if (classifyS3Error(error) === 'precondition_failed') {
+      return new StorageError('object_changed', `${this.name} was replaced while being read (${describeS3Error(error)}); read it again from the start`, {
+        cause: error,
+      });
     }
+    return permanentS3Error(error, 'GetObject', this.name);
   }
 }
 
