@@ -4,6 +4,8 @@ import { backoffDelay, errorMessage, sleep, waitAtMost, type Logger } from '@con
 export interface NotificationListenerOptions {
   url: string;
   channel: string;
+  /** How the connection shows in pg_stat_activity. Default `listen <channel>`. */
+  applicationName?: string;
   log: Logger;
   onNotification: (payload: string) => void;
   /**
@@ -66,7 +68,12 @@ export class NotificationListener {
     const { url, channel, log } = this.options;
     const timeoutMs = this.options.timeoutMs ?? 3_000;
     const { signal } = this.stopping;
-    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: timeoutMs, keepAlive: true });
+    const client = new pg.Client({
+      connectionString: url,
+      connectionTimeoutMillis: timeoutMs,
+      keepAlive: true,
+      application_name: this.options.applicationName ?? `listen ${channel}`,
+    });
     // Both can come at any time once connected; without an 'error' listener the process would crash.
     const lost = new Promise<Error>((resolve) => {
       client.on('error', resolve);

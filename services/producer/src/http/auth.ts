@@ -1,38 +1,43 @@
 import { AppError } from '@conveyor/platform';
-import type { RequestHandler, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import { DEFAULT_CLIENT_ID } from '../adapters/api-client.repository.js';
+import type { ApiKeyCache } from './api-key-cache.js';
 
 export interface AuthOptions {
   enabled: boolean;
-  /** Resolves an API key to its client id; undefined for an unknown key. */
-  findClientId: (apiKey: string) => Promise<string | undefined>;
+  keys: ApiKeyCache;
 }
 
-const CACHE_TTL_MS = 30_000;
+/** The key of `Authorization: Bearer <key>`; undefined without one, null when the header is there but malformed. */
+export function bearerKey(req: Request): string | undefined | null {
+  const header = req.get('authorization');
+  if (header === undefined) return undefined;
+  return /^Bearer\s+(\S+)$/i.exec(header)?.[1] ?? null;
+}
+
+/** A 401, with the challenge RFC 9110 asks a 401 to carry. */
+export function unauthorized(res: Response, message: string): AppError {
+  res.set('WWW-Authenticate', 'Bearer');
+  return new AppError('unauthorized', message, { status: 401 });
+}
+
+export const SEND_KEY = 'send your API key as "Authorization: Bearer <key>"';
 
 /**
  * Every job belongs to a client. With auth on, the client comes from `Authorization: Bearer
- * <key>` (lookups cached briefly: a key is hashed and checked on every request otherwise); with
- * auth off, everything belongs to the default client.
+ * <key>` (see ApiKeyCache for how long a lookup is believed); with auth off, everything belongs
+ * to the default client.
  */
 export function authenticate(options: AuthOptions): RequestHandler {
-  const cache = new Map<string, { clientId: string; until: number }>();
   return async (req, res, next) => {
     if (!options.enabled) {
       res.locals.clientId = DEFAULT_CLIENT_ID;
       return next();
     }
-    const match = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '');
-    if (!match) return next(new AppError('unauthorized', 'send your API key as "Authorization: Bearer <key>"', { status: 401 }));
-    const apiKey = match[1]!;
-    const cached = cache.get(apiKey);
-    if (cached && cached.until > Date.now()) {
-      res.locals.clientId = cached.clientId;
-      return next();
-    }
-    const clientId = await options.findClientId(apiKey);
-    if (!clientId) return next(new AppError('unauthorized', 'the API key is not valid', { status: 401 }));
-    cache.set(apiKey, { clientId, until: Date.now() + CACHE_TTL_MS });
+    const apiKey = bearerKey(req);
+    if (!apiKey) return next(unauthorized(res, SEND_KEY));
+    const clientId = await options.keys.clientIdOf(apiKey);
+    if (!clientId) return next(unauthorized(res, 'the API key is not valid (or was revoked)'));
     res.locals.clientId = clientId;
     next();
   };

@@ -1,0 +1,55 @@
+/** Resolves an API key to its client id; undefined for an unknown (or revoked) key. */
+export type FindClientId = (apiKey: string) => Promise<string | undefined>;
+
+/** How long a key found valid is believed without asking the database again. */
+export const API_KEY_CACHE_TTL_MS = 30_000;
+
+/**
+ * API keys to client ids, remembered for a while (a key is otherwise hashed and looked up on every
+ * request). Remembering is only safe while revocations reach this process: the cache is trusted
+ * only while `revocationsHeard(true)` holds (the revocation listener is connected); otherwise
+ * every request asks the database, so a missed notification cannot keep a revoked key alive.
+ */
+export class ApiKeyCache {
+  private readonly entries = new Map<string, { clientId: string; until: number }>();
+  private trusted = false;
+  /**
+   * Bumped by every revocation and every change of trust. A lookup that started before one may
+   * have read the key before it was revoked, so its answer is used but not remembered.
+   */
+  private generation = 0;
+
+  constructor(
+    private readonly findClientId: FindClientId,
+    private readonly ttlMs = API_KEY_CACHE_TTL_MS,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async clientIdOf(apiKey: string): Promise<string | undefined> {
+    if (this.trusted) {
+      const cached = this.entries.get(apiKey);
+      if (cached && cached.until > this.now()) return cached.clientId;
+    }
+    const generation = this.generation;
+    const clientId = await this.findClientId(apiKey);
+    if (clientId === undefined) this.entries.delete(apiKey);
+    else if (this.trusted && generation === this.generation) this.entries.set(apiKey, { clientId, until: this.now() + this.ttlMs });
+    return clientId;
+  }
+
+  /** A client's key was revoked: forget every key of it at once. */
+  revoked(clientId: string): void {
+    this.generation += 1;
+    for (const [apiKey, entry] of this.entries) if (entry.clientId === clientId) this.entries.delete(apiKey);
+  }
+
+  /**
+   * Whether revocations reach this process now. Either way the cache starts over: while they did
+   * not, a key may have been revoked unheard.
+   */
+  revocationsHeard(heard: boolean): void {
+    this.generation += 1;
+    this.entries.clear();
+    this.trusted = heard;
+  }
+}
