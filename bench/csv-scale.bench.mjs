@@ -56,7 +56,7 @@ async function cleanup() {
 
 try {
   await db.connect();
-  start('producer', { PORT: '19391' });
+  start('producer', { PORT: '19391', OPS_PORT: '19393' });
   start('consumer', { OPS_PORT: '19392', CSV_SUM_CONCURRENCY: String(TASKS), CSV_SUM_WORKERS: '2' });
   for (let i = 0; ; i++) {
     if ((await fetch('http://127.0.0.1:19391/readyz').catch(() => undefined))?.ok) break;

@@ -337,7 +337,7 @@ async function main() {
 
     const input = await readBenchJpeg(1920, 1080);
     const producerPort = await freePort();
-    const producer = startService('producer', { PORT: String(producerPort) });
+    const producer = startService('producer', { PORT: String(producerPort), OPS_PORT: String(await freePort()) });
     await waitForStatus(producer, producerPort, '/readyz', 200);
     // The producer declares the topology when it starts; a consumer started once declares the rest (queues purged by reset).
     {

@@ -280,7 +280,7 @@ async function main() {
     console.log(await versionsLine(backends, { synchronousCommit: true }));
 
     const producerPort = await freePort();
-    const producer = startService('producer', { PORT: String(producerPort) });
+    const producer = startService('producer', { PORT: String(producerPort), OPS_PORT: String(await freePort()) });
     await waitForStatus(producer, producerPort, '/readyz', 200);
     // Warm-up: JIT, connection pool, broker channel (a few hundred jobs, then wiped).
     await submitJobs(producerPort, 16, 1, Math.min(500, JOBS));

@@ -382,7 +382,7 @@ async function producerRate(producer, producerPort, db, phaseSeconds = PHASE_SEC
   let accepted = 0;
   let failures = 0;
   let firstFailure;
-  const metricsBefore = await scrape(producerPort);
+  const metricsBefore = await scrape(producer.opsPort);
   const cpuBefore = cpuSnapshot(cpuGroups({ producer }));
   const started = performance.now();
   const deadline = started + phaseSeconds * 1000;
@@ -408,7 +408,7 @@ async function producerRate(producer, producerPort, db, phaseSeconds = PHASE_SEC
   await Promise.all(Array.from({ length: PRODUCER_CLIENTS }, client));
   const seconds = (performance.now() - started) / 1000;
   const cpu = cpuSnapshot(cpuGroups({ producer })).since(cpuBefore);
-  const metricsAfter = await scrape(producerPort);
+  const metricsAfter = await scrape(producer.opsPort);
   agent.destroy();
   const delta = (name) => metricSum(metricsAfter, name) - metricSum(metricsBefore, name);
   latencies.sort((a, b) => a - b);
@@ -687,11 +687,14 @@ async function main() {
 
     // 2. Producer rate
     const producerPort = await freePort();
+    const producerOpsPort = await freePort();
     const producer = startService(
       'producer',
-      { PORT: String(producerPort), PUBLISH_CHANNELS: String(PUBLISH_CHANNELS) },
+      { PORT: String(producerPort), OPS_PORT: String(producerOpsPort), PUBLISH_CHANNELS: String(PUBLISH_CHANNELS) },
       PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [],
     );
+    // The producer's /metrics is on its ops port, not the API's.
+    producer.opsPort = producerOpsPort;
     await waitForStatus(producer, producerPort, '/readyz', 200);
     log(
       `phase 2: producer rate, ${PRODUCER_CLIENTS} clients × ${IDS_PER_REQUEST} ids per POST /callback, ${PHASE_SECONDS} s, no consumer`,

@@ -16,7 +16,7 @@ export function testLogger(service: string) {
 }
 
 export function producerApp(env: Record<string, string>): ProducerApp {
-  return new ProducerApp(loadConfig(ProducerEnv, { PORT: '0', ...env }), testLogger('producer'));
+  return new ProducerApp(loadConfig(ProducerEnv, { PORT: '0', OPS_PORT: '0', ...env }), testLogger('producer'));
 }
 
 export function consumerApp(env: Record<string, string>): ConsumerApp {

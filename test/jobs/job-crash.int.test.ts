@@ -32,7 +32,7 @@ describe('job durability across crashes', () => {
     (await db.query(`select status, attempts, result from "${isolated.schema}".jobs where id = $1`, [id])).rows[0] as { status: string; attempts: number; result: { factors: string[] } };
 
   it('redelivers a job whose consumer is killed mid-factorization; it finishes exactly once', async () => {
-    const producer = spawn('producer', { PORT: '0' });
+    const producer = spawn('producer', { PORT: '0', OPS_PORT: '0' });
     const port = await portOf(producer);
     const first = spawn('consumer', { OPS_PORT: '0' });
     await first.waitForLog(/consumer started/);
@@ -58,7 +58,7 @@ describe('job durability across crashes', () => {
   });
 
   it('runs a job whose producer died between the commit and the publish', async () => {
-    const doomed = spawn('producer', { PORT: '0', FAULT_INJECTION: 'crash-after-commit' });
+    const doomed = spawn('producer', { PORT: '0', OPS_PORT: '0', FAULT_INJECTION: 'crash-after-commit' });
     const port = await portOf(doomed);
     await expect(request(port, 'POST', '/v1/jobs', { kind: 'factorize', input: { number: '9991' }, customId: 'after-crash' })).rejects.toThrow();
     await waitFor('producer gone', () => doomed.exited);

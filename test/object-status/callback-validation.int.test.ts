@@ -66,7 +66,7 @@ describe('POST /callback input validation', () => {
     expect((await fetch(`http://127.0.0.1:${producer.port}/healthz`)).status).toBe(200);
     const ready = await fetch(`http://127.0.0.1:${producer.port}/readyz`);
     expect(await ready.json()).toEqual({ status: 'ready', checks: { database: true, broker: true } });
-    const metrics = await (await fetch(`http://127.0.0.1:${producer.port}/metrics`)).text();
+    const metrics = await (await fetch(`http://127.0.0.1:${producer.opsPort}/metrics`)).text();
     expect(metrics).toMatch(/conveyor_http_requests_total\{[^}]*route="\/callback"[^}]*status="400"/);
     expect(metrics).toMatch(/conveyor_messages_published_total/);
     expect(metrics).toMatch(/nodejs_eventloop_lag_seconds/);

@@ -1,12 +1,16 @@
 import { z } from 'zod';
-import { commonEnvShape, env } from '@conveyor/platform';
+import { commonEnvShape, env, httpServerEnvShape } from '@conveyor/platform';
 import { storageEnvShape } from '@conveyor/storage';
+import { parseCidr } from './http/source-allow-list.js';
 
 export const ProducerEnv = z.object({
   ...commonEnvShape,
   ...storageEnvShape,
-  /** HTTP port of the API (also serves /healthz, /readyz, /metrics). Default 9090. */
+  ...httpServerEnvShape,
+  /** HTTP port of the API (also serves /healthz and /readyz for load balancers, not /metrics). Default 9090. */
   PORT: env.int(9090),
+  /** Port of /healthz, /readyz and /metrics, kept off the public API port. Default 9094. */
+  OPS_PORT: env.int(9094),
   /** Most ids accepted in one POST /callback. Default 10000. */
   CALLBACK_MAX_IDS: env.int(10_000, 1),
   /** Largest request body in bytes. Default 1 MiB. */
@@ -18,8 +22,37 @@ export const ProducerEnv = z.object({
   PUBLISH_TIMEOUT_MS: env.int(400, 1),
   /** How often the outbox relay looks for spilled messages. Default 500 ms. */
   OUTBOX_POLL_MS: env.int(500, 10),
-  /** Require `Authorization: Bearer <api key>` on the jobs API. Default false (one default client). */
+  /** Require `Authorization: Bearer <api key>` on the jobs API and POST /callback. Default false (one default client, open callback). */
   AUTH_ENABLED: env.bool(false),
+  /**
+   * With auth on, a secret the old upstream (which cannot send an API key) sends on POST /callback
+   * in CALLBACK_SECRET_HEADER instead; at least 16 characters. Default unset: a key is needed.
+   */
+  CALLBACK_SHARED_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  /** The header carrying CALLBACK_SHARED_SECRET. Default x-callback-secret. */
+  CALLBACK_SECRET_HEADER: z
+    .string()
+    .regex(/^[A-Za-z0-9-]+$/, 'must be a header name (letters, digits, -)')
+    .default('x-callback-secret')
+    .transform((name) => name.toLowerCase()),
+  /**
+   * With auth on, comma-separated addresses or CIDR ranges (`10.1.0.0/16,2001:db8::/32`) the old
+   * upstream posts /callback from without an API key; with CALLBACK_SHARED_SECRET set too, both
+   * must hold. Matched against the TCP peer, not X-Forwarded-For. Default empty: a key is needed.
+   */
+  CALLBACK_ALLOWED_SOURCES: z
+    .string()
+    .default('')
+    .transform((text, ctx) => {
+      const entries = text
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter((entry) => entry !== '');
+      for (const entry of entries) {
+        if (!parseCidr(entry)) ctx.addIssue({ code: 'custom', message: `"${entry}" is not an address or a CIDR range` });
+      }
+      return entries;
+    }),
   /** Longest number a factorize job accepts, in decimal digits. Default 100. */
   FACTORIZE_MAX_DIGITS: env.int(100, 1),
   /** The default client's webhook signing secret (`whsec_…`) while authentication is off. */

@@ -1,14 +1,17 @@
 import express from 'express';
 import { DEFAULT_IMAGE_LIMITS } from '@conveyor/contracts';
-import type { OutboxRelay } from '@conveyor/database';
+import type { NotificationListener, OutboxRelay } from '@conveyor/database';
 import { DeliveryStore, JobStore, WebhookSecretStore } from '@conveyor/jobs';
 import { waitAtMost, type Logger } from '@conveyor/platform';
 import { ServiceCore } from '@conveyor/runtime';
 import { openBlobStore, storeSettingsFrom, validateLocalPath } from '@conveyor/storage';
 import { findClientIdByKey } from './adapters/api-client.repository.js';
+import { listenForRevocations } from './adapters/api-key-revocations.js';
 import { DurablePublisher } from './adapters/durable-publisher.js';
 import type { ProducerConfig } from './config.js';
+import { ApiKeyCache } from './http/api-key-cache.js';
 import { authenticate } from './http/auth.js';
+import { authenticateCallback } from './http/callback-auth.js';
 import { callbackRouter } from './http/callback.routes.js';
 import { deliveriesRouter } from './http/deliveries.routes.js';
 import { createHttpApp } from './http/http-app.js';
@@ -17,6 +20,7 @@ import { jobsRouter } from './http/jobs.routes.js';
 import { legacyFactorRouter } from './http/legacy-factor.routes.js';
 import { legacyTasksRouter } from './http/legacy-tasks.routes.js';
 import { openApiDocument, openApiRouter } from './http/openapi.js';
+import { SourceAllowList } from './http/source-allow-list.js';
 
 /**
  * How long the ids of sent outbox rows collect before one DELETE removes them: every job sends
@@ -36,6 +40,10 @@ export class ProducerApp {
   private readonly core: ServiceCore;
   private readonly relay: OutboxRelay;
   private readonly app: express.Express;
+  private readonly keys: ApiKeyCache;
+  /** With auth on: revocations made elsewhere reach the key cache at once. */
+  private readonly revocations: NotificationListener | undefined;
+  private boundOpsPort: number | undefined;
 
   constructor(
     private readonly config: ProducerConfig,
@@ -46,12 +54,21 @@ export class ProducerApp {
     // Job messages are sent right after their commit; the relay only picks up what that missed.
     this.relay = this.core.outboxRelay({ pollMs: config.OUTBOX_POLL_MS, batchSize: 500, minAgeMs: 2_000, deleteBatchWaitMs: SENT_ROWS_DELETE_WAIT_MS });
     const publisher = new DurablePublisher({ broker, db: database.db, log, metrics, publishTimeoutMs: config.PUBLISH_TIMEOUT_MS });
+    this.keys = new ApiKeyCache((key) => findClientIdByKey(database.db, key));
+    this.revocations = config.AUTH_ENABLED ? listenForRevocations({ databaseUrl: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, log, keys: this.keys }) : undefined;
+    const callbackAuth = authenticateCallback({
+      enabled: config.AUTH_ENABLED,
+      keys: this.keys,
+      sharedSecret: config.CALLBACK_SHARED_SECRET,
+      secretHeader: config.CALLBACK_SECRET_HEADER,
+      allowedSources: new SourceAllowList(config.CALLBACK_ALLOWED_SOURCES),
+    });
     this.app = createHttpApp({
       log,
       metrics,
       bodyLimitBytes: config.BODY_LIMIT_BYTES,
       readiness: this.core.readiness(),
-      routers: [openApiRouter(openApiDocument(config.CALLBACK_MAX_IDS)), callbackRouter({ publisher, names, maxIds: config.CALLBACK_MAX_IDS }), this.jobRouters()],
+      routers: [openApiRouter(openApiDocument(config.CALLBACK_MAX_IDS)), callbackRouter({ publisher, names, maxIds: config.CALLBACK_MAX_IDS, authenticate: callbackAuth }), this.jobRouters()],
     });
   }
 
@@ -79,7 +96,7 @@ export class ProducerApp {
       },
     };
     const router = express.Router();
-    router.use(['/v1', '/factor', '/get', '/tasks', '/api/v1'], authenticate({ enabled: config.AUTH_ENABLED, findClientId: (key) => findClientIdByKey(db, key) }));
+    router.use(['/v1', '/factor', '/get', '/tasks', '/api/v1'], authenticate({ enabled: config.AUTH_ENABLED, keys: this.keys }));
     router.use(
       jobsRouter(deps),
       legacyFactorRouter(deps),
@@ -97,8 +114,15 @@ export class ProducerApp {
     return router;
   }
 
+  /** The API's port (served first). */
   get port(): number {
     return this.core.port;
+  }
+
+  /** The port of /healthz, /readyz and /metrics. */
+  get opsPort(): number {
+    if (this.boundOpsPort === undefined) throw new Error('not listening');
+    return this.boundOpsPort;
   }
 
   async start(): Promise<void> {
@@ -107,12 +131,15 @@ export class ProducerApp {
     // broker the moment it needs to connect so the first callbacks go straight to it.
     await waitAtMost(this.core.broker.start(), BROKER_START_GRACE_MS);
     this.relay.start();
+    this.revocations?.start();
     await this.core.serve(this.config.PORT, this.app);
-    this.log.info('producer listening', { port: this.port });
+    this.boundOpsPort = await this.core.serve(this.config.OPS_PORT);
+    this.log.info('producer listening', { port: this.port, opsPort: this.opsPort });
   }
 
   async stop(): Promise<void> {
     await this.relay.stop();
+    await this.revocations?.stop();
     await this.core.close();
   }
 }

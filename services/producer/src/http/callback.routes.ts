@@ -1,7 +1,7 @@
 import { workMessages } from '@conveyor/broker';
 import { callbackBody, type CallbackAccepted, type TopologyNames } from '@conveyor/contracts';
 import { contextOf, parseOrThrow, requireJsonBody } from '@conveyor/platform';
-import express from 'express';
+import express, { type RequestHandler } from 'express';
 import type { DurablePublisher } from '../adapters/durable-publisher.js';
 import { splitCallback } from '../domain/callback.js';
 
@@ -9,6 +9,8 @@ export interface CallbackRouteDeps {
   publisher: DurablePublisher;
   names: TopologyNames;
   maxIds: number;
+  /** Who may post (see authenticateCallback); runs before the body is checked or anything is published. */
+  authenticate: RequestHandler;
   now?: () => Date;
 }
 
@@ -17,7 +19,7 @@ export function callbackRouter(deps: CallbackRouteDeps): express.Router {
   const schema = callbackBody(deps.maxIds);
   const now = deps.now ?? (() => new Date());
   const router = express.Router();
-  router.post('/callback', requireJsonBody, async (req, res) => {
+  router.post('/callback', deps.authenticate, requireJsonBody, async (req, res) => {
     const { object_ids: objectIds } = parseOrThrow(schema, req.body, 'body');
     const { correlationId, log } = contextOf(res);
     const receivedAt = now();

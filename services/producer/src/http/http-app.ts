@@ -1,4 +1,4 @@
-import { errorHandler, notFoundHandler, opsRouter, requestContext, type Logger, type Metrics, type ReadinessCheck } from '@conveyor/platform';
+import { errorHandler, healthRouter, notFoundHandler, requestContext, type Logger, type Metrics, type ReadinessCheck } from '@conveyor/platform';
 import { databaseUnavailableError } from '@conveyor/database';
 import express from 'express';
 
@@ -15,7 +15,8 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(requestContext(deps.log, deps.metrics));
-  app.use(opsRouter(deps.metrics, deps.readiness));
+  // Load balancers probe the API port; /metrics is on the ops port only.
+  app.use(healthRouter(deps.readiness));
   app.use(express.json({ limit: deps.bodyLimitBytes, type: 'application/json' }));
   for (const router of deps.routers) app.use(router);
   app.use(notFoundHandler);
