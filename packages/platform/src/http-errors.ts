@@ -3,8 +3,11 @@ import type { z } from 'zod';
 import { AppError, type ErrorDetail } from './errors.js';
 import type { Logger } from './logger.js';
 
-/** Parses a request part against a schema; failures become a 400 naming every bad field. */
-export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, where: 'body' | 'query' | 'params'): z.infer<S> {
+/**
+ * Parses a request part against a schema; failures become a 400 naming every bad field.
+ * `where` is the part ('body', 'query', 'params') or a path inside it ('body.input').
+ */
+export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, where: 'body' | 'query' | 'params' | `body.${string}`): z.infer<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const details: ErrorDetail[] = result.error.issues.map((issue) => ({

@@ -6,7 +6,7 @@ import type { JobWork, WorkOutcome } from './job.consumer.js';
 
 const EXTENSIONS = { jpeg: 'jpg', png: 'png', webp: 'webp', avif: 'avif' } as const;
 /** Storage failures that retrying cannot fix. */
-const PERMANENT_STORAGE_CODES = new Set(['not_found', 'invalid_location', 'path_outside_root']);
+const PERMANENT_STORAGE_CODES = new Set(['not_found', 'invalid_location', 'path_outside_root', 'storage_refused']);
 
 /**
  * The original whole, in one read. Handing sharp the file path instead measured slower (1080p →

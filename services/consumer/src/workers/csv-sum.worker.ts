@@ -4,7 +4,7 @@
  * (resuming broken S3 reads), sums it, and reports progress as bytes read of the total.
  */
 import type { CsvSumInput, CsvSumResult } from '@conveyor/contracts';
-import { openBlobStore, StorageError, type BlobLocation, type StoreSettings } from '@conveyor/storage';
+import { openBlobStore, StorageError, type BlobLocation, type StorageErrorCode, type StoreSettings } from '@conveyor/storage';
 import type { PooledTaskControl } from '../adapters/worker-task-pool.js';
 import { CsvSumError, sumCsvStream } from '../domain/csv-sum/index.js';
 
@@ -20,8 +20,26 @@ export type CsvSumOutcome =
 
 const STOP_POLL_MS = 50;
 const PROGRESS_EVERY_MS = 200;
-/** Storage failures that retrying the job cannot fix. */
-const PERMANENT_STORAGE_CODES = new Set(['not_found', 'path_outside_root', 'invalid_location', 'object_changed']);
+/**
+ * Storage failures that retrying the job cannot fix: the job fails at once, with the specific
+ * code, rather than going through every retry tier to end as `storage_unavailable`. The sums of
+ * a file replaced mid-read (`object_changed`) mean nothing: the client resubmits if it meant to.
+ */
+function isPermanent(code: StorageErrorCode): boolean {
+  switch (code) {
+    case 'not_found':
+    case 'path_outside_root':
+    case 'invalid_location':
+    case 'storage_refused':
+    case 'object_changed':
+    case 'too_large':
+      return true;
+    case 'storage_unavailable':
+    case 'too_many_failures':
+    case 'aborted':
+      return false;
+  }
+}
 
 export default async function runCsvSum(task: CsvSumTask & PooledTaskControl): Promise<CsvSumOutcome> {
   const stop = new AbortController();
@@ -49,7 +67,7 @@ export default async function runCsvSum(task: CsvSumTask & PooledTaskControl): P
   } catch (error) {
     if (stop.signal.aborted) return { type: 'stopped' };
     if (error instanceof CsvSumError) return { type: 'failed', code: error.code, message: error.message, permanent: true };
-    if (error instanceof StorageError) return { type: 'failed', code: error.code, message: error.message, permanent: PERMANENT_STORAGE_CODES.has(error.code) };
+    if (error instanceof StorageError) return { type: 'failed', code: error.code, message: error.message, permanent: isPermanent(error.code) };
     throw error;
   } finally {
     clearInterval(poll);

@@ -11,34 +11,47 @@ export interface JobInputLimits {
   checkLocalPath: (path: string) => Promise<void>;
 }
 
+/** Where a job's input sits in the request, for the paths a 400 names: `body` on the old routes. */
+export type InputPath = 'body' | 'body.input';
+
 /**
  * Checks a job's input against its kind's rules and returns it in canonical form (what is
  * stored and what the idempotency hash covers). A broken rule is a 400 naming the field and the rule.
  */
-export async function normalizeJobInput(kind: JobKind, input: unknown, limits: JobInputLimits): Promise<unknown> {
+export async function normalizeJobInput(kind: JobKind, input: unknown, limits: JobInputLimits, inputPath: InputPath = 'body.input'): Promise<unknown> {
   switch (kind) {
     case 'factorize': {
       const raw = typeof input === 'object' && input !== null ? (input as Record<string, unknown>).number : undefined;
       const parsed = parseFactorizeInput(raw, limits.factorizeMaxDigits);
       if (!parsed.ok) {
-        throw new AppError('invalid_number', parsed.message, { status: 400, details: [{ path: 'body.input.number', message: `${parsed.rule}: ${parsed.message}` }] });
+        throw new AppError('invalid_number', parsed.message, { status: 400, details: [{ path: `${inputPath}.number`, message: `${parsed.rule}: ${parsed.message}` }] });
       }
       const normalized: FactorizeInput = { number: parsed.value.toString() };
       return normalized;
     }
     case 'csv-sum': {
-      const parsed = parseOrThrow(CsvSumInput, input, 'body');
-      if (parsed.storage === 'local') await limits.checkLocalPath(parsed.path);
+      const parsed = parseOrThrow(CsvSumInput, input, inputPath);
+      if (parsed.storage === 'local') {
+        await limits.checkLocalPath(parsed.path).catch((error: unknown) => {
+          throw namingField(error, `${inputPath}.path`);
+        });
+      }
       return parsed;
     }
     case 'image-resize':
       // Built by the upload route from a stored file; never taken from a client's JSON.
-      return parseOrThrow(ImageResizeInput, input, 'body');
+      return parseOrThrow(ImageResizeInput, input, inputPath);
     default: {
       const unknownKind: never = kind;
       throw new AppError('unknown_kind', `unknown job kind ${String(unknownKind)}`, { status: 400 });
     }
   }
+}
+
+/** A client's error (4xx) about one field, with that field named in its details; others as they are. */
+function namingField(error: unknown, path: string): unknown {
+  if (!(error instanceof AppError) || error.status >= 500 || error.details !== undefined) return error;
+  return new AppError(error.code, error.message, { status: error.status, details: [{ path, message: error.message }], cause: error });
 }
 
 /** What makes two submissions "the same request" for customId idempotency. */

@@ -4,7 +4,7 @@ import { toApiJob, type JobRecord, type JobStore } from '@conveyor/jobs';
 import { AppError, contextOf, errorMessage, parseOrThrow, requireJsonBody } from '@conveyor/platform';
 import express, { type Response } from 'express';
 import { z } from 'zod';
-import { normalizeJobInput, requestHash, type JobInputLimits } from '../domain/job-request.js';
+import { normalizeJobInput, requestHash, type InputPath, type JobInputLimits } from '../domain/job-request.js';
 import { clientIdOf } from './auth.js';
 import { validateCallbackUrl } from './callback-url.js';
 
@@ -26,15 +26,18 @@ export function notFound(id: string): AppError {
   return new AppError('not_found', `no job ${id}`, { status: 404 });
 }
 
-/** Submits a job (idempotent per customId); shared by /v1/jobs and the legacy routes. */
-export async function submitJob(deps: JobRoutesDeps, res: Response, request: SubmitJobRequest): Promise<{ job: JobRecord; created: boolean }> {
+/**
+ * Submits a job (idempotent per customId); shared by /v1/jobs and the legacy routes, whose body
+ * is the input itself (`inputPath` 'body': their 400s name `body.key`, not `body.input.key`).
+ */
+export async function submitJob(deps: JobRoutesDeps, res: Response, request: SubmitJobRequest, inputPath: InputPath = 'body.input'): Promise<{ job: JobRecord; created: boolean }> {
   const clientId = clientIdOf(res);
   const context = contextOf(res);
   const { correlationId } = context;
-  const input = await normalizeJobInput(request.kind, request.input, deps.limits);
+  const input = await normalizeJobInput(request.kind, request.input, deps.limits, inputPath);
   const nulAt = nulCharacterPath(input);
   if (nulAt !== undefined) {
-    const path = nulAt === '' ? 'body.input' : `body.input.${nulAt}`;
+    const path = nulAt === '' ? inputPath : `${inputPath}.${nulAt}`;
     throw new AppError('invalid_characters', `${path} contains a NUL character (\\u0000), which cannot be stored`, {
       status: 400,
       details: [{ path, message: 'must not contain NUL characters' }],

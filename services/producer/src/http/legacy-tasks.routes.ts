@@ -14,7 +14,7 @@ export function legacyTasksRouter(deps: JobRoutesDeps): express.Router {
   const router = express.Router();
 
   router.post('/tasks', requireJsonBody, async (req, res) => {
-    const { job } = await submitJob(deps, res, { kind: 'csv-sum', input: req.body as unknown });
+    const { job } = await submitJob(deps, res, { kind: 'csv-sum', input: req.body as unknown }, 'body');
     res.status(202).json({ task_id: job.id, status: job.status });
   });
 
