@@ -20,8 +20,17 @@ export interface ParsedUpload {
   file: StoredUpload | undefined;
 }
 
+/** Longest form field value, in bytes; busboy cuts longer values silently, so a longer one is refused. */
+export const FIELD_MAX_BYTES = 4096;
+/** Form fields per request: the job's fields are a handful; more is refused rather than dropped. */
+const MAX_FIELDS = 20;
+/** Parts of any kind (skipped ones count too): the fields and the one file. */
+const MAX_PARTS = MAX_FIELDS + 1;
+
 const refuse = (status: number, code: string, message: string, path?: string) =>
   new AppError(code, message, { status, details: path ? [{ path, message }] : undefined });
+
+const aborted = () => refuse(400, 'request_aborted', 'the client closed the request before the upload ended');
 
 /** Passes bytes through, refusing the stream unless its first bytes are a known image format. */
 class ImageSniffer extends Transform {
@@ -54,41 +63,67 @@ class ImageSniffer extends Transform {
   }
 }
 
+/** busboy throws at construction on a content type it cannot parse: a client's mistake, said as such. */
+function openParser(headers: IncomingHttpHeaders, maxBytes: number): busboy.Busboy {
+  const contentType = headers['content-type'] ?? '';
+  if (!/^multipart\/form-data\s*(;|$)/i.test(contentType)) {
+    throw refuse(415, 'unsupported_media_type', 'send the image as multipart/form-data with a "file" part');
+  }
+  try {
+    return busboy({ headers, limits: { files: 1, fileSize: maxBytes, fields: MAX_FIELDS, fieldSize: FIELD_MAX_BYTES + 1, parts: MAX_PARTS + 1 } });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    const message = /boundary/i.test(reason)
+      ? 'the multipart/form-data content type has no boundary parameter (Content-Type: multipart/form-data; boundary=...)'
+      : `the multipart/form-data content type could not be read: ${reason}`;
+    throw refuse(400, 'malformed_multipart', message, 'headers.content-type');
+  }
+}
+
 /**
  * Streams a multipart upload straight into blob storage: the file is never held whole in
  * memory. Its format is sniffed from its first bytes; more than `maxBytes` is a 413 and more than
- * one file a 400, and a refused upload leaves no blob behind.
+ * one file a 400. Whatever ends the request early (a malformed or truncated body, a client that
+ * goes away, a refusal) destroys the file stream, waits for the store's write to fail and deletes
+ * what it left: a refused upload leaves no blob, no temporary file and no open descriptor behind,
+ * and the returned promise always settles.
  */
 export async function receiveImageUpload(
   request: Readable & { headers: IncomingHttpHeaders },
   store: BlobStore,
   options: { bucket: string; maxBytes: number },
 ): Promise<ParsedUpload> {
-  const contentType = request.headers['content-type'] ?? '';
-  if (!contentType.startsWith('multipart/form-data')) {
-    throw refuse(415, 'unsupported_media_type', 'send the image as multipart/form-data with a "file" part');
-  }
-  const fields: Record<string, string> = {};
+  const parser = openParser(request.headers, options.maxBytes);
+  // No prototype: a field named __proto__ is kept as a field (and refused as unknown), not dropped.
+  const fields: Record<string, string> = Object.create(null) as Record<string, string>;
   let upload: Promise<StoredUpload> | undefined;
   let sniffer: ImageSniffer | undefined;
   let failure: AppError | undefined;
-  const parser = busboy({ headers: request.headers, limits: { files: 1, fileSize: options.maxBytes, fields: 20, fieldSize: 4096 } });
+  /** Records the first refusal and stops storing the file: the rest of the body is drained unread. */
+  const fail = (error: AppError) => {
+    failure ??= error;
+    sniffer?.destroy(failure);
+  };
 
-  parser.on('field', (name, value) => {
+  parser.on('field', (name, value, info) => {
+    if (info.nameTruncated || info.valueTruncated) {
+      fail(refuse(413, 'field_too_large', `the form field "${name}" is longer than ${FIELD_MAX_BYTES} bytes`, name));
+      return;
+    }
     fields[name] = value;
   });
   parser.on('file', (name, file, info) => {
-    if (name !== 'file') {
+    const skip = (refusal?: AppError) => {
+      // busboy destroys a file stream with an error when the body ends inside it: without a
+      // listener that error would end the process.
+      file.on('error', () => undefined);
       file.resume();
-      failure ??= refuse(422, 'unexpected_file', `the file must be sent in the "file" part, not "${name}"`, 'file');
-      return;
-    }
+      if (refusal) fail(refusal);
+    };
+    if (name !== 'file') return skip(refuse(422, 'unexpected_file', `the file must be sent in the "file" part, not "${name}"`, 'file'));
     const fileName = info.filename;
-    if (!fileName) {
-      file.resume();
-      failure ??= refuse(422, 'empty_file_name', 'the uploaded file has an empty file name', 'file');
-      return;
-    }
+    if (!fileName) return skip(refuse(422, 'empty_file_name', 'the uploaded file has an empty file name', 'file'));
+    if (failure) return skip(); // Refused already (a field came first): store nothing.
     const location: BlobLocation = { bucket: options.bucket, key: `originals/${randomUUID()}` };
     const fileSniffer = new ImageSniffer();
     sniffer = fileSniffer;
@@ -101,12 +136,11 @@ export async function receiveImageUpload(
       file.unpipe(fileSniffer);
       file.resume();
     });
+    // The same error reaches the store through the sniffer, which fails the write and removes its temporary file.
+    file.on('error', (error: Error) => fileSniffer.destroy(failure ?? error));
     let bytes = 0;
     file.on('data', (chunk: Buffer) => (bytes += chunk.length));
-    file.on('limit', () => {
-      failure ??= refuse(413, 'file_too_large', `the file exceeds the upload limit of ${options.maxBytes} bytes`, 'file');
-      fileSniffer.destroy(failure);
-    });
+    file.on('limit', () => fail(refuse(413, 'file_too_large', `the file exceeds the upload limit of ${options.maxBytes} bytes`, 'file')));
     file.pipe(fileSniffer);
     upload = store.write(location, fileSniffer, { contentType: info.mimeType }).then(
       () => ({ location, format: fileSniffer.format!, bytes, fileName }),
@@ -118,15 +152,31 @@ export async function receiveImageUpload(
     // Awaited below once the whole body is parsed; until then a rejection must not count as unhandled.
     upload.catch(() => undefined);
   });
-  parser.on('filesLimit', () => {
-    failure ??= refuse(400, 'too_many_files', 'send exactly one file per request', 'file');
-  });
+  parser.on('filesLimit', () => fail(refuse(400, 'too_many_files', 'send exactly one file per request', 'file')));
+  parser.on('fieldsLimit', () => fail(refuse(400, 'too_many_fields', `send at most ${MAX_FIELDS} form fields`, 'form')));
+  // busboy signals the limit once that many parts have been read: one more than allowed.
+  parser.on('partsLimit', () => fail(refuse(400, 'too_many_parts', `send at most ${MAX_PARTS} multipart parts`, 'form')));
 
-  await new Promise<void>((resolve, reject) => {
-    parser.on('close', resolve);
-    parser.on('error', (error: Error) => reject(refuse(400, 'malformed_multipart', `the multipart body could not be read: ${error.message}`)));
-    request.pipe(parser);
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const stop = (error: AppError) => {
+        reject(error);
+        request.unpipe(parser);
+        parser.destroy(); // Destroys the file stream too, which fails the store's write.
+      };
+      parser.on('close', resolve);
+      parser.on('error', (error: Error) => stop(refuse(400, 'malformed_multipart', `the multipart body could not be read: ${error.message}`)));
+      // An aborted request only emits 'error' when someone listens; 'close' before its end covers the rest.
+      request.on('error', () => stop(aborted()));
+      request.on('close', () => {
+        if (!request.readableEnded) stop(aborted());
+      });
+      if (request.destroyed) stop(aborted());
+      else request.pipe(parser);
+    });
+  } catch (error) {
+    fail(error as AppError);
+  }
   let file: StoredUpload | undefined;
   try {
     file = await upload;

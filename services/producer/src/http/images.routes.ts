@@ -1,13 +1,14 @@
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import { resizeRequestSchema, type ImageLimits, type ImageResizeInput, type ImageResizeResult, type ResizeRequest } from '@conveyor/contracts';
+import { resizeRequestSchema, SubmitJobRequest, type ImageLimits, type ImageResizeInput, type ImageResizeResult, type ResizeRequest } from '@conveyor/contracts';
 import { toApiJob, type JobRecord } from '@conveyor/jobs';
-import { AppError } from '@conveyor/platform';
-import type { BlobStore } from '@conveyor/storage';
+import { AppError, type ErrorDetail } from '@conveyor/platform';
+import { StorageError, type BlobLocation, type BlobStore } from '@conveyor/storage';
 import express, { type Request, type Response } from 'express';
 import { z } from 'zod';
 import { receiveImageUpload } from '../adapters/image-upload.js';
 import { clientIdOf } from './auth.js';
+import { validateCallbackUrl } from './callback-url.js';
 import { notFound, submitJob, type JobRoutesDeps } from './jobs.routes.js';
 
 export interface ImageRoutesDeps extends JobRoutesDeps {
@@ -30,50 +31,106 @@ function resizeSchemaFor(limits: ImageLimits): z.ZodType<ResizeRequest> {
   return schema;
 }
 
+/** The job-request fields a form may carry, checked by the same schemas as the JSON route's body. */
+const FormJobFields = SubmitJobRequest.pick({ customId: true, callbackUrl: true });
+
+/** A form's fields as a resize request and job options; 422 names every bad or unknown field. */
+function parseFormFields(limits: ImageLimits, defaults: { fit: string }, fields: Record<string, string>) {
+  const { customId, callbackUrl, ...resizeFields } = fields;
+  // A blank field counts as absent: what an HTML form sends for an unset input.
+  const resize = resizeSchemaFor(limits).safeParse({ fit: defaults.fit, ...resizeFields });
+  const job = FormJobFields.safeParse({ customId: customId || undefined, callbackUrl: callbackUrl || undefined });
+  if (resize.success && job.success) {
+    if (job.data.callbackUrl !== undefined) validateCallbackUrl(job.data.callbackUrl, 'callbackUrl');
+    return { resize: resize.data, job: job.data };
+  }
+  const issues = [...(resize.error?.issues ?? []), ...(job.error?.issues ?? [])];
+  const details = issues.flatMap((issue): ErrorDetail[] => {
+    if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => ({ path: key, message: `unknown form field "${key}"` }));
+    const path = issue.path.join('.') || 'form';
+    // The resize schema's messages start with the field's name; the job schema's do not.
+    return [{ path, message: issue.message.startsWith(path) ? issue.message : `${path}: ${issue.message}` }];
+  });
+  throw new AppError('validation_failed', details.map((d) => d.message).join('; '), { status: 422, details });
+}
+
 /** Reads a multipart upload into a stored original and the job input; 422 names a bad field. */
 export async function acceptImage(deps: ImageRoutesDeps, req: Request, res: Response, defaults: { fit: string }) {
   const { fields, file } = await receiveImageUpload(req, deps.images, { bucket: deps.bucket, maxBytes: deps.limits.maxUploadBytes });
   if (!file) throw new AppError('missing_file', 'send the image in a "file" part', { status: 422, details: [{ path: 'file', message: 'required' }] });
   try {
-    const { customId, callbackUrl, ...resizeFields } = fields;
-    const parsed = resizeSchemaFor(deps.limits.image).safeParse({ fit: defaults.fit, ...resizeFields });
-    if (!parsed.success) {
-      const details = parsed.error.issues.map((i) => ({ path: i.path.join('.') || 'form', message: i.message }));
-      throw new AppError('validation_failed', details.map((d) => d.message).join('; '), { status: 422, details });
-    }
+    const { resize, job } = parseFormFields(deps.limits.image, defaults, fields);
     const input: ImageResizeInput = {
       original: file.location,
       originalFormat: file.format,
       originalBytes: file.bytes,
       fileName: file.fileName,
-      ...parsed.data,
-      keepMetadata: parsed.data.keepMetadata ?? false,
+      ...resize,
+      keepMetadata: resize.keepMetadata ?? false,
     };
-    return await submitJob(deps, res, { kind: 'image-resize', input, customId: customId || undefined, callbackUrl: callbackUrl || undefined });
+    return await submitJob(deps, res, { kind: 'image-resize', input, ...job });
   } catch (error) {
     await deps.images.delete(file.location).catch(() => undefined);
     throw error;
   }
 }
 
+/**
+ * Opens a stored result before anything is sent: a blob deleted by expiry since the job was read
+ * is a 410 the client can act on, not a reset connection. Opening reads the first chunk (the
+ * local store opens the file, S3 sends the GET), and an open file stays readable even if
+ * unlinked afterwards.
+ */
+async function openResult(store: BlobStore, job: JobRecord, location: BlobLocation): Promise<AsyncIterable<Uint8Array> & { close(): Promise<void> }> {
+  const iterator = store.read(location)[Symbol.asyncIterator]();
+  let first: IteratorResult<Uint8Array>;
+  try {
+    first = await iterator.next();
+  } catch (error) {
+    if (error instanceof StorageError && error.code === 'not_found') throw expired(job);
+    throw error;
+  }
+  return {
+    async *[Symbol.asyncIterator]() {
+      if (first.done) return;
+      yield first.value;
+      for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+    },
+    // Closes the blob whether or not streaming began (a response closed before it started).
+    close: async () => void (await iterator.return?.()),
+  };
+}
+
+const expired = (job: JobRecord) => new AppError('result_expired', `the result of job ${job.id} has expired and was deleted`, { status: 410 });
+
 /** Streams a finished job's image with the headers a cache and a browser need. */
 export async function sendResultImage(deps: ImageRoutesDeps, req: Request, res: Response, job: JobRecord): Promise<void> {
-  if (job.expired) throw new AppError('result_expired', `the result of job ${job.id} has expired and was deleted`, { status: 410 });
+  if (job.expired) throw expired(job);
   if (job.kind !== 'image-resize' || job.status !== 'succeeded') {
     throw new AppError('result_not_ready', `job ${job.id} has no image to download (status ${job.status})`, { status: 404 });
   }
   const result = job.result as ImageResizeResult;
   const etag = `"${result.etag}"`;
   const maxAgeSeconds = job.expiresAt ? Math.max(0, Math.floor((job.expiresAt.getTime() - Date.now()) / 1000)) : 0;
-  res.setHeader('ETag', etag);
-  res.setHeader('Cache-Control', `private, max-age=${maxAgeSeconds}, immutable`);
+  const setCacheHeaders = () => {
+    res.setHeader('ETag', etag);
+    res.setHeader('Cache-Control', `private, max-age=${maxAgeSeconds}, immutable`);
+  };
   if (req.get('if-none-match') === etag) {
+    setCacheHeaders();
     res.status(304).end();
     return;
   }
-  res.setHeader('Content-Type', result.contentType);
-  res.setHeader('Content-Length', String(result.bytes));
-  await pipeline(Readable.from(deps.images.read(result.location)), res);
+  // Cache headers only once the image is there: an error answer must not be cached as immutable.
+  const image = await openResult(deps.images, job, result.location);
+  try {
+    setCacheHeaders();
+    res.setHeader('Content-Type', result.contentType);
+    res.setHeader('Content-Length', String(result.bytes));
+    await pipeline(Readable.from(image), res);
+  } finally {
+    await image.close();
+  }
 }
 
 /** `POST /v1/images` (upload, resize later) and `GET /v1/jobs/{id}/result` (download). */
