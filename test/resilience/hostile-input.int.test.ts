@@ -53,23 +53,28 @@ describe('hostile input on the job routes', () => {
   });
 
   it('refuses a million-digit number by counting its digits first', async () => {
-    // Serialized once, so the timing below is the producer's, not the test's JSON.stringify.
+    // Serialized once, so what is measured below is the producer's work, not the test's JSON.stringify.
     const body = JSON.stringify({ kind: 'factorize', input: { number: '7'.repeat(1_000_000) } });
-    const durations: number[] = [];
+    const cpuMs: number[] = [];
     for (let attempt = 0; attempt < 5; attempt++) {
-      const started = performance.now();
+      // CPU time of this process (the producer runs in it), not wall time: other test files share
+      // the two cores, and what the fix saves is event-loop work (BigInt() of the digits took ~110 ms).
+      const before = process.cpuUsage();
       const refused = await fetch(`http://127.0.0.1:${port}/v1/jobs`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body,
       });
-      const answer = await refused.json();
-      durations.push(performance.now() - started);
+      const answer: unknown = await refused.json();
+      const used = process.cpuUsage(before);
+      cpuMs.push((used.user + used.system) / 1000);
       expect(refused.status).toBe(400);
-      expect(answer).toMatchObject({ error: { message: expect.stringContaining('at most 100 digits, it has 1000000') } });
+      expect(answer).toMatchObject({
+        error: { message: expect.stringContaining('at most 100 digits, it has 1000000') },
+      });
     }
-    // The fastest of five: the cost of the request itself, not of whatever else shares the machine.
-    // Converting the digits with BigInt() first took about 110 ms.
-    expect(Math.min(...durations)).toBeLessThan(10);
+    // The request carries a megabyte of JSON to read and parse, a few ms of it here; the digit
+    // check itself is timed in factorize-input.test.ts (under 10 ms; BigInt() first took ~110 ms).
+    expect(Math.min(...cpuMs)).toBeLessThan(50);
   });
 });
