@@ -1,8 +1,10 @@
 import { once } from 'node:events';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { waitAtMost } from '@conveyor/platform';
+import { loadConfig, memoryLogger, waitAtMost } from '@conveyor/platform';
 import { waitFor } from '@conveyor/testkit';
+import { ProducerEnv } from '../../services/producer/src/config.js';
+import { ProducerApp } from '../../services/producer/src/producer-app.js';
 import { createIsolatedEnv, producerApp, request, type IsolatedEnv } from '../harness.js';
 
 /** The bound the test configures: headers within 500 ms, and 500 ms of keep-alive idleness. */
@@ -47,12 +49,13 @@ async function expectClosed(connection: RawConnection): Promise<number> {
 describe('idle sockets and connection cap', () => {
   let isolated: IsolatedEnv;
   let bounded: ReturnType<typeof producerApp>;
-  let capped: ReturnType<typeof producerApp>;
+  let capped: ProducerApp;
+  const cappedLogs = memoryLogger('warn');
 
   beforeAll(async () => {
     isolated = await createIsolatedEnv('idlesockets');
     bounded = producerApp({ ...isolated.env, HTTP_HEADERS_TIMEOUT_MS: String(BOUND_MS), HTTP_KEEP_ALIVE_TIMEOUT_MS: String(BOUND_MS), HTTP_REQUEST_TIMEOUT_MS: '10000' });
-    capped = producerApp({ ...isolated.env, HTTP_MAX_CONNECTIONS: '3' });
+    capped = new ProducerApp(loadConfig(ProducerEnv, { ...isolated.env, PORT: '0', OPS_PORT: '0', HTTP_MAX_CONNECTIONS: '3' }), cappedLogs.log);
     await bounded.start();
     await capped.start();
   });
@@ -123,6 +126,10 @@ describe('idle sockets and connection cap', () => {
     const over = await connect(capped.port);
     await expectClosed(over);
     expect(over.received()).toBe('');
+    // The client is told nothing; the operator is.
+    expect(cappedLogs.records.filter((r) => r.message === 'connections refused: too many open')).toEqual([
+      expect.objectContaining({ level: 'warn', port: capped.port, maxConnections: 3, refused: 1 }),
+    ]);
     // The connections within the cap still work.
     for (const connection of within) {
       connection.socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');

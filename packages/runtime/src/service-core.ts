@@ -103,8 +103,10 @@ export class ServiceCore {
    * configured HTTP limits; resolves with the bound port. A service may serve several ports.
    */
   async serve(port: number, app: express.Express = opsApp(this.metrics, this.readiness())): Promise<number> {
-    const server = await listen(app, port, httpLimitsFrom(this.config));
+    const limits = httpLimitsFrom(this.config);
+    const server = await listen(app, port, limits);
     this.servers.push(server);
+    warnWhenFull(server, limits.maxConnections, this.log);
     return boundPort(server);
   }
 
@@ -115,4 +117,21 @@ export class ServiceCore {
     await this.database.close();
     this.metrics.stop();
   }
+}
+
+/**
+ * A connection over the cap is closed without a word to its client, so the operator hears of it
+ * here: at most one warning every 10 s, counting the refusals since the last (a flood of
+ * connections must not become a flood of log lines).
+ */
+function warnWhenFull(server: Server, maxConnections: number, log: Logger): void {
+  let refused = 0;
+  let warnedAt = -Infinity;
+  server.on('drop', () => {
+    refused += 1;
+    if (Date.now() - warnedAt < 10_000) return;
+    warnedAt = Date.now();
+    log.warn('connections refused: too many open', { port: boundPort(server), maxConnections, refused });
+    refused = 0;
+  });
 }
