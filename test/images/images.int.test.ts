@@ -71,26 +71,6 @@ describe('image-resize jobs', () => {
     expect((await fetch(`http://127.0.0.1:${port}/v1/jobs/${job.id}/result`, { headers: { 'if-none-match': etag } })).status).toBe(304);
   });
 
-  it('keeps the old API working, including its 422 cases', async () => {
-    const submitted = await upload(port, '/api/v1/images/resize', await makeImage('jpeg'), { width: '100', height: '80' }, 'cat.jpg');
-    expect(submitted.status).toBe(202);
-    expect(submitted.body).toEqual({ status: 'accepted', message: 'Upload complete', task_id: expect.any(String) });
-    const id = submitted.body.task_id;
-    await waitFor('legacy status succeeded', async () => (await request(port, 'GET', `/api/v1/status/${id}`)).body.status === 'succeeded');
-    const image = await fetch(`http://127.0.0.1:${port}/api/v1/images/result/${id}`);
-    expect(image.status).toBe(200);
-    expect((await sharp(Buffer.from(await image.arrayBuffer())).metadata()).width).toBe(100);
-    expect((await request(port, 'GET', '/api/v1/status/00000000-0000-4000-8000-000000000000')).status).toBe(404);
-
-    expect((await upload(port, '/api/v1/images/resize', undefined, { width: '10', height: '10' })).status).toBe(422);
-    expect((await upload(port, '/api/v1/images/resize', await makeImage('png'), { width: '10', height: '10' }, '')).status).toBe(422);
-    for (const [width, height] of [['0', '10'], ['10', '-1'], ['abc', '10'], ['1.5', '10']]) {
-      const response = await upload(port, '/api/v1/images/resize', await makeImage('png'), { width: width!, height: height! });
-      expect(response.status).toBe(422);
-      expect(response.body.error.details.length).toBeGreaterThan(0);
-    }
-  });
-
   it('answers 404 for a result that does not exist yet', async () => {
     await consumer.stop();
     const submitted = await upload(port, '/v1/images', await makeImage('png'), { width: '10', height: '10' });

@@ -22,7 +22,10 @@ describe('the old object-status callback', () => {
     // tester_service.go's /objects/ handler, without its 0.3-4.3 s delay: even ids are online.
     tester = await HttpStub.start((req, res) => {
       const id = Number(/^\/objects\/(\d+)$/.exec(req.url ?? '')?.[1]);
-      if (!Number.isInteger(id)) return res.writeHead(400).end('invalid id');
+      if (!Number.isInteger(id)) {
+        res.writeHead(400).end('invalid id');
+        return;
+      }
       asked.set(id, (asked.get(id) ?? 0) + 1);
       res.end(JSON.stringify({ id, online: id % 2 === 0 }));
     });

@@ -15,9 +15,10 @@ import { authenticateCallback } from './http/callback-auth.js';
 import { callbackRouter } from './http/callback.routes.js';
 import { deliveriesRouter } from './http/deliveries.routes.js';
 import { createHttpApp } from './http/http-app.js';
-import { imagesRouter, legacyImagesRouter } from './http/images.routes.js';
+import { imagesRouter } from './http/images.routes.js';
 import { jobsRouter } from './http/jobs.routes.js';
 import { legacyFactorRouter } from './http/legacy-factor.routes.js';
+import { legacyImageErrorBodies, legacyImagesRouter } from './http/legacy-images.routes.js';
 import { legacyTasksRouter } from './http/legacy-tasks.routes.js';
 import { openApiDocument, openApiRouter } from './http/openapi.js';
 import { SourceAllowList } from './http/source-allow-list.js';
@@ -96,6 +97,7 @@ export class ProducerApp {
       },
     };
     const router = express.Router();
+    router.use(legacyImageErrorBodies);
     router.use(['/v1', '/factor', '/get', '/tasks', '/api/v1'], authenticate({ enabled: config.AUTH_ENABLED, keys: this.keys }));
     router.use(
       jobsRouter(deps),

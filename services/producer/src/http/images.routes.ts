@@ -152,36 +152,3 @@ export function imagesRouter(deps: ImageRoutesDeps): express.Router {
 
   return router;
 }
-
-/**
- * The image-resize service's API, unchanged: `POST /api/v1/images/resize` (multipart file,
- * width, height) → 202 `{"status":"accepted","message":"Upload complete","task_id"}`;
- * `GET /api/v1/status/{uuid}` → `{"status"}`; `GET /api/v1/images/result/{uuid}` → the image.
- */
-export function legacyImagesRouter(deps: ImageRoutesDeps): express.Router {
-  const router = express.Router();
-
-  router.post('/api/v1/images/resize', async (req, res) => {
-    const { job } = await acceptImage(deps, req, res, { fit: 'cover' });
-    res.status(202).json({ status: 'accepted', message: 'Upload complete', task_id: job.id });
-  });
-
-  const ownImageJob = async (id: string, res: Response) => {
-    const job = z.uuid().safeParse(id).success ? await deps.store.get(id, clientIdOf(res)) : undefined;
-    if (!job || job.kind !== 'image-resize') throw new AppError('not_found', `task ${id} not found`, { status: 404 });
-    return job;
-  };
-
-  router.get('/api/v1/status/:id', async (req, res) => {
-    const job = await ownImageJob(req.params.id, res);
-    res.json({ status: job.status });
-  });
-
-  router.get('/api/v1/images/result/:id', async (req, res) => {
-    const job = await ownImageJob(req.params.id, res);
-    if (job.status !== 'succeeded' && !job.expired) throw new AppError('not_complete', `task ${job.id} is not complete (status ${job.status})`, { status: 404 });
-    await sendResultImage(deps, req, res, job);
-  });
-
-  return router;
-}
