@@ -7,6 +7,8 @@ const schema = (s: z.ZodType) => z.toJSONSchema(s, { target: 'openapi-3.0', unre
 
 const json = (s: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema: schema(s) } } });
 const error = (description: string) => json(ErrorBody, description);
+/** The image service's errors keep its own fields beside ours. */
+const OLD_IMAGE_ERROR = 'Error, with the old service\'s "result": "error" and "message" beside the error object';
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
 
 /** The HTTP API as OpenAPI 3.0, generated from the contracts' schemas (the same ones that validate requests). */
@@ -87,11 +89,11 @@ export function openApiDocument(maxCallbackIds: number): Record<string, unknown>
       '/tasks': { post: { summary: 'Legacy: sum every 10th column of a CSV', responses: { 202: { description: '{"task_id": "<uuid>"}' }, 400: error('Invalid input') } } },
       '/tasks/active': { get: { summary: 'Legacy: CSV tasks being computed now', responses: { 200: { description: '{"count": N}' } } } },
       '/tasks/{id}': { get: { summary: 'Legacy: a CSV task and its result', parameters: [idParam], responses: { 200: { description: 'The task' }, 404: error('Unknown task') } } },
-      '/api/v1/images/resize': { post: { summary: 'Legacy: upload an image (file, width, height)', responses: { 202: { description: '{"status":"accepted","message":"Upload complete","task_id"}' }, 422: error('Invalid field') } } },
-      '/api/v1/status/{id}': { get: { summary: 'Legacy: image task status', parameters: [idParam], responses: { 200: { description: '{"status": …}' }, 404: error('Unknown task') } } },
-      '/api/v1/images/result/{id}': { get: { summary: 'Legacy: the resized image', parameters: [idParam], responses: { 200: { description: 'The image' }, 404: error('Not complete') } } },
+      '/api/v1/images/resize': { post: { summary: 'Legacy: upload an image (file, width, height)', responses: { 202: { description: '{"status":"accepted","message":"Upload complete","task_id"}' }, 422: error(OLD_IMAGE_ERROR) } } },
+      '/api/v1/status/{id}': { get: { summary: 'Legacy: image task status', parameters: [idParam], responses: { 200: { description: '{"status": "SENT" | "STARTED" | "RETRY" | "FAILURE" | "SUCCESS"} (Celery\'s states)' }, 404: error(OLD_IMAGE_ERROR) } } },
+      '/api/v1/images/result/{id}': { get: { summary: 'Legacy: the resized image', parameters: [idParam], responses: { 200: { description: 'The image' }, 404: error(OLD_IMAGE_ERROR) } } },
       '/factor': { post: { summary: 'Legacy: submit a factorization', responses: { 202: { description: '{"task_id": "<uuid>"}' } } } },
-      '/get/{task_id}': { get: { summary: 'Legacy: factorization result', responses: { 200: { description: '{"result": "2,617"} or {"result": "Calculating..."}' }, 404: error('Unknown task') } } },
+      '/get/{task_id}': { get: { summary: 'Legacy: factorization result', responses: { 200: { description: '{"result": "2,617"} or {"result": "Calculating..."}' }, 404: { description: 'Unknown task: the text "Task_id <task_id> does not exist"', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
     },
   };
 }
