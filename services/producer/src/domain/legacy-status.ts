@@ -15,7 +15,7 @@ export interface LegacyJobView {
  * of, which the old service answered with a 404, and so do we: no job is ever PENDING.
  */
 export const CELERY_STATES = ['PENDING', 'SENT', 'STARTED', 'RETRY', 'FAILURE', 'SUCCESS'] as const;
-export type CeleryState = (typeof CELERY_STATES)[number];
+type CeleryState = (typeof CELERY_STATES)[number];
 
 /** A job's status as the image service's `GET /api/v1/status/{id}` said it. */
 export function celeryStateOf(job: Pick<LegacyJobView, 'status' | 'attempts' | 'error'>): CeleryState {
@@ -39,9 +39,9 @@ export function celeryStateOf(job: Pick<LegacyJobView, 'status' | 'attempts' | '
 }
 
 /** The factorization service's `GET /get/<task_id>` body while a task is not finished. */
-export const CALCULATING = 'Calculating...';
+const CALCULATING = 'Calculating...';
 
-export type FactorizationAnswer = { result: string; error?: JobError };
+type FactorizationAnswer = { result: string; error?: JobError };
 
 /**
  * A factorize job as the factorization service's `GET /get/<task_id>` answered it: the factors
