@@ -106,4 +106,12 @@ describe('the old object-status callback', () => {
     await waitFor(`${marker} looked up`, () => asked.has(marker));
     for (const id of [1002, 1004, 1006, 1008, 1010, 1012]) expect(asked.has(id)).toBe(false);
   });
+
+  it('answers other methods on /callback with 405 and Allow: POST, as the old service did', async () => {
+    for (const method of ['GET', 'PUT', 'DELETE']) {
+      const response = await fetch(`http://127.0.0.1:${port}/callback`, { method, signal: AbortSignal.timeout(5_000) });
+      expect(response.status).toBe(405);
+      expect(response.headers.get('allow')).toBe('POST');
+    }
+  });
 });

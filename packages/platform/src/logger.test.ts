@@ -1,11 +1,12 @@
+import { logFormat } from './logger.js';
+
 // winston keeps the finished line under this symbol (triple-beam's MESSAGE).
 const MESSAGE = Symbol.for('message');
-import { logFormat } from './logger.js';
 
 function written(kind: 'json' | 'pretty', meta: Record<string, unknown>): string {
   const info = logFormat(kind).transform({ level: 'error', message: 'request failed', ...meta });
-  if (info === false) throw new Error('the format dropped the line');
-  const line: unknown = info[MESSAGE];
+  if (typeof info !== 'object') throw new Error('the format dropped the line');
+  const line: unknown = Reflect.get(info, MESSAGE);
   if (typeof line !== 'string') throw new Error('the format wrote no line');
   return line;
 }

@@ -29,5 +29,10 @@ export function callbackRouter(deps: CallbackRouteDeps): express.Router {
     const body: CallbackAccepted = { accepted: objectIds.length };
     res.json(body);
   });
+  // The old Go service answered other methods with 405; a 404 would read as "wrong address".
+  router.all('/callback', (_req, res) => {
+    res.setHeader('Allow', 'POST');
+    res.status(405).json({ error: { code: 'method_not_allowed', message: 'POST /callback with {"object_ids":[...]}' } });
+  });
   return router;
 }
