@@ -119,9 +119,16 @@ describe('callback notifier', () => {
     expect(body.deliveries.some((d: { lastStatusCode: number; status: string }) => d.lastStatusCode === 302 && d.status !== 'delivered')).toBe(true);
   });
 
+  it('refuses the metadata address at submit already: no receiver can be there', async () => {
+    const { status, body } = await request(port, 'POST', '/v1/jobs', { kind: 'factorize', input: { number: '1234' }, callbackUrl: 'http://169.254.169.254/latest/meta-data' });
+    expect(status).toBe(400);
+    expect(body.error).toMatchObject({ code: 'invalid_callback_url', details: [{ path: 'body.callbackUrl', message: expect.stringContaining('cloud metadata') }] });
+  });
+
   it.each([
-    ['the metadata address', 'http://169.254.169.254/latest/meta-data'],
     ['a private address', 'http://10.0.0.1/hooks'],
+    // IPv4-translated IPv6 (RFC 6145) is judged as the IPv4 address it carries.
+    ['a private address behind an IPv4-translated IPv6 literal', 'http://[::ffff:0:10.0.0.1]/hooks'],
   ])('refuses %s without connecting', async (_name, url) => {
     const job = await submit(url);
     const deliveries = await waitFor('refused', async () => {
