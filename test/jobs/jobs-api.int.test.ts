@@ -70,7 +70,7 @@ describe('jobs API', () => {
   });
 
   it.each([
-    [{ kind: 'nope', input: {} }, 'body.kind'],
+    [{ kind: 'Nope!', input: {} }, 'body.kind'],
     [{ input: { number: '12' } }, 'body.kind'],
     [{ kind: 'factorize', input: { number: '12' }, customId: '' }, 'body.customId'],
     [{ kind: 'factorize', input: { number: '12' }, customId: 'has space' }, 'body.customId'],
@@ -81,6 +81,12 @@ describe('jobs API', () => {
     const response = await request(port, 'POST', '/v1/jobs', body);
     expect(response.status).toBe(400);
     expect(response.body.error.details.map((d: { path: string }) => d.path)).toContain(path);
+  });
+
+  it('refuses a kind no worker registered with 422 listing the known kinds', async () => {
+    const response = await request(port, 'POST', '/v1/jobs', { kind: 'nope', input: {} });
+    expect(response.status).toBe(422);
+    expect(response.body.error).toMatchObject({ code: 'unknown_kind', details: [{ path: 'body.kind', message: 'must be one of: csv-sum, factorize, image-resize' }] });
   });
 
   it('returns the existing job for a repeated customId, 409 for a different request with it', async () => {
@@ -176,7 +182,7 @@ describe('jobs API', () => {
     const { status, body } = await request(port, 'GET', '/openapi.json');
     expect(status).toBe(200);
     expect(body.openapi).toBe('3.0.3');
-    expect(body.paths['/v1/jobs'].post.requestBody.content['application/json'].schema.properties.kind.enum).toEqual(['factorize', 'csv-sum', 'image-resize']);
+    expect(body.paths['/v1/jobs'].post.requestBody.content['application/json'].schema.oneOf[0].properties.kind.enum).toEqual(['factorize', 'csv-sum', 'image-resize']);
     for (const path of ['/v1/images', '/v1/jobs/{id}/result', '/v1/jobs/{id}/deliveries', '/tasks', '/tasks/active', '/api/v1/images/resize']) expect(body.paths[path]).toBeDefined();
     expect(body.paths['/v1/jobs/{id}'].delete).toBeDefined();
     const docs = await fetch(`http://127.0.0.1:${port}/docs/`);

@@ -33,7 +33,10 @@ describe('database unreachable from the producer', () => {
     await authed.start();
     admin = createDatabase({ url: TEST_DATABASE_URL, schema: isolated.schema, poolMax: 1, log: logs.log });
     ({ apiKey } = await createApiClient(admin.db, 'outage'));
-    const submitted = await request(open.port, 'POST', '/v1/jobs', { kind: 'factorize', input: { number: '77' } });
+    const submitted = await request(open.port, 'POST', '/v1/jobs', {
+      kind: 'factorize',
+      input: { number: '77' },
+    });
     expect(submitted.status).toBe(202);
     jobId = submitted.body.id;
   });
@@ -64,7 +67,10 @@ describe('database unreachable from the producer', () => {
     ];
     for (const attempt of attempts) {
       const response = await attempt();
-      expect({ status: response.status, code: response.body?.error?.code }).toEqual({ status: 503, code: 'database_unavailable' });
+      expect({ status: response.status, code: response.body?.error?.code }).toEqual({
+        status: 503,
+        code: 'database_unavailable',
+      });
       expect(response.headers.get('retry-after')).toBe('2');
     }
     const warnings = logs.records.filter((r) => r.level === 'warn' && r.message === 'request failed');
@@ -74,8 +80,13 @@ describe('database unreachable from the producer', () => {
     expect(JSON.stringify(warnings[0]!.error)).toMatch(/"message":"[^"]+"/);
 
     pgProxy.restore();
-    await waitFor('the producer serves again', async () => (await request(open.port, 'GET', `/v1/jobs/${jobId}`)).status === 200);
+    await waitFor(
+      'the producer serves again',
+      async () => (await request(open.port, 'GET', `/v1/jobs/${jobId}`)).status === 200,
+    );
     expect((await request(authed.port, 'GET', `/v1/jobs/${jobId}`, undefined, bearer)).status).toBe(404); // another client's job
-    expect((await request(open.port, 'POST', '/v1/jobs', { kind: 'factorize', input: { number: '91' } })).status).toBe(202);
+    expect(
+      (await request(open.port, 'POST', '/v1/jobs', { kind: 'factorize', input: { number: '91' } })).status,
+    ).toBe(202);
   });
 });

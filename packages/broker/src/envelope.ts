@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { MessageCatalog, type MessageEnvelope, type MessageKind, type MessagePayload } from '@conveyor/contracts';
+import { messageDefinition, type MessageEnvelope, type MessageKind, type MessagePayload } from '@conveyor/contracts';
 
 /**
  * Wraps a payload in a first-attempt envelope. The payload is typed by the catalog; it is
@@ -11,7 +11,7 @@ export function createEnvelope<K extends MessageKind>(
   correlationId: string,
   now: Date = new Date(),
 ): MessageEnvelope & { kind: K } {
-  const definition = MessageCatalog[kind];
+  const definition = messageDefinition(kind);
   return {
     messageId: randomUUID(),
     kind,

@@ -1,5 +1,5 @@
 import {
-  MessageCatalog,
+  messageDefinition,
   MessageEnvelope,
   RETRY_TIER_HEADER,
   type MessageKind,
@@ -63,7 +63,7 @@ export function startMessageConsumer<K extends MessageKind>(
   handler: MessageHandler<K>,
 ): ConsumerHandle {
   const queue = options.queue ?? deps.names.workQueue(options.kind);
-  const definition = MessageCatalog[options.kind];
+  const definition = messageDefinition(options.kind);
   const shutdown = new AbortController();
   // Each delivery gets its own signal, aborted together on shutdown. Thousands of handlers
   // listening on one shared signal would make every add/remove listener walk them all.

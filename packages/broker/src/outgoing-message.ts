@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { MessageCatalog, type MessageEnvelope, type MessageKind, type MessagePayload, type OutgoingMessage, type TopologyNames } from '@conveyor/contracts';
+import { messageDefinition, type MessageEnvelope, type MessageKind, type MessagePayload, type OutgoingMessage, type TopologyNames } from '@conveyor/contracts';
 import type { Broker, PublishOptions } from './broker.js';
 
 export type { OutgoingMessage };
@@ -8,7 +8,7 @@ export type { OutgoingMessage };
 export function workMessage(names: TopologyNames, envelope: MessageEnvelope & { kind: MessageKind }): OutgoingMessage {
   return {
     exchange: names.workExchange,
-    routingKey: MessageCatalog[envelope.kind].routingKey,
+    routingKey: names.routingKey(envelope.kind),
     messageId: envelope.messageId,
     correlationId: envelope.correlationId,
     type: envelope.kind,
@@ -29,7 +29,7 @@ export function workMessages<K extends MessageKind>(
   correlationId: string,
   now: Date = new Date(),
 ): OutgoingMessage[] {
-  const { routingKey, version } = MessageCatalog[kind];
+  const { routingKey, version } = messageDefinition(kind);
   const shared = `","kind":${JSON.stringify(kind)},"version":${version},"createdAt":"${now.toISOString()}","attempt":0,"correlationId":${JSON.stringify(correlationId)},"payload":`;
   return payloads.map((payload) => {
     const messageId = randomUUID();

@@ -1,4 +1,4 @@
-import { MessageCatalog, RETRY_TIER_HEADER, type MessageKind, type TopologyNames } from '@conveyor/contracts';
+import { RETRY_TIER_HEADER, type MessageKind, type TopologyNames } from '@conveyor/contracts';
 import type { QueueSpec, TopologySpec } from './topology-spec.js';
 
 export interface WorkTopologyOptions {
@@ -47,7 +47,7 @@ export function workTopology(names: TopologyNames, options: WorkTopologyOptions)
       },
     ],
     bindings: [
-      ...workKinds.map((kind) => ({ queue: names.workQueue(kind), exchange: names.workExchange, routingKey: MessageCatalog[kind].routingKey })),
+      ...workKinds.map((kind) => ({ queue: names.workQueue(kind), exchange: names.workExchange, routingKey: names.routingKey(kind) })),
       ...options.retryDelaysMs.map((delayMs) => ({
         queue: names.retryQueue(delayMs),
         exchange: names.retryExchange,

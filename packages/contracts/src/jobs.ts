@@ -30,7 +30,20 @@ export function sourcesOf(to: JobStatus): JobStatus[] {
   return JobStatus.options.filter((from) => canTransition(from, to));
 }
 
-export const JobKind = z.enum(['factorize', 'csv-sum', 'image-resize']);
+/** The kinds Conveyor ships with; each has its own routes and limits besides POST /v1/jobs. */
+export const BuiltInJobKind = z.enum(['factorize', 'csv-sum', 'image-resize']);
+export type BuiltInJobKind = z.infer<typeof BuiltInJobKind>;
+
+export function isBuiltInJobKind(kind: string): kind is BuiltInJobKind {
+  return (BuiltInJobKind.options as readonly string[]).includes(kind);
+}
+
+/**
+ * A job kind's name: a built-in one or one a worker host registered. It names a queue and a
+ * routing-key word, hence lowercase letters, digits and dashes only.
+ */
+export const JOB_KIND_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
+export const JobKind = z.string().regex(JOB_KIND_PATTERN, 'must be lowercase letters, digits and dashes, starting with a letter (at most 63)');
 export type JobKind = z.infer<typeof JobKind>;
 
 export const JobError = z.object({ code: z.string(), message: z.string() });

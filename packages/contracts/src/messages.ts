@@ -27,8 +27,24 @@ export const MessageCatalog = {
   'job.event': { kind: 'job.event', version: 1, routingKey: 'job.#', schema: JobEvent },
 } as const satisfies Record<string, MessageDefinition>;
 
-export type MessageKind = keyof typeof MessageCatalog;
-export type MessagePayload<K extends MessageKind> = z.infer<(typeof MessageCatalog)[K]['schema']>;
+type CatalogKind = keyof typeof MessageCatalog;
+
+/**
+ * A message kind: one of the catalog's, or `job.<kind>` for a job kind a worker host registered
+ * at run time (its payload is a JobRunRequested, like the built-in job kinds').
+ */
+export type MessageKind = CatalogKind | `job.${string}`;
+export type MessagePayload<K extends MessageKind> = K extends CatalogKind ? z.infer<(typeof MessageCatalog)[K]['schema']> : JobRunRequested;
+
+function isCatalogKind(kind: string): kind is CatalogKind {
+  return Object.hasOwn(MessageCatalog, kind);
+}
+
+/** The catalog's definition of a kind, or the one every registered job kind shares. */
+export function messageDefinition(kind: MessageKind): MessageDefinition {
+  if (isCatalogKind(kind)) return MessageCatalog[kind];
+  return { kind, version: 1, routingKey: `${kind}.v1`, schema: JobRunRequested };
+}
 
 /** The job kind → its work message kind. */
 export function jobMessageKind(kind: JobKind): `job.${JobKind}` {

@@ -1,4 +1,4 @@
-import { MessageCatalog, type MessageKind } from './messages.js';
+import { messageDefinition, type MessageKind } from './messages.js';
 
 /**
  * Every exchange, queue and routing key of the broker, derived from one prefix so a test (or a
@@ -34,6 +34,6 @@ export function topologyNames(prefix: string): TopologyNames {
     jobEventsQueue: `${prefix}.job-events`,
     workQueue: (kind) => `${prefix}.${kind}`,
     retryQueue: (delayMs) => `${prefix}.retry.${delayMs}ms`,
-    routingKey: (kind) => MessageCatalog[kind].routingKey,
+    routingKey: (kind) => messageDefinition(kind).routingKey,
   };
 }

@@ -5,4 +5,4 @@ export * from './outbox/outbox.repository.js';
 export * from './outbox/outbox-relay.js';
 export * from './notification-listener.js';
 // Services build queries with kysely through this package, so every one uses its exact version.
-export { sql, type Kysely, type Transaction } from 'kysely';
+export { sql, type Kysely, type Selectable, type Transaction } from 'kysely';

@@ -113,6 +113,30 @@ export interface WebhookSecretsTable {
   expires_at: Timestamp | null;
 }
 
+export interface JobKindsTable {
+  kind: string;
+  version: number;
+  input_schema: ColumnType<unknown, string, string>;
+  result_schema: ColumnType<unknown, string | null, string | null>;
+  schema_hash: string;
+  concurrency: number;
+  timeout_ms: number | null;
+  retry: ColumnType<unknown, string, string>;
+  isolation: string;
+  registered_at: ColumnType<Date, Date | string | undefined, never>;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export interface WorkerHostsTable {
+  id: string;
+  hostname: string;
+  pid: number;
+  kinds: string[];
+  in_flight: ColumnType<number, number | undefined, number>;
+  started_at: ColumnType<Date, Date | string | undefined, never>;
+  last_heartbeat_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 export interface Database {
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
@@ -123,6 +147,8 @@ export interface Database {
   api_clients: ApiClientsTable;
   jobs: JobsTable;
   job_events: JobEventsTable;
+  job_kinds: JobKindsTable;
+  worker_hosts: WorkerHostsTable;
 }
 
 export type JobRow = Selectable<JobsTable>;

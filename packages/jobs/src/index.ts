@@ -8,3 +8,6 @@ export * from './delivery-id.js';
 export * from './webhook-secret-store.js';
 export * from './address-category.js';
 export * from './callback-url.js';
+export * from './kinds/job-kind-registry.js';
+export * from './kinds/worker-host-registry.js';
+export * from './kinds/json-schema-validator.js';

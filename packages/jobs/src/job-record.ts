@@ -29,7 +29,7 @@ export function toJobRecord(row: JobRow): JobRecord {
   return {
     id: row.id,
     clientId: row.client_id,
-    kind: row.kind as JobKind,
+    kind: row.kind,
     customId: row.custom_id,
     requestHash: row.request_hash,
     input: row.input,

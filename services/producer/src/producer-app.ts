@@ -1,7 +1,7 @@
 import express from 'express';
 import { DEFAULT_IMAGE_LIMITS } from '@conveyor/contracts';
 import type { NotificationListener, OutboxRelay } from '@conveyor/database';
-import { DeliveryStore, JobStore, WebhookSecretStore } from '@conveyor/jobs';
+import { DeliveryStore, JobKindRegistry, JobStore, WebhookSecretStore } from '@conveyor/jobs';
 import { waitAtMost, type Logger } from '@conveyor/platform';
 import { ServiceCore } from '@conveyor/runtime';
 import { openBlobStore, storeSettingsFrom, validateLocalPath } from '@conveyor/storage';
@@ -9,6 +9,7 @@ import { findClientIdByKey } from './adapters/api-client.repository.js';
 import { listenForRevocations } from './adapters/api-key-revocations.js';
 import { DurablePublisher } from './adapters/durable-publisher.js';
 import type { ProducerConfig } from './config.js';
+import { RegisteredKinds } from './job-kinds/registered-kinds.js';
 import { ApiKeyCache } from './http/api-key-cache.js';
 import { authenticate } from './http/auth.js';
 import { authenticateCallback } from './http/callback-auth.js';
@@ -41,6 +42,7 @@ export class ProducerApp {
   private readonly core: ServiceCore;
   private readonly relay: OutboxRelay;
   private readonly app: express.Express;
+  private readonly kindRegistry: JobKindRegistry;
   private readonly keys: ApiKeyCache;
   /** With auth on: revocations made elsewhere reach the key cache at once. */
   private readonly revocations: NotificationListener | undefined;
@@ -52,6 +54,7 @@ export class ProducerApp {
   ) {
     this.core = new ServiceCore('producer', config, log, { kinds: ['object.check', 'job.factorize', 'job.csv-sum', 'job.image-resize'] });
     const { database, broker, metrics, names } = this.core;
+    this.kindRegistry = new JobKindRegistry(database.db);
     // Job messages are sent right after their commit; the relay only picks up what that missed.
     this.relay = this.core.outboxRelay({ pollMs: config.OUTBOX_POLL_MS, batchSize: 500, minAgeMs: 2_000, deleteBatchWaitMs: SENT_ROWS_DELETE_WAIT_MS });
     const publisher = new DurablePublisher({ broker, db: database.db, log, metrics, publishTimeoutMs: config.PUBLISH_TIMEOUT_MS });
@@ -69,7 +72,7 @@ export class ProducerApp {
       metrics,
       bodyLimitBytes: config.BODY_LIMIT_BYTES,
       readiness: this.core.readiness(),
-      routers: [openApiRouter(openApiDocument(config.CALLBACK_MAX_IDS)), callbackRouter({ publisher, names, maxIds: config.CALLBACK_MAX_IDS, authenticate: callbackAuth }), this.jobRouters()],
+      routers: [openApiRouter(async () => openApiDocument(config.CALLBACK_MAX_IDS, await this.kindRegistry.list())), callbackRouter({ publisher, names, maxIds: config.CALLBACK_MAX_IDS, authenticate: callbackAuth }), this.jobRouters()],
     });
   }
 
@@ -83,6 +86,7 @@ export class ProducerApp {
         factorizeMaxDigits: config.FACTORIZE_MAX_DIGITS,
         checkLocalPath: async (path: string) => void (await validateLocalPath(config.STORAGE_ROOT, path)),
       },
+      kinds: new RegisteredKinds(this.kindRegistry),
       sendNow: (messages: Parameters<OutboxRelay['sendNow']>[0]) => this.relay.sendNow(messages),
       afterCommit: config.FAULT_INJECTION === 'crash-after-commit' ? () => process.kill(process.pid, 'SIGKILL') : undefined,
     };

@@ -9,6 +9,7 @@ import * as webhookPlans from './20261123_1620_webhook_plans.js';
 import * as webhookRecordEventsPlan from './20261123_1630_webhook_record_events_plan.js';
 import * as webhookClaimIndexes from './20261207_0200_webhook_claim_indexes.js';
 import * as apiClientRevocation from './20261207_1800_api_client_revocation.js';
+import * as jobKinds from './20261207_1900_job_kinds.js';
 
 /** Every migration, in order. Names are timestamp-prefixed and never change once released. */
 export const migrations: Record<string, Migration> = {
@@ -22,4 +23,5 @@ export const migrations: Record<string, Migration> = {
   '20261123_1630_webhook_record_events_plan': webhookRecordEventsPlan,
   '20261207_0200_webhook_claim_indexes': webhookClaimIndexes,
   '20261207_1800_api_client_revocation': apiClientRevocation,
+  '20261207_1900_job_kinds': jobKinds,
 };

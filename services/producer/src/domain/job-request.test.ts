@@ -1,25 +1,35 @@
 import { AppError } from '@conveyor/platform';
-import { normalizeJobInput, requestHash } from './job-request.js';
+import { jsonSchemaValidator } from '@conveyor/jobs';
+import { normalizeJobInput, requestHash, type KindLookup } from './job-request.js';
 
 const limits = { factorizeMaxDigits: 100, checkLocalPath: async () => undefined };
 
+/** One registered kind, checked the way the registry's compiled JSON Schema checks it. */
+const kinds: KindLookup = {
+  find: async (kind) =>
+    kind === 'lomo'
+      ? { checkInput: jsonSchemaValidator({ type: 'object', required: ['url'], properties: { url: { type: 'string' }, strength: { type: 'number', maximum: 1 } } }) }
+      : undefined,
+  names: async () => ['csv-sum', 'factorize', 'image-resize', 'lomo'],
+};
+
 describe('normalizeJobInput', () => {
   it('canonicalises a factorize number from a string or a JSON integer', async () => {
-    expect(await normalizeJobInput('factorize', { number: '00123' }, limits)).toEqual({ number: '123' });
-    expect(await normalizeJobInput('factorize', { number: 1234 }, limits)).toEqual({ number: '1234' });
+    expect(await normalizeJobInput('factorize', { number: '00123' }, limits, kinds)).toEqual({ number: '123' });
+    expect(await normalizeJobInput('factorize', { number: 1234 }, limits, kinds)).toEqual({ number: '1234' });
   });
 
   it('fills csv-sum defaults and checks local paths', async () => {
-    expect(await normalizeJobInput('csv-sum', { storage: 's3', bucket: 'bkt', key: 'k.csv' }, limits)).toEqual({ storage: 's3', bucket: 'bkt', key: 'k.csv', every: 10, delimiter: ',', header: true });
+    expect(await normalizeJobInput('csv-sum', { storage: 's3', bucket: 'bkt', key: 'k.csv' }, limits, kinds)).toEqual({ storage: 's3', bucket: 'bkt', key: 'k.csv', every: 10, delimiter: ',', header: true });
     const refusing = { ...limits, checkLocalPath: async () => Promise.reject(new AppError('path_outside_root', 'no', { status: 400 })) };
-    await expect(normalizeJobInput('csv-sum', { storage: 'local', path: '../etc/passwd' }, refusing)).rejects.toThrow('no');
-    await expect(normalizeJobInput('csv-sum', { storage: 's3', bucket: 'bkt' }, limits)).rejects.toThrow(/key/);
+    await expect(normalizeJobInput('csv-sum', { storage: 'local', path: '../etc/passwd' }, refusing, kinds)).rejects.toThrow('no');
+    await expect(normalizeJobInput('csv-sum', { storage: 's3', bucket: 'bkt' }, limits, kinds)).rejects.toThrow(/key/);
   });
 
   it('names the field of a refused csv-sum input where the request holds it', async () => {
     const detailsOf = async (input: unknown, inputPath?: 'body' | 'body.input', checkLocalPath = limits.checkLocalPath) => {
       try {
-        await normalizeJobInput('csv-sum', input, { ...limits, checkLocalPath }, inputPath);
+        await normalizeJobInput('csv-sum', input, { ...limits, checkLocalPath }, kinds, inputPath);
       } catch (error) {
         if (error instanceof AppError) return error.details;
         throw error;
@@ -32,7 +42,7 @@ describe('normalizeJobInput', () => {
     expect(await detailsOf({ storage: 'local', path: 'loop/x.csv' }, undefined, loop)).toEqual([{ path: 'body.input.path', message: 'its symlinks form a loop' }]);
     // The service's own failure is not pinned on the client's field.
     const down = async () => Promise.reject(new AppError('storage_unavailable', 'disk gone', { status: 503 }));
-    await expect(normalizeJobInput('csv-sum', { storage: 'local', path: 'x.csv' }, { ...limits, checkLocalPath: down })).rejects.toMatchObject({ status: 503, details: undefined });
+    await expect(normalizeJobInput('csv-sum', { storage: 'local', path: 'x.csv' }, { ...limits, checkLocalPath: down }, kinds)).rejects.toMatchObject({ status: 503, details: undefined });
   });
 
   it.each([
@@ -43,9 +53,9 @@ describe('normalizeJobInput', () => {
     [null, /required/],
     [{ number: '9'.repeat(101) }, /at most 100 digits/],
   ])('refuses %j naming the rule', async (input, message) => {
-    await expect(normalizeJobInput('factorize', input, limits)).rejects.toThrow(message);
+    await expect(normalizeJobInput('factorize', input, limits, kinds)).rejects.toThrow(message);
     try {
-      await normalizeJobInput('factorize', input, limits);
+      await normalizeJobInput('factorize', input, limits, kinds);
     } catch (error) {
       expect(error).toBeInstanceOf(AppError);
       expect((error as AppError).status).toBe(400);
@@ -59,5 +69,35 @@ describe('requestHash', () => {
     expect(requestHash('factorize', { number: '12' }, null)).toBe(requestHash('factorize', { number: '12' }, null));
     expect(requestHash('factorize', { number: '12' }, null)).not.toBe(requestHash('factorize', { number: '13' }, null));
     expect(requestHash('factorize', { number: '12' }, null)).not.toBe(requestHash('factorize', { number: '12' }, 'https://x.test/hook'));
+  });
+});
+
+describe('normalizeJobInput for registered kinds', () => {
+  const refusal = async (kind: string, input: unknown) => {
+    try {
+      await normalizeJobInput(kind, input, limits, kinds);
+    } catch (error) {
+      if (error instanceof AppError) return { status: error.status, code: error.code, details: error.details, message: error.message };
+      throw error;
+    }
+    throw new Error('expected a refusal');
+  };
+
+  it('accepts an input its registered schema accepts, unchanged', async () => {
+    expect(await normalizeJobInput('lomo', { url: 'https://x/a.png', strength: 0.5 }, limits, kinds)).toEqual({ url: 'https://x/a.png', strength: 0.5 });
+  });
+
+  it('refuses a bad input with 422 naming each failing field', async () => {
+    expect(await refusal('lomo', { strength: 2 })).toMatchObject({
+      status: 422,
+      code: 'invalid_input',
+      details: expect.arrayContaining([{ path: 'body.input.url', message: expect.any(String) }, { path: 'body.input.strength', message: 'must be <= 1' }]),
+    });
+  });
+
+  it('refuses an unknown kind with 422 listing the known ones', async () => {
+    const refused = await refusal('sepia', {});
+    expect(refused).toMatchObject({ status: 422, code: 'unknown_kind' });
+    expect(refused.message).toContain('csv-sum, factorize, image-resize, lomo');
   });
 });

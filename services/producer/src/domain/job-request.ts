@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { CsvSumInput, ImageResizeInput, parseFactorizeInput, type FactorizeInput, type JobKind } from '@conveyor/contracts';
+import { CsvSumInput, ImageResizeInput, isBuiltInJobKind, parseFactorizeInput, type BuiltInJobKind, type FactorizeInput, type JobKind } from '@conveyor/contracts';
+import type { SchemaCheck } from '@conveyor/jobs';
 import { AppError, parseOrThrow } from '@conveyor/platform';
 
 export interface JobInputLimits {
@@ -11,6 +12,14 @@ export interface JobInputLimits {
   checkLocalPath: (path: string) => Promise<void>;
 }
 
+/** The kinds worker hosts registered, as submission needs them (I/O, passed in). */
+export interface KindLookup {
+  /** The registered kind's input check, or undefined when no worker host registered it. */
+  find(kind: string): Promise<{ checkInput: (value: unknown) => SchemaCheck } | undefined>;
+  /** Every kind a client may submit, for the error that lists them. */
+  names(): Promise<string[]>;
+}
+
 /** Where a job's input sits in the request, for the paths a 400 names: `body` on the old routes. */
 export type InputPath = 'body' | 'body.input';
 
@@ -18,7 +27,28 @@ export type InputPath = 'body' | 'body.input';
  * Checks a job's input against its kind's rules and returns it in canonical form (what is
  * stored and what the idempotency hash covers). A broken rule is a 400 naming the field and the rule.
  */
-export async function normalizeJobInput(kind: JobKind, input: unknown, limits: JobInputLimits, inputPath: InputPath = 'body.input'): Promise<unknown> {
+export async function normalizeJobInput(kind: JobKind, input: unknown, limits: JobInputLimits, kinds: KindLookup, inputPath: InputPath = 'body.input'): Promise<unknown> {
+  if (isBuiltInJobKind(kind)) return normalizeBuiltInInput(kind, input, limits, inputPath);
+  const registered = await kinds.find(kind);
+  if (!registered) {
+    const known = await kinds.names();
+    throw new AppError('unknown_kind', `no worker has registered the job kind "${kind}"; known kinds: ${known.join(', ')}`, {
+      status: 422,
+      details: [{ path: 'body.kind', message: `must be one of: ${known.join(', ')}` }],
+    });
+  }
+  const check = registered.checkInput(input);
+  if (!check.ok) {
+    const details = check.issues.map((issue) => ({ path: issue.path === '' ? inputPath : `${inputPath}.${issue.path}`, message: issue.message }));
+    throw new AppError('invalid_input', `the input does not match the ${kind} job's schema: ${details.map((d) => `${d.path} ${d.message}`).join('; ')}`, {
+      status: 422,
+      details,
+    });
+  }
+  return input;
+}
+
+async function normalizeBuiltInInput(kind: BuiltInJobKind, input: unknown, limits: JobInputLimits, inputPath: InputPath): Promise<unknown> {
   switch (kind) {
     case 'factorize': {
       const raw = typeof input === 'object' && input !== null ? (input as Record<string, unknown>).number : undefined;

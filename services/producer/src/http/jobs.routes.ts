@@ -4,13 +4,15 @@ import { toApiJob, type JobRecord, type JobStore } from '@conveyor/jobs';
 import { AppError, contextOf, errorMessage, parseOrThrow, requireJsonBody } from '@conveyor/platform';
 import express, { type Response } from 'express';
 import { z } from 'zod';
-import { normalizeJobInput, requestHash, type InputPath, type JobInputLimits } from '../domain/job-request.js';
+import { normalizeJobInput, requestHash, type InputPath, type JobInputLimits, type KindLookup } from '../domain/job-request.js';
 import { clientIdOf } from './auth.js';
 import { validateCallbackUrl } from './callback-url.js';
 
 export interface JobRoutesDeps {
   store: JobStore;
   limits: JobInputLimits;
+  /** Job kinds worker hosts registered. */
+  kinds: KindLookup;
   /** Publishes outbox messages just committed (the relay retries whatever this cannot send). */
   sendNow: (messages: OutboxMessage[]) => Promise<void>;
   /** Test hook: runs between the commit and the publish (a test makes it kill the process). */
@@ -34,7 +36,7 @@ export async function submitJob(deps: JobRoutesDeps, res: Response, request: Sub
   const clientId = clientIdOf(res);
   const context = contextOf(res);
   const { correlationId } = context;
-  const input = await normalizeJobInput(request.kind, request.input, deps.limits, inputPath);
+  const input = await normalizeJobInput(request.kind, request.input, deps.limits, deps.kinds, inputPath);
   const nulAt = nulCharacterPath(input);
   if (nulAt !== undefined) {
     const path = nulAt === '' ? inputPath : `${inputPath}.${nulAt}`;

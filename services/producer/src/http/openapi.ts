@@ -1,4 +1,5 @@
-import { CallbackAccepted, ErrorBody, Job, JobListQuery, JobPage, JobStats, SubmitJobRequest, callbackBody } from '@conveyor/contracts';
+import { BuiltInJobKind, CallbackAccepted, ErrorBody, Job, JobListQuery, JobPage, JobStats, SubmitJobRequest, callbackBody } from '@conveyor/contracts';
+import type { RegisteredJobKind } from '@conveyor/jobs';
 import express from 'express';
 import swaggerUi from 'swagger-ui-express';
 import { z } from 'zod';
@@ -11,19 +12,48 @@ const error = (description: string) => json(ErrorBody, description);
 const OLD_IMAGE_ERROR = 'Error, with the old service\'s "result": "error" and "message" beside the error object';
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
 
-/** The HTTP API as OpenAPI 3.0, generated from the contracts' schemas (the same ones that validate requests). */
-export function openApiDocument(maxCallbackIds: number): Record<string, unknown> {
+/** A JSON Schema as an OpenAPI component: the dialect is the document's, not the schema's own. */
+function component(jsonSchema: object): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(jsonSchema).filter(([keyword]) => keyword !== '$schema'));
+}
+
+/**
+ * POST /v1/jobs's body: one variant per kind, a built-in one (its input checked by its own rules)
+ * or a registered one (its input and result schemas as the worker host registered them).
+ */
+function submitBodies(registered: readonly RegisteredJobKind[]) {
+  const builtIn = schema(SubmitJobRequest.extend({ kind: BuiltInJobKind }));
+  const variants = registered.map((kind) => ({
+    ...builtIn,
+    description: `A ${kind.kind} job (version ${kind.version}); its result: #/components/schemas/${kind.kind}.result`,
+    properties: { ...builtIn.properties, kind: { type: 'string', enum: [kind.kind] }, input: { $ref: `#/components/schemas/${kind.kind}.input` } },
+  }));
+  const schemas = Object.fromEntries(
+    registered.flatMap((kind) => [
+      [`${kind.kind}.input`, component(kind.inputSchema)],
+      [`${kind.kind}.result`, kind.resultSchema === null ? {} : component(kind.resultSchema)],
+    ]),
+  );
+  return { body: { oneOf: [builtIn, ...variants] }, schemas };
+}
+
+/**
+ * The HTTP API as OpenAPI 3.0, generated from the contracts' schemas (the same ones that validate
+ * requests) and from the job kinds worker hosts registered.
+ */
+export function openApiDocument(maxCallbackIds: number, registered: readonly RegisteredJobKind[] = []): Record<string, unknown> {
+  const submit = submitBodies(registered);
   const listParams = Object.entries(schema(JobListQuery).properties ?? {}).map(([name, s]) => ({ name, in: 'query', required: false, schema: s }));
   return {
     openapi: '3.0.3',
     info: { title: 'Conveyor', version: '1.0.0', description: 'Durable asynchronous jobs: submit, follow, fetch, cancel.' },
-    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API key, when authentication is on' } } },
+    components: { schemas: submit.schemas, securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API key, when authentication is on' } } },
     security: [{ bearer: [] }, {}],
     paths: {
       '/v1/jobs': {
         post: {
           summary: 'Submit a job',
-          requestBody: { required: true, content: { 'application/json': { schema: schema(SubmitJobRequest) } } },
+          requestBody: { required: true, content: { 'application/json': { schema: submit.body } } },
           responses: {
             202: json(Job, 'Accepted: the job is committed; `Location` points at it'),
             200: json(Job, 'The existing job with this customId and the same request'),
@@ -98,11 +128,12 @@ export function openApiDocument(maxCallbackIds: number): Record<string, unknown>
   };
 }
 
-export function openApiRouter(document: Record<string, unknown>): express.Router {
+/** Serves the document as it is now: a kind registered after start appears without a restart. */
+export function openApiRouter(document: () => Promise<Record<string, unknown>>): express.Router {
   const router = express.Router();
-  router.get('/openapi.json', (_req, res) => {
-    res.json(document);
+  router.get('/openapi.json', async (_req, res) => {
+    res.json(await document());
   });
-  router.use('/docs', swaggerUi.serve, swaggerUi.setup(document, { customSiteTitle: 'Conveyor API' }));
+  router.use('/docs', swaggerUi.serve, swaggerUi.setup(undefined, { customSiteTitle: 'Conveyor API', swaggerOptions: { url: '/openapi.json' } }));
   return router;
 }
