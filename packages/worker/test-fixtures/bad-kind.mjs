@@ -1,0 +1,1 @@
+export default { kind: 'Bad_Kind', input: { type: 'object' }, run: () => null };
