@@ -17,13 +17,20 @@ interface ComposeService {
  */
 function composeCommand(): string[] {
   if (spawnSync('docker-compose', ['version'], { stdio: 'ignore' }).status === 0) return ['docker-compose'];
-  if (spawnSync('docker', ['compose', 'version'], { stdio: 'ignore' }).status === 0) return ['docker', 'compose'];
-  throw new Error('neither docker-compose nor `docker compose` is installed (Debian: apt-get install docker-compose; .ci/run does it)');
+  if (spawnSync('docker', ['compose', 'version'], { stdio: 'ignore' }).status === 0)
+    return ['docker', 'compose'];
+  throw new Error(
+    'neither docker-compose nor `docker compose` is installed (Debian: apt-get install docker-compose; .ci/run does it)',
+  );
 }
 
 function compose(args: string[]): { status: number | null; stdout: string; stderr: string } {
   const [file = '', ...rest] = composeCommand();
-  const result = spawnSync(file, [...rest, '-f', 'docker-compose.yml', ...args], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const result = spawnSync(file, [...rest, '-f', 'docker-compose.yml', ...args], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -38,8 +45,13 @@ function resolvedServices(): Record<string, ComposeService> {
   if (json.status === 0 && json.stdout.trimStart().startsWith('{')) return parse(json.stdout);
   const yaml = compose(['config']);
   if (yaml.status !== 0) throw new Error(`docker-compose config failed: ${yaml.stderr}`);
-  const converted = spawnSync('python3', ['-c', 'import json, sys, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)'], { input: yaml.stdout, encoding: 'utf8' });
-  if (converted.status !== 0) throw new Error(`could not read docker-compose config output: ${converted.stderr}`);
+  const converted = spawnSync(
+    'python3',
+    ['-c', 'import json, sys, yaml; json.dump(yaml.safe_load(sys.stdin), sys.stdout)'],
+    { input: yaml.stdout, encoding: 'utf8' },
+  );
+  if (converted.status !== 0)
+    throw new Error(`could not read docker-compose config output: ${converted.stderr}`);
   return parse(converted.stdout);
 }
 
@@ -47,7 +59,8 @@ function resolvedServices(): Record<string, ComposeService> {
 function durationMs(text: string): number {
   const units: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1_000, ms: 1, us: 0.001 };
   let total = 0;
-  for (const [, amount, unit] of text.matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s|us)/g)) total += Number(amount) * (units[unit ?? ''] ?? Number.NaN);
+  for (const [, amount, unit] of text.matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s|us)/g))
+    total += Number(amount) * (units[unit ?? ''] ?? Number.NaN);
   return total;
 }
 
@@ -83,20 +96,41 @@ describe('docker-compose.yml', () => {
     });
 
     it('builds each Conveyor service from its own infra/Dockerfile target, whose PID 1 is an init (tini) unless compose adds one', () => {
-      expect(built.map(([name]) => name).sort()).toEqual(['cleanup', 'consumer', 'notifier', 'producer', 'tester']);
+      expect(built.map(([name]) => name).sort()).toEqual([
+        'cleanup',
+        'consumer',
+        'notifier',
+        'producer',
+        'tester',
+      ]);
       for (const [name, service] of built) {
-        expect({ name, dockerfile: service.build?.dockerfile }).toEqual({ name, dockerfile: 'infra/Dockerfile' });
+        expect({ name, dockerfile: service.build?.dockerfile }).toEqual({
+          name,
+          dockerfile: 'infra/Dockerfile',
+        });
         const target = stageNamed(dockerfile, service.build?.target ?? '');
         const entrypoint = words(inherited(dockerfile, target, 'ENTRYPOINT')?.args ?? '[]');
-        expect({ name, init: service.init === true || /(^|\/)tini$/.test(entrypoint[0] ?? '') }).toEqual({ name, init: true });
+        expect({ name, init: service.init === true || /(^|\/)tini$/.test(entrypoint[0] ?? '') }).toEqual({
+          name,
+          init: true,
+        });
       }
     });
 
     it("lets the Conveyor services finish a graceful stop: stop_grace_period beyond the consumer's handler grace plus its server close", () => {
-      const handlerGraceMs = sourceDefaultMs('packages/broker/src/message-consumer.ts', /shutdownGraceMs \?\? ([\d_]+)/);
-      const serverCloseMs = sourceDefaultMs('packages/platform/src/http-server.ts', /export function closeServer\(server: Server, graceMs = ([\d_]+)\)/);
+      const handlerGraceMs = sourceDefaultMs(
+        'packages/broker/src/message-consumer.ts',
+        /shutdownGraceMs \?\? ([\d_]+)/,
+      );
+      const serverCloseMs = sourceDefaultMs(
+        'packages/platform/src/http-server.ts',
+        /export function closeServer\(server: Server, graceMs = ([\d_]+)\)/,
+      );
       for (const [name, service] of built) {
-        expect({ name, graceMs: durationMs(service.stop_grace_period ?? '10s') > handlerGraceMs + serverCloseMs }).toEqual({ name, graceMs: true });
+        expect({
+          name,
+          graceMs: durationMs(service.stop_grace_period ?? '10s') > handlerGraceMs + serverCloseMs,
+        }).toEqual({ name, graceMs: true });
       }
     });
   });

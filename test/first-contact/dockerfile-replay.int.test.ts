@@ -4,10 +4,27 @@ import { delimiter, join, posix } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { inherited, parseDockerfile, stageNamed, words, type Dockerfile, type Stage } from './dockerfile.js';
 import { replayStage, ReplayStepFailed } from './dockerfile-replay.js';
-import { cloneCommitted, newUserEnv, pathWithout, REPO_ROOT, scratchDir, type Scratch } from './fresh-machine.js';
+import {
+  cloneCommitted,
+  newUserEnv,
+  pathWithout,
+  REPO_ROOT,
+  scratchDir,
+  type Scratch,
+} from './fresh-machine.js';
 
 /** Packages only tests and builds use: none may reach an image. */
-const DEV_ONLY = ['s3rver', 'koa', 'csv-parse', '@conveyor/testkit', 'typescript', 'jest', '@swc/core', 'eslint', 'fast-check'];
+const DEV_ONLY = [
+  's3rver',
+  'koa',
+  'csv-parse',
+  '@conveyor/testkit',
+  'typescript',
+  'jest',
+  '@swc/core',
+  'eslint',
+  'fast-check',
+];
 const SERVICES = readdirSync(join(REPO_ROOT, 'services')).sort();
 
 /**
@@ -52,7 +69,13 @@ describe('replayStage', () => {
       'build',
     );
     const fsRoot = join(scratch.path, 'fs');
-    const replay = replayStage(stage, { context: scratch.path, fsRoot, globalArgs: {}, env, stepTimeoutMs: 10_000 });
+    const replay = replayStage(stage, {
+      context: scratch.path,
+      fsRoot,
+      globalArgs: {},
+      env,
+      stepTimeoutMs: 10_000,
+    });
     await expect(replay).rejects.toThrow(ReplayStepFailed);
     await expect(replay).rejects.toThrow(/line 5: RUN exit 3\nexit code 3/);
     expect(existsSync(join(fsRoot, 'work/checked'))).toBe(true);
@@ -93,15 +116,20 @@ describe('infra/Dockerfile', () => {
 
   /** Where a target's `COPY --from=build <folder> <dest>` takes its folder from, on this machine. */
   const deployedFolder = (target: Stage): string => {
-    const copies = target.instructions.filter((i) => i.keyword === 'COPY' && words(i.args).includes('--from=build'));
+    const copies = target.instructions.filter(
+      (i) => i.keyword === 'COPY' && words(i.args).includes('--from=build'),
+    );
     const [copyFrom] = copies;
-    if (copies.length !== 1 || !copyFrom) throw new Error(`target ${target.name}: expected one COPY --from=build, found ${copies.length}`);
+    if (copies.length !== 1 || !copyFrom)
+      throw new Error(`target ${target.name}: expected one COPY --from=build, found ${copies.length}`);
     const paths = words(copyFrom.args).filter((word) => !word.startsWith('--'));
     return join(fsRoot, posix.resolve('/', paths[0] ?? ''));
   };
 
   it('has a runtime target for every service, each copying its deployed folder from the build stage', () => {
-    const targets = dockerfile.stages.filter((stage) => stage.instructions.some((i) => i.keyword === 'COPY' && words(i.args).includes('--from=build')));
+    const targets = dockerfile.stages.filter((stage) =>
+      stage.instructions.some((i) => i.keyword === 'COPY' && words(i.args).includes('--from=build')),
+    );
     expect(targets.map((stage) => stage.name).sort()).toEqual(SERVICES);
   });
 
@@ -109,8 +137,14 @@ describe('infra/Dockerfile', () => {
     const folder = deployedFolder(stageNamed(dockerfile, service));
     expect(existsSync(join(folder, 'dist/main.js'))).toBe(true);
     const store = join(folder, 'node_modules/.pnpm');
-    const installed = [...readdirSync(store), ...readdirSync(join(folder, 'node_modules')), ...scoped(join(folder, 'node_modules'))];
-    const devOnly = DEV_ONLY.filter((name) => installed.some((entry) => entry === name || entry.startsWith(`${name.replace('/', '+')}@`)));
+    const installed = [
+      ...readdirSync(store),
+      ...readdirSync(join(folder, 'node_modules')),
+      ...scoped(join(folder, 'node_modules')),
+    ];
+    const devOnly = DEV_ONLY.filter((name) =>
+      installed.some((entry) => entry === name || entry.startsWith(`${name.replace('/', '+')}@`)),
+    );
     expect(devOnly).toEqual([]);
     // The check would see them: the workspace's own packages are there, under the same naming.
     expect(installed.some((entry) => entry.startsWith('@conveyor+platform@'))).toBe(true);
@@ -123,8 +157,18 @@ describe('infra/Dockerfile', () => {
     if (!cmd) throw new Error(`target ${service} has no CMD`);
     const [file, ...args] = words(cmd.args);
     // LOG_LEVEL is every service's but the simulator's, SIMULATOR_PORT the simulator's alone.
-    const badEnv = newUserEnv(process.env.PATH ?? '', { NODE_ENV: 'production', LOG_LEVEL: 'loud', SIMULATOR_PORT: 'none' });
-    const started = spawnSync(file ?? '', args, { cwd: folder, env: badEnv, encoding: 'utf8', timeout: 30_000, stdio: ['ignore', 'pipe', 'pipe'] });
+    const badEnv = newUserEnv(process.env.PATH ?? '', {
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'loud',
+      SIMULATOR_PORT: 'none',
+    });
+    const started = spawnSync(file ?? '', args, {
+      cwd: folder,
+      env: badEnv,
+      encoding: 'utf8',
+      timeout: 30_000,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const output = `${started.stdout}${started.stderr}`;
     expect(output).not.toMatch(/ERR_MODULE_NOT_FOUND|Cannot find (module|package)/);
     expect(output).toMatch(/invalid configuration/);
@@ -134,8 +178,15 @@ describe('infra/Dockerfile', () => {
     const workers = join(folder, 'dist/workers');
     const workerFiles = existsSync(workers) ? readdirSync(workers).filter((f) => /\.c?js$/.test(f)) : [];
     if (workerFiles.length === 0) return;
-    const imports = workerFiles.map((f) => `await import(${JSON.stringify(pathToFileURL(join(workers, f)).href)});`).join('');
-    const loaded = spawnSync(process.execPath, ['--input-type=module', '-e', `${imports} process.exit(0);`], { cwd: folder, env: badEnv, encoding: 'utf8', timeout: 30_000 });
+    const imports = workerFiles
+      .map((f) => `await import(${JSON.stringify(pathToFileURL(join(workers, f)).href)});`)
+      .join('');
+    const loaded = spawnSync(process.execPath, ['--input-type=module', '-e', `${imports} process.exit(0);`], {
+      cwd: folder,
+      env: badEnv,
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     expect(`${loaded.stdout}${loaded.stderr}`).toBe('');
     expect(loaded.status).toBe(0);
   });

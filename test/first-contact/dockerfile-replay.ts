@@ -1,7 +1,14 @@
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, posix, relative } from 'node:path';
-import { argDeclaration, envDeclaration, substitute, words, type Instruction, type Stage } from './dockerfile.js';
+import {
+  argDeclaration,
+  envDeclaration,
+  substitute,
+  words,
+  type Instruction,
+  type Stage,
+} from './dockerfile.js';
 
 export interface ReplayOptions {
   /** The build context: a clean copy of the committed files. */
@@ -22,7 +29,9 @@ export class ReplayStepFailed extends Error {
     readonly output: string,
     exit: string,
   ) {
-    super(`line ${instruction.line}: ${instruction.keyword} ${instruction.args}\n${exit}; last output:\n${output.split('\n').slice(-30).join('\n')}`);
+    super(
+      `line ${instruction.line}: ${instruction.keyword} ${instruction.args}\n${exit}; last output:\n${output.split('\n').slice(-30).join('\n')}`,
+    );
     this.name = 'ReplayStepFailed';
   }
 }
@@ -60,7 +69,11 @@ export async function replayStage(stage: Stage, options: ReplayOptions): Promise
         copy(instruction, words(instruction.args).map(expand), { ...options, workdir, ignored });
         break;
       case 'RUN':
-        await run(instruction, { cwd: join(options.fsRoot, workdir), env: { ...options.env, ...vars }, timeoutMs: options.stepTimeoutMs });
+        await run(instruction, {
+          cwd: join(options.fsRoot, workdir),
+          env: { ...options.env, ...vars },
+          timeoutMs: options.stepTimeoutMs,
+        });
         break;
       case 'EXPOSE':
       case 'LABEL':
@@ -70,26 +83,36 @@ export async function replayStage(stage: Stage, options: ReplayOptions): Promise
       case 'STOPSIGNAL':
         break;
       default:
-        throw new Error(`line ${instruction.line}: the replay cannot reproduce ${instruction.keyword}; keep the build stage to WORKDIR, COPY, ARG, ENV and RUN`);
+        throw new Error(
+          `line ${instruction.line}: the replay cannot reproduce ${instruction.keyword}; keep the build stage to WORKDIR, COPY, ARG, ENV and RUN`,
+        );
     }
   }
 }
 
-function copy(instruction: Instruction, args: string[], options: ReplayOptions & { workdir: string; ignored: (path: string) => boolean }): void {
+function copy(
+  instruction: Instruction,
+  args: string[],
+  options: ReplayOptions & { workdir: string; ignored: (path: string) => boolean },
+): void {
   const flags = args.filter((arg) => arg.startsWith('--'));
   const paths = args.filter((arg) => !arg.startsWith('--'));
   const from = flags.find((flag) => flag.startsWith('--from='));
   if (from) throw new Error(`line ${instruction.line}: COPY ${from} cannot be replayed in the build stage`);
   const dest = paths.pop();
-  if (dest === undefined || paths.length === 0) throw new Error(`line ${instruction.line}: COPY needs a source and a destination`);
+  if (dest === undefined || paths.length === 0)
+    throw new Error(`line ${instruction.line}: COPY needs a source and a destination`);
   const target = join(options.fsRoot, posix.resolve(options.workdir, dest));
   const intoDirectory = dest.endsWith('/') || paths.length > 1;
   for (const source of paths) {
-    if (/[*?[]/.test(source)) throw new Error(`line ${instruction.line}: COPY with wildcards is not replayed`);
+    if (/[*?[]/.test(source))
+      throw new Error(`line ${instruction.line}: COPY with wildcards is not replayed`);
     const from = join(options.context, source);
     const inContext = relative(options.context, from);
-    if (inContext.startsWith('..')) throw new Error(`line ${instruction.line}: COPY ${source} is outside the context`);
-    if (!existsSync(from) || options.ignored(inContext)) throw new ReplayStepFailed(instruction, '', `${source} is not in the build context`);
+    if (inContext.startsWith('..'))
+      throw new Error(`line ${instruction.line}: COPY ${source} is outside the context`);
+    if (!existsSync(from) || options.ignored(inContext))
+      throw new ReplayStepFailed(instruction, '', `${source} is not in the build context`);
     const filter = (path: string) => !options.ignored(relative(options.context, path));
     if (statSync(from).isDirectory()) {
       // docker copies a directory's contents, not the directory itself.
@@ -102,13 +125,21 @@ function copy(instruction: Instruction, args: string[], options: ReplayOptions &
   }
 }
 
-function run(instruction: Instruction, options: { cwd: string; env: Record<string, string>; timeoutMs: number }): Promise<void> {
+function run(
+  instruction: Instruction,
+  options: { cwd: string; env: Record<string, string>; timeoutMs: number },
+): Promise<void> {
   const trimmed = instruction.args.trim();
   const argv = trimmed.startsWith('[') ? (JSON.parse(trimmed) as string[]) : ['/bin/sh', '-c', trimmed];
   const [file, ...rest] = argv;
   if (file === undefined) throw new Error(`line ${instruction.line}: RUN without a command`);
   return new Promise((resolve, reject) => {
-    const child = spawn(file, rest, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(file, rest, {
+      cwd: options.cwd,
+      env: options.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
@@ -126,7 +157,14 @@ function run(instruction: Instruction, options: { cwd: string; env: Record<strin
     child.once('close', (code, signal) => {
       clearTimeout(timer);
       if (code === 0) resolve();
-      else reject(new ReplayStepFailed(instruction, output, signal ? `killed by ${signal} (timeout ${options.timeoutMs} ms?)` : `exit code ${code}`));
+      else
+        reject(
+          new ReplayStepFailed(
+            instruction,
+            output,
+            signal ? `killed by ${signal} (timeout ${options.timeoutMs} ms?)` : `exit code ${code}`,
+          ),
+        );
     });
   });
 }
@@ -142,7 +180,10 @@ export function dockerignore(context: string): (path: string) => boolean {
         .split('\n')
         .map((line) => line.trim())
         .filter((line) => line !== '' && !line.startsWith('#'))
-        .map((line) => ({ exclude: !line.startsWith('!'), pattern: globToRegExp(posix.normalize(line.replace(/^!/, '')).replace(/^\/+/, '')) }))
+        .map((line) => ({
+          exclude: !line.startsWith('!'),
+          pattern: globToRegExp(posix.normalize(line.replace(/^!/, '')).replace(/^\/+/, '')),
+        }))
     : [];
   return (path: string) => {
     if (path === '') return false;

@@ -35,7 +35,11 @@ export function parseDockerfile(text: string): Dockerfile {
       const words = instruction.args.split(/\s+/).filter((word) => !word.startsWith('--'));
       const [image, as, name] = words;
       if (image === undefined) throw new Error(`line ${instruction.line}: FROM without an image`);
-      stages.push({ name: as?.toUpperCase() === 'AS' ? name : undefined, base: substitute(image, globalArgs), instructions: [] });
+      stages.push({
+        name: as?.toUpperCase() === 'AS' ? name : undefined,
+        base: substitute(image, globalArgs),
+        instructions: [],
+      });
     } else if (stage) {
       stage.instructions.push(instruction);
     } else if (instruction.keyword === 'ARG') {
@@ -51,7 +55,10 @@ export function parseDockerfile(text: string): Dockerfile {
 /** The stage named `name`; throws when there is none. */
 export function stageNamed(dockerfile: Dockerfile, name: string): Stage {
   const stage = dockerfile.stages.find((s) => s.name === name);
-  if (!stage) throw new Error(`no stage named "${name}" (stages: ${dockerfile.stages.map((s) => s.name ?? '?').join(', ')})`);
+  if (!stage)
+    throw new Error(
+      `no stage named "${name}" (stages: ${dockerfile.stages.map((s) => s.name ?? '?').join(', ')})`,
+    );
   return stage;
 }
 
@@ -60,7 +67,11 @@ export function stageNamed(dockerfile: Dockerfile, name: string): Stage {
  * `FROM <other stage>` chain as an image inherits them.
  */
 export function inherited(dockerfile: Dockerfile, stage: Stage, keyword: string): Instruction | undefined {
-  for (let current: Stage | undefined = stage; current; current = dockerfile.stages.find((s) => s.name === current?.base)) {
+  for (
+    let current: Stage | undefined = stage;
+    current;
+    current = dockerfile.stages.find((s) => s.name === current?.base)
+  ) {
     const found = current.instructions.filter((i) => i.keyword === keyword).at(-1);
     if (found) return found;
   }
@@ -87,10 +98,13 @@ export function envDeclaration(args: string): [string, string][] {
 
 /** Docker's variable substitution: `$NAME`, `${NAME}`, `${NAME:-default}`; unknown names become empty. */
 export function substitute(text: string, vars: Record<string, string>): string {
-  return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (_all, braced?: string, fallback?: string, bare?: string) => {
-    const value = vars[braced ?? bare ?? ''];
-    return value !== undefined && value !== '' ? value : (fallback ?? '');
-  });
+  return text.replace(
+    /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+    (_all, braced?: string, fallback?: string, bare?: string) => {
+      const value = vars[braced ?? bare ?? ''];
+      return value !== undefined && value !== '' ? value : (fallback ?? '');
+    },
+  );
 }
 
 /** Words of a COPY or other exec-like argument list: a JSON array, or whitespace-separated. */
@@ -101,7 +115,11 @@ export function words(args: string): string[] {
 }
 
 function unquote(value: string): string {
-  if (value.length >= 2 && (value.startsWith('"') || value.startsWith("'")) && value.endsWith(value[0] ?? '')) {
+  if (
+    value.length >= 2 &&
+    (value.startsWith('"') || value.startsWith("'")) &&
+    value.endsWith(value[0] ?? '')
+  ) {
     return value.slice(1, -1).replace(/\\(.)/g, '$1');
   }
   return value;

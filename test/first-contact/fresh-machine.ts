@@ -20,7 +20,10 @@ export function scratchDir(label: string): Scratch {
 
 /** `git clone` of the checkout: committed files only, as on a newcomer's machine. */
 export function cloneCommitted(into: string): void {
-  const result = spawnSync('git', ['clone', '--quiet', '--no-hardlinks', REPO_ROOT, into], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const result = spawnSync('git', ['clone', '--quiet', '--no-hardlinks', REPO_ROOT, into], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   if (result.status !== 0) throw new Error(`git clone ${REPO_ROOT} failed: ${result.stderr}`);
 }
 
@@ -83,7 +86,12 @@ export class ShellProcess {
   static start(command: string, options: { cwd: string; env: Record<string, string> }): ShellProcess {
     const id = randomUUID();
     const env = { ...options.env, [MARKER]: id };
-    const child = spawn('/bin/sh', ['-c', command], { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn('/bin/sh', ['-c', command], {
+      cwd: options.cwd,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     return new ShellProcess(command, child, `${MARKER}=${id}`);
   }
 
@@ -113,7 +121,8 @@ export class ShellProcess {
       const match = pattern.exec(this.output);
       if (match) return match;
       if (this.exited) throw new Error(`"${this.command}" ended before printing ${pattern}:\n${this.tail()}`);
-      if (Date.now() > deadline) throw new Error(`"${this.command}" did not print ${pattern} in ${timeoutMs} ms:\n${this.tail()}`);
+      if (Date.now() > deadline)
+        throw new Error(`"${this.command}" did not print ${pattern} in ${timeoutMs} ms:\n${this.tail()}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }

@@ -20,7 +20,9 @@ describe('readmeCommands', () => {
   });
 
   it('fails when the top of the README lost a command', () => {
-    expect(() => readmeCommands('# Title\n\n- Start: `run start`\n\n## Later\n- `run test`\n')).toThrow(/found 1/);
+    expect(() => readmeCommands('# Title\n\n- Start: `run start`\n\n## Later\n- `run test`\n')).toThrow(
+      /found 1/,
+    );
   });
 });
 
@@ -29,7 +31,10 @@ describe("the repository's README commands", () => {
 
   it('bootstrap the pinned pnpm instead of expecting one on PATH', () => {
     for (const command of [commands.start, commands.test]) {
-      expect(command.split('&&').map((part) => part.trim().split(/\s+/)[0])).toEqual(['./scripts/pnpm', './scripts/pnpm']);
+      expect(command.split('&&').map((part) => part.trim().split(/\s+/)[0])).toEqual([
+        './scripts/pnpm',
+        './scripts/pnpm',
+      ]);
       expect(command).toContain('install --frozen-lockfile');
     }
   });

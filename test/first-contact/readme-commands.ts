@@ -20,7 +20,9 @@ export function readmeCommands(readme: string): ReadmeCommands {
     .filter((command): command is string => command !== undefined);
   const [start, test] = commands;
   if (start === undefined || test === undefined) {
-    throw new Error(`README.md: expected two list items with a \`command\` above the first "## " heading, found ${commands.length}`);
+    throw new Error(
+      `README.md: expected two list items with a \`command\` above the first "## " heading, found ${commands.length}`,
+    );
   }
   return { start, test };
 }
