@@ -29,8 +29,10 @@ export function encodeError(error: unknown, depth = 0): EncodedError {
   if (typeof fields.code === 'string') encoded.code = fields.code;
   if (typeof fields.permanent === 'boolean') encoded.permanent = fields.permanent;
   if (typeof fields.retryAfterMs === 'number') encoded.retryAfterMs = fields.retryAfterMs;
-  if (Array.isArray(fields.details)) encoded.details = fields.details.filter(isDetail).map(({ path, message }) => ({ path, message }));
-  if (fields.cause !== undefined && depth < MAX_CAUSE_DEPTH) encoded.cause = encodeError(fields.cause, depth + 1);
+  if (Array.isArray(fields.details))
+    encoded.details = fields.details.filter(isDetail).map(({ path, message }) => ({ path, message }));
+  if (fields.cause !== undefined && depth < MAX_CAUSE_DEPTH)
+    encoded.cause = encodeError(fields.cause, depth + 1);
   return encoded;
 }
 
@@ -40,7 +42,11 @@ export function decodeError(encoded: EncodedError): Error {
   let error: Error;
   if (encoded.name === 'PermanentJobError') {
     error = new PermanentJobError(encoded.message, { code: encoded.code, details: encoded.details, cause });
-  } else if (encoded.name === 'RetryJobError' && typeof encoded.retryAfterMs === 'number' && encoded.retryAfterMs >= 0) {
+  } else if (
+    encoded.name === 'RetryJobError' &&
+    typeof encoded.retryAfterMs === 'number' &&
+    encoded.retryAfterMs >= 0
+  ) {
     error = new RetryJobError(encoded.message, { afterMs: encoded.retryAfterMs, code: encoded.code, cause });
   } else {
     error = new Error(encoded.message, cause === undefined ? undefined : { cause });
@@ -57,7 +63,12 @@ export function decodeError(encoded: EncodedError): Error {
 }
 
 function isDetail(value: unknown): value is JobFailureDetail {
-  return typeof value === 'object' && value !== null && typeof (value as JobFailureDetail).path === 'string' && typeof (value as JobFailureDetail).message === 'string';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as JobFailureDetail).path === 'string' &&
+    typeof (value as JobFailureDetail).message === 'string'
+  );
 }
 
 function safeString(value: unknown): string {

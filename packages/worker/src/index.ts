@@ -1,5 +1,13 @@
 export { defineJob } from './job-definition.js';
-export type { JobContext, JobDefinition, JobLogger, JsonSchema, RetryPolicy, Schema, ZodSchemaLike } from './job-definition.js';
+export type {
+  JobContext,
+  JobDefinition,
+  JobLogger,
+  JsonSchema,
+  RetryPolicy,
+  Schema,
+  ZodSchemaLike,
+} from './job-definition.js';
 export { PermanentJobError, RetryJobError, classifyJobError } from './job-errors.js';
 export type { JobErrorClass, JobFailureDetail } from './job-errors.js';
 export { DEFAULT_RETRY_POLICY, retryDelayMs } from './retry-policy.js';

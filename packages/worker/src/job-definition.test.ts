@@ -23,7 +23,9 @@ describe('defineJob', () => {
         return { total: input.numbers.reduce((a, b) => a + b, 0) };
       },
     });
-    assertType<Equal<typeof job, JobDefinition<{ numbers: number[]; label: string }, { total: number }>>>(true);
+    assertType<Equal<typeof job, JobDefinition<{ numbers: number[]; label: string }, { total: number }>>>(
+      true,
+    );
 
     defineJob({
       kind: 'sum',
@@ -42,7 +44,11 @@ describe('defineJob', () => {
   });
 
   it('leaves a plain JSON Schema input unknown, to be narrowed by the run', () => {
-    const job = defineJob({ kind: 'plain', input: { type: 'object' }, run: (input) => JSON.stringify(input) });
+    const job = defineJob({
+      kind: 'plain',
+      input: { type: 'object' },
+      run: (input) => JSON.stringify(input),
+    });
     assertType<Equal<typeof job, JobDefinition<unknown, string>>>(true);
     expect(job.run({}, {} as JobContext)).toBe('{}');
   });

@@ -15,7 +15,10 @@ export class PermanentJobError extends Error {
   readonly code: string;
   readonly details: JobFailureDetail[] | undefined;
 
-  constructor(message: string, options: { code?: string; details?: JobFailureDetail[]; cause?: unknown } = {}) {
+  constructor(
+    message: string,
+    options: { code?: string; details?: JobFailureDetail[]; cause?: unknown } = {},
+  ) {
     super(message, { cause: options.cause });
     this.name = 'PermanentJobError';
     this.code = options.code ?? DEFAULT_FAILURE_CODE;
@@ -31,7 +34,9 @@ export class RetryJobError extends Error {
   constructor(message: string, options: { afterMs: number; code?: string; cause?: unknown }) {
     super(message, { cause: options.cause });
     if (!Number.isFinite(options.afterMs) || options.afterMs < 0) {
-      throw new RangeError(`RetryJobError: afterMs must be a finite number >= 0 (got ${String(options.afterMs)})`);
+      throw new RangeError(
+        `RetryJobError: afterMs must be a finite number >= 0 (got ${String(options.afterMs)})`,
+      );
     }
     this.name = 'RetryJobError';
     this.retryAfterMs = Math.round(options.afterMs);
@@ -60,7 +65,8 @@ export function classifyJobError(error: unknown): JobErrorClass {
   const fields = typeof error === 'object' && error !== null ? (error as Record<string, unknown>) : {};
   const code = typeof fields.code === 'string' && fields.code !== '' ? fields.code : DEFAULT_FAILURE_CODE;
   const message = truncate(messageOf(error));
-  if (fields.permanent === true || fields.name === 'PermanentJobError') return { type: 'permanent', code, message };
+  if (fields.permanent === true || fields.name === 'PermanentJobError')
+    return { type: 'permanent', code, message };
   const retryAfterMs = fields.retryAfterMs;
   if (typeof retryAfterMs === 'number' && Number.isFinite(retryAfterMs) && retryAfterMs >= 0) {
     return { type: 'retry', retryAfterMs: Math.round(retryAfterMs), code, message };
@@ -70,7 +76,11 @@ export function classifyJobError(error: unknown): JobErrorClass {
 
 function messageOf(error: unknown): string {
   if (error instanceof Error) return error.message || error.name;
-  if (typeof error === 'object' && error !== null && typeof (error as { message?: unknown }).message === 'string') {
+  if (
+    typeof error === 'object' &&
+    error !== null &&
+    typeof (error as { message?: unknown }).message === 'string'
+  ) {
     return (error as { message: string }).message;
   }
   try {

@@ -41,7 +41,17 @@ export class JobModuleError extends Error {
 export const KIND_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
 /** setTimeout's ceiling (about 24.8 days). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
-const DEFINITION_FIELDS = ['kind', 'version', 'input', 'result', 'run', 'concurrency', 'timeoutMs', 'retry', 'isolation'];
+const DEFINITION_FIELDS = [
+  'kind',
+  'version',
+  'input',
+  'result',
+  'run',
+  'concurrency',
+  'timeoutMs',
+  'retry',
+  'isolation',
+];
 
 /**
  * Imports a job module (an absolute path, a path relative to the working directory, or a file
@@ -51,7 +61,9 @@ const DEFINITION_FIELDS = ['kind', 'version', 'input', 'result', 'run', 'concurr
 export async function loadJobModule(specifier: string): Promise<LoadedJobKind> {
   const kinds = await loadJobModules(specifier);
   if (kinds.length !== 1) {
-    throw new JobModuleError(`module ${specifier}: exports ${kinds.length} job definitions; load it with loadJobModules`);
+    throw new JobModuleError(
+      `module ${specifier}: exports ${kinds.length} job definitions; load it with loadJobModules`,
+    );
   }
   return kinds[0]!;
 }
@@ -70,20 +82,32 @@ export async function loadJobModules(specifier: string): Promise<LoadedJobKind[]
   try {
     namespace = (await import(importTarget(path, href))) as Record<string, unknown>;
   } catch (error) {
-    throw new JobModuleError(`module ${specifier}: import failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new JobModuleError(
+      `module ${specifier}: import failed: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
   }
   return jobKindsFromModule(namespace, { name: specifier, href });
 }
 
 /** The checked definitions of an imported module's namespace. `name` is how messages refer to the module. */
-export function jobKindsFromModule(namespace: Readonly<Record<string, unknown>>, module: { name: string; href: string }): LoadedJobKind[] {
+export function jobKindsFromModule(
+  namespace: Readonly<Record<string, unknown>>,
+  module: { name: string; href: string },
+): LoadedJobKind[] {
   const exported = exportedDefinitions(namespace);
   if (exported === null) {
-    throw new JobModuleError(`module ${module.name}: no job definition: export one as default (or as \`job\`), or an array of them`);
+    throw new JobModuleError(
+      `module ${module.name}: no job definition: export one as default (or as \`job\`), or an array of them`,
+    );
   }
-  if (exported.definitions.length === 0) throw new JobModuleError(`module ${module.name}: exports an empty array of job definitions`);
+  if (exported.definitions.length === 0)
+    throw new JobModuleError(`module ${module.name}: exports an empty array of job definitions`);
   const kinds = exported.definitions.map((definition, index) =>
-    loadDefinition(definition, { module: module.href, prefix: `module ${module.name}: ${exported.isArray ? `[${index}].` : ''}` }),
+    loadDefinition(definition, {
+      module: module.href,
+      prefix: `module ${module.name}: ${exported.isArray ? `[${index}].` : ''}`,
+    }),
   );
   const seen = new Set<string>();
   for (const { kind } of kinds) {
@@ -102,7 +126,8 @@ function loadDefinition(definition: unknown, where: { module: string; prefix: st
   }
   const fields = definition as Record<string, unknown>;
   const unknownField = Object.keys(fields).find((key) => !DEFINITION_FIELDS.includes(key));
-  if (unknownField !== undefined) fail(`unknown field ${unknownField} (known: ${DEFINITION_FIELDS.join(', ')})`);
+  if (unknownField !== undefined)
+    fail(`unknown field ${unknownField} (known: ${DEFINITION_FIELDS.join(', ')})`);
 
   const { kind, run } = fields;
   if (typeof kind !== 'string' || !KIND_PATTERN.test(kind)) {
@@ -111,9 +136,13 @@ function loadDefinition(definition: unknown, where: { module: string; prefix: st
   if (typeof run !== 'function') fail(`run must be a function (got ${describe(run)})`);
   const version = integerField(fields, 'version', { min: 1, max: MAX_TIMER_MS, fallback: 1 }, fail);
   const concurrency = integerField(fields, 'concurrency', { min: 1, max: 10_000, fallback: 1 }, fail);
-  const timeoutMs = fields.timeoutMs === undefined ? null : integerField(fields, 'timeoutMs', { min: 1, max: MAX_TIMER_MS, fallback: 0 }, fail);
+  const timeoutMs =
+    fields.timeoutMs === undefined
+      ? null
+      : integerField(fields, 'timeoutMs', { min: 1, max: MAX_TIMER_MS, fallback: 0 }, fail);
   const isolation = fields.isolation ?? 'inline';
-  if (isolation !== 'inline' && isolation !== 'thread') fail(`isolation must be 'inline' or 'thread' (got ${describe(isolation)})`);
+  if (isolation !== 'inline' && isolation !== 'thread')
+    fail(`isolation must be 'inline' or 'thread' (got ${describe(isolation)})`);
   const retry = normalizeRetryPolicy(retryField(fields.retry, fail));
 
   if (fields.input === undefined) fail('input is required: a zod schema or a JSON Schema object');
@@ -138,7 +167,12 @@ function loadDefinition(definition: unknown, where: { module: string; prefix: st
 
 type Fail = (message: string, cause?: unknown) => never;
 
-function integerField(fields: Record<string, unknown>, name: string, range: { min: number; max: number; fallback: number }, fail: Fail): number {
+function integerField(
+  fields: Record<string, unknown>,
+  name: string,
+  range: { min: number; max: number; fallback: number },
+  fail: Fail,
+): number {
   const value = fields[name];
   if (value === undefined) return range.fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < range.min || value > range.max) {
@@ -149,30 +183,60 @@ function integerField(fields: Record<string, unknown>, name: string, range: { mi
 
 function retryField(value: unknown, fail: Fail): RetryPolicy | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'object' || value === null) return fail(`retry must be an object { maxAttempts, backoff? } (got ${describe(value)})`);
+  if (typeof value !== 'object' || value === null)
+    return fail(`retry must be an object { maxAttempts, backoff? } (got ${describe(value)})`);
   const retry = value as Record<string, unknown>;
   const extra = Object.keys(retry).find((key) => key !== 'maxAttempts' && key !== 'backoff');
   if (extra !== undefined) fail(`unknown field retry.${extra} (known: maxAttempts, backoff)`);
-  const maxAttempts = integerField(retry, 'maxAttempts', { min: 1, max: 1000, fallback: Number.NaN }, (message) => fail(`retry.${message}`));
-  if (Number.isNaN(maxAttempts)) fail('retry.maxAttempts is required: an integer from 1 to 1000 (1: never retry)');
+  const maxAttempts = integerField(
+    retry,
+    'maxAttempts',
+    { min: 1, max: 1000, fallback: Number.NaN },
+    (message) => fail(`retry.${message}`),
+  );
+  if (Number.isNaN(maxAttempts))
+    fail('retry.maxAttempts is required: an integer from 1 to 1000 (1: never retry)');
   if (retry.backoff === undefined) return { maxAttempts };
   if (typeof retry.backoff !== 'object' || retry.backoff === null) {
-    return fail(`retry.backoff must be an object { type, delayMs, maxDelayMs? } (got ${describe(retry.backoff)})`);
+    return fail(
+      `retry.backoff must be an object { type, delayMs, maxDelayMs? } (got ${describe(retry.backoff)})`,
+    );
   }
   const backoff = retry.backoff as Record<string, unknown>;
   const extraBackoff = Object.keys(backoff).find((key) => !['type', 'delayMs', 'maxDelayMs'].includes(key));
-  if (extraBackoff !== undefined) fail(`unknown field retry.backoff.${extraBackoff} (known: type, delayMs, maxDelayMs)`);
+  if (extraBackoff !== undefined)
+    fail(`unknown field retry.backoff.${extraBackoff} (known: type, delayMs, maxDelayMs)`);
   if (backoff.type !== 'fixed' && backoff.type !== 'exponential') {
     fail(`retry.backoff.type must be 'fixed' or 'exponential' (got ${describe(backoff.type)})`);
   }
   const failBackoff: Fail = (message) => fail(`retry.backoff.${message}`);
-  const delayMs = integerField(backoff, 'delayMs', { min: 0, max: MAX_TIMER_MS, fallback: Number.NaN }, failBackoff);
+  const delayMs = integerField(
+    backoff,
+    'delayMs',
+    { min: 0, max: MAX_TIMER_MS, fallback: Number.NaN },
+    failBackoff,
+  );
   if (Number.isNaN(delayMs)) fail(`retry.backoff.delayMs is required: an integer from 0 to ${MAX_TIMER_MS}`);
-  const maxDelayMs = backoff.maxDelayMs === undefined ? undefined : integerField(backoff, 'maxDelayMs', { min: 0, max: MAX_TIMER_MS, fallback: 0 }, failBackoff);
-  return { maxAttempts, backoff: { type: backoff.type as 'fixed' | 'exponential', delayMs, ...(maxDelayMs === undefined ? {} : { maxDelayMs }) } };
+  const maxDelayMs =
+    backoff.maxDelayMs === undefined
+      ? undefined
+      : integerField(backoff, 'maxDelayMs', { min: 0, max: MAX_TIMER_MS, fallback: 0 }, failBackoff);
+  return {
+    maxAttempts,
+    backoff: {
+      type: backoff.type as 'fixed' | 'exponential',
+      delayMs,
+      ...(maxDelayMs === undefined ? {} : { maxDelayMs }),
+    },
+  };
 }
 
-function schemaField(value: unknown, name: string, io: 'input' | 'output', fail: Fail): ReturnType<typeof compileSchema> {
+function schemaField(
+  value: unknown,
+  name: string,
+  io: 'input' | 'output',
+  fail: Fail,
+): ReturnType<typeof compileSchema> {
   try {
     return compileSchema(value, io);
   } catch (error) {
@@ -181,7 +245,8 @@ function schemaField(value: unknown, name: string, io: 'input' | 'output', fail:
 }
 
 function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
   if (typeof value === 'function') return 'a function';
   if (Array.isArray(value)) return 'an array';
   if (value === null) return 'null';

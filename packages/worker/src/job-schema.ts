@@ -24,7 +24,9 @@ export interface CompiledSchema {
 
 /** A zod 4 schema at run time; zod's classes are not used, so another copy of zod works too. */
 type ZodRuntimeSchema = z.core.$ZodType & {
-  safeParse(data: unknown): { success: true; data: unknown } | { success: false; error: { issues: readonly ZodIssueLike[] } };
+  safeParse(
+    data: unknown,
+  ): { success: true; data: unknown } | { success: false; error: { issues: readonly ZodIssueLike[] } };
 };
 
 interface ZodIssueLike {
@@ -83,10 +85,19 @@ function validateWithZod(schema: ZodRuntimeSchema, value: unknown): SchemaValida
     parsed = schema.safeParse(value);
   } catch (error) {
     // zod throws here when the schema has async refinements: a job schema must check synchronously.
-    throw new Error(`schema cannot be checked synchronously: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new Error(
+      `schema cannot be checked synchronously: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
   }
   if (parsed.success) return { ok: true, value: parsed.data };
-  return { ok: false, issues: parsed.error.issues.map((issue) => ({ path: issue.path.map(String).join('.'), message: issue.message })) };
+  return {
+    ok: false,
+    issues: parsed.error.issues.map((issue) => ({
+      path: issue.path.map(String).join('.'),
+      message: issue.message,
+    })),
+  };
 }
 
 /**
@@ -109,25 +120,36 @@ export function createJsonSchemaValidator(schema: JsonSchema, options: { strict?
   if (!strict) {
     // Formats are annotations in JSON Schema 2020-12: one this validator does not know (zod's
     // "int32", "cuid", ...) is not enforced rather than refused.
-    for (const format of formatsIn(schema)) if (ajv.formats[format] === undefined) ajv.addFormat(format, true);
+    for (const format of formatsIn(schema))
+      if (ajv.formats[format] === undefined) ajv.addFormat(format, true);
   }
   let compiled: ValidateFunction;
   try {
     compiled = ajv.compile(schema);
   } catch (error) {
-    throw new Error(`is not a valid JSON Schema: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new Error(`is not a valid JSON Schema: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
   }
-  return (value) => (compiled(value) ? { ok: true, value } : { ok: false, issues: (compiled.errors ?? []).map(issueFromAjv) });
+  return (value) =>
+    compiled(value) ? { ok: true, value } : { ok: false, issues: (compiled.errors ?? []).map(issueFromAjv) };
 }
 
 function ajvFor(schema: JsonSchema, options: AjvOptions): Ajv {
   const dialect = typeof schema === 'object' ? schema.$schema : undefined;
-  if (dialect === undefined || (typeof dialect === 'string' && /^https?:\/\/json-schema\.org\/draft\/2020-12\/schema#?$/.test(dialect))) {
+  if (
+    dialect === undefined ||
+    (typeof dialect === 'string' && /^https?:\/\/json-schema\.org\/draft\/2020-12\/schema#?$/.test(dialect))
+  ) {
     return new Ajv2020(options);
   }
-  if (typeof dialect === 'string' && /^https?:\/\/json-schema\.org\/draft\/2019-09\/schema#?$/.test(dialect)) return new Ajv2019(options);
-  if (typeof dialect === 'string' && /^https?:\/\/json-schema\.org\/draft-07\/schema#?$/.test(dialect)) return new Ajv(options);
-  throw new Error(`has an unsupported $schema ${JSON.stringify(dialect)} (supported: draft 2020-12, 2019-09, draft-07)`);
+  if (typeof dialect === 'string' && /^https?:\/\/json-schema\.org\/draft\/2019-09\/schema#?$/.test(dialect))
+    return new Ajv2019(options);
+  if (typeof dialect === 'string' && /^https?:\/\/json-schema\.org\/draft-07\/schema#?$/.test(dialect))
+    return new Ajv(options);
+  throw new Error(
+    `has an unsupported $schema ${JSON.stringify(dialect)} (supported: draft 2020-12, 2019-09, draft-07)`,
+  );
 }
 
 function formatsIn(schema: unknown, found = new Set<string>()): Set<string> {
@@ -143,9 +165,14 @@ function formatsIn(schema: unknown, found = new Set<string>()): Set<string> {
 }
 
 function issueFromAjv(error: ErrorObject): SchemaIssue {
-  const segments = error.instancePath === '' ? [] : error.instancePath.slice(1).split('/').map(unescapePointer);
+  const segments =
+    error.instancePath === '' ? [] : error.instancePath.slice(1).split('/').map(unescapePointer);
   // ajv reports a missing or an extra property at its parent object: name the property itself.
-  const params = error.params as { missingProperty?: unknown; additionalProperty?: unknown; unevaluatedProperty?: unknown };
+  const params = error.params as {
+    missingProperty?: unknown;
+    additionalProperty?: unknown;
+    unevaluatedProperty?: unknown;
+  };
   const property = params.missingProperty ?? params.additionalProperty ?? params.unevaluatedProperty;
   if (typeof property === 'string') segments.push(property);
   return { path: segments.join('.'), message: error.message ?? error.keyword };
@@ -157,7 +184,9 @@ function unescapePointer(segment: string): string {
 
 /** "number: must be number; items.2.url: ..." for an error message (the full list travels as details). */
 export function describeIssues(issues: readonly SchemaIssue[], limit = 5): string {
-  const shown = issues.slice(0, limit).map((issue) => `${issue.path === '' ? '(root)' : issue.path}: ${issue.message}`);
+  const shown = issues
+    .slice(0, limit)
+    .map((issue) => `${issue.path === '' ? '(root)' : issue.path}: ${issue.message}`);
   if (issues.length > limit) shown.push(`and ${issues.length - limit} more`);
   return shown.join('; ');
 }

@@ -12,7 +12,9 @@ let handler: Promise<TaskHandler> | undefined;
 async function loadHandler(): Promise<TaskHandler> {
   const { pathToFileURL } = await import('node:url');
   const { join } = await import('node:path');
-  const loaded = (await import(pathToFileURL(join(__dirname, 'job-thread.js')).href)) as { default: TaskHandler };
+  const loaded = (await import(pathToFileURL(join(__dirname, 'job-thread.js')).href)) as {
+    default: TaskHandler;
+  };
   return loaded.default;
 }
 

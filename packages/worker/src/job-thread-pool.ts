@@ -32,7 +32,8 @@ export class JobThreadPool {
   private readonly abortGraceMs: number;
 
   constructor(options: JobThreadPoolOptions) {
-    if (!Number.isInteger(options.threads) || options.threads < 1) throw new RangeError(`threads must be an integer >= 1 (got ${options.threads})`);
+    if (!Number.isInteger(options.threads) || options.threads < 1)
+      throw new RangeError(`threads must be an integer >= 1 (got ${options.threads})`);
     this.abortGraceMs = options.abortGraceMs ?? 5000;
     this.pool = new Piscina({
       filename: options.entry ?? defaultEntry(),
@@ -68,7 +69,12 @@ export class JobThreadPool {
     });
   }
 
-  private async submit(mode: ThreadTask['mode'], kind: LoadedJobKind, input: unknown, ctx: JobContext): Promise<unknown> {
+  private async submit(
+    mode: ThreadTask['mode'],
+    kind: LoadedJobKind,
+    input: unknown,
+    ctx: JobContext,
+  ): Promise<unknown> {
     if (ctx.signal.aborted) throw abortError(ctx.signal);
     const { port1, port2 } = new MessageChannel();
     const abortFlag = new SharedArrayBuffer(4);
@@ -147,5 +153,7 @@ function defaultEntry(): string {
     const path = fileURLToPath(new URL(candidate, import.meta.url));
     if (existsSync(path)) return path;
   }
-  throw new Error('@conveyor/worker: job-thread-entry.cjs not found; build the package (tsc -b packages/worker)');
+  throw new Error(
+    '@conveyor/worker: job-thread-entry.cjs not found; build the package (tsc -b packages/worker)',
+  );
 }

@@ -23,13 +23,15 @@ export default async function runJobInThread(task: ThreadTask): Promise<ThreadOu
     const ctx: JobContext = {
       ...task.job,
       signal: threadSignal(task),
-      progress: (fraction, message) => post({ type: 'progress', fraction, ...(message === undefined ? {} : { message }) }),
+      progress: (fraction, message) =>
+        post({ type: 'progress', fraction, ...(message === undefined ? {} : { message }) }),
       log: threadLogger(task),
     };
     const value = await run(task.input, ctx);
     // The result crosses by structured clone; anything not JSON is refused here, by path.
     const problem = jsonProblem(value);
-    if (problem !== null) throw new PermanentJobError(`invalid result: ${problem}`, { code: 'invalid_result' });
+    if (problem !== null)
+      throw new PermanentJobError(`invalid result: ${problem}`, { code: 'invalid_result' });
     return { ok: true, value: toJsonValue(value) };
   } catch (error) {
     return { ok: false, error: encodeError(error) };
@@ -48,14 +50,22 @@ async function runOf(specifier: string, kind: string): Promise<Run> {
   }
   const definition = exportedDefinition(await loading, kind);
   const run = (definition as { run?: unknown } | undefined)?.run;
-  if (typeof run !== 'function') throw new PermanentJobError(`module ${specifier} has no job kind "${kind}" in a worker thread`, { code: 'kind_not_found' });
+  if (typeof run !== 'function')
+    throw new PermanentJobError(`module ${specifier} has no job kind "${kind}" in a worker thread`, {
+      code: 'kind_not_found',
+    });
   return run.bind(definition) as Run;
 }
 
 function threadLogger(task: ThreadTask): JobLogger {
   const log = (level: LogLevel) => (message: string, meta?: Record<string, unknown>) => {
     try {
-      task.port.postMessage({ type: 'log', level, message, ...(meta === undefined ? {} : { meta }) } satisfies ThreadMessage);
+      task.port.postMessage({
+        type: 'log',
+        level,
+        message,
+        ...(meta === undefined ? {} : { meta }),
+      } satisfies ThreadMessage);
     } catch {
       // meta that cannot be cloned (a function, a socket) travels as its JSON form.
       task.port.postMessage({ type: 'log', level, message, meta: jsonMeta(meta) } satisfies ThreadMessage);
@@ -83,14 +93,20 @@ function threadSignal(task: ThreadTask): AbortSignal {
   const controller = new AbortController();
   const { signal } = controller;
   // The prototype's getter: `signal.aborted` itself is replaced below.
-  const isAborted = () => (abortedGetter === undefined ? signal.aborted : abortedGetter.call(signal) === true);
+  const isAborted = () =>
+    abortedGetter === undefined ? signal.aborted : abortedGetter.call(signal) === true;
   const flag = new Int32Array(task.abortFlag);
   const abort = (message: AbortMessage | undefined) => {
     if (isAborted()) return;
-    controller.abort(message === undefined ? new PermanentJobError('job cancelled', { code: 'cancelled' }) : decodeError(message.reason));
+    controller.abort(
+      message === undefined
+        ? new PermanentJobError('job cancelled', { code: 'cancelled' })
+        : decodeError(message.reason),
+    );
   };
   const sync = () => {
-    if (!isAborted() && Atomics.load(flag, 0) !== 0) abort(receiveMessageOnPort(task.port)?.message as AbortMessage | undefined);
+    if (!isAborted() && Atomics.load(flag, 0) !== 0)
+      abort(receiveMessageOnPort(task.port)?.message as AbortMessage | undefined);
   };
   task.port.on('message', (message: AbortMessage) => abort(message));
   if (abortedGetter !== undefined) {

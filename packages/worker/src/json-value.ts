@@ -35,9 +35,9 @@ function objectProblem(value: object, path: string, at: string, ancestors: Set<o
   if (ancestors.has(value)) return `${at}: a circular reference is not JSON`;
   const toJSON = (value as { toJSON?: unknown }).toJSON;
   if (typeof toJSON === 'function') return problemAt(toJSON.call(value) as unknown, path, ancestors);
-  const prototype = Object.getPrototypeOf(value) as object | null;
-  if (!Array.isArray(value) && prototype !== Object.prototype && prototype !== null) {
-    const name = (prototype.constructor as { name?: unknown } | undefined)?.name;
+  if (!Array.isArray(value) && !isPlainObject(value)) {
+    const name = (Object.getPrototypeOf(value) as { constructor?: { name?: unknown } } | null)?.constructor
+      ?.name;
     return `${at}: ${typeof name === 'string' && name !== '' ? `a ${name}` : 'an object with a prototype'} is not plain JSON`;
   }
   ancestors.add(value);
@@ -50,4 +50,15 @@ function objectProblem(value: object, path: string, at: string, ancestors: Set<o
   } finally {
     ancestors.delete(value);
   }
+}
+
+/** An object literal, from any realm (a worker thread's result is cloned into the main realm's objects, a vm context has its own). */
+function isPlainObject(value: object): boolean {
+  const prototype = Object.getPrototypeOf(value) as { constructor?: unknown } | null;
+  if (prototype === null) return true;
+  return (
+    Object.getPrototypeOf(prototype) === null &&
+    typeof prototype.constructor === 'function' &&
+    prototype.constructor.name === 'Object'
+  );
 }

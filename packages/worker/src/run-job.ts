@@ -13,13 +13,23 @@ import { jsonProblem, toJsonValue } from './json-value.js';
  * is an Error (else PermanentJobError 'cancelled'); anything `run` throws is rethrown as it is,
  * for classifyJobError. The result comes back in its JSON form (undefined becomes null).
  */
-export async function runJob(kind: LoadedJobKind, input: unknown, ctx: JobContext, pool?: JobThreadPool): Promise<unknown> {
+export async function runJob(
+  kind: LoadedJobKind,
+  input: unknown,
+  ctx: JobContext,
+  pool?: JobThreadPool,
+): Promise<unknown> {
   if (kind.isolation === 'thread' && pool === undefined) {
-    throw new TypeError(`kind ${kind.kind} runs in a worker thread (isolation: 'thread'): pass a JobThreadPool to runJob`);
+    throw new TypeError(
+      `kind ${kind.kind} runs in a worker thread (isolation: 'thread'): pass a JobThreadPool to runJob`,
+    );
   }
   const checked = kind.validateInput(input);
   if (!checked.ok) {
-    throw new PermanentJobError(`invalid input: ${describeIssues(checked.issues)}`, { code: 'invalid_input', details: checked.issues });
+    throw new PermanentJobError(`invalid input: ${describeIssues(checked.issues)}`, {
+      code: 'invalid_input',
+      details: checked.issues,
+    });
   }
   const deadline = withTimeout(ctx.signal, kind.timeoutMs);
   try {
@@ -38,7 +48,10 @@ export async function runJob(kind: LoadedJobKind, input: unknown, ctx: JobContex
 function checkResult(kind: LoadedJobKind, result: unknown): unknown {
   const checked = kind.validateResult(result);
   if (!checked.ok) {
-    throw new PermanentJobError(`invalid result: ${describeIssues(checked.issues)}`, { code: 'invalid_result', details: checked.issues });
+    throw new PermanentJobError(`invalid result: ${describeIssues(checked.issues)}`, {
+      code: 'invalid_result',
+      details: checked.issues,
+    });
   }
   const problem = jsonProblem(checked.value);
   if (problem !== null) throw new PermanentJobError(`invalid result: ${problem}`, { code: 'invalid_result' });
@@ -54,7 +67,13 @@ function withTimeout(outer: AbortSignal, timeoutMs: number | null): { signal: Ab
   const timer =
     timeoutMs === null
       ? undefined
-      : setTimeout(() => controller.abort(new PermanentJobError(`job timed out after ${timeoutMs} ms`, { code: 'timeout' })), timeoutMs);
+      : setTimeout(
+          () =>
+            controller.abort(
+              new PermanentJobError(`job timed out after ${timeoutMs} ms`, { code: 'timeout' }),
+            ),
+          timeoutMs,
+        );
   return {
     signal: controller.signal,
     clear: () => {

@@ -4,7 +4,10 @@ export default {
   version: 2,
   input: {
     type: 'object',
-    properties: { text: { type: 'string', minLength: 1 }, times: { type: 'integer', minimum: 1, maximum: 10 } },
+    properties: {
+      text: { type: 'string', minLength: 1 },
+      times: { type: 'integer', minimum: 1, maximum: 10 },
+    },
     required: ['text'],
     additionalProperties: false,
   },
@@ -14,7 +17,8 @@ export default {
   retry: { maxAttempts: 3, backoff: { type: 'fixed', delayMs: 250 } },
   async run(input, ctx) {
     ctx.progress(0.5, 'halfway');
-    if (input.text === 'refuse') throw Object.assign(new Error('refused'), { permanent: true, code: 'refused' });
+    if (input.text === 'refuse')
+      throw Object.assign(new Error('refused'), { permanent: true, code: 'refused' });
     return { echoed: input.text.repeat(input.times ?? 1) };
   },
 };

@@ -53,7 +53,9 @@ export default [
     isolation: 'thread',
     async run(_input, ctx) {
       ctx.progress(0, 'waiting');
-      await new Promise((_resolve, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)));
+      await new Promise((_resolve, reject) =>
+        ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)),
+      );
     },
   },
   {

@@ -18,8 +18,12 @@ export default defineJob({
   retry: { maxAttempts: 4, backoff: { type: 'exponential', delayMs: 500, maxDelayMs: 4000 } },
   async run(input, ctx) {
     ctx.log.info('checking links', { count: input.urls.length, depth: input.depth });
-    if (input.urls.some(({ url }) => url.includes('rate-limited'))) throw new RetryJobError('rate limited', { afterMs: 30_000 });
+    if (input.urls.some(({ url }) => url.includes('rate-limited')))
+      throw new RetryJobError('rate limited', { afterMs: 30_000 });
     ctx.progress(1);
-    return { checked: input.urls.length, labels: input.urls.flatMap(({ label }) => (label === undefined ? [] : [label])) };
+    return {
+      checked: input.urls.length,
+      labels: input.urls.flatMap(({ label }) => (label === undefined ? [] : [label])),
+    };
   },
 });
