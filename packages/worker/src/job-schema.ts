@@ -14,10 +14,10 @@ export interface SchemaIssue {
 
 export type SchemaValidation = { ok: true; value: unknown } | { ok: false; issues: SchemaIssue[] };
 
-export type Validate = (value: unknown) => SchemaValidation;
+type Validate = (value: unknown) => SchemaValidation;
 
 /** A schema ready to use: its JSON Schema (for the registry and the producer) and its validator. */
-export interface CompiledSchema {
+interface CompiledSchema {
   jsonSchema: JsonSchema;
   validate: Validate;
 }
@@ -43,7 +43,7 @@ export function isZodSchema(value: unknown): value is ZodRuntimeSchema {
   );
 }
 
-export function isJsonSchema(value: unknown): value is JsonSchema {
+function isJsonSchema(value: unknown): value is JsonSchema {
   return typeof value === 'boolean' || (typeof value === 'object' && value !== null && !Array.isArray(value));
 }
 

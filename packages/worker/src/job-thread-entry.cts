@@ -5,20 +5,11 @@
  * is required without that path and loads the ES module beside it with import() alone, once per
  * thread.
  */
-type TaskHandler = (task: unknown) => unknown;
+import type { ThreadOutcome, ThreadTask } from './thread-protocol.js';
 
-let handler: Promise<TaskHandler> | undefined;
+let handler: Promise<(task: ThreadTask) => Promise<ThreadOutcome>> | undefined;
 
-async function loadHandler(): Promise<TaskHandler> {
-  const { pathToFileURL } = await import('node:url');
-  const { join } = await import('node:path');
-  const loaded = (await import(pathToFileURL(join(__dirname, 'job-thread.js')).href)) as {
-    default: TaskHandler;
-  };
-  return loaded.default;
-}
-
-export = async function runTask(task: unknown): Promise<unknown> {
-  handler ??= loadHandler();
+export = async function runTask(task: ThreadTask): Promise<ThreadOutcome> {
+  handler ??= import('./job-thread.js').then((loaded) => loaded.default);
   return (await handler)(task);
 };

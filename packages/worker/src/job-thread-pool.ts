@@ -6,6 +6,7 @@ import { decodeError, encodeError } from './error-transfer.js';
 import type { JobContext } from './job-definition.js';
 import { abortError } from './job-errors.js';
 import type { LoadedJobKind } from './job-module.js';
+import type runJobInThread from './job-thread.js';
 import type { AbortMessage, ThreadMessage, ThreadOutcome, ThreadTask } from './thread-protocol.js';
 
 export interface JobThreadPoolOptions {
@@ -28,7 +29,10 @@ export interface JobThreadPoolOptions {
  * its specifier; progress and log calls come back over a MessagePort.
  */
 export class JobThreadPool {
-  private readonly pool: Piscina<ThreadTask, ThreadOutcome>;
+  private readonly pool: Piscina<
+    Parameters<typeof runJobInThread>[0],
+    Awaited<ReturnType<typeof runJobInThread>>
+  >;
   private readonly abortGraceMs: number;
 
   constructor(options: JobThreadPoolOptions) {
