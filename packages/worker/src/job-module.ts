@@ -159,7 +159,8 @@ function loadDefinition(definition: unknown, where: { module: string; prefix: st
     isolation,
     specifier: where.module,
     schemaHash: schemaHash({ version, input: input.jsonSchema, result: result?.jsonSchema ?? null }),
-    run: run as LoadedJobKind['run'],
+    // Called on its definition, as written: `this` in a method-style run is the definition.
+    run: (input, ctx) => (run as LoadedJobKind['run']).call(definition, input, ctx),
     validateInput: input.validate,
     validateResult: result?.validate ?? ((value) => ({ ok: true, value })),
   };

@@ -180,6 +180,45 @@ describe('runJob', () => {
     expect(run).not.toHaveBeenCalled();
   });
 
+  it('drops progress from a run left behind by a timeout, and calls a class-based context as methods', async () => {
+    class HostContext {
+      readonly progressed: number[] = [];
+      jobId = 'job-2';
+      customId = 'custom';
+      attempt = 3;
+      signal = new AbortController().signal;
+      log = recordingContext().log;
+      progress(fraction: number): void {
+        this.progressed.push(fraction);
+      }
+    }
+    const ctx = new HostContext();
+    let seen: Pick<JobContext, 'jobId' | 'customId' | 'attempt'> | undefined;
+    let late: (() => void) | undefined;
+    const kind = kindOf({
+      timeoutMs: 20,
+      run(_input: unknown, jobCtx: JobContext) {
+        seen = { jobId: jobCtx.jobId, customId: jobCtx.customId, attempt: jobCtx.attempt };
+        jobCtx.progress(0.1);
+        late = () => jobCtx.progress(0.9);
+        return new Promise(() => undefined);
+      },
+    });
+    await expect(runJob(kind, {}, ctx)).rejects.toMatchObject({ code: 'timeout' });
+    late?.();
+    expect(ctx.progressed).toEqual([0.1]);
+    expect(seen).toEqual({ jobId: 'job-2', customId: 'custom', attempt: 3 });
+  });
+
+  it('calls a method-style run on its definition', async () => {
+    const kind = kindOf({
+      run(this: { kind: string }, input: unknown) {
+        return `${this.kind}:${String(input)}`;
+      },
+    });
+    expect(await runJob(kind, 'x', recordingContext())).toBe('test-kind:x');
+  });
+
   it('wants a pool for a thread kind', async () => {
     await expect(
       runJob(kindOf({ run: () => 1, isolation: 'thread' }), {}, recordingContext()),

@@ -32,15 +32,28 @@ export async function runJob(
     });
   }
   const deadline = withTimeout(ctx.signal, kind.timeoutMs);
+  let settled = false;
   try {
     if (deadline.signal.aborted) throw abortError(deadline.signal);
-    const runCtx: JobContext = { ...ctx, signal: deadline.signal, progress: clampedProgress(ctx.progress) };
+    // Fields one by one: a host's context may be a class instance, whose methods a spread would drop.
+    const runCtx: JobContext = {
+      jobId: ctx.jobId,
+      customId: ctx.customId,
+      attempt: ctx.attempt,
+      signal: deadline.signal,
+      // A run left behind by a timeout or a cancellation may still report progress: it is dropped.
+      progress: (fraction, message) => {
+        if (!settled) reportProgress(ctx, fraction, message);
+      },
+      log: ctx.log,
+    };
     const running =
       pool !== undefined && kind.isolation === 'thread'
         ? pool.run(kind, checked.value, runCtx)
         : Promise.resolve().then(() => kind.run(checked.value, runCtx));
     return checkResult(kind, await untilAborted(running, deadline.signal));
   } finally {
+    settled = true;
     deadline.clear();
   }
 }
@@ -92,9 +105,7 @@ function untilAborted<T>(running: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
-function clampedProgress(progress: JobContext['progress']): JobContext['progress'] {
-  return (fraction, message) => {
-    if (typeof fraction !== 'number' || Number.isNaN(fraction)) return;
-    progress(Math.min(1, Math.max(0, fraction)), typeof message === 'string' ? message : undefined);
-  };
+function reportProgress(ctx: JobContext, fraction: unknown, message: unknown): void {
+  if (typeof fraction !== 'number' || Number.isNaN(fraction)) return;
+  ctx.progress(Math.min(1, Math.max(0, fraction)), typeof message === 'string' ? message : undefined);
 }
