@@ -16,7 +16,7 @@ const kinds = jobKindsFromModule(
       kind,
       input: {},
       isolation: 'thread',
-      ...(kind === 'wait-for-abort' ? { timeoutMs: 100 } : {}),
+      ...(kind === 'wait-for-abort' ? { timeoutMs: 300 } : {}),
       run: () => {
         throw new Error('runs in a worker thread');
       },
@@ -25,6 +25,14 @@ const kinds = jobKindsFromModule(
   { name: 'thread-jobs.mjs', href: fixtureUrl('thread-jobs.mjs') },
 );
 const kind = (name: (typeof kindNames)[number]): LoadedJobKind => kinds.find((k) => k.kind === name)!;
+
+async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
 
 async function failureOf(promise: Promise<unknown>): Promise<Error & Record<string, unknown>> {
   try {
@@ -68,9 +76,9 @@ describe('JobThreadPool', () => {
     }
     expect(Date.now() - started).toBeGreaterThanOrEqual(500);
     // Blocked, the loop would tick once or not at all; free, about 50 times in 500 ms.
-    expect(ticks.length).toBeGreaterThanOrEqual(20);
+    expect(ticks.length).toBeGreaterThanOrEqual(10);
     const longestGap = Math.max(...ticks.slice(1).map((at, i) => at - ticks[i]!));
-    expect(longestGap).toBeLessThan(200);
+    expect(longestGap).toBeLessThan(400);
     expect(ctx.progressed).toEqual([
       [0.25, 'started'],
       [1, 'done'],
@@ -95,7 +103,15 @@ describe('JobThreadPool', () => {
       name: 'PermanentJobError',
       code: 'timeout',
     });
-    expect(ctx.progressed).toEqual([[0, 'waiting']]);
+    // runJob settles at the timeout; the thread's note of it follows.
+    await waitFor(() => ctx.logged.length > 0);
+    expect(ctx.logged).toEqual([
+      {
+        level: 'warn',
+        message: 'saw abort',
+        meta: { reason: 'job timed out after 300 ms', code: 'timeout' },
+      },
+    ]);
   });
 
   it('terminates a run that ignores its signal after the grace, and the pool goes on', async () => {

@@ -52,10 +52,14 @@ export default [
     input: anything,
     isolation: 'thread',
     async run(_input, ctx) {
-      ctx.progress(0, 'waiting');
-      await new Promise((_resolve, reject) =>
-        ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)),
-      );
+      await new Promise((_resolve, reject) => {
+        const stop = () => {
+          ctx.log.warn('saw abort', { reason: ctx.signal.reason?.message, code: ctx.signal.reason?.code });
+          reject(ctx.signal.reason);
+        };
+        if (ctx.signal.aborted) stop();
+        else ctx.signal.addEventListener('abort', stop);
+      });
     },
   },
   {
