@@ -6,7 +6,7 @@ import {
   type MessagePayload,
   type TopologyNames,
 } from '@conveyor/contracts';
-import { errorMessage, PermanentError, type Logger, type Metrics } from '@conveyor/platform';
+import { errorMessage, PermanentError, RetryLaterError, type Logger, type Metrics } from '@conveyor/platform';
 import type { Broker, ConsumerHandle, Delivery } from './broker.js';
 
 export interface HandlerContext {
@@ -47,6 +47,14 @@ export function retryDelayFor(attempt: number, delaysMs: readonly number[]): num
   const delay = delaysMs[Math.min(attempt, delaysMs.length - 1)];
   if (delay === undefined) throw new Error('at least one retry delay is required');
   return delay;
+}
+
+/** The shortest retry tier of at least `delayMs` (the longest when none is): tiers are fixed queues. */
+export function tierAtLeast(delayMs: number, delaysMs: readonly number[]): number {
+  const sorted = [...delaysMs].sort((a, b) => a - b);
+  const tier = sorted.find((d) => d >= delayMs) ?? sorted[sorted.length - 1];
+  if (tier === undefined) throw new Error('at least one retry delay is required');
+  return tier;
 }
 
 type Outcome = { type: 'ack' } | { type: 'retry'; delayMs: number; error: string } | { type: 'dead-letter'; code: string; error: string };
@@ -156,7 +164,8 @@ export function startMessageConsumer<K extends MessageKind>(
   function classify(error: unknown, attempt: number): Outcome {
     if (error instanceof PermanentError) return { type: 'dead-letter', code: error.code, error: error.message };
     if (attempt + 1 >= options.maxAttempts) return { type: 'dead-letter', code: 'retries_exhausted', error: errorMessage(error) };
-    return { type: 'retry', delayMs: retryDelayFor(attempt, options.retryDelaysMs), error: errorMessage(error) };
+    const delayMs = error instanceof RetryLaterError ? tierAtLeast(error.retryAfterMs, options.retryDelaysMs) : retryDelayFor(attempt, options.retryDelaysMs);
+    return { type: 'retry', delayMs, error: errorMessage(error) };
   }
 
   async function settle(delivery: Delivery, envelope: MessageEnvelope | undefined, outcome: Outcome): Promise<void> {

@@ -10,3 +10,4 @@ export * from './image/sniff-format.js';
 export * from './image/image-job.js';
 export * from './outgoing-message.js';
 export * from './nul-characters.js';
+export * from './job-kind-policy.js';

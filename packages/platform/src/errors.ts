@@ -33,3 +33,16 @@ export class PermanentError extends AppError {
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/** A transient failure that knows when to try again: the retry goes to the first tier at least this far away. */
+export class RetryLaterError extends AppError {
+  constructor(
+    code: string,
+    message: string,
+    readonly retryAfterMs: number,
+    options: { cause?: unknown } = {},
+  ) {
+    super(code, message, options);
+    this.name = 'RetryLaterError';
+  }
+}

@@ -48,7 +48,8 @@ export class ServiceCore {
     service: string,
     private readonly config: CoreConfig,
     readonly log: Logger,
-    options: { kinds?: readonly MessageKind[] } = {},
+    /** `extraRetryDelaysMs`: tiers beyond RETRY_DELAYS_MS that hosted job kinds' backoff needs. */
+    options: { kinds?: readonly MessageKind[]; extraRetryDelaysMs?: readonly number[] } = {},
   ) {
     this.metrics = createMetrics(service);
     this.names = topologyNames(config.AMQP_PREFIX);
@@ -60,7 +61,11 @@ export class ServiceCore {
           log,
           metrics: this.metrics,
           publishChannels: config.PUBLISH_CHANNELS,
-          topology: workTopology(this.names, { kinds: options.kinds, retryDelaysMs: config.RETRY_DELAYS_MS, deliveryLimit: config.DELIVERY_LIMIT }),
+          topology: workTopology(this.names, {
+            kinds: options.kinds,
+            retryDelaysMs: [...new Set([...config.RETRY_DELAYS_MS, ...(options.extraRetryDelaysMs ?? [])])],
+            deliveryLimit: config.DELIVERY_LIMIT,
+          }),
         })
       : undefined;
   }

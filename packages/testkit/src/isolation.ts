@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import amqp from 'amqplib';
 import pg from 'pg';
-import { DEFAULT_RETRY_DELAYS_MS, MessageCatalog, topologyNames, type MessageKind } from '@conveyor/contracts';
+import { DEFAULT_RETRY_DELAYS_MS, MessageCatalog, retryTierDelays, topologyNames, type JobRetryPolicy, type MessageKind } from '@conveyor/contracts';
 
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const TEST_AMQP_URL = process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
@@ -35,8 +35,10 @@ export async function createIsolatedEnv(label: string): Promise<IsolatedEnv> {
       LOG_FORMAT: 'json',
     },
     async dispose() {
+      // Registered job kinds declared queues of their own; their names are in the schema about to go.
+      const registered = await registeredKinds(schema);
       await dropSchema(schema);
-      await deleteBrokerNames(prefix);
+      await deleteBrokerNames(prefix, registered);
     },
   };
 }
@@ -52,11 +54,30 @@ async function dropSchema(schema: string): Promise<void> {
 }
 
 /** Deletes the queues and exchanges a prefix owns, found through the broker's own listing. */
-async function deleteBrokerNames(prefix: string): Promise<void> {
+/** The job kinds worker hosts registered in a test's schema, with the retry tiers each declared. */
+async function registeredKinds(schema: string): Promise<{ kind: string; retry: JobRetryPolicy }[]> {
+  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
+  await client.connect();
+  try {
+    const table = await client.query<{ exists: boolean }>('select to_regclass($1) is not null as exists', [`"${schema}".job_kinds`]);
+    if (!table.rows[0]?.exists) return [];
+    const { rows } = await client.query<{ kind: string; retry: JobRetryPolicy }>(`select kind, retry from "${schema}".job_kinds`);
+    return rows;
+  } finally {
+    await client.end();
+  }
+}
+
+async function deleteBrokerNames(prefix: string, registered: { kind: string; retry: JobRetryPolicy }[] = []): Promise<void> {
   const connection = await amqp.connect(TEST_AMQP_URL);
   try {
-    const { queues, exchanges } = brokerNames(prefix);
-    for (const queue of queues) {
+    const names = topologyNames(prefix);
+    const { queues: builtIn, exchanges } = brokerNames(prefix);
+    const queues = [
+      ...builtIn,
+      ...registered.flatMap(({ kind, retry }) => [names.workQueue(`job.${kind}`), ...retryTierDelays(retry).map((delay) => names.retryQueue(delay))]),
+    ];
+    for (const queue of new Set(queues)) {
       const channel = await connection.createChannel();
       await channel.deleteQueue(queue).catch(() => undefined);
       await channel.close().catch(() => undefined);

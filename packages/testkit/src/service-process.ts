@@ -52,6 +52,11 @@ export class ServiceProcess {
     }
   }
 
+  /** Resolves with the exit code once the process ends by itself (a refused start, say). */
+  waitForExit(): Promise<number | null> {
+    return this.exit;
+  }
+
   /** kill -9: no shutdown hooks, no acks, sockets dropped by the kernel. */
   async kill9(): Promise<void> {
     if (this.child.exitCode === null) this.child.kill('SIGKILL');

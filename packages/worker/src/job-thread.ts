@@ -44,7 +44,7 @@ export default async function runJobInThread(task: ThreadTask): Promise<ThreadOu
 async function runOf(specifier: string, kind: string): Promise<Run> {
   let loading = modules.get(specifier);
   if (loading === undefined) {
-    loading = import(specifier) as Promise<Record<string, unknown>>;
+    loading = importModule(specifier);
     modules.set(specifier, loading);
     loading.catch(() => modules.delete(specifier));
   }
@@ -55,6 +55,22 @@ async function runOf(specifier: string, kind: string): Promise<Run> {
       code: 'kind_not_found',
     });
   return run.bind(definition) as Run;
+}
+
+/**
+ * A TypeScript module reaches a thread through tsx's tsImport: on Node 20 a worker thread does
+ * not inherit the loader hooks (`--import tsx`) the main thread runs with, so a plain import()
+ * of a .ts file fails there with ERR_UNKNOWN_FILE_EXTENSION.
+ */
+async function importModule(specifier: string): Promise<Record<string, unknown>> {
+  try {
+    return (await import(specifier)) as Record<string, unknown>;
+  } catch (error) {
+    const code: unknown = typeof error === 'object' && error !== null ? Reflect.get(error, 'code') : undefined;
+    if (code !== 'ERR_UNKNOWN_FILE_EXTENSION' || !/\.[cm]?tsx?$/.test(new URL(specifier).pathname)) throw error;
+    const { tsImport } = await import('tsx/esm/api');
+    return (await tsImport(specifier, import.meta.url)) as Record<string, unknown>;
+  }
 }
 
 function threadLogger(task: ThreadTask): JobLogger {

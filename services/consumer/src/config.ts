@@ -76,5 +76,20 @@ export const ConsumerEnv = z.object({
    * while a batch is being written go in the next one without this wait. Default 2.
    */
   JOB_BATCH_WAIT_MS: env.int(2, 0),
+  /**
+   * Job modules this process hosts besides (or, with BUILT_IN_KINDS=false, instead of) the
+   * built-in kinds: comma-separated paths or file URLs of modules whose default export is a job
+   * definition (see @conveyor/worker). `pnpm worker <module>...` sets it. Default: none.
+   */
+  WORKER_MODULES: z
+    .string()
+    .default('')
+    .transform((list) => list.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '')),
+  /** Whether this process also runs the built-in kinds and the object checks. Default true. */
+  BUILT_IN_KINDS: env.bool(true),
+  /** Worker threads shared by hosted kinds with `isolation: 'thread'`. Default: the number of CPUs. */
+  JOB_THREADS: env.int(availableParallelism(), 1),
+  /** How often this host writes its heartbeat (kinds, jobs in flight) to the registry, in ms. Default 5000. */
+  WORKER_HEARTBEAT_MS: env.int(5_000, 100),
 });
 export type ConsumerConfig = z.infer<typeof ConsumerEnv>;

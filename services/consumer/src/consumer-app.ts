@@ -1,10 +1,12 @@
 import { join } from 'node:path';
-import { startMessageConsumer, type ConsumerHandle } from '@conveyor/broker';
+import { startMessageConsumer, type ConsumerHandle, type MessageConsumerDeps } from '@conveyor/broker';
+import { BuiltInJobKind } from '@conveyor/contracts';
 import type { OutboxRelay } from '@conveyor/database';
 import { JobStore } from '@conveyor/jobs';
 import { ConcurrencyLimit, type Logger } from '@conveyor/platform';
 import { ServiceCore } from '@conveyor/runtime';
 import { openBlobStore, storeSettingsFrom } from '@conveyor/storage';
+import type { LoadedJobKind } from '@conveyor/worker';
 import { FactorizePool } from './adapters/factorize-pool.js';
 import { LastSeenWriter } from './adapters/last-seen.writer.js';
 import { ObjectStatusClient } from './adapters/object-status.client.js';
@@ -13,7 +15,8 @@ import type { ConsumerConfig } from './config.js';
 import { csvSumWork } from './consumers/csv-sum.work.js';
 import { factorizeWork } from './consumers/factorize.work.js';
 import { imageResizeWork } from './consumers/image-resize.work.js';
-import { jobHandler } from './consumers/job.consumer.js';
+import { jobHandler, type JobConsumerDeps } from './consumers/job.consumer.js';
+import { JobHost, moduleTopology } from './job-host/job-host.js';
 import { objectCheckHandler } from './consumers/object-check.consumer.js';
 import { configureSharp } from './domain/image/index.js';
 import type { CsvSumOutcome, CsvSumTask } from './workers/csv-sum.worker.js';
@@ -29,7 +32,11 @@ const SENT_ROWS_DELETE_WAIT_MS = 50;
 export interface ConsumerAppOptions {
   /** Folder holding the compiled worker-thread entry points (`dist/workers`). */
   workerDir: string;
+  /** Job modules to host (loaded from WORKER_MODULES by main.ts, or given by a test). */
+  jobModules?: readonly LoadedJobKind[];
 }
+
+const BUILT_IN_MESSAGE_KINDS = ['object.check', 'job.factorize', 'job.csv-sum', 'job.image-resize'] as const;
 
 /** The workers: one consumer per queue, each with its own concurrency. */
 export class ConsumerApp {
@@ -40,13 +47,20 @@ export class ConsumerApp {
   private readonly relay: OutboxRelay;
   private readonly factorizePool: FactorizePool;
   private readonly csvSumPool: WorkerTaskPool<CsvSumTask, CsvSumOutcome>;
+  private readonly jobModules: readonly LoadedJobKind[];
+  private jobHost: JobHost | undefined;
 
   constructor(
     private readonly config: ConsumerConfig,
     private readonly log: Logger,
     options: ConsumerAppOptions,
   ) {
-    this.core = new ServiceCore('consumer', config, log, { kinds: ['object.check', 'job.factorize', 'job.csv-sum', 'job.image-resize'] });
+    this.jobModules = options.jobModules ?? [];
+    const modules = moduleTopology(this.jobModules);
+    this.core = new ServiceCore('consumer', config, log, {
+      kinds: [...(config.BUILT_IN_KINDS ? BUILT_IN_MESSAGE_KINDS : []), ...modules.messageKinds],
+      extraRetryDelaysMs: modules.retryDelaysMs,
+    });
     this.statusClient = new ObjectStatusClient({ baseUrl: config.OBJECTS_API_URL, timeoutMs: config.UPSTREAM_TIMEOUT_MS, maxSockets: config.MAX_CONSUMERS });
     this.relay = this.core.outboxRelay({ pollMs: 1_000, batchSize: 500, minAgeMs: 2_000, deleteBatchWaitMs: SENT_ROWS_DELETE_WAIT_MS });
     this.factorizePool = new FactorizePool({ workerDir: options.workerDir, threads: config.FACTORIZE_WORKERS });
@@ -63,6 +77,38 @@ export class ConsumerApp {
     const { core } = this;
     await core.migrate();
     const deps = { broker: core.broker, names: core.names, log, metrics: core.metrics };
+    const jobDeps = {
+      store: new JobStore(core.database.db, core.names, { batch: { maxItems: config.JOB_BATCH_MAX, maxWaitMs: config.JOB_BATCH_WAIT_MS } }),
+      sendNow: (messages: Parameters<OutboxRelay['sendNow']>[0]) => this.relay.sendNow(messages),
+      maxAttempts: config.MAX_ATTEMPTS,
+      resultTtlMs: config.RESULT_TTL_MS,
+      checkIntervalMs: config.JOB_CHECK_INTERVAL_MS,
+    };
+    if (config.BUILT_IN_KINDS) this.startBuiltInKinds(deps, jobDeps);
+    this.relay.start();
+    await core.serve(config.OPS_PORT);
+    await core.broker.start();
+    if (this.jobModules.length > 0) {
+      // After the broker has declared the modules' queues: a registered kind is one producers accept.
+      this.jobHost = new JobHost(
+        { db: core.database.db, consumer: deps, store: jobDeps.store, sendNow: jobDeps.sendNow, log },
+        this.jobModules,
+        {
+          resultTtlMs: config.RESULT_TTL_MS,
+          checkIntervalMs: config.JOB_CHECK_INTERVAL_MS,
+          threads: config.JOB_THREADS,
+          heartbeatMs: config.WORKER_HEARTBEAT_MS,
+          otherKinds: config.BUILT_IN_KINDS ? BuiltInJobKind.options : [],
+        },
+      );
+      await this.jobHost.start();
+    }
+    log.info('consumer started', { opsPort: this.opsPort, builtInKinds: config.BUILT_IN_KINDS, modules: this.jobModules.map((kind) => kind.kind) });
+  }
+
+  /** The object checks and the three built-in job kinds, each on its own queue. */
+  private startBuiltInKinds(deps: MessageConsumerDeps, jobDeps: JobConsumerDeps): void {
+    const { config } = this;
     this.consumers.push(
       startMessageConsumer(
         deps,
@@ -77,13 +123,6 @@ export class ConsumerApp {
         objectCheckHandler({ statusClient: this.statusClient, writer: this.writer }),
       ),
     );
-    const jobDeps = {
-      store: new JobStore(core.database.db, core.names, { batch: { maxItems: config.JOB_BATCH_MAX, maxWaitMs: config.JOB_BATCH_WAIT_MS } }),
-      sendNow: (messages: Parameters<OutboxRelay['sendNow']>[0]) => this.relay.sendNow(messages),
-      maxAttempts: config.MAX_ATTEMPTS,
-      resultTtlMs: config.RESULT_TTL_MS,
-      checkIntervalMs: config.JOB_CHECK_INTERVAL_MS,
-    };
     this.consumers.push(
       startMessageConsumer(
         deps,
@@ -109,13 +148,10 @@ export class ConsumerApp {
       ),
     );
     configureSharp({ concurrency: config.SHARP_THREADS });
-    this.relay.start();
-    await core.serve(config.OPS_PORT);
-    await core.broker.start();
-    log.info('consumer started', { opsPort: this.opsPort, maxConsumers: config.MAX_CONSUMERS });
   }
 
   async stop(): Promise<void> {
+    await this.jobHost?.stop();
     await Promise.all(this.consumers.map((c) => c.cancel()));
     this.writer.stop();
     await this.relay.stop();

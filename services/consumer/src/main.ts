@@ -1,10 +1,12 @@
 import { fileURLToPath } from 'node:url';
-import { createLogger, loadConfigOrExit, onShutdownSignal, withDotenv } from '@conveyor/platform';
+import { createLogger, loadConfigOrExit, onShutdownSignal, orExit, withDotenv } from '@conveyor/platform';
 import { ConsumerEnv } from './config.js';
 import { ConsumerApp } from './consumer-app.js';
+import { loadHostedKinds } from './job-host/hosted-kinds.js';
 
 const config = loadConfigOrExit('consumer', ConsumerEnv, withDotenv(process.env));
 const log = createLogger({ service: 'consumer', level: config.LOG_LEVEL, format: config.LOG_FORMAT });
-const app = new ConsumerApp(config, log, { workerDir: fileURLToPath(new URL('./workers/', import.meta.url)) });
+const jobModules = await orExit(log, 'loading job modules', () => loadHostedKinds(config.WORKER_MODULES));
+const app = new ConsumerApp(config, log, { workerDir: fileURLToPath(new URL('./workers/', import.meta.url)), jobModules });
 onShutdownSignal(log, () => app.stop());
-await app.start();
+await orExit(log, 'consumer start', () => app.start());

@@ -1,12 +1,7 @@
+import type { JobRetryPolicy } from '@conveyor/contracts';
 import { sql, type Database, type JobKindsTable, type Kysely, type Selectable } from '@conveyor/database';
 import { AppError } from '@conveyor/platform';
 import { z } from 'zod';
-
-/** How a registered kind retries: attempts in all (the first included) and the delay before each retry. */
-export interface KindRetryPolicy {
-  maxAttempts: number;
-  backoff: { type: 'fixed' | 'exponential'; delayMs: number; maxDelayMs: number };
-}
 
 /** What a worker host declares about a kind it serves; the registry keeps the latest version. */
 export interface JobKindRegistration {
@@ -18,7 +13,7 @@ export interface JobKindRegistration {
   schemaHash: string;
   concurrency: number;
   timeoutMs: number | null;
-  retry: KindRetryPolicy;
+  retry: JobRetryPolicy;
   isolation: 'inline' | 'thread';
 }
 

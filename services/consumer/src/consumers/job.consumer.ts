@@ -2,15 +2,20 @@ import type { HandlerContext } from '@conveyor/broker';
 import { isTerminal, type JobError, type JobRunRequested } from '@conveyor/contracts';
 import type { OutboxMessage } from '@conveyor/database';
 import type { JobRecord, JobStore } from '@conveyor/jobs';
-import { AppError, errorMessage, PermanentError } from '@conveyor/platform';
+import { AppError, errorMessage, PermanentError, RetryLaterError, sleep } from '@conveyor/platform';
 
 /** How the work of one kind ended, as the job runner needs to know it. */
-export type WorkOutcome = { type: 'succeeded'; result: unknown } | { type: 'cancelled' } | { type: 'failed'; error: JobError; permanent: boolean };
+export type WorkOutcome =
+  | { type: 'succeeded'; result: unknown }
+  | { type: 'cancelled' }
+  | { type: 'failed'; error: JobError; permanent: boolean; /** When the work knows when to try again. */ retryAfterMs?: number };
 
 export interface WorkContext {
   /** Aborted when the client cancels the job or the consumer shuts down. */
   signal: AbortSignal;
   reportProgress(fraction: number, message: string): void;
+  /** 1 on the first run, 2 on the first retry, and so on. */
+  attempt: number;
 }
 
 export type JobWork = (job: JobRecord, ctx: WorkContext) => Promise<WorkOutcome>;
@@ -25,6 +30,8 @@ export interface JobConsumerDeps {
 }
 
 const CANCELLED = 'cancelled by the client';
+/** Past the busy window, so the runner's last heartbeat is certainly older than it. */
+const BUSY_WAIT_MARGIN_MS = 50;
 
 /**
  * Runs jobs of one kind from their work messages. The job row is the truth: a message for a
@@ -77,11 +84,18 @@ export function jobHandler(deps: JobConsumerDeps, work: JobWork) {
       await deps.sendNow(await deps.store.republishLatestEvent(job, correlationId));
       return;
     }
-    if (job.status === 'running' && Date.now() - job.updatedAt.getTime() < busyWindowMs) {
+    const silentForMs = Date.now() - job.updatedAt.getTime();
+    if (job.status === 'running' && silentForMs < busyWindowMs) {
       // Another consumer is running it right now (a duplicate message, e.g. from the repair
-      // routine): come back later rather than run it twice at once. A dead runner stops
-      // heartbeating, and then this message takes over.
-      throw new AppError('job_busy', `job ${job.id} is running elsewhere; retrying later`);
+      // routine), or was until it died (a kill -9 redelivers its message at once). Wait out the
+      // busy window here, once: a dead runner's heartbeat has stopped by then and this message
+      // takes over, instead of spending the job's retries on a kind's short backoff.
+      if (mayTryAgain) {
+        await sleep(busyWindowMs - silentForMs + BUSY_WAIT_MARGIN_MS, ctx.signal);
+        if (ctx.signal.aborted) throw new AppError('shutting_down', 'consumer is shutting down');
+        return runJob(message, ctx, false);
+      }
+      throw new RetryLaterError('job_busy', `job ${job.id} is running elsewhere; retrying later`, busyWindowMs);
     }
     if (job.cancelRequested) {
       await commit(deps.store.transition(job.id, 'cancelled', { finishedAt: new Date() }, correlationId), inOrder());
@@ -123,7 +137,7 @@ export function jobHandler(deps: JobConsumerDeps, work: JobWork) {
     }
 
     try {
-      return await work(job, { signal: stop.signal, reportProgress: (fraction, message) => (latest = { fraction, message }) });
+      return await work(job, { signal: stop.signal, reportProgress: (fraction, message) => (latest = { fraction, message }), attempt: ctx.envelope.attempt + 1 });
     } catch (error) {
       // Work reports its own failures as outcomes; anything thrown is unexpected, so retry it.
       if (ctx.signal.aborted) return { type: 'cancelled' };
@@ -165,6 +179,7 @@ export function jobHandler(deps: JobConsumerDeps, work: JobWork) {
         }
         // Back to queued with the error until the retry tier hands the message back.
         await commit(deps.store.transition(job.id, 'queued', { error: outcome.error }, correlationId), send);
+        if (outcome.retryAfterMs !== undefined) throw new RetryLaterError(outcome.error.code, outcome.error.message, outcome.retryAfterMs);
         throw new AppError(outcome.error.code, outcome.error.message);
       }
       default: {
