@@ -8,7 +8,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const modules = process.argv.slice(2);
 if (modules.length === 0) {
-  console.error('usage: pnpm worker <job module>... (paths to modules whose default export is a job definition)');
+  console.error(
+    'usage: pnpm worker <job module>... (paths to modules whose default export is a job definition)',
+  );
   process.exit(2);
 }
 const consumer = new URL('../services/consumer/', import.meta.url);
@@ -21,6 +23,9 @@ const env = {
   BUILT_IN_KINDS: process.env.BUILT_IN_KINDS ?? 'false',
   NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${tsxLoader}`.trim(),
 };
-const child = spawn(process.execPath, [fileURLToPath(new URL('dist/main.js', consumer))], { env, stdio: 'inherit' });
+const child = spawn(process.execPath, [fileURLToPath(new URL('dist/main.js', consumer))], {
+  env,
+  stdio: 'inherit',
+});
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -12,15 +12,22 @@ import { NotifierApp } from '../services/notifier/src/notifier-app.js';
 
 /** Services in this test process, each configured like main.ts would, but pointed at the test's own corner. */
 export function testLogger(service: string) {
-  return process.env.TEST_LOG_LEVEL ? createLogger({ service, level: process.env.TEST_LOG_LEVEL, format: 'pretty' }) : silentLogger();
+  return process.env.TEST_LOG_LEVEL
+    ? createLogger({ service, level: process.env.TEST_LOG_LEVEL, format: 'pretty' })
+    : silentLogger();
 }
 
 export function producerApp(env: Record<string, string>): ProducerApp {
-  return new ProducerApp(loadConfig(ProducerEnv, { PORT: '0', OPS_PORT: '0', ...env }), testLogger('producer'));
+  return new ProducerApp(
+    loadConfig(ProducerEnv, { PORT: '0', OPS_PORT: '0', ...env }),
+    testLogger('producer'),
+  );
 }
 
 export function consumerApp(env: Record<string, string>): ConsumerApp {
-  return new ConsumerApp(loadConfig(ConsumerEnv, { OPS_PORT: '0', ...env }), testLogger('consumer'), { workerDir: resolve(__dirname, '../services/consumer/dist/workers') });
+  return new ConsumerApp(loadConfig(ConsumerEnv, { OPS_PORT: '0', ...env }), testLogger('consumer'), {
+    workerDir: resolve(__dirname, '../services/consumer/dist/workers'),
+  });
 }
 
 export function cleanupApp(env: Record<string, string>): CleanupApp {
@@ -31,7 +38,11 @@ export function notifierApp(env: Record<string, string>): NotifierApp {
   return new NotifierApp(loadConfig(NotifierEnv, { OPS_PORT: '0', ...env }), testLogger('notifier'));
 }
 
-export async function postCallback(port: number, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: unknown }> {
+export async function postCallback(
+  port: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: unknown }> {
   const response = await fetch(`http://127.0.0.1:${port}/callback`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
@@ -53,7 +64,13 @@ export interface HttpResult<T = any> {
 }
 
 /** A JSON request to a service under test. */
-export async function request<T = any>(port: number, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpResult<T>> {
+export async function request<T = any>(
+  port: number,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<HttpResult<T>> {
   const response = await fetch(`http://127.0.0.1:${port}${path}`, {
     method,
     headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
@@ -61,12 +78,17 @@ export async function request<T = any>(port: number, method: string, path: strin
     signal: AbortSignal.timeout(10_000),
   });
   const text = await response.text();
-  return { status: response.status, headers: response.headers, body: text && response.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text };
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: text && response.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text,
+  };
 }
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
 /** Waits until a job reaches a final status and returns it as the API shows it. */
-export function jobFinished(port: number, id: string, timeoutMs = 30_000): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function jobFinished(port: number, id: string, timeoutMs = 30_000): Promise<any> {
   return waitFor(
     `job ${id} finished`,
     async () => {
@@ -78,6 +100,15 @@ export function jobFinished(port: number, id: string, timeoutMs = 30_000): Promi
 }
 
 /** Semiprimes measured on the 2-core machine: about 0.3 s, 4 s and 26 s to factor. */
-export const QUICK_SEMIPRIME = { n: '480000000000000000919400000000000000323141', factors: ['600000000000000000871', '800000000000000000371'] };
-export const SLOW_SEMIPRIME = { n: '80000000000000000383400000000000000267471', factors: ['200000000000000000789', '400000000000000000339'] };
-export const VERY_SLOW_SEMIPRIME = { n: '2000000000000000002253000000000000000333801', factors: ['1000000000000000000951', '2000000000000000000351'] };
+export const QUICK_SEMIPRIME = {
+  n: '480000000000000000919400000000000000323141',
+  factors: ['600000000000000000871', '800000000000000000371'],
+};
+export const SLOW_SEMIPRIME = {
+  n: '80000000000000000383400000000000000267471',
+  factors: ['200000000000000000789', '400000000000000000339'],
+};
+export const VERY_SLOW_SEMIPRIME = {
+  n: '2000000000000000002253000000000000000333801',
+  factors: ['1000000000000000000951', '2000000000000000000351'],
+};

@@ -33,16 +33,25 @@ export default defineJob({
   async run({ source, strength }, ctx) {
     const image = sharp(join(ROOT, source), { failOn: 'error' });
     const { width, height } = await image.metadata().catch((error: unknown) => {
-      throw new PermanentJobError(`${source} is not a readable image`, { code: 'unreadable_image', cause: error });
+      throw new PermanentJobError(`${source} is not a readable image`, {
+        code: 'unreadable_image',
+        cause: error,
+      });
     });
-    if (!width || !height) throw new PermanentJobError(`${source} has no dimensions`, { code: 'unreadable_image' });
+    if (!width || !height)
+      throw new PermanentJobError(`${source} has no dimensions`, { code: 'unreadable_image' });
     ctx.progress(0.2, 'read');
 
     const contrast = 1 + 0.4 * strength;
     // Dark corners: a radial gradient from clear in the middle to black at the edges, multiplied in.
     const vignette = Buffer.from(
       `<svg width="${width}" height="${height}"><defs><radialGradient id="v" cx="50%" cy="50%" r="75%">` +
-        `<stop offset="55%" stop-color="#fff"/><stop offset="100%" stop-color="#${Math.round(255 * (1 - 0.8 * strength)).toString(16).padStart(2, '0').repeat(3)}"/>` +
+        `<stop offset="55%" stop-color="#fff"/><stop offset="100%" stop-color="#${Math.round(
+          255 * (1 - 0.8 * strength),
+        )
+          .toString(16)
+          .padStart(2, '0')
+          .repeat(3)}"/>` +
         `</radialGradient></defs><rect width="100%" height="100%" fill="url(#v)"/></svg>`,
     );
     const output = join('lomo', `${ctx.jobId}.jpg`);

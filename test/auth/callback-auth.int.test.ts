@@ -37,10 +37,19 @@ describe('POST /callback with authentication on', () => {
     keyOnly = await start({ AUTH_ENABLED: 'true' });
     withSecret = await start({ AUTH_ENABLED: 'true', CALLBACK_SHARED_SECRET: SECRET });
     // The right secret from an address outside the allow-list: both must hold.
-    secretFromElsewhere = await start({ AUTH_ENABLED: 'true', CALLBACK_SHARED_SECRET: SECRET, CALLBACK_ALLOWED_SOURCES: '10.0.0.0/8, 192.0.2.1' });
+    secretFromElsewhere = await start({
+      AUTH_ENABLED: 'true',
+      CALLBACK_SHARED_SECRET: SECRET,
+      CALLBACK_ALLOWED_SOURCES: '10.0.0.0/8, 192.0.2.1',
+    });
     fromThisHost = await start({ AUTH_ENABLED: 'true', CALLBACK_ALLOWED_SOURCES: '127.0.0.1/32' });
     open = await start({});
-    admin = createDatabase({ url: TEST_DATABASE_URL, schema: isolated.schema, poolMax: 1, log: silentLogger() });
+    admin = createDatabase({
+      url: TEST_DATABASE_URL,
+      schema: isolated.schema,
+      poolMax: 1,
+      log: silentLogger(),
+    });
     ({ apiKey } = await createApiClient(admin.db, 'upstream'));
     probe = await BrokerProbe.open();
   });
@@ -52,7 +61,8 @@ describe('POST /callback with authentication on', () => {
     await isolated.dispose();
   });
 
-  const queued = async () => (await probe.queue(topologyNames(isolated.prefix).workQueue('object.check'))).ready;
+  const queued = async () =>
+    (await probe.queue(topologyNames(isolated.prefix).workQueue('object.check'))).ready;
   const ids = Array.from({ length: 50 }, (_, i) => i + 1);
   const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 
@@ -62,7 +72,10 @@ describe('POST /callback with authentication on', () => {
     const response = await postCallback(port, { object_ids: ids }, headers);
     const expected = before + (response.status === 200 ? ids.length : 0);
     await waitFor(`${expected} messages queued`, async () => (await queued()) === expected);
-    return response as { status: number; body: { accepted?: number; error?: { code: string; message: string } } };
+    return response as {
+      status: number;
+      body: { accepted?: number; error?: { code: string; message: string } };
+    };
   }
 
   it('refuses a callback without a key: 401, saying what to send, nothing queued', async () => {
@@ -73,14 +86,23 @@ describe('POST /callback with authentication on', () => {
     });
     expect(response.status).toBe(401);
     expect(response.headers.get('www-authenticate')).toBe('Bearer');
-    expect(await response.json()).toEqual({ error: { code: 'unauthorized', message: 'send your API key as "Authorization: Bearer <key>"' } });
+    expect(await response.json()).toEqual({
+      error: { code: 'unauthorized', message: 'send your API key as "Authorization: Bearer <key>"' },
+    });
     expect(await post(keyOnly.port, {})).toMatchObject({ status: 401 });
   });
 
   it('refuses an unknown key, a malformed header, and a secret where none is configured', async () => {
-    for (const headers of [bearer('cvk_not-a-key'), { authorization: 'Basic dXNlcjpwYXNz' }, { 'x-callback-secret': SECRET }]) {
+    for (const headers of [
+      bearer('cvk_not-a-key'),
+      { authorization: 'Basic dXNlcjpwYXNz' },
+      { 'x-callback-secret': SECRET },
+    ]) {
       const response = await post(keyOnly.port, headers);
-      expect({ status: response.status, code: response.body.error?.code }).toEqual({ status: 401, code: 'unauthorized' });
+      expect({ status: response.status, code: response.body.error?.code }).toEqual({
+        status: 401,
+        code: 'unauthorized',
+      });
     }
   });
 
@@ -89,21 +111,34 @@ describe('POST /callback with authentication on', () => {
   });
 
   it('accepts the old upstream with the shared secret, refuses a wrong or missing one', async () => {
-    expect(await post(withSecret.port, { 'x-callback-secret': SECRET })).toEqual({ status: 200, body: { accepted: ids.length } });
+    expect(await post(withSecret.port, { 'x-callback-secret': SECRET })).toEqual({
+      status: 200,
+      body: { accepted: ids.length },
+    });
     const wrong = await post(withSecret.port, { 'x-callback-secret': `${SECRET}x` });
-    expect(wrong).toEqual({ status: 401, body: { error: { code: 'unauthorized', message: 'the callback secret in "x-callback-secret" is not valid' } } });
+    expect(wrong).toEqual({
+      status: 401,
+      body: {
+        error: { code: 'unauthorized', message: 'the callback secret in "x-callback-secret" is not valid' },
+      },
+    });
     const missing = await post(withSecret.port, {});
     expect(missing.status).toBe(401);
     expect(missing.body.error?.message).toMatch(/Authorization: Bearer <key>.*x-callback-secret: <secret>/);
     // A key still works there, and a wrong key is refused even next to the right secret.
     expect((await post(withSecret.port, bearer(apiKey))).status).toBe(200);
-    expect((await post(withSecret.port, { ...bearer('cvk_wrong'), 'x-callback-secret': SECRET })).status).toBe(401);
+    expect(
+      (await post(withSecret.port, { ...bearer('cvk_wrong'), 'x-callback-secret': SECRET })).status,
+    ).toBe(401);
   });
 
   it('refuses the right secret from outside the allow-list with 403; a key is accepted from anywhere', async () => {
     const response = await post(secretFromElsewhere.port, { 'x-callback-secret': SECRET });
     expect(response.status).toBe(403);
-    expect(response.body.error).toEqual({ code: 'forbidden', message: expect.stringMatching(/Authorization: Bearer <key>/) });
+    expect(response.body.error).toEqual({
+      code: 'forbidden',
+      message: expect.stringMatching(/Authorization: Bearer <key>/),
+    });
     expect((await post(secretFromElsewhere.port, bearer(apiKey))).status).toBe(200);
   });
 
@@ -125,7 +160,10 @@ describe('POST /callback with authentication on', () => {
       expect(metrics.body).toMatch(/conveyor_http_requests_total\{[^}]*route="\/callback"/);
       for (const port of [producer.port, producer.opsPort]) {
         expect((await request(port, 'GET', '/healthz')).status).toBe(200);
-        expect((await request(port, 'GET', '/readyz')).body).toEqual({ status: 'ready', checks: { database: true, broker: true } });
+        expect((await request(port, 'GET', '/readyz')).body).toEqual({
+          status: 'ready',
+          checks: { database: true, broker: true },
+        });
       }
     }
     // The ops port serves nothing else.

@@ -1,7 +1,11 @@
 import { createDatabase, sql, type DatabaseHandle } from '@conveyor/database';
 import { loadConfig, memoryLogger, silentLogger } from '@conveyor/platform';
 import { TEST_DATABASE_URL, waitFor } from '@conveyor/testkit';
-import { createApiClient, hashApiKey, revokeApiClient } from '../../services/producer/src/adapters/api-client.repository.js';
+import {
+  createApiClient,
+  hashApiKey,
+  revokeApiClient,
+} from '../../services/producer/src/adapters/api-client.repository.js';
 import { API_KEY_CACHE_TTL_MS } from '../../services/producer/src/http/api-key-cache.js';
 import { ProducerEnv } from '../../services/producer/src/config.js';
 import { ProducerApp } from '../../services/producer/src/producer-app.js';
@@ -25,12 +29,20 @@ describe('API key revocation', () => {
     isolated = await createIsolatedEnv('revoke');
     for (let i = 0; i < 2; i++) {
       const memory = memoryLogger('info');
-      const producer = new ProducerApp(loadConfig(ProducerEnv, { ...isolated.env, PORT: '0', OPS_PORT: '0', AUTH_ENABLED: 'true' }), memory.log);
+      const producer = new ProducerApp(
+        loadConfig(ProducerEnv, { ...isolated.env, PORT: '0', OPS_PORT: '0', AUTH_ENABLED: 'true' }),
+        memory.log,
+      );
       await producer.start();
       producers.push(producer);
       logs.push(memory);
     }
-    admin = createDatabase({ url: TEST_DATABASE_URL, schema: isolated.schema, poolMax: 2, log: silentLogger() });
+    admin = createDatabase({
+      url: TEST_DATABASE_URL,
+      schema: isolated.schema,
+      poolMax: 2,
+      log: silentLogger(),
+    });
   });
 
   afterAll(async () => {
@@ -40,16 +52,21 @@ describe('API key revocation', () => {
   });
 
   const listenersConnected = (count: number) =>
-    waitFor('every producer listening for revocations', () => logs.every((l) => l.records.filter((r) => r.message === 'listening for notifications').length >= count));
+    waitFor('every producer listening for revocations', () =>
+      logs.every((l) => l.records.filter((r) => r.message === 'listening for notifications').length >= count),
+    );
   const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
-  const jobsStatus = async (producer: ProducerApp, key: string) => (await request(producer.port, 'GET', '/v1/jobs', undefined, bearer(key))).status;
-  const callbackStatus = async (producer: ProducerApp, key: string) => (await postCallback(producer.port, { object_ids: [1] }, bearer(key))).status;
+  const jobsStatus = async (producer: ProducerApp, key: string) =>
+    (await request(producer.port, 'GET', '/v1/jobs', undefined, bearer(key))).status;
+  const callbackStatus = async (producer: ProducerApp, key: string) =>
+    (await postCallback(producer.port, { object_ids: [1] }, bearer(key))).status;
 
   /**
    * Changes a key's hash behind the producers' backs (no notification), as a revocation they
    * never heard of would: a producer that still accepts the key answers from its cache.
    */
-  const changeHashUnheard = (clientId: string, keyHash: string | null) => admin.db.updateTable('api_clients').set({ key_hash: keyHash }).where('id', '=', clientId).execute();
+  const changeHashUnheard = (clientId: string, keyHash: string | null) =>
+    admin.db.updateTable('api_clients').set({ key_hash: keyHash }).where('id', '=', clientId).execute();
 
   it('refuses a revoked key at once on every producer, though both had it cached', async () => {
     await listenersConnected(1);
@@ -68,18 +85,28 @@ describe('API key revocation', () => {
     expect(await revokeApiClient(admin.db, alice.id)).toEqual({ outcome: 'revoked', clientId: alice.id });
     await waitFor(
       'the key refused on both producers',
-      async () => (await Promise.all(producers.map((p) => jobsStatus(p, alice.apiKey)))).every((status) => status === 401),
+      async () =>
+        (await Promise.all(producers.map((p) => jobsStatus(p, alice.apiKey)))).every(
+          (status) => status === 401,
+        ),
       { timeoutMs: AT_ONCE_MS },
     );
     expect(Date.now() - revokedAt).toBeLessThan(API_KEY_CACHE_TTL_MS / 10);
     for (const producer of producers) {
       const refused = await request(producer.port, 'GET', '/v1/jobs', undefined, bearer(alice.apiKey));
-      expect(refused.body.error).toEqual({ code: 'unauthorized', message: 'the API key is not valid (or was revoked)' });
+      expect(refused.body.error).toEqual({
+        code: 'unauthorized',
+        message: 'the API key is not valid (or was revoked)',
+      });
       expect(await callbackStatus(producer, alice.apiKey)).toBe(401);
       // Another client's key is not affected.
       expect(await jobsStatus(producer, bob.apiKey)).toBe(200);
     }
-    const row = await admin.db.selectFrom('api_clients').select(['key_hash', 'revoked_at']).where('id', '=', alice.id).executeTakeFirstOrThrow();
+    const row = await admin.db
+      .selectFrom('api_clients')
+      .select(['key_hash', 'revoked_at'])
+      .where('id', '=', alice.id)
+      .executeTakeFirstOrThrow();
     expect(row.key_hash).toBeNull();
     expect(row.revoked_at).toBeInstanceOf(Date);
   });
@@ -90,10 +117,17 @@ describe('API key revocation', () => {
     expect(await revokeApiClient(admin.db, carol.apiKey)).toEqual({ outcome: 'revoked', clientId: carol.id });
     await waitFor(
       'the key refused on both producers',
-      async () => (await Promise.all(producers.map((p) => jobsStatus(p, carol.apiKey)))).every((status) => status === 401),
+      async () =>
+        (await Promise.all(producers.map((p) => jobsStatus(p, carol.apiKey)))).every(
+          (status) => status === 401,
+        ),
       { timeoutMs: AT_ONCE_MS },
     );
-    expect(await revokeApiClient(admin.db, carol.id)).toEqual({ outcome: 'already_revoked', clientId: carol.id, revokedAt: expect.any(Date) });
+    expect(await revokeApiClient(admin.db, carol.id)).toEqual({
+      outcome: 'already_revoked',
+      clientId: carol.id,
+      revokedAt: expect.any(Date),
+    });
     expect(await revokeApiClient(admin.db, 'cl_unknown')).toEqual({ outcome: 'not_found' });
     expect(await revokeApiClient(admin.db, 'default')).toEqual({ outcome: 'not_found' });
   });
@@ -111,7 +145,10 @@ describe('API key revocation', () => {
     expect(rows).toHaveLength(producers.length);
     await waitFor(
       'the key refused on both producers',
-      async () => (await Promise.all(producers.map((p) => jobsStatus(p, dave.apiKey)))).every((status) => status === 401),
+      async () =>
+        (await Promise.all(producers.map((p) => jobsStatus(p, dave.apiKey)))).every(
+          (status) => status === 401,
+        ),
       { timeoutMs: AT_ONCE_MS },
     );
     // And they listen again: the next revocation is heard as before.

@@ -3,7 +3,14 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { FaultProxy, ServiceProcess, startS3Server, TEST_DATABASE_URL, waitFor, type S3Server } from '@conveyor/testkit';
+import {
+  FaultProxy,
+  ServiceProcess,
+  startS3Server,
+  TEST_DATABASE_URL,
+  waitFor,
+  type S3Server,
+} from '@conveyor/testkit';
 import pg from 'pg';
 import { createIsolatedEnv, producerApp, request, type IsolatedEnv } from '../harness.js';
 import { writeCsvFixture } from './csv-fixture.js';
@@ -54,7 +61,9 @@ describe('csv-sum across a consumer crash', () => {
       responseChecksumValidation: 'WHEN_REQUIRED',
     });
     await client.send(new CreateBucketCommand({ Bucket: 'data' })).catch(() => undefined);
-    await client.send(new PutObjectCommand({ Bucket: 'data', Key: 'big/data.csv', Body: await readFile(file) }));
+    await client.send(
+      new PutObjectCommand({ Bucket: 'data', Key: 'big/data.csv', Body: await readFile(file) }),
+    );
     client.destroy();
     proxy = await FaultProxy.start({ targetHost: '127.0.0.1', targetPort: s3.port });
     producer = producerApp({ ...isolated.env, JOB_CHECK_INTERVAL_MS: '100' });
@@ -91,7 +100,10 @@ describe('csv-sum across a consumer crash', () => {
   it('redelivers a job whose consumer is killed mid-file; it completes once with the exact sums', async () => {
     const first = await startConsumer();
     proxy.setLatency(SLOW_READ_LATENCY_MS);
-    const { status, body } = await request(producer.port, 'POST', '/v1/jobs', { kind: 'csv-sum', input: { storage: 's3', bucket: 'data', key: 'big/data.csv' } });
+    const { status, body } = await request(producer.port, 'POST', '/v1/jobs', {
+      kind: 'csv-sum',
+      input: { storage: 's3', bucket: 'data', key: 'big/data.csv' },
+    });
     expect(status).toBe(202);
     const id = body.id as string;
 
@@ -100,7 +112,11 @@ describe('csv-sum across a consumer crash', () => {
       `progress between ${KILL_AFTER_FRACTION} and 1`,
       async () => {
         const job = await jobOf(id);
-        return job.status === 'running' && job.progress.fraction >= KILL_AFTER_FRACTION && job.progress.fraction < 1 ? job : undefined;
+        return job.status === 'running' &&
+          job.progress.fraction >= KILL_AFTER_FRACTION &&
+          job.progress.fraction < 1
+          ? job
+          : undefined;
       },
       { timeoutMs: 20_000, intervalMs: 50 },
     );
@@ -130,9 +146,13 @@ describe('csv-sum across a consumer crash', () => {
       [20, 'c20'],
       [30, 'c30'],
     ]);
-    for (const c of done.result.columns as { column: number; sum: string }[]) expect(scaled(c.sum)).toBe(scaled(expected.get(c.column)!));
+    for (const c of done.result.columns as { column: number; sum: string }[])
+      expect(scaled(c.sum)).toBe(scaled(expected.get(c.column)!));
 
-    const { rows } = await db.query(`select count(*)::int as n from "${isolated.schema}".job_events where job_id = $1 and status = 'succeeded'`, [id]);
+    const { rows } = await db.query(
+      `select count(*)::int as n from "${isolated.schema}".job_events where job_id = $1 and status = 'succeeded'`,
+      [id],
+    );
     expect(rows[0].n).toBe(1);
     await second.stop();
   });

@@ -5,9 +5,14 @@ import { once } from 'node:events';
  * Writes a CSV with a header and `columns` columns of decimals (signs, up to 6 fraction digits)
  * and returns the exact sums of every 10th column, computed independently with BigInt.
  */
-export async function writeCsvFixture(path: string, rows: number, columns = 30, seed = 7): Promise<{ sums: Map<number, string>; bytes: number }> {
+export async function writeCsvFixture(
+  path: string,
+  rows: number,
+  columns = 30,
+  seed = 7,
+): Promise<{ sums: Map<number, string>; bytes: number }> {
   let state = seed;
-  const random = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const random = () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const scaled = new Map<number, bigint>();
   const out = createWriteStream(path);
   let bytes = 0;

@@ -4,7 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { S3Client, PutObjectCommand } from '@aws-sdk/client-s3';
 import { HttpStub, startS3Server, type S3Server } from '@conveyor/testkit';
-import { consumerApp, createIsolatedEnv, jobFinished, producerApp, request, type IsolatedEnv } from '../harness.js';
+import {
+  consumerApp,
+  createIsolatedEnv,
+  jobFinished,
+  producerApp,
+  request,
+  type IsolatedEnv,
+} from '../harness.js';
 
 /**
  * Storage errors no retry can fix: refused at submit when the request alone shows it (400 naming
@@ -31,7 +38,14 @@ describe('csv-sum: permanent storage errors', () => {
     symlinkSync(join(root, 'ping'), join(root, 'pong'));
 
     s3 = await startS3Server({ buckets: ['data'] });
-    const client = new S3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+    const client = new S3Client({
+      endpoint: s3.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    });
     await client.send(new PutObjectCommand({ Bucket: 'data', Key: 'ok/data.csv', Body: 'a,b\n1,2\n3,4\n' }));
     await client.send(new PutObjectCommand({ Bucket: 'data', Key: 'refused/data.csv', Body: 'a,b\n1,2\n' }));
     client.destroy();
@@ -40,13 +54,20 @@ describe('csv-sum: permanent storage errors', () => {
         refusedRequests += 1;
         res.writeHead(400, { 'content-type': 'application/xml' });
         // A HEAD answer carries no body; a GET's names the error, as S3 does.
-        res.end(req.method === 'HEAD' ? undefined : '<?xml version="1.0" encoding="UTF-8"?><Error><Code>InvalidArgument</Code><Message>Invalid key</Message></Error>');
+        res.end(
+          req.method === 'HEAD'
+            ? undefined
+            : '<?xml version="1.0" encoding="UTF-8"?><Error><Code>InvalidArgument</Code><Message>Invalid key</Message></Error>',
+        );
         return;
       }
-      const upstream = http.request({ host: '127.0.0.1', port: s3.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      });
+      const upstream = http.request(
+        { host: '127.0.0.1', port: s3.port, method: req.method, path: req.url, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
       upstream.on('error', () => res.destroy());
       upstream.end(body);
     });
@@ -76,8 +97,10 @@ describe('csv-sum: permanent storage errors', () => {
     rmSync(root, { recursive: true, force: true });
   });
 
-  const submit = (input: unknown, callbackUrl?: string) => request(producer.port, 'POST', '/v1/jobs', { kind: 'csv-sum', input, callbackUrl });
-  const pathsOf = (body: { error: { details?: { path: string }[] } }) => (body.error.details ?? []).map((detail) => detail.path);
+  const submit = (input: unknown, callbackUrl?: string) =>
+    request(producer.port, 'POST', '/v1/jobs', { kind: 'csv-sum', input, callbackUrl });
+  const pathsOf = (body: { error: { details?: { path: string }[] } }) =>
+    (body.error.details ?? []).map((detail) => detail.path);
 
   describe('refused at submit with a 400 naming the field', () => {
     it.each([
@@ -85,7 +108,12 @@ describe('csv-sum: permanent storage errors', () => {
       ['the loop itself', 'pong', 'invalid_location', 'symlinks form a loop'],
       ['a 300-byte name', `in/${'n'.repeat(300)}.csv`, 'invalid_location', 'has a name of 304 bytes'],
       ['a 4,096-character path', `${'ab/'.repeat(1_365)}c`, 'validation_failed', 'at most 4095 bytes'],
-      ['a path the storage root makes too long', `${'d/'.repeat(2_040)}x.csv`, 'invalid_location', 'is too long'],
+      [
+        'a path the storage root makes too long',
+        `${'d/'.repeat(2_040)}x.csv`,
+        'invalid_location',
+        'is too long',
+      ],
     ])('a local path with %s', async (_what, path, code, messagePart) => {
       const { status, body } = await submit({ storage: 'local', path });
       expect(status).toBe(400);
@@ -102,7 +130,10 @@ describe('csv-sum: permanent storage errors', () => {
     ])('the S3 bucket %p', async (bucket, messagePart) => {
       const { status, body } = await submit({ storage: 's3', bucket, key: 'ok/data.csv' });
       expect(status).toBe(400);
-      expect(body.error).toMatchObject({ code: 'validation_failed', details: [{ path: 'body.input.bucket', message: expect.stringContaining(messagePart) }] });
+      expect(body.error).toMatchObject({
+        code: 'validation_failed',
+        details: [{ path: 'body.input.bucket', message: expect.stringContaining(messagePart) }],
+      });
     });
 
     it.each([
@@ -112,7 +143,10 @@ describe('csv-sum: permanent storage errors', () => {
     ])('an S3 key with %s', async (_what, key, messagePart) => {
       const { status, body } = await submit({ storage: 's3', bucket: 'data', key });
       expect(status).toBe(400);
-      expect(body.error).toMatchObject({ code: 'validation_failed', details: [{ path: 'body.input.key', message: expect.stringContaining(messagePart) }] });
+      expect(body.error).toMatchObject({
+        code: 'validation_failed',
+        details: [{ path: 'body.input.key', message: expect.stringContaining(messagePart) }],
+      });
     });
 
     it('a NUL byte in the bucket', async () => {
@@ -122,18 +156,31 @@ describe('csv-sum: permanent storage errors', () => {
     });
 
     it('the same on the old /tasks route, whose body is the input', async () => {
-      const { status, body } = await request(producer.port, 'POST', '/tasks', { storage: 's3', bucket: 'Bad_Bucket!', key: 'x.csv' });
+      const { status, body } = await request(producer.port, 'POST', '/tasks', {
+        storage: 's3',
+        bucket: 'Bad_Bucket!',
+        key: 'x.csv',
+      });
       expect(status).toBe(400);
       expect(pathsOf(body)).toEqual(['body.bucket']);
-      const loop = await request(producer.port, 'POST', '/tasks', { storage: 'local', path: 'ping/data.csv' });
+      const loop = await request(producer.port, 'POST', '/tasks', {
+        storage: 'local',
+        path: 'ping/data.csv',
+      });
       expect(loop.status).toBe(400);
       expect(pathsOf(loop.body)).toEqual(['body.path']);
     });
 
     it('a callback URL ending in an empty fragment, which the notifier would refuse on every delivery', async () => {
-      const { status, body } = await submit({ storage: 'local', path: 'in/data.csv' }, 'http://example.com/#');
+      const { status, body } = await submit(
+        { storage: 'local', path: 'in/data.csv' },
+        'http://example.com/#',
+      );
       expect(status).toBe(400);
-      expect(body.error).toMatchObject({ code: 'invalid_callback_url', details: [{ path: 'body.callbackUrl', message: expect.stringContaining('fragment') }] });
+      expect(body.error).toMatchObject({
+        code: 'invalid_callback_url',
+        details: [{ path: 'body.callbackUrl', message: expect.stringContaining('fragment') }],
+      });
     });
 
     it('stored none of them', async () => {
@@ -148,7 +195,11 @@ describe('csv-sum: permanent storage errors', () => {
       const { status, body } = await submit({ storage: 's3', bucket: 'data', key: 'refused/data.csv' });
       expect(status).toBe(202);
       const job = await jobFinished(producer.port, body.id, 20_000);
-      expect(job).toMatchObject({ status: 'failed', attempts: 1, error: { code: 'storage_refused', message: expect.stringContaining('refused by the storage server') } });
+      expect(job).toMatchObject({
+        status: 'failed',
+        attempts: 1,
+        error: { code: 'storage_refused', message: expect.stringContaining('refused by the storage server') },
+      });
       expect(refusedRequests).toBe(1);
       // Every retry tier took about 157 s before; a permanent error takes one attempt.
       expect(Date.now() - startedAt).toBeLessThan(5_000);
@@ -157,7 +208,17 @@ describe('csv-sum: permanent storage errors', () => {
     it('still reads what the same server accepts (the refusal is the key, not the set-up)', async () => {
       const { body } = await submit({ storage: 's3', bucket: 'data', key: 'ok/data.csv', every: 1 });
       const job = await jobFinished(producer.port, body.id, 20_000);
-      expect(job).toMatchObject({ status: 'succeeded', attempts: 1, result: { rowsRead: 2, columns: [{ column: 1, name: 'a', sum: '4' }, { column: 2, name: 'b', sum: '6' }] } });
+      expect(job).toMatchObject({
+        status: 'succeeded',
+        attempts: 1,
+        result: {
+          rowsRead: 2,
+          columns: [
+            { column: 1, name: 'a', sum: '4' },
+            { column: 2, name: 'b', sum: '6' },
+          ],
+        },
+      });
     });
   });
 });

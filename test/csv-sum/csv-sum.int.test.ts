@@ -4,7 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { S3Client, PutObjectCommand, CreateBucketCommand } from '@aws-sdk/client-s3';
 import { FaultProxy, startS3Server, waitFor, type S3Server } from '@conveyor/testkit';
-import { consumerApp, createIsolatedEnv, producerApp, request, jobFinished, type IsolatedEnv } from '../harness.js';
+import {
+  consumerApp,
+  createIsolatedEnv,
+  producerApp,
+  request,
+  jobFinished,
+  type IsolatedEnv,
+} from '../harness.js';
 import { writeCsvFixture } from './csv-fixture.js';
 
 /** Exact decimal strings compared as numbers scaled to 18 fraction digits. */
@@ -31,9 +38,22 @@ describe('csv-sum jobs', () => {
     ({ sums: expected } = await writeCsvFixture(join(root, 'in', 'data.csv'), ROWS));
     symlinkSync('/etc', join(root, 'escape'));
     s3 = await startS3Server({ buckets: ['data'] });
-    const client = new S3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+    const client = new S3Client({
+      endpoint: s3.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    });
     await client.send(new CreateBucketCommand({ Bucket: 'data' })).catch(() => undefined);
-    await client.send(new PutObjectCommand({ Bucket: 'data', Key: 'big/data.csv', Body: await readFile(join(root, 'in', 'data.csv')) }));
+    await client.send(
+      new PutObjectCommand({
+        Bucket: 'data',
+        Key: 'big/data.csv',
+        Body: await readFile(join(root, 'in', 'data.csv')),
+      }),
+    );
     client.destroy();
     proxy = await FaultProxy.start({ targetHost: '127.0.0.1', targetPort: s3.port });
     const env = {
@@ -62,14 +82,24 @@ describe('csv-sum jobs', () => {
 
   const jobOf = async (id: string) => (await request(producer.port, 'GET', `/v1/jobs/${id}`)).body;
   const finished = (id: string, timeoutMs?: number) => jobFinished(producer.port, id, timeoutMs);
-  const expectExact = (result: { columns: { column: number; name: string | null; sum: string }[]; rowsRead: number }) => {
+  const expectExact = (result: {
+    columns: { column: number; name: string | null; sum: string }[];
+    rowsRead: number;
+  }) => {
     expect(result.rowsRead).toBe(ROWS);
-    expect(result.columns.map((c) => [c.column, c.name])).toEqual([[10, 'c10'], [20, 'c20'], [30, 'c30']]);
+    expect(result.columns.map((c) => [c.column, c.name])).toEqual([
+      [10, 'c10'],
+      [20, 'c20'],
+      [30, 'c30'],
+    ]);
     for (const c of result.columns) expect(scaled(c.sum)).toBe(scaled(expected.get(c.column)!));
   };
 
   it('sums every 10th column of a local file exactly', async () => {
-    const { status, body } = await request(producer.port, 'POST', '/v1/jobs', { kind: 'csv-sum', input: { storage: 'local', path: 'in/data.csv' } });
+    const { status, body } = await request(producer.port, 'POST', '/v1/jobs', {
+      kind: 'csv-sum',
+      input: { storage: 'local', path: 'in/data.csv' },
+    });
     expect(status).toBe(202);
     const job = await finished(body.id);
     expect(job.status).toBe('succeeded');
@@ -79,7 +109,11 @@ describe('csv-sum jobs', () => {
   it('keeps the old /tasks API and stays exact through connection resets mid-file', async () => {
     const trippedBefore = proxy.faultsTripped;
     proxy.resetAfterBytes(1_500_000);
-    const submitted = await request(producer.port, 'POST', '/tasks', { storage: 's3', bucket: 'data', key: 'big/data.csv' });
+    const submitted = await request(producer.port, 'POST', '/tasks', {
+      storage: 's3',
+      bucket: 'data',
+      key: 'big/data.csv',
+    });
     expect(submitted.status).toBe(202);
     const taskId = submitted.body.task_id as string;
     // Re-arm the fault after each reset: the read must resume several times.
@@ -87,10 +121,14 @@ describe('csv-sum jobs', () => {
       await waitFor(`reset ${i} fired`, () => proxy.faultsTripped >= trippedBefore + i);
       proxy.resetAfterBytes(2_000_000);
     }
-    const done = await waitFor('task done', async () => {
-      const task = (await request(producer.port, 'GET', `/tasks/${taskId}`)).body;
-      return task.status === 'succeeded' || task.status === 'failed' ? task : undefined;
-    }, { timeoutMs: 60_000 });
+    const done = await waitFor(
+      'task done',
+      async () => {
+        const task = (await request(producer.port, 'GET', `/tasks/${taskId}`)).body;
+        return task.status === 'succeeded' || task.status === 'failed' ? task : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
     expect(done.status).toBe('succeeded');
     expect(proxy.faultsTripped).toBe(trippedBefore + 3);
     expectExact(done.result);
@@ -99,7 +137,10 @@ describe('csv-sum jobs', () => {
   it('resumes after the connection stalls mid-file', async () => {
     const trippedBefore = proxy.faultsTripped;
     proxy.stallAfterBytes(3_000_000);
-    const { body } = await request(producer.port, 'POST', '/v1/jobs', { kind: 'csv-sum', input: { storage: 's3', bucket: 'data', key: 'big/data.csv' } });
+    const { body } = await request(producer.port, 'POST', '/v1/jobs', {
+      kind: 'csv-sum',
+      input: { storage: 's3', bucket: 'data', key: 'big/data.csv' },
+    });
     await waitFor('stalled mid-file', () => proxy.faultsTripped === trippedBefore + 1);
     // Longer than S3_REQUEST_TIMEOUT_MS: the reader gives up on the silent socket and resumes on a new one.
     await new Promise((r) => setTimeout(r, 1_500));
@@ -114,7 +155,10 @@ describe('csv-sum jobs', () => {
     ['an absolute path outside the root', '/etc/passwd'],
     ['a symlink leading out', 'escape/passwd'],
   ])('refuses %s at submit time', async (_name, path) => {
-    const { status, body } = await request(producer.port, 'POST', '/v1/jobs', { kind: 'csv-sum', input: { storage: 'local', path } });
+    const { status, body } = await request(producer.port, 'POST', '/v1/jobs', {
+      kind: 'csv-sum',
+      input: { storage: 'local', path },
+    });
     expect(status).toBe(400);
     expect(body.error.code).toBe('path_outside_root');
   });
@@ -142,20 +186,40 @@ describe('csv-sum jobs', () => {
   it('counts the tasks being computed right now', async () => {
     proxy.stall();
     const ids: string[] = [];
-    for (let i = 0; i < 3; i++) ids.push((await request(producer.port, 'POST', '/tasks', { storage: 's3', bucket: 'data', key: 'big/data.csv' })).body.task_id);
-    await waitFor('three active', async () => (await request(producer.port, 'GET', '/tasks/active')).body.count === 3, { timeoutMs: 15_000 });
+    for (let i = 0; i < 3; i++)
+      ids.push(
+        (
+          await request(producer.port, 'POST', '/tasks', {
+            storage: 's3',
+            bucket: 'data',
+            key: 'big/data.csv',
+          })
+        ).body.task_id,
+      );
+    await waitFor(
+      'three active',
+      async () => (await request(producer.port, 'GET', '/tasks/active')).body.count === 3,
+      { timeoutMs: 15_000 },
+    );
     proxy.unstall();
     for (const id of ids) expect((await finished(id, 60_000)).status).toBe('succeeded');
     expect((await request(producer.port, 'GET', '/tasks/active')).body).toEqual({ count: 0 });
-    expect((await request(producer.port, 'GET', '/tasks/00000000-0000-4000-8000-000000000000')).status).toBe(404);
+    expect((await request(producer.port, 'GET', '/tasks/00000000-0000-4000-8000-000000000000')).status).toBe(
+      404,
+    );
   });
 
   it('honours cancellation mid-file', async () => {
     proxy.stall();
-    const { body } = await request(producer.port, 'POST', '/v1/jobs', { kind: 'csv-sum', input: { storage: 's3', bucket: 'data', key: 'big/data.csv' } });
+    const { body } = await request(producer.port, 'POST', '/v1/jobs', {
+      kind: 'csv-sum',
+      input: { storage: 's3', bucket: 'data', key: 'big/data.csv' },
+    });
     await waitFor('running', async () => (await jobOf(body.id)).status === 'running');
     expect((await request(producer.port, 'DELETE', `/v1/jobs/${body.id}`)).status).toBe(202);
-    await waitFor('cancelled', async () => (await jobOf(body.id)).status === 'cancelled', { timeoutMs: 10_000 });
+    await waitFor('cancelled', async () => (await jobOf(body.id)).status === 'cancelled', {
+      timeoutMs: 10_000,
+    });
     proxy.unstall();
     expect((await jobOf(body.id)).result).toBeNull();
   });

@@ -30,7 +30,9 @@ async function connect(port: number): Promise<RawConnection> {
   socket.on('data', (chunk: Buffer) => (data += chunk.toString('latin1')));
   // A reset is one way for the server to close: 'close' follows and says what matters.
   socket.on('error', () => undefined);
-  const closed = new Promise<number>((resolve) => socket.once('close', () => resolve(Date.now() - connectedAt)));
+  const closed = new Promise<number>((resolve) =>
+    socket.once('close', () => resolve(Date.now() - connectedAt)),
+  );
   await once(socket, 'connect');
   connectedAt = Date.now();
   return { socket, received: () => data, closed };
@@ -54,8 +56,16 @@ describe('idle sockets and connection cap', () => {
 
   beforeAll(async () => {
     isolated = await createIsolatedEnv('idlesockets');
-    bounded = producerApp({ ...isolated.env, HTTP_HEADERS_TIMEOUT_MS: String(BOUND_MS), HTTP_KEEP_ALIVE_TIMEOUT_MS: String(BOUND_MS), HTTP_REQUEST_TIMEOUT_MS: '10000' });
-    capped = new ProducerApp(loadConfig(ProducerEnv, { ...isolated.env, PORT: '0', OPS_PORT: '0', HTTP_MAX_CONNECTIONS: '3' }), cappedLogs.log);
+    bounded = producerApp({
+      ...isolated.env,
+      HTTP_HEADERS_TIMEOUT_MS: String(BOUND_MS),
+      HTTP_KEEP_ALIVE_TIMEOUT_MS: String(BOUND_MS),
+      HTTP_REQUEST_TIMEOUT_MS: '10000',
+    });
+    capped = new ProducerApp(
+      loadConfig(ProducerEnv, { ...isolated.env, PORT: '0', OPS_PORT: '0', HTTP_MAX_CONNECTIONS: '3' }),
+      cappedLogs.log,
+    );
     await bounded.start();
     await capped.start();
   });
@@ -87,7 +97,10 @@ describe('idle sockets and connection cap', () => {
   it('closes a socket that trickles its headers without ever finishing them', async () => {
     const slowloris = await connect(bounded.port);
     slowloris.socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n');
-    const trickle = setInterval(() => slowloris.socket.writable && slowloris.socket.write('X-Pad: a\r\n'), 100);
+    const trickle = setInterval(
+      () => slowloris.socket.writable && slowloris.socket.write('X-Pad: a\r\n'),
+      100,
+    );
     try {
       const lifetimeMs = await expectClosed(slowloris);
       expect(lifetimeMs).toBeGreaterThanOrEqual(BOUND_MS - 50);
@@ -109,7 +122,9 @@ describe('idle sockets and connection cap', () => {
   it('serves a slow request that keeps sending, well past the bound', async () => {
     const body = JSON.stringify({ object_ids: [1, 2, 3] });
     const slow = await connect(bounded.port);
-    slow.socket.write(`POST /callback HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`);
+    slow.socket.write(
+      `POST /callback HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`,
+    );
     const startedAt = Date.now();
     for (const char of body) {
       await sleep(80);
@@ -138,7 +153,10 @@ describe('idle sockets and connection cap', () => {
     expect(within.every((c) => !c.socket.destroyed)).toBe(true);
     // Once one closes, there is room again.
     within[0]!.socket.destroy();
-    await waitFor('a new connection is served', async () => (await request(capped.port, 'GET', '/healthz').catch(() => undefined))?.status === 200);
+    await waitFor(
+      'a new connection is served',
+      async () => (await request(capped.port, 'GET', '/healthz').catch(() => undefined))?.status === 200,
+    );
     // The ops port counts its own connections.
     expect((await request(capped.opsPort, 'GET', '/healthz')).status).toBe(200);
   });

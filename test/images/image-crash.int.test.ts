@@ -30,7 +30,10 @@ async function makeLargeJpeg(): Promise<Buffer> {
       raw[o + 2] = clamp(90 + 120 * u + ((x ^ y) & 31) + noise);
     }
   }
-  return sharp(raw, { raw: { width, height, channels: 3 } }).resize(6000, 4000, { kernel: 'cubic' }).jpeg({ quality: 85 }).toBuffer();
+  return sharp(raw, { raw: { width, height, channels: 3 } })
+    .resize(6000, 4000, { kernel: 'cubic' })
+    .jpeg({ quality: 85 })
+    .toBuffer();
 }
 
 /**
@@ -50,7 +53,11 @@ describe('image-resize durability across a consumer crash', () => {
     root = mkdtempSync(join(tmpdir(), 'image-crash-'));
     db = new pg.Client({ connectionString: TEST_DATABASE_URL });
     await db.connect();
-    producer = producerApp({ ...isolated.env, STORAGE_ROOT: root, IMAGE_MAX_UPLOAD_BYTES: String(32 * 1024 * 1024) });
+    producer = producerApp({
+      ...isolated.env,
+      STORAGE_ROOT: root,
+      IMAGE_MAX_UPLOAD_BYTES: String(32 * 1024 * 1024),
+    });
     await producer.start();
   });
 
@@ -77,7 +84,8 @@ describe('image-resize durability across a consumer crash', () => {
     return consumer;
   };
   const jobRow = async (id: string) =>
-    (await db.query(`select status, attempts, result from "${isolated.schema}".jobs where id = $1`, [id])).rows[0] as {
+    (await db.query(`select status, attempts, result from "${isolated.schema}".jobs where id = $1`, [id]))
+      .rows[0] as {
       status: string;
       attempts: number;
       result: { location: { key: string }; width: number; height: number; format: string } | null;
@@ -93,9 +101,19 @@ describe('image-resize durability across a consumer crash', () => {
 
     // 24 MP in, 1200×900 AVIF at quality 90 out: about 2 s of CPU for libvips on one thread.
     const form = new FormData();
-    for (const [k, v] of Object.entries({ width: '1200', height: '900', fit: 'cover', format: 'avif', quality: '90' })) form.append(k, v);
+    for (const [k, v] of Object.entries({
+      width: '1200',
+      height: '900',
+      fit: 'cover',
+      format: 'avif',
+      quality: '90',
+    }))
+      form.append(k, v);
     form.append('file', new Blob([image]), 'big.jpg');
-    const response = await fetch(`http://127.0.0.1:${producer.port}/v1/images`, { method: 'POST', body: form });
+    const response = await fetch(`http://127.0.0.1:${producer.port}/v1/images`, {
+      method: 'POST',
+      body: form,
+    });
     expect(response.status).toBe(202);
     const { id } = (await response.json()) as { id: string };
 
@@ -106,12 +124,22 @@ describe('image-resize durability across a consumer crash', () => {
     expect(await jobRow(id)).toMatchObject({ status: 'running', attempts: 1 });
 
     await spawnConsumer();
-    await waitFor('succeeded after redelivery', async () => (await jobRow(id)).status === 'succeeded', { timeoutMs: 30_000 });
+    await waitFor('succeeded after redelivery', async () => (await jobRow(id)).status === 'succeeded', {
+      timeoutMs: 30_000,
+    });
 
     const done = await jobRow(id);
     expect(done.attempts).toBe(2);
-    expect(done.result).toMatchObject({ location: { key: `results/${id}.avif` }, width: 1200, height: 900, format: 'avif' });
-    const { rows } = await db.query(`select status, count(*)::int as n from "${isolated.schema}".job_events where job_id = $1 group by status`, [id]);
+    expect(done.result).toMatchObject({
+      location: { key: `results/${id}.avif` },
+      width: 1200,
+      height: 900,
+      format: 'avif',
+    });
+    const { rows } = await db.query(
+      `select status, count(*)::int as n from "${isolated.schema}".job_events where job_id = $1 group by status`,
+      [id],
+    );
     const events = Object.fromEntries(rows.map((r: { status: string; n: number }) => [r.status, r.n]));
     expect(events.succeeded).toBe(1);
     expect(events.running).toBeGreaterThanOrEqual(2); // one per attempt (plus progress)

@@ -3,16 +3,36 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { waitFor } from '@conveyor/testkit';
-import { cleanupApp, consumerApp, createIsolatedEnv, producerApp, request, jobFinished, type IsolatedEnv } from '../harness.js';
+import {
+  cleanupApp,
+  consumerApp,
+  createIsolatedEnv,
+  producerApp,
+  request,
+  jobFinished,
+  type IsolatedEnv,
+} from '../harness.js';
 
 /** A real image with detail, made by sharp. */
-async function makeImage(format: 'jpeg' | 'png' | 'webp' | 'avif' | 'gif' | 'tiff', width = 320, height = 200): Promise<Buffer> {
+async function makeImage(
+  format: 'jpeg' | 'png' | 'webp' | 'avif' | 'gif' | 'tiff',
+  width = 320,
+  height = 200,
+): Promise<Buffer> {
   const raw = Buffer.alloc(width * height * 3);
   for (let i = 0; i < raw.length; i++) raw[i] = (i * 7 + (i % width) * 3) % 256;
-  return sharp(raw, { raw: { width, height, channels: 3 } }).toFormat(format).toBuffer();
+  return sharp(raw, { raw: { width, height, channels: 3 } })
+    .toFormat(format)
+    .toBuffer();
 }
 
-async function upload(port: number, path: string, file: Buffer | undefined, fields: Record<string, string>, fileName = 'photo.bin') {
+async function upload(
+  port: number,
+  path: string,
+  file: Buffer | undefined,
+  fields: Record<string, string>,
+  fileName = 'photo.bin',
+) {
   const form = new FormData();
   for (const [k, v] of Object.entries(fields)) form.append(k, v);
   if (file) form.append('file', new Blob([file]), fileName);
@@ -30,7 +50,13 @@ describe('image-resize jobs', () => {
   beforeAll(async () => {
     isolated = await createIsolatedEnv('images');
     root = mkdtempSync(join(tmpdir(), 'images-'));
-    const env = { ...isolated.env, STORAGE_ROOT: root, IMAGE_MAX_UPLOAD_BYTES: String(2 * 1024 * 1024), IMAGE_MAX_PIXELS: '4000000', JOB_CHECK_INTERVAL_MS: '100' };
+    const env = {
+      ...isolated.env,
+      STORAGE_ROOT: root,
+      IMAGE_MAX_UPLOAD_BYTES: String(2 * 1024 * 1024),
+      IMAGE_MAX_PIXELS: '4000000',
+      JOB_CHECK_INTERVAL_MS: '100',
+    };
     producer = producerApp(env);
     consumer = consumerApp(env);
     await producer.start();
@@ -54,7 +80,12 @@ describe('image-resize jobs', () => {
     ['gif', 'png'],
     ['tiff', 'jpeg'],
   ] as const)('resizes %s into %s, checked by decoding the result', async (input, output) => {
-    const submitted = await upload(port, '/v1/images', await makeImage(input), { width: '64', height: '48', fit: 'cover', format: output });
+    const submitted = await upload(port, '/v1/images', await makeImage(input), {
+      width: '64',
+      height: '48',
+      fit: 'cover',
+      format: output,
+    });
     expect(submitted.status).toBe(202);
     expect(submitted.body).toMatchObject({ kind: 'image-resize', status: 'queued' });
     const job = await finished(submitted.body.id);
@@ -66,38 +97,70 @@ describe('image-resize jobs', () => {
     expect(Number(response.headers.get('content-length'))).toBe(bytes.length);
     expect(response.headers.get('cache-control')).toMatch(/max-age=\d+/);
     const meta = await sharp(bytes).metadata();
-    expect([meta.width, meta.height, meta.format === 'heif' ? 'avif' : meta.format]).toEqual([64, 48, output]);
+    expect([meta.width, meta.height, meta.format === 'heif' ? 'avif' : meta.format]).toEqual([
+      64,
+      48,
+      output,
+    ]);
     const etag = response.headers.get('etag')!;
-    expect((await fetch(`http://127.0.0.1:${port}/v1/jobs/${job.id}/result`, { headers: { 'if-none-match': etag } })).status).toBe(304);
+    expect(
+      (
+        await fetch(`http://127.0.0.1:${port}/v1/jobs/${job.id}/result`, {
+          headers: { 'if-none-match': etag },
+        })
+      ).status,
+    ).toBe(304);
   });
 
   it('answers 404 for a result that does not exist yet', async () => {
     await consumer.stop();
     const submitted = await upload(port, '/v1/images', await makeImage('png'), { width: '10', height: '10' });
     expect((await fetch(`http://127.0.0.1:${port}/v1/jobs/${submitted.body.id}/result`)).status).toBe(404);
-    expect((await fetch(`http://127.0.0.1:${port}/api/v1/images/result/${submitted.body.id}`)).status).toBe(404);
+    expect((await fetch(`http://127.0.0.1:${port}/api/v1/images/result/${submitted.body.id}`)).status).toBe(
+      404,
+    );
     consumer = consumerApp({ ...isolated.env, STORAGE_ROOT: root, IMAGE_MAX_PIXELS: '4000000' });
     await consumer.start();
     expect((await finished(submitted.body.id)).status).toBe('succeeded');
   });
 
   it('refuses what is not an image, too big, or a bomb, and keeps serving', async () => {
-    const text = await upload(port, '/v1/images', Buffer.from('this is not a png at all, just text\n'.repeat(10)), { width: '10', height: '10' }, 'fake.png');
+    const text = await upload(
+      port,
+      '/v1/images',
+      Buffer.from('this is not a png at all, just text\n'.repeat(10)),
+      { width: '10', height: '10' },
+      'fake.png',
+    );
     expect(text.status).toBe(415);
-    const huge = await upload(port, '/v1/images', Buffer.concat([await makeImage('png'), Buffer.alloc(3 * 1024 * 1024)]), { width: '10', height: '10' });
+    const huge = await upload(
+      port,
+      '/v1/images',
+      Buffer.concat([await makeImage('png'), Buffer.alloc(3 * 1024 * 1024)]),
+      { width: '10', height: '10' },
+    );
     expect(huge.status).toBe(413);
     const zero = await upload(port, '/v1/images', await makeImage('png'), { width: '0', height: '0' });
     expect(zero.status).toBe(422);
 
-    const bomb = await sharp({ create: { width: 3000, height: 3000, channels: 3, background: '#000' } }).png().toBuffer(); // 9 MP > the 4 MP limit, a few KB
-    const bombJob = await finished((await upload(port, '/v1/images', bomb, { width: '10', height: '10' })).body.id);
+    const bomb = await sharp({ create: { width: 3000, height: 3000, channels: 3, background: '#000' } })
+      .png()
+      .toBuffer(); // 9 MP > the 4 MP limit, a few KB
+    const bombJob = await finished(
+      (await upload(port, '/v1/images', bomb, { width: '10', height: '10' })).body.id,
+    );
     expect(bombJob).toMatchObject({ status: 'failed', error: { code: 'too_many_pixels' } });
 
     const jpeg = await makeImage('jpeg', 800, 600);
-    const truncated = await finished((await upload(port, '/v1/images', jpeg.subarray(0, jpeg.length / 2), { width: '10', height: '10' })).body.id);
+    const truncated = await finished(
+      (await upload(port, '/v1/images', jpeg.subarray(0, jpeg.length / 2), { width: '10', height: '10' }))
+        .body.id,
+    );
     expect(truncated).toMatchObject({ status: 'failed', error: { code: 'corrupt_image' } });
 
-    const fine = await finished((await upload(port, '/v1/images', await makeImage('webp'), { width: '12', height: '12' })).body.id);
+    const fine = await finished(
+      (await upload(port, '/v1/images', await makeImage('webp'), { width: '12', height: '12' })).body.id,
+    );
     expect(fine.status).toBe('succeeded');
     // Refused uploads leave no originals behind.
     const originals = readdirSync(join(root, 'images', 'originals'));
@@ -118,7 +181,12 @@ describe('image result expiry', () => {
   it('deletes the blobs and answers 410 after RESULT_TTL_MS', async () => {
     isolated = await createIsolatedEnv('imgexpiry');
     const root = mkdtempSync(join(tmpdir(), 'images-'));
-    const env = { ...isolated.env, STORAGE_ROOT: root, RESULT_TTL_MS: '1500', JOB_ROUTINE_INTERVAL_MS: '100' };
+    const env = {
+      ...isolated.env,
+      STORAGE_ROOT: root,
+      RESULT_TTL_MS: '1500',
+      JOB_ROUTINE_INTERVAL_MS: '100',
+    };
     const producer = producerApp(env);
     const consumer = consumerApp(env);
     const cleanup = cleanupApp(env);
@@ -126,7 +194,10 @@ describe('image result expiry', () => {
       await app.start();
       apps.push(app);
     }
-    const submitted = await upload(producer.port, '/v1/images', await makeImage('png'), { width: '20', height: '20' });
+    const submitted = await upload(producer.port, '/v1/images', await makeImage('png'), {
+      width: '20',
+      height: '20',
+    });
     const resultUrl = `http://127.0.0.1:${producer.port}/v1/jobs/${submitted.body.id}/result`;
     await waitFor('result available', async () => (await fetch(resultUrl)).status === 200);
     const { body: job } = await request(producer.port, 'GET', `/v1/jobs/${submitted.body.id}`);
@@ -135,7 +206,13 @@ describe('image result expiry', () => {
     await waitFor('expired', async () => (await fetch(resultUrl)).status === 410, { timeoutMs: 10_000 });
     expect(existsSync(resultFile)).toBe(false);
     expect(readdirSync(join(root, 'images', 'originals'))).toEqual([]);
-    expect((await request(producer.port, 'GET', `/v1/jobs/${submitted.body.id}`)).body).toMatchObject({ status: 'succeeded', expired: true, result: null });
-    expect((await fetch(`http://127.0.0.1:${producer.port}/api/v1/images/result/${submitted.body.id}`)).status).toBe(410);
+    expect((await request(producer.port, 'GET', `/v1/jobs/${submitted.body.id}`)).body).toMatchObject({
+      status: 'succeeded',
+      expired: true,
+      result: null,
+    });
+    expect(
+      (await fetch(`http://127.0.0.1:${producer.port}/api/v1/images/result/${submitted.body.id}`)).status,
+    ).toBe(410);
   });
 });

@@ -15,7 +15,12 @@ const UPLOAD_ROUTES = ['/v1/images', '/api/v1/images/resize'];
 
 // Tests read arbitrary JSON error bodies; `any` keeps those assertions readable.
 /* eslint-disable @typescript-eslint/no-explicit-any */
-async function post(port: number, path: string, body: Buffer | FormData, contentType?: string): Promise<{ status: number; body: any }> {
+async function post(
+  port: number,
+  path: string,
+  body: Buffer | FormData,
+  contentType?: string,
+): Promise<{ status: number; body: any }> {
   const response = await fetch(`http://127.0.0.1:${port}${path}`, {
     method: 'POST',
     headers: contentType ? { 'content-type': contentType } : {},
@@ -55,11 +60,18 @@ describe('multipart uploads a hostile client sends', () => {
   beforeAll(async () => {
     isolated = await createIsolatedEnv('uploadabuse');
     root = mkdtempSync(join(tmpdir(), 'upload-abuse-'));
-    env = { ...isolated.env, STORAGE_ROOT: root, IMAGE_MAX_UPLOAD_BYTES: String(2 * 1024 * 1024), JOB_CHECK_INTERVAL_MS: '100' };
+    env = {
+      ...isolated.env,
+      STORAGE_ROOT: root,
+      IMAGE_MAX_UPLOAD_BYTES: String(2 * 1024 * 1024),
+      JOB_CHECK_INTERVAL_MS: '100',
+    };
     producer = producerApp(env);
     await producer.start();
     port = producer.port;
-    png = await sharp({ create: { width: 40, height: 30, channels: 3, background: '#3a6' } }).png().toBuffer();
+    png = await sharp({ create: { width: 40, height: 30, channels: 3, background: '#3a6' } })
+      .png()
+      .toBuffer();
   });
 
   afterAll(async () => {
@@ -75,23 +87,35 @@ describe('multipart uploads a hostile client sends', () => {
     return response.body;
   };
 
-  it.each(UPLOAD_ROUTES)('answers a body that ends inside the file part with 400 on %s, stores nothing and stays up', async (path) => {
-    const before = filesUnder(root);
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const response = await post(port, path, TRUNCATED_BODY, 'multipart/form-data; boundary=zz');
-      expect(response.status).toBe(400);
-      expect(response.body.error).toMatchObject({ code: 'malformed_multipart', message: expect.stringContaining('Unexpected end of form') });
-    }
-    expect(filesUnder(root)).toEqual(before);
-    await accepted(path);
-  });
+  it.each(UPLOAD_ROUTES)(
+    'answers a body that ends inside the file part with 400 on %s, stores nothing and stays up',
+    async (path) => {
+      const before = filesUnder(root);
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const response = await post(port, path, TRUNCATED_BODY, 'multipart/form-data; boundary=zz');
+        expect(response.status).toBe(400);
+        expect(response.body.error).toMatchObject({
+          code: 'malformed_multipart',
+          message: expect.stringContaining('Unexpected end of form'),
+        });
+      }
+      expect(filesUnder(root)).toEqual(before);
+      await accepted(path);
+    },
+  );
 
-  it.each(UPLOAD_ROUTES)('answers a multipart content type without a boundary with 400 naming it on %s', async (path) => {
-    const response = await post(port, path, TRUNCATED_BODY, 'multipart/form-data');
-    expect(response.status).toBe(400);
-    expect(response.body.error).toMatchObject({ code: 'malformed_multipart', message: expect.stringContaining('boundary') });
-    await accepted(path);
-  });
+  it.each(UPLOAD_ROUTES)(
+    'answers a multipart content type without a boundary with 400 naming it on %s',
+    async (path) => {
+      const response = await post(port, path, TRUNCATED_BODY, 'multipart/form-data');
+      expect(response.status).toBe(400);
+      expect(response.body.error).toMatchObject({
+        code: 'malformed_multipart',
+        message: expect.stringContaining('boundary'),
+      });
+      await accepted(path);
+    },
+  );
 
   it('reclaims every descriptor and temporary file of 10 uploads aborted in the middle of the file', async () => {
     await accepted('/v1/images'); // Pools and folders at their steady state before counting.
@@ -128,16 +152,26 @@ describe('multipart uploads a hostile client sends', () => {
     await waitFor('10 uploads in progress', () => filesUnder(root).length === filesBefore + 10);
     for (const socket of sockets) socket.destroy();
 
-    await waitFor('temporary files removed', () => filesUnder(root).length === filesBefore, { timeoutMs: 10_000 });
+    await waitFor('temporary files removed', () => filesUnder(root).length === filesBefore, {
+      timeoutMs: 10_000,
+    });
     await waitFor(`descriptors back to ${fdsBefore}`, () => openFds() <= fdsBefore, { timeoutMs: 10_000 });
     await accepted('/v1/images');
   });
 
   it('checks customId and callbackUrl form fields with the JSON route’s rules, naming the field', async () => {
     const before = filesUnder(root);
-    const refused = async (fields: Record<string, string>, status: number, path: RegExp, route = '/v1/images') => {
+    const refused = async (
+      fields: Record<string, string>,
+      status: number,
+      path: RegExp,
+      route = '/v1/images',
+    ) => {
       const response = await post(port, route, form({ width: '8', height: '8', ...fields }, png));
-      expect([response.status, response.body.error.details]).toEqual([status, expect.arrayContaining([expect.objectContaining({ path: expect.stringMatching(path) })])]);
+      expect([response.status, response.body.error.details]).toEqual([
+        status,
+        expect.arrayContaining([expect.objectContaining({ path: expect.stringMatching(path) })]),
+      ]);
       return response.body.error;
     };
 
@@ -149,14 +183,22 @@ describe('multipart uploads a hostile client sends', () => {
     await refused({ callbackUrl: 'https://example.com/hook#' }, 400, /^callbackUrl$/);
     await refused({ callbackUrl: `https://example.com/${'a'.repeat(3000)}` }, 422, /^callbackUrl$/);
     // Over busboy's field size: once silently cut and stored, now refused.
-    const cut = await refused({ callbackUrl: `https://example.com/${'a'.repeat(5000)}` }, 413, /^callbackUrl$/);
+    const cut = await refused(
+      { callbackUrl: `https://example.com/${'a'.repeat(5000)}` },
+      413,
+      /^callbackUrl$/,
+    );
     expect(cut.code).toBe('field_too_large');
     // Unknown fields, as the JSON route's strict body; the old API only ever sent file, width and height.
     await refused({ colour: 'red' }, 422, /^colour$/);
     await refused({ colour: 'red' }, 422, /^colour$/, '/api/v1/images/resize');
     expect(filesUnder(root)).toEqual(before);
 
-    const submitted = await post(port, '/v1/images', form({ width: '8', height: '8', customId: 'order-17', callbackUrl: 'https://example.com/hook' }, png));
+    const submitted = await post(
+      port,
+      '/v1/images',
+      form({ width: '8', height: '8', customId: 'order-17', callbackUrl: 'https://example.com/hook' }, png),
+    );
     expect(submitted.status).toBe(202);
     expect(submitted.body).toMatchObject({ customId: 'order-17', callbackUrl: 'https://example.com/hook' });
   });

@@ -1,6 +1,13 @@
 import { ServiceProcess, TEST_DATABASE_URL, waitFor } from '@conveyor/testkit';
 import pg from 'pg';
-import { consumerApp, createIsolatedEnv, producerApp, request, SLOW_SEMIPRIME, type IsolatedEnv } from '../harness.js';
+import {
+  consumerApp,
+  createIsolatedEnv,
+  producerApp,
+  request,
+  SLOW_SEMIPRIME,
+  type IsolatedEnv,
+} from '../harness.js';
 
 /** Processes die at the worst moments: nothing is lost, nothing runs twice to completion. */
 describe('job durability across crashes', () => {
@@ -23,13 +30,20 @@ describe('job durability across crashes', () => {
   });
 
   const spawn = (service: string, env: Record<string, string> = {}) => {
-    const p = ServiceProcess.start(service, { ...isolated.env, LOG_LEVEL: 'info', JOB_CHECK_INTERVAL_MS: '100', ...env });
+    const p = ServiceProcess.start(service, {
+      ...isolated.env,
+      LOG_LEVEL: 'info',
+      JOB_CHECK_INTERVAL_MS: '100',
+      ...env,
+    });
     processes.push(p);
     return p;
   };
-  const portOf = async (producer: ServiceProcess) => JSON.parse(await producer.waitForLog(/producer listening/)).port as number;
+  const portOf = async (producer: ServiceProcess) =>
+    JSON.parse(await producer.waitForLog(/producer listening/)).port as number;
   const statusOf = async (id: string) =>
-    (await db.query(`select status, attempts, result from "${isolated.schema}".jobs where id = $1`, [id])).rows[0] as { status: string; attempts: number; result: { factors: string[] } };
+    (await db.query(`select status, attempts, result from "${isolated.schema}".jobs where id = $1`, [id]))
+      .rows[0] as { status: string; attempts: number; result: { factors: string[] } };
 
   it('redelivers a job whose consumer is killed mid-factorization; it finishes exactly once', async () => {
     const producer = spawn('producer', { PORT: '0', OPS_PORT: '0' });
@@ -37,9 +51,15 @@ describe('job durability across crashes', () => {
     const first = spawn('consumer', { OPS_PORT: '0' });
     await first.waitForLog(/consumer started/);
 
-    const { body: job } = await request(port, 'POST', '/v1/jobs', { kind: 'factorize', input: { number: SLOW_SEMIPRIME.n } });
+    const { body: job } = await request(port, 'POST', '/v1/jobs', {
+      kind: 'factorize',
+      input: { number: SLOW_SEMIPRIME.n },
+    });
     await waitFor('running with progress', async () => {
-      const { rows } = await db.query(`select count(*)::int as n from "${isolated.schema}".job_events where job_id = $1 and status = 'running'`, [job.id]);
+      const { rows } = await db.query(
+        `select count(*)::int as n from "${isolated.schema}".job_events where job_id = $1 and status = 'running'`,
+        [job.id],
+      );
       return rows[0].n >= 2;
     });
     await first.kill9();
@@ -47,11 +67,16 @@ describe('job durability across crashes', () => {
 
     const second = spawn('consumer', { OPS_PORT: '0' });
     await second.waitForLog(/consumer started/);
-    await waitFor('succeeded after redelivery', async () => (await statusOf(job.id)).status === 'succeeded', { timeoutMs: 60_000 });
+    await waitFor('succeeded after redelivery', async () => (await statusOf(job.id)).status === 'succeeded', {
+      timeoutMs: 60_000,
+    });
     const done = await statusOf(job.id);
     expect(done.attempts).toBe(2);
     expect(done.result.factors).toEqual(SLOW_SEMIPRIME.factors);
-    const { rows } = await db.query(`select count(*)::int as n from "${isolated.schema}".job_events where job_id = $1 and status = 'succeeded'`, [job.id]);
+    const { rows } = await db.query(
+      `select count(*)::int as n from "${isolated.schema}".job_events where job_id = $1 and status = 'succeeded'`,
+      [job.id],
+    );
     expect(rows[0].n).toBe(1);
     await producer.stop();
     await second.stop();
@@ -60,9 +85,17 @@ describe('job durability across crashes', () => {
   it('runs a job whose producer died between the commit and the publish', async () => {
     const doomed = spawn('producer', { PORT: '0', OPS_PORT: '0', FAULT_INJECTION: 'crash-after-commit' });
     const port = await portOf(doomed);
-    await expect(request(port, 'POST', '/v1/jobs', { kind: 'factorize', input: { number: '9991' }, customId: 'after-crash' })).rejects.toThrow();
+    await expect(
+      request(port, 'POST', '/v1/jobs', {
+        kind: 'factorize',
+        input: { number: '9991' },
+        customId: 'after-crash',
+      }),
+    ).rejects.toThrow();
     await waitFor('producer gone', () => doomed.exited);
-    const { rows } = await db.query(`select id, status from "${isolated.schema}".jobs where custom_id = 'after-crash'`);
+    const { rows } = await db.query(
+      `select id, status from "${isolated.schema}".jobs where custom_id = 'after-crash'`,
+    );
     expect(rows).toEqual([{ id: expect.any(String), status: 'queued' }]);
 
     // A healthy producer's outbox relay publishes what the dead one committed.
@@ -71,7 +104,9 @@ describe('job durability across crashes', () => {
     apps.push(consumer, producer);
     await producer.start();
     await consumer.start();
-    await waitFor('the committed job ran', async () => (await statusOf(rows[0].id)).status === 'succeeded', { timeoutMs: 20_000 });
+    await waitFor('the committed job ran', async () => (await statusOf(rows[0].id)).status === 'succeeded', {
+      timeoutMs: 20_000,
+    });
     expect((await statusOf(rows[0].id)).result.factors).toEqual(['97', '103']);
   });
 });

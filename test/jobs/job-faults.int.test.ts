@@ -3,7 +3,14 @@ import { BrokerProbe, TEST_AMQP_URL, TEST_DATABASE_URL, waitFor } from '@conveyo
 import amqp from 'amqplib';
 import pg from 'pg';
 import { randomUUID } from 'node:crypto';
-import { consumerApp, createIsolatedEnv, producerApp, request, VERY_SLOW_SEMIPRIME, type IsolatedEnv } from '../harness.js';
+import {
+  consumerApp,
+  createIsolatedEnv,
+  producerApp,
+  request,
+  VERY_SLOW_SEMIPRIME,
+  type IsolatedEnv,
+} from '../harness.js';
 
 /** Cancellation of queued and running jobs, the timeout, and a redelivered message for a finished job. */
 describe('job cancellation, timeout and redelivery', () => {
@@ -41,34 +48,51 @@ describe('job cancellation, timeout and redelivery', () => {
   const names = () => topologyNames(isolated.prefix);
 
   it('never runs a job cancelled while queued', async () => {
-    const { body: job } = await request(port, 'POST', '/v1/jobs', { kind: 'factorize', input: { number: '1234' } });
+    const { body: job } = await request(port, 'POST', '/v1/jobs', {
+      kind: 'factorize',
+      input: { number: '1234' },
+    });
     const cancelled = await request(port, 'DELETE', `/v1/jobs/${job.id}`);
     expect(cancelled.status).toBe(200);
     expect(cancelled.body.status).toBe('cancelled');
     await startConsumer();
-    await waitFor('its message consumed', async () => (await probe.queue(names().workQueue('job.factorize'))).ready === 0);
+    await waitFor(
+      'its message consumed',
+      async () => (await probe.queue(names().workQueue('job.factorize'))).ready === 0,
+    );
     await new Promise((r) => setTimeout(r, 300));
     expect(await jobOf(job.id)).toMatchObject({ status: 'cancelled', attempts: 0, result: null });
   });
 
   it('stops a running job at its next check and ends it cancelled', async () => {
     await startConsumer();
-    const { body: job } = await request(port, 'POST', '/v1/jobs', { kind: 'factorize', input: { number: VERY_SLOW_SEMIPRIME.n } });
+    const { body: job } = await request(port, 'POST', '/v1/jobs', {
+      kind: 'factorize',
+      input: { number: VERY_SLOW_SEMIPRIME.n },
+    });
     await waitFor('running', async () => (await jobOf(job.id)).status === 'running');
     const requestedAt = Date.now();
     const response = await request(port, 'DELETE', `/v1/jobs/${job.id}`);
     expect(response.status).toBe(202);
-    await waitFor('cancelled', async () => (await jobOf(job.id)).status === 'cancelled', { timeoutMs: 10_000 });
+    await waitFor('cancelled', async () => (await jobOf(job.id)).status === 'cancelled', {
+      timeoutMs: 10_000,
+    });
     expect(Date.now() - requestedAt).toBeLessThan(5_000);
     expect((await request(port, 'DELETE', `/v1/jobs/${job.id}`)).status).toBe(200);
   });
 
   it('fails a factorization that outlives FACTORIZE_TIMEOUT_MS with a timeout error and dead-letters it', async () => {
     await startConsumer({ FACTORIZE_TIMEOUT_MS: '500' });
-    const { body: job } = await request(port, 'POST', '/v1/jobs', { kind: 'factorize', input: { number: VERY_SLOW_SEMIPRIME.n } });
+    const { body: job } = await request(port, 'POST', '/v1/jobs', {
+      kind: 'factorize',
+      input: { number: VERY_SLOW_SEMIPRIME.n },
+    });
     await waitFor('failed', async () => (await jobOf(job.id)).status === 'failed', { timeoutMs: 15_000 });
     const failed = await jobOf(job.id);
-    expect(failed.error).toEqual({ code: 'timeout', message: expect.stringMatching(/FACTORIZE_TIMEOUT_MS \(500 ms\)/) });
+    expect(failed.error).toEqual({
+      code: 'timeout',
+      message: expect.stringMatching(/FACTORIZE_TIMEOUT_MS \(500 ms\)/),
+    });
     expect((await request(port, 'DELETE', `/v1/jobs/${job.id}`)).status).toBe(409);
     const deadLetters = await waitFor('dead-lettered', async () => {
       const messages = await probe.drain(names().deadLetterQueue);
@@ -79,17 +103,33 @@ describe('job cancellation, timeout and redelivery', () => {
 
   it('does not run a finished job again when its message is redelivered, but republishes its final event', async () => {
     await startConsumer();
-    const { body: job } = await request(port, 'POST', '/v1/jobs', { kind: 'factorize', input: { number: '4321' } });
+    const { body: job } = await request(port, 'POST', '/v1/jobs', {
+      kind: 'factorize',
+      input: { number: '4321' },
+    });
     await waitFor('succeeded', async () => (await jobOf(job.id)).status === 'succeeded');
-    const { rows } = await db.query(`select event_id from "${isolated.schema}".job_events where job_id = $1 and status = 'succeeded'`, [job.id]);
+    const { rows } = await db.query(
+      `select event_id from "${isolated.schema}".job_events where job_id = $1 and status = 'succeeded'`,
+      [job.id],
+    );
     const finalEventId = rows[0].event_id as string;
     await probe.drain(names().jobEventsQueue);
 
     // A duplicate of the work message, as a redelivery after a lost ack would be.
     const connection = await amqp.connect(TEST_AMQP_URL);
     const channel = await connection.createConfirmChannel();
-    const envelope = { messageId: randomUUID(), kind: 'job.factorize', version: 1, createdAt: new Date().toISOString(), attempt: 0, correlationId: 'dup', payload: { jobId: job.id } };
-    channel.publish(names().workExchange, 'job.factorize.v1', Buffer.from(JSON.stringify(envelope)), { persistent: true });
+    const envelope = {
+      messageId: randomUUID(),
+      kind: 'job.factorize',
+      version: 1,
+      createdAt: new Date().toISOString(),
+      attempt: 0,
+      correlationId: 'dup',
+      payload: { jobId: job.id },
+    };
+    channel.publish(names().workExchange, 'job.factorize.v1', Buffer.from(JSON.stringify(envelope)), {
+      persistent: true,
+    });
     await channel.waitForConfirms();
     await connection.close();
 

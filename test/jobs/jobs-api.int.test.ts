@@ -2,7 +2,14 @@ import { createApiClient } from '../../services/producer/src/adapters/api-client
 import { createDatabase, migrateToLatest, type DatabaseHandle } from '@conveyor/database';
 import { silentLogger } from '@conveyor/platform';
 import { TEST_DATABASE_URL, waitFor } from '@conveyor/testkit';
-import { consumerApp, createIsolatedEnv, producerApp, request, jobFinished, type IsolatedEnv } from '../harness.js';
+import {
+  consumerApp,
+  createIsolatedEnv,
+  producerApp,
+  request,
+  jobFinished,
+  type IsolatedEnv,
+} from '../harness.js';
 
 describe('jobs API', () => {
   let isolated: IsolatedEnv;
@@ -28,10 +35,19 @@ describe('jobs API', () => {
   const finished = (id: string) => jobFinished(port, id);
 
   it('accepts a job with 202 and Location, follows it to its result', async () => {
-    const submitted = await request(port, 'POST', '/v1/jobs', { kind: 'factorize', input: { number: '1234' } });
+    const submitted = await request(port, 'POST', '/v1/jobs', {
+      kind: 'factorize',
+      input: { number: '1234' },
+    });
     expect(submitted.status).toBe(202);
     expect(submitted.headers.get('location')).toBe(`/v1/jobs/${submitted.body.id}`);
-    expect(submitted.body).toMatchObject({ kind: 'factorize', status: 'queued', input: { number: '1234' }, attempts: 0, customId: null });
+    expect(submitted.body).toMatchObject({
+      kind: 'factorize',
+      status: 'queued',
+      input: { number: '1234' },
+      attempts: 0,
+      customId: null,
+    });
     expect(submitted.headers.get('retry-after')).toBe('1');
 
     const job = await finished(submitted.body.id);
@@ -76,7 +92,10 @@ describe('jobs API', () => {
     [{ kind: 'factorize', input: { number: '12' }, customId: 'has space' }, 'body.customId'],
     [{ kind: 'factorize', input: { number: '12' }, extra: 1 }, 'body'],
     [{ kind: 'factorize', input: { number: '12' }, callbackUrl: 'ftp://x.test/' }, 'body.callbackUrl'],
-    [{ kind: 'factorize', input: { number: '12' }, callbackUrl: 'https://user:pw@x.test/' }, 'body.callbackUrl'],
+    [
+      { kind: 'factorize', input: { number: '12' }, callbackUrl: 'https://user:pw@x.test/' },
+      'body.callbackUrl',
+    ],
   ])('refuses %j naming %s', async (body, path) => {
     const response = await request(port, 'POST', '/v1/jobs', body);
     expect(response.status).toBe(400);
@@ -86,7 +105,10 @@ describe('jobs API', () => {
   it('refuses a kind no worker registered with 422 listing the known kinds', async () => {
     const response = await request(port, 'POST', '/v1/jobs', { kind: 'nope', input: {} });
     expect(response.status).toBe(422);
-    expect(response.body.error).toMatchObject({ code: 'unknown_kind', details: [{ path: 'body.kind', message: 'must be one of: csv-sum, factorize, image-resize' }] });
+    expect(response.body.error).toMatchObject({
+      code: 'unknown_kind',
+      details: [{ path: 'body.kind', message: 'must be one of: csv-sum, factorize, image-resize' }],
+    });
   });
 
   it('returns the existing job for a repeated customId, 409 for a different request with it', async () => {
@@ -98,30 +120,49 @@ describe('jobs API', () => {
     expect(repeat.body.id).toBe(first.body.id);
     const conflict = await request(port, 'POST', '/v1/jobs', { ...body, input: { number: '361' } });
     expect(conflict.status).toBe(409);
-    expect(conflict.body.error).toMatchObject({ code: 'custom_id_conflict', message: expect.stringContaining(first.body.id) });
+    expect(conflict.body.error).toMatchObject({
+      code: 'custom_id_conflict',
+      message: expect.stringContaining(first.body.id),
+    });
   });
 
   it('creates one job for concurrent identical requests', async () => {
     const body = { kind: 'factorize', input: { number: '1001' }, customId: 'race-1' };
-    const responses = await Promise.all(Array.from({ length: 12 }, () => request(port, 'POST', '/v1/jobs', body)));
+    const responses = await Promise.all(
+      Array.from({ length: 12 }, () => request(port, 'POST', '/v1/jobs', body)),
+    );
     expect(new Set(responses.map((r) => r.body.id)).size).toBe(1);
     expect(responses.filter((r) => r.status === 202)).toHaveLength(1);
     expect(responses.filter((r) => r.status === 200)).toHaveLength(11);
   });
 
   it('answers each of many concurrent submissions (group commit) only once its own job is committed', async () => {
-    const reader = createDatabase({ url: TEST_DATABASE_URL, schema: isolated.env.DATABASE_SCHEMA!, poolMax: 2, log: silentLogger() });
+    const reader = createDatabase({
+      url: TEST_DATABASE_URL,
+      schema: isolated.env.DATABASE_SCHEMA!,
+      poolMax: 2,
+      log: silentLogger(),
+    });
     try {
       const committedWhenAnswered = await Promise.all(
         Array.from({ length: 40 }, async (_, i) => {
-          const { status, body } = await request(port, 'POST', '/v1/jobs', { kind: 'factorize', input: { number: String(1000 + i) } });
+          const { status, body } = await request(port, 'POST', '/v1/jobs', {
+            kind: 'factorize',
+            input: { number: String(1000 + i) },
+          });
           expect(status).toBe(202);
           // Read on another connection the moment the 202 arrives: the row must already be there.
-          const row = await reader.db.selectFrom('jobs').select(['id', 'input']).where('id', '=', body.id).executeTakeFirst();
+          const row = await reader.db
+            .selectFrom('jobs')
+            .select(['id', 'input'])
+            .where('id', '=', body.id)
+            .executeTakeFirst();
           return row?.input;
         }),
       );
-      expect(committedWhenAnswered).toEqual(Array.from({ length: 40 }, (_, i) => ({ number: String(1000 + i) })));
+      expect(committedWhenAnswered).toEqual(
+        Array.from({ length: 40 }, (_, i) => ({ number: String(1000 + i) })),
+      );
     } finally {
       await reader.close();
     }
@@ -129,27 +170,43 @@ describe('jobs API', () => {
 
   it('settles concurrent requests sharing a customId with different bodies: one job, the same request 200, the others 409', async () => {
     const responses = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => request(port, 'POST', '/v1/jobs', { kind: 'factorize', input: { number: String(2000 + (i % 2)) }, customId: 'race-2' })),
+      Array.from({ length: 10 }, (_, i) =>
+        request(port, 'POST', '/v1/jobs', {
+          kind: 'factorize',
+          input: { number: String(2000 + (i % 2)) },
+          customId: 'race-2',
+        }),
+      ),
     );
     const created = responses.filter((r) => r.status === 202);
     expect(created).toHaveLength(1);
     const winner = created[0]!.body;
     for (const [i, r] of responses.entries()) {
       if (r.status === 202) continue;
-      if (String(2000 + (i % 2)) === winner.input.number) expect(r).toMatchObject({ status: 200, body: { id: winner.id } });
+      if (String(2000 + (i % 2)) === winner.input.number)
+        expect(r).toMatchObject({ status: 200, body: { id: winner.id } });
       else expect(r).toMatchObject({ status: 409, body: { error: { code: 'custom_id_conflict' } } });
     }
   });
 
   it('finds a job by customId, filters and pages through the list with a cursor', async () => {
-    for (let i = 0; i < 7; i++) await request(port, 'POST', '/v1/jobs', { kind: 'factorize', input: { number: String(100 + i) }, customId: `page-${i}` });
+    for (let i = 0; i < 7; i++)
+      await request(port, 'POST', '/v1/jobs', {
+        kind: 'factorize',
+        input: { number: String(100 + i) },
+        customId: `page-${i}`,
+      });
     const byCustomId = await request(port, 'GET', '/v1/jobs?customId=page-3');
     expect(byCustomId.body.jobs.map((j: { input: unknown }) => j.input)).toEqual([{ number: '103' }]);
 
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: { body: { jobs: { id: string }[]; nextCursor: string | null } } = await request(port, 'GET', `/v1/jobs?limit=3${cursor ? `&cursor=${cursor}` : ''}`);
+      const page: { body: { jobs: { id: string }[]; nextCursor: string | null } } = await request(
+        port,
+        'GET',
+        `/v1/jobs?limit=3${cursor ? `&cursor=${cursor}` : ''}`,
+      );
       expect(page.body.jobs.length).toBeLessThanOrEqual(3);
       seen.push(...page.body.jobs.map((j) => j.id));
       cursor = page.body.nextCursor;
@@ -158,7 +215,10 @@ describe('jobs API', () => {
     expect(seen).toEqual(all.body.jobs.map((j: { id: string }) => j.id));
     expect(new Set(seen).size).toBe(seen.length);
 
-    await waitFor('all finished', async () => (await request(port, 'GET', '/v1/stats')).body.inProgress === 0);
+    await waitFor(
+      'all finished',
+      async () => (await request(port, 'GET', '/v1/stats')).body.inProgress === 0,
+    );
     const succeeded = await request(port, 'GET', '/v1/jobs?status=succeeded&kind=factorize&limit=100');
     expect(succeeded.body.jobs.length).toBe(all.body.jobs.length);
     expect((await request(port, 'GET', '/v1/jobs?status=bogus')).status).toBe(400);
@@ -182,8 +242,19 @@ describe('jobs API', () => {
     const { status, body } = await request(port, 'GET', '/openapi.json');
     expect(status).toBe(200);
     expect(body.openapi).toBe('3.0.3');
-    expect(body.paths['/v1/jobs'].post.requestBody.content['application/json'].schema.oneOf[0].properties.kind.enum).toEqual(['factorize', 'csv-sum', 'image-resize']);
-    for (const path of ['/v1/images', '/v1/jobs/{id}/result', '/v1/jobs/{id}/deliveries', '/tasks', '/tasks/active', '/api/v1/images/resize']) expect(body.paths[path]).toBeDefined();
+    expect(
+      body.paths['/v1/jobs'].post.requestBody.content['application/json'].schema.oneOf[0].properties.kind
+        .enum,
+    ).toEqual(['factorize', 'csv-sum', 'image-resize']);
+    for (const path of [
+      '/v1/images',
+      '/v1/jobs/{id}/result',
+      '/v1/jobs/{id}/deliveries',
+      '/tasks',
+      '/tasks/active',
+      '/api/v1/images/resize',
+    ])
+      expect(body.paths[path]).toBeDefined();
     expect(body.paths['/v1/jobs/{id}'].delete).toBeDefined();
     const docs = await fetch(`http://127.0.0.1:${port}/docs/`);
     expect(docs.status).toBe(200);
@@ -202,7 +273,12 @@ describe('jobs API with authentication on', () => {
     isolated = await createIsolatedEnv('jobsauth');
     producer = producerApp({ ...isolated.env, AUTH_ENABLED: 'true' });
     await producer.start();
-    database = createDatabase({ url: TEST_DATABASE_URL, schema: isolated.schema, poolMax: 1, log: silentLogger() });
+    database = createDatabase({
+      url: TEST_DATABASE_URL,
+      schema: isolated.schema,
+      poolMax: 1,
+      log: silentLogger(),
+    });
     await migrateToLatest(database.db, isolated.schema, silentLogger());
     alice = (await createApiClient(database.db, 'alice')).apiKey;
     bob = (await createApiClient(database.db, 'bob')).apiKey;
@@ -224,15 +300,33 @@ describe('jobs API with authentication on', () => {
   });
 
   it("never shows one client another client's job (404, not 403)", async () => {
-    const job = await request(producer.port, 'POST', '/v1/jobs', { kind: 'factorize', input: { number: '99' }, customId: 'shared-id' }, as(alice));
+    const job = await request(
+      producer.port,
+      'POST',
+      '/v1/jobs',
+      { kind: 'factorize', input: { number: '99' }, customId: 'shared-id' },
+      as(alice),
+    );
     expect(job.status).toBe(202);
-    expect((await request(producer.port, 'GET', `/v1/jobs/${job.body.id}`, undefined, as(alice))).status).toBe(200);
-    expect((await request(producer.port, 'GET', `/v1/jobs/${job.body.id}`, undefined, as(bob))).status).toBe(404);
-    expect((await request(producer.port, 'DELETE', `/v1/jobs/${job.body.id}`, undefined, as(bob))).status).toBe(404);
+    expect(
+      (await request(producer.port, 'GET', `/v1/jobs/${job.body.id}`, undefined, as(alice))).status,
+    ).toBe(200);
+    expect((await request(producer.port, 'GET', `/v1/jobs/${job.body.id}`, undefined, as(bob))).status).toBe(
+      404,
+    );
+    expect(
+      (await request(producer.port, 'DELETE', `/v1/jobs/${job.body.id}`, undefined, as(bob))).status,
+    ).toBe(404);
     expect((await request(producer.port, 'GET', `/get/${job.body.id}`, undefined, as(bob))).status).toBe(404);
     expect((await request(producer.port, 'GET', '/v1/jobs', undefined, as(bob))).body.jobs).toEqual([]);
     // customIds are per client: bob's own "shared-id" is a new job, not alice's.
-    const bobs = await request(producer.port, 'POST', '/v1/jobs', { kind: 'factorize', input: { number: '98' }, customId: 'shared-id' }, as(bob));
+    const bobs = await request(
+      producer.port,
+      'POST',
+      '/v1/jobs',
+      { kind: 'factorize', input: { number: '98' }, customId: 'shared-id' },
+      as(bob),
+    );
     expect(bobs.status).toBe(202);
     expect(bobs.body.id).not.toBe(job.body.id);
   });

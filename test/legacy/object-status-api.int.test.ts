@@ -109,7 +109,10 @@ describe('the old object-status callback', () => {
 
   it('answers other methods on /callback with 405 and Allow: POST, as the old service did', async () => {
     for (const method of ['GET', 'PUT', 'DELETE']) {
-      const response = await fetch(`http://127.0.0.1:${port}/callback`, { method, signal: AbortSignal.timeout(5_000) });
+      const response = await fetch(`http://127.0.0.1:${port}/callback`, {
+        method,
+        signal: AbortSignal.timeout(5_000),
+      });
       expect(response.status).toBe(405);
       expect(response.headers.get('allow')).toBe('POST');
     }

@@ -1,4 +1,10 @@
-import { proxyInFrontOf, type FaultProxy, TEST_AMQP_URL, TEST_DATABASE_URL, waitFor } from '@conveyor/testkit';
+import {
+  proxyInFrontOf,
+  type FaultProxy,
+  TEST_AMQP_URL,
+  TEST_DATABASE_URL,
+  waitFor,
+} from '@conveyor/testkit';
 import pg from 'pg';
 import { startObjectsApi, type ObjectsApi } from '../../services/tester/src/objects-api.js';
 import { consumerApp, createIsolatedEnv, postCallback, producerApp, type IsolatedEnv } from '../harness.js';
@@ -74,7 +80,11 @@ describe('broker connection cut while callbacks keep coming', () => {
     for (let i = 0; i < 5; i++) await send();
 
     expect(statuses.every((s) => s === 200)).toBe(true);
-    await waitFor('every id processed after the broker returned', async () => (await storedCount()) === nextId / 2, { timeoutMs: 30_000 });
+    await waitFor(
+      'every id processed after the broker returned',
+      async () => (await storedCount()) === nextId / 2,
+      { timeoutMs: 30_000 },
+    );
     const { rows: left } = await db.query(`select count(*)::int as n from "${isolated.schema}".outbox`);
     expect(left[0].n).toBe(0);
 
@@ -89,11 +99,17 @@ describe('broker connection cut while callbacks keep coming', () => {
     try {
       const response = await postCallback(producer.port, { object_ids: [1, 2, 3] });
       expect(response.status).toBe(503);
-      expect(response.body).toEqual({ error: { code: 'service_unavailable', message: expect.stringMatching(/retry later/) } });
+      expect(response.body).toEqual({
+        error: { code: 'service_unavailable', message: expect.stringMatching(/retry later/) },
+      });
     } finally {
       amqpProxy.restore();
       pgProxy.restore();
     }
-    await waitFor('producer recovers', async () => (await postCallback(producer.port, { object_ids: [4] })).status === 200, { timeoutMs: 15_000 });
+    await waitFor(
+      'producer recovers',
+      async () => (await postCallback(producer.port, { object_ids: [4] })).status === 200,
+      { timeoutMs: 15_000 },
+    );
   });
 });

@@ -17,8 +17,17 @@ describe('POST /callback input validation', () => {
   });
 
   const raw = async (body: string, contentType = 'application/json') => {
-    const response = await fetch(`http://127.0.0.1:${producer.port}/callback`, { method: 'POST', headers: { 'content-type': contentType }, body });
-    return { status: response.status, body: (await response.json()) as { error: { code: string; message: string; details?: { path: string }[] } } };
+    const response = await fetch(`http://127.0.0.1:${producer.port}/callback`, {
+      method: 'POST',
+      headers: { 'content-type': contentType },
+      body,
+    });
+    return {
+      status: response.status,
+      body: (await response.json()) as {
+        error: { code: string; message: string; details?: { path: string }[] };
+      },
+    };
   };
 
   it.each([
@@ -32,7 +41,12 @@ describe('POST /callback input validation', () => {
     ['an id beyond 2^53', '{"object_ids":[9007199254740993]}', 400, 'validation_failed'],
     ['an unknown field', '{"object_ids":[1],"extra":true}', 400, 'validation_failed'],
     ['too many ids', '{"object_ids":[1,2,3,4,5,6]}', 400, 'validation_failed'],
-    ['a body over the size limit', JSON.stringify({ object_ids: Array.from({ length: 100 }, (_, i) => i) }), 413, 'body_too_large'],
+    [
+      'a body over the size limit',
+      JSON.stringify({ object_ids: Array.from({ length: 100 }, (_, i) => i) }),
+      413,
+      'body_too_large',
+    ],
   ])('refuses %s', async (_name, body, status, code) => {
     const response = await raw(body);
     expect(response.status).toBe(status);
@@ -58,8 +72,14 @@ describe('POST /callback input validation', () => {
   });
 
   it('still accepts valid work after all of that, an empty list included', async () => {
-    expect(await postCallback(producer.port, { object_ids: [1, 2, 3] })).toEqual({ status: 200, body: { accepted: 3 } });
-    expect(await postCallback(producer.port, { object_ids: [] })).toEqual({ status: 200, body: { accepted: 0 } });
+    expect(await postCallback(producer.port, { object_ids: [1, 2, 3] })).toEqual({
+      status: 200,
+      body: { accepted: 3 },
+    });
+    expect(await postCallback(producer.port, { object_ids: [] })).toEqual({
+      status: 200,
+      body: { accepted: 0 },
+    });
   });
 
   it('serves health, readiness and metrics', async () => {

@@ -33,7 +33,12 @@ describe('consumer killed with checks in flight', () => {
   });
 
   function startConsumer(): ServiceProcess {
-    const consumer = ServiceProcess.start('consumer', { ...isolated.env, OPS_PORT: '0', LOG_LEVEL: 'info', OBJECTS_API_URL: `http://127.0.0.1:${upstream.port}` });
+    const consumer = ServiceProcess.start('consumer', {
+      ...isolated.env,
+      OPS_PORT: '0',
+      LOG_LEVEL: 'info',
+      OBJECTS_API_URL: `http://127.0.0.1:${upstream.port}`,
+    });
     consumers.push(consumer);
     return consumer;
   }
@@ -62,7 +67,9 @@ describe('consumer killed with checks in flight', () => {
       },
       { timeoutMs: 30_000 },
     );
-    const { rows } = await db.query<{ id: string }>(`select id from "${isolated.schema}".objects order by id`);
+    const { rows } = await db.query<{ id: string }>(
+      `select id from "${isolated.schema}".objects order by id`,
+    );
     expect(rows.map((r) => Number(r.id))).toEqual(online);
 
     // A graceful stop returns any unacked message to the queue: none may be left there.

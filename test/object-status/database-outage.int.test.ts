@@ -24,7 +24,11 @@ describe('database unreachable from the consumer', () => {
     const database = await proxyInFrontOf(TEST_DATABASE_URL);
     pgProxy = database.proxy;
     producer = producerApp(isolated.env);
-    consumer = consumerApp({ ...isolated.env, DATABASE_URL: database.url, OBJECTS_API_URL: `http://127.0.0.1:${upstream.port}` });
+    consumer = consumerApp({
+      ...isolated.env,
+      DATABASE_URL: database.url,
+      OBJECTS_API_URL: `http://127.0.0.1:${upstream.port}`,
+    });
     await producer.start();
     await consumer.start();
     db = new pg.Client({ connectionString: TEST_DATABASE_URL });
@@ -62,6 +66,9 @@ describe('database unreachable from the consumer', () => {
       },
       { timeoutMs: 20_000 },
     );
-    await waitFor('every message acknowledged', async () => (await ackedCount(consumer.opsPort)) === ackedBefore + ids.length);
+    await waitFor(
+      'every message acknowledged',
+      async () => (await ackedCount(consumer.opsPort)) === ackedBefore + ids.length,
+    );
   });
 });

@@ -1,7 +1,14 @@
 import pg from 'pg';
 import { startObjectsApi, type ObjectsApi } from '../../services/tester/src/objects-api.js';
 import { TEST_DATABASE_URL, waitFor } from '@conveyor/testkit';
-import { cleanupApp, consumerApp, createIsolatedEnv, postCallback, producerApp, type IsolatedEnv } from '../harness.js';
+import {
+  cleanupApp,
+  consumerApp,
+  createIsolatedEnv,
+  postCallback,
+  producerApp,
+  type IsolatedEnv,
+} from '../harness.js';
 
 describe('object-status pipeline end to end', () => {
   let isolated: IsolatedEnv;
@@ -14,7 +21,12 @@ describe('object-status pipeline end to end', () => {
   beforeAll(async () => {
     isolated = await createIsolatedEnv('pipeline');
     upstream = await startObjectsApi({ port: 0, host: '127.0.0.1', minDelayMs: 5, maxDelayMs: 50 });
-    env = { ...isolated.env, OBJECTS_API_URL: `http://127.0.0.1:${upstream.port}`, OBJECT_TTL_MS: '4000', ROUTINE_INTERVAL_MS: '200' };
+    env = {
+      ...isolated.env,
+      OBJECTS_API_URL: `http://127.0.0.1:${upstream.port}`,
+      OBJECT_TTL_MS: '4000',
+      ROUTINE_INTERVAL_MS: '200',
+    };
     const producer = producerApp(env);
     const consumer = consumerApp(env);
     await producer.start();
@@ -33,7 +45,9 @@ describe('object-status pipeline end to end', () => {
   });
 
   async function storedIds(): Promise<number[]> {
-    const { rows } = await db.query<{ id: string }>(`select id from "${isolated.schema}".objects order by id`);
+    const { rows } = await db.query<{ id: string }>(
+      `select id from "${isolated.schema}".objects order by id`,
+    );
     return rows.map((r) => Number(r.id));
   }
 
@@ -47,7 +61,9 @@ describe('object-status pipeline end to end', () => {
     await waitFor('every online id stored', async () => (await storedIds()).length === online.length);
     expect(await storedIds()).toEqual(online);
 
-    const { rows } = await db.query<{ last_seen: Date }>(`select last_seen from "${isolated.schema}".objects`);
+    const { rows } = await db.query<{ last_seen: Date }>(
+      `select last_seen from "${isolated.schema}".objects`,
+    );
     for (const row of rows) {
       expect(row.last_seen.getTime()).toBeGreaterThanOrEqual(acceptedAt - 1_000);
       expect(row.last_seen.getTime()).toBeLessThanOrEqual(Date.now());
@@ -57,12 +73,16 @@ describe('object-status pipeline end to end', () => {
     const cleanup = cleanupApp(env);
     await cleanup.start();
     apps.unshift(cleanup);
-    await waitFor('stale objects deleted', async () => (await storedIds()).length === 0, { timeoutMs: 10_000 });
+    await waitFor('stale objects deleted', async () => (await storedIds()).length === 0, {
+      timeoutMs: 10_000,
+    });
   });
 
   it('moves last_seen forward while callbacks keep naming the object, so it never expires', async () => {
     const lastSeen = async () => {
-      const { rows } = await db.query<{ last_seen: Date }>(`select last_seen from "${isolated.schema}".objects where id = 1000`);
+      const { rows } = await db.query<{ last_seen: Date }>(
+        `select last_seen from "${isolated.schema}".objects where id = 1000`,
+      );
       return rows[0]?.last_seen.getTime();
     };
     await postCallback(producerPort, { object_ids: [1000] });
@@ -73,6 +93,9 @@ describe('object-status pipeline end to end', () => {
       // Refreshed every 0.5 s against a 4 s TTL, the row must never disappear.
       expect(await lastSeen()).toBeDefined();
     }
-    await waitFor('last_seen moved forward by the later callbacks', async () => ((await lastSeen()) ?? 0) >= first + 4_500);
+    await waitFor(
+      'last_seen moved forward by the later callbacks',
+      async () => ((await lastSeen()) ?? 0) >= first + 4_500,
+    );
   });
 });

@@ -23,7 +23,8 @@ describe('upstream failures', () => {
       const id = Number(req.url?.split('/').pop());
       const n = (calls.get(id) ?? 0) + 1;
       calls.set(id, n);
-      const json = (status: number, body: string) => res.writeHead(status, { 'content-type': 'application/json' }).end(body);
+      const json = (status: number, body: string) =>
+        res.writeHead(status, { 'content-type': 'application/json' }).end(body);
       switch (id) {
         case 1:
           return json(500, '{"error":"boom"}');
@@ -43,7 +44,14 @@ describe('upstream failures', () => {
     // A generous publish deadline: under load a late confirm would spill to the outbox and (rightly,
     // at least once) publish a duplicate, which would blur the attempt counts this test asserts.
     // UPSTREAM_TIMEOUT_MS leaves room for a loaded CI machine: every answer but id 2's must beat it.
-    const env = { ...isolated.env, OBJECTS_API_URL: stub.url, UPSTREAM_TIMEOUT_MS: '1000', RETRY_DELAYS_MS: '100,200', MAX_ATTEMPTS: '3', PUBLISH_TIMEOUT_MS: '10000' };
+    const env = {
+      ...isolated.env,
+      OBJECTS_API_URL: stub.url,
+      UPSTREAM_TIMEOUT_MS: '1000',
+      RETRY_DELAYS_MS: '100,200',
+      MAX_ATTEMPTS: '3',
+      PUBLISH_TIMEOUT_MS: '10000',
+    };
     producer = producerApp(env);
     consumer = consumerApp(env);
     await producer.start();
@@ -65,14 +73,28 @@ describe('upstream failures', () => {
   it('retries transient failures with backoff, then dead-letters them with the reason', async () => {
     expect((await postCallback(producer.port, { object_ids: [1, 2, 3, 4, 5, 6] })).status).toBe(200);
     const names = topologyNames(isolated.prefix);
-    await waitFor('four messages dead-lettered', async () => (await probe.queue(names.deadLetterQueue)).ready === 4, { timeoutMs: 30_000 });
+    await waitFor(
+      'four messages dead-lettered',
+      async () => (await probe.queue(names.deadLetterQueue)).ready === 4,
+      { timeoutMs: 30_000 },
+    );
 
     const deadLetters = await probe.drain(names.deadLetterQueue);
     const reasons = Object.fromEntries(
-      deadLetters.map((m) => [(m.body as { payload: { objectId: number } }).payload.objectId, m.headers['x-error-code']]),
+      deadLetters.map((m) => [
+        (m.body as { payload: { objectId: number } }).payload.objectId,
+        m.headers['x-error-code'],
+      ]),
     );
-    expect(reasons).toEqual({ 1: 'retries_exhausted', 2: 'retries_exhausted', 3: 'retries_exhausted', 4: 'object_not_found' });
-    const timedOut = deadLetters.find((m) => (m.body as { payload: { objectId: number } }).payload.objectId === 2)!;
+    expect(reasons).toEqual({
+      1: 'retries_exhausted',
+      2: 'retries_exhausted',
+      3: 'retries_exhausted',
+      4: 'object_not_found',
+    });
+    const timedOut = deadLetters.find(
+      (m) => (m.body as { payload: { objectId: number } }).payload.objectId === 2,
+    )!;
     expect(timedOut.headers['x-error-message']).toMatch(/did not answer/);
 
     // Three attempts each for the transient ones, one for the 404.
@@ -80,7 +102,9 @@ describe('upstream failures', () => {
     expect(calls.get(3)).toBe(3);
     expect(calls.get(4)).toBe(1);
 
-    const { rows } = await db.query<{ id: string }>(`select id from "${isolated.schema}".objects order by id`);
+    const { rows } = await db.query<{ id: string }>(
+      `select id from "${isolated.schema}".objects order by id`,
+    );
     expect(rows.map((r) => Number(r.id))).toEqual([5, 6]);
 
     const metrics = await (await fetch(`http://127.0.0.1:${consumer.opsPort}/metrics`)).text();

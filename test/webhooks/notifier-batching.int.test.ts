@@ -48,7 +48,15 @@ describe('notifier recording events in batches', () => {
   });
 
   const startNotifier = async () => {
-    const n = ServiceProcess.start('notifier', { ...isolated.env, OPS_PORT: '0', LOG_LEVEL: 'info', WEBHOOK_SECRET: SECRET, WEBHOOK_ALLOW_LOOPBACK: 'true', DISPATCH_POLL_MS: '50', WEBHOOK_TIMEOUT_MS: '1500' });
+    const n = ServiceProcess.start('notifier', {
+      ...isolated.env,
+      OPS_PORT: '0',
+      LOG_LEVEL: 'info',
+      WEBHOOK_SECRET: SECRET,
+      WEBHOOK_ALLOW_LOOPBACK: 'true',
+      DISPATCH_POLL_MS: '50',
+      WEBHOOK_TIMEOUT_MS: '1500',
+    });
     notifiers.push(n);
     await n.waitForLog(/notifier started/);
     return n;
@@ -78,12 +86,21 @@ describe('notifier recording events in batches', () => {
       occurredAt: new Date().toISOString(),
     };
     const message = jobEventMessage(topologyNames(isolated.prefix), event, randomUUID());
-    channel.publish(message.exchange, message.routingKey, message.body, { persistent: true, messageId: message.messageId, type: message.type });
+    channel.publish(message.exchange, message.routingKey, message.body, {
+      persistent: true,
+      messageId: message.messageId,
+      type: message.type,
+    });
     await channel.waitForConfirms();
     return event.eventId;
   }
 
-  const rowsFor = async (jobId: string) => (await db.query(`select sequence, status from webhook_deliveries where job_id = $1 order by sequence`, [jobId])).rows;
+  const rowsFor = async (jobId: string) =>
+    (
+      await db.query(`select sequence, status from webhook_deliveries where job_id = $1 order by sequence`, [
+        jobId,
+      ])
+    ).rows;
 
   it('acks an event only after its delivery row commits: killed while the batch waits, it loses nothing', async () => {
     const first = await startNotifier();
@@ -94,7 +111,9 @@ describe('notifier recording events in batches', () => {
     for (const sequence of [1, 2, 3]) await publish(job, sequence);
     for (const other of others) await publish(other, 1);
     await waitFor('a batch waiting for the job lock', async () => {
-      const { rows } = await db.query(`select 1 from pg_stat_activity where wait_event_type = 'Lock' and wait_event = 'advisory' and query like '%record_webhook_events%'`);
+      const { rows } = await db.query(
+        `select 1 from pg_stat_activity where wait_event_type = 'Lock' and wait_event = 'advisory' and query like '%record_webhook_events%'`,
+      );
       return rows.length > 0;
     });
     await first.kill9();
@@ -109,19 +128,25 @@ describe('notifier recording events in batches', () => {
     await locker.query(`select pg_advisory_unlock_all()`);
 
     await startNotifier();
-    await waitFor('all three statuses delivered', () => receiver.forJob(job).length >= 3, { timeoutMs: 20_000 });
+    await waitFor('all three statuses delivered', () => receiver.forJob(job).length >= 3, {
+      timeoutMs: 20_000,
+    });
     await waitFor('the other jobs delivered', () => others.every((o) => receiver.forJob(o).length >= 1));
     const got = receiver.forJob(job);
     expect(got.map((w) => w.payload.sequence)).toEqual([1, 2, 3]);
     expect(new Set(got.map((w) => w.id)).size).toBe(3);
-    for (const w of got) expect(verifySignature(SECRET, w.id, w.timestamp, w.body, w.signatures.join(' '))).toBe(true);
+    for (const w of got)
+      expect(verifySignature(SECRET, w.id, w.timestamp, w.body, w.signatures.join(' '))).toBe(true);
     // Attempts are logged in batches, a moment after the webhook went out.
     await waitFor('every delivery logged', async () => {
       const rows = await rowsFor(job);
       return rows.length === 3 && rows.every((r) => r.status === 'delivered');
     });
     expect((await rowsFor(job)).map((r) => r.sequence)).toEqual([1, 2, 3]);
-    const attempts = await db.query(`select count(*)::int as n from webhook_attempts a join webhook_deliveries d on d.id = a.delivery_id where d.job_id = $1`, [job]);
+    const attempts = await db.query(
+      `select count(*)::int as n from webhook_attempts a join webhook_deliveries d on d.id = a.delivery_id where d.job_id = $1`,
+      [job],
+    );
     expect(attempts.rows[0].n).toBe(3);
   });
 
@@ -129,7 +154,9 @@ describe('notifier recording events in batches', () => {
     const jobs = await Promise.all(Array.from({ length: 20 }, () => newJob()));
     // Interleaved, as a busy pipeline publishes them; every job's statuses in order.
     for (const sequence of [1, 2, 3, 4]) for (const job of jobs) await publish(job, sequence);
-    await waitFor('every status delivered', () => jobs.every((job) => receiver.forJob(job).length >= 4), { timeoutMs: 20_000 });
+    await waitFor('every status delivered', () => jobs.every((job) => receiver.forJob(job).length >= 4), {
+      timeoutMs: 20_000,
+    });
     for (const job of jobs) expect(receiver.forJob(job).map((w) => w.payload.sequence)).toEqual([1, 2, 3, 4]);
   });
 });

@@ -1,5 +1,12 @@
 import { ServiceProcess, waitFor } from '@conveyor/testkit';
-import { consumerApp, createIsolatedEnv, notifierApp, producerApp, request, type IsolatedEnv } from '../harness.js';
+import {
+  consumerApp,
+  createIsolatedEnv,
+  notifierApp,
+  producerApp,
+  request,
+  type IsolatedEnv,
+} from '../harness.js';
 import { Receiver } from './receiver.js';
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
@@ -10,7 +17,14 @@ describe('notifier killed mid-delivery', () => {
   let consumer: ReturnType<typeof consumerApp>;
   const receiver = new Receiver();
   const notifiers: ServiceProcess[] = [];
-  const env = () => ({ ...isolated.env, WEBHOOK_SECRET: SECRET, WEBHOOK_ALLOW_LOOPBACK: 'true', WEBHOOK_TIMEOUT_MS: '1500', WEBHOOK_RETRY_SCHEDULE_MS: '200,400', DISPATCH_POLL_MS: '50' });
+  const env = () => ({
+    ...isolated.env,
+    WEBHOOK_SECRET: SECRET,
+    WEBHOOK_ALLOW_LOOPBACK: 'true',
+    WEBHOOK_TIMEOUT_MS: '1500',
+    WEBHOOK_RETRY_SCHEDULE_MS: '200,400',
+    DISPATCH_POLL_MS: '50',
+  });
 
   beforeAll(async () => {
     isolated = await createIsolatedEnv('notifcrash');
@@ -43,18 +57,28 @@ describe('notifier killed mid-delivery', () => {
       res.writeHead(200).end();
     };
     const first = await startNotifier();
-    const { body: job } = await request(producer.port, 'POST', '/v1/jobs', { kind: 'factorize', input: { number: '1234' }, callbackUrl: receiver.url });
+    const { body: job } = await request(producer.port, 'POST', '/v1/jobs', {
+      kind: 'factorize',
+      input: { number: '1234' },
+      callbackUrl: receiver.url,
+    });
     await waitFor('a delivery in flight', () => receiver.forJob(job.id).length > 0);
     await first.kill9();
     hold = false;
     await startNotifier();
-    await waitFor('final status delivered by the new notifier', () => receiver.forJob(job.id).some((w) => w.payload.status === 'succeeded'), { timeoutMs: 20_000 });
+    await waitFor(
+      'final status delivered by the new notifier',
+      () => receiver.forJob(job.id).some((w) => w.payload.status === 'succeeded'),
+      { timeoutMs: 20_000 },
+    );
 
     const got = receiver.forJob(job.id);
     const byId = new Map<string, number[]>();
     for (const w of got) byId.set(w.id, [...(byId.get(w.id) ?? []), w.payload.sequence]);
     // The one cut short was sent again with the same webhook-id and the same content.
-    expect([...byId.values()].some((sequences) => sequences.length === 2 && sequences[0] === sequences[1])).toBe(true);
+    expect(
+      [...byId.values()].some((sequences) => sequences.length === 2 && sequences[0] === sequences[1]),
+    ).toBe(true);
     const sequences = [...new Set(got.map((w) => w.payload.sequence))];
     expect(sequences).toEqual([...sequences].sort((a, b) => a - b));
   });
@@ -71,7 +95,12 @@ describe('notifier address policy', () => {
 
   it('refuses a host name that resolves to 127.0.0.1 unless loopback is allowed', async () => {
     isolated = await createIsolatedEnv('notifpolicy');
-    const env = { ...isolated.env, WEBHOOK_SECRET: SECRET, WEBHOOK_ALLOW_LOOPBACK: 'false', DISPATCH_POLL_MS: '50' };
+    const env = {
+      ...isolated.env,
+      WEBHOOK_SECRET: SECRET,
+      WEBHOOK_ALLOW_LOOPBACK: 'false',
+      DISPATCH_POLL_MS: '50',
+    };
     const producer = producerApp(env);
     const consumer = consumerApp(env);
     const notifier = notifierApp(env);
@@ -81,7 +110,11 @@ describe('notifier address policy', () => {
     }
     const receiver = await new Receiver().start();
     apps.push(receiver);
-    const { body: job } = await request(producer.port, 'POST', '/v1/jobs', { kind: 'factorize', input: { number: '77' }, callbackUrl: `http://localhost:${receiver.port}/hooks` });
+    const { body: job } = await request(producer.port, 'POST', '/v1/jobs', {
+      kind: 'factorize',
+      input: { number: '77' },
+      callbackUrl: `http://localhost:${receiver.port}/hooks`,
+    });
     const refused = await waitFor('refused', async () => {
       const { body } = await request(producer.port, 'GET', `/v1/jobs/${job.id}/deliveries`);
       return body.deliveries.find((d: { status: string }) => d.status === 'failed');

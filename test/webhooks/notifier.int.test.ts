@@ -1,5 +1,13 @@
 import { waitFor } from '@conveyor/testkit';
-import { consumerApp, createIsolatedEnv, notifierApp, producerApp, request, SLOW_SEMIPRIME, type IsolatedEnv } from '../harness.js';
+import {
+  consumerApp,
+  createIsolatedEnv,
+  notifierApp,
+  producerApp,
+  request,
+  SLOW_SEMIPRIME,
+  type IsolatedEnv,
+} from '../harness.js';
 import { Receiver, verifySignature } from './receiver.js';
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
@@ -47,26 +55,53 @@ describe('callback notifier', () => {
     return r;
   };
   const submit = async (callbackUrl: string, number = '1234') =>
-    (await request(port, 'POST', '/v1/jobs', { kind: 'factorize', input: { number }, callbackUrl, customId: `c-${Math.random()}` })).body as { id: string; customId: string };
+    (
+      await request(port, 'POST', '/v1/jobs', {
+        kind: 'factorize',
+        input: { number },
+        callbackUrl,
+        customId: `c-${Math.random()}`,
+      })
+    ).body as { id: string; customId: string };
 
   it('pushes every status of a job in order, signed per the Standard Webhooks spec', async () => {
     const hooks = await receiver();
     const job = await submit(hooks.url, SLOW_SEMIPRIME.n);
-    await waitFor('succeeded pushed', () => hooks.forJob(job.id).some((w) => w.payload.status === 'succeeded'), { timeoutMs: 30_000 });
+    await waitFor(
+      'succeeded pushed',
+      () => hooks.forJob(job.id).some((w) => w.payload.status === 'succeeded'),
+      { timeoutMs: 30_000 },
+    );
     const got = hooks.forJob(job.id);
     const sequences = got.map((w) => w.payload.sequence);
     expect(sequences).toEqual([...sequences].sort((a, b) => a - b));
     expect(new Set(sequences).size).toBe(sequences.length);
-    expect(got.map((w) => w.payload.status)).toEqual(expect.arrayContaining(['queued', 'running', 'succeeded']));
+    expect(got.map((w) => w.payload.status)).toEqual(
+      expect.arrayContaining(['queued', 'running', 'succeeded']),
+    );
     for (const w of got) {
       expect(verifySignature(SECRET, w.id, w.timestamp, w.body, w.signatures.join(' '))).toBe(true);
-      expect(verifySignature('whsec_' + Buffer.from('x'.repeat(32)).toString('base64'), w.id, w.timestamp, w.body, w.signatures.join(' '))).toBe(false);
+      expect(
+        verifySignature(
+          'whsec_' + Buffer.from('x'.repeat(32)).toString('base64'),
+          w.id,
+          w.timestamp,
+          w.body,
+          w.signatures.join(' '),
+        ),
+      ).toBe(false);
       expect(w.id).toMatch(/^msg_/);
       expect(w.id).not.toBe(job.customId);
       expect(Math.abs(Number(w.timestamp) - Date.now() / 1000)).toBeLessThan(60);
     }
     const final = got[got.length - 1]!.payload;
-    expect(final).toMatchObject({ jobId: job.id, customId: job.customId, kind: 'factorize', status: 'succeeded', result: { factors: SLOW_SEMIPRIME.factors } });
+    expect(final).toMatchObject({
+      jobId: job.id,
+      customId: job.customId,
+      kind: 'factorize',
+      status: 'succeeded',
+      result: { factors: SLOW_SEMIPRIME.factors },
+    });
 
     // The attempt is logged a moment after the webhook arrived (attempts are logged in batches).
     const logged = await waitFor('the final delivery logged', async () => {
@@ -74,7 +109,11 @@ describe('callback notifier', () => {
       const delivery = log.body.deliveries.find((d: { sequence: number }) => d.sequence === final.sequence);
       return delivery?.status === 'delivered' ? delivery : undefined;
     });
-    expect(logged).toMatchObject({ status: 'delivered', attempts: 1, attemptLog: [expect.objectContaining({ statusCode: 200 })] });
+    expect(logged).toMatchObject({
+      status: 'delivered',
+      attempts: 1,
+      attemptLog: [expect.objectContaining({ statusCode: 200 })],
+    });
   });
 
   it('delivers what a receiver missed while it was down, in order, once it is back', async () => {
@@ -84,10 +123,17 @@ describe('callback notifier', () => {
     const job = await submit(`http://127.0.0.1:${hookPort}/hooks`);
     await waitFor('failed attempts logged', async () => {
       const { body } = await request(port, 'GET', `/v1/jobs/${job.id}/deliveries`);
-      return body.deliveries.some((d: { attempts: number; lastError: string | null }) => d.attempts >= 1 && d.lastError?.startsWith('connect_failed'));
+      return body.deliveries.some(
+        (d: { attempts: number; lastError: string | null }) =>
+          d.attempts >= 1 && d.lastError?.startsWith('connect_failed'),
+      );
     });
     await hooks.start(hookPort);
-    await waitFor('final status delivered after the receiver came back', () => hooks.forJob(job.id).some((w) => w.payload.status === 'succeeded'), { timeoutMs: 15_000 });
+    await waitFor(
+      'final status delivered after the receiver came back',
+      () => hooks.forJob(job.id).some((w) => w.payload.status === 'succeeded'),
+      { timeoutMs: 15_000 },
+    );
     const sequences = hooks.forJob(job.id).map((w) => w.payload.sequence);
     expect(sequences).toEqual([...sequences].sort((a, b) => a - b));
   });
@@ -97,11 +143,17 @@ describe('callback notifier', () => {
     hooks.reply = (_req, res) => void res.writeHead(410).end('gone');
     const first = await submit(hooks.url);
     await waitFor('410 received', () => hooks.forJob(first.id).length > 0);
-    await waitFor('first job done', async () => (await request(port, 'GET', `/v1/jobs/${first.id}`)).body.status === 'succeeded');
+    await waitFor(
+      'first job done',
+      async () => (await request(port, 'GET', `/v1/jobs/${first.id}`)).body.status === 'succeeded',
+    );
     await new Promise((r) => setTimeout(r, 1_000));
     expect(hooks.received).toHaveLength(1);
     const second = await submit(hooks.url);
-    await waitFor('second job done', async () => (await request(port, 'GET', `/v1/jobs/${second.id}`)).body.status === 'succeeded');
+    await waitFor(
+      'second job done',
+      async () => (await request(port, 'GET', `/v1/jobs/${second.id}`)).body.status === 'succeeded',
+    );
     await new Promise((r) => setTimeout(r, 500));
     expect(hooks.received).toHaveLength(1);
     const { body } = await request(port, 'GET', `/v1/jobs/${second.id}/deliveries`);
@@ -116,13 +168,25 @@ describe('callback notifier', () => {
     await waitFor('retried after the 3xx', () => hooks.forJob(job.id).length >= 2, { timeoutMs: 10_000 });
     expect(target.received).toHaveLength(0);
     const { body } = await request(port, 'GET', `/v1/jobs/${job.id}/deliveries`);
-    expect(body.deliveries.some((d: { lastStatusCode: number; status: string }) => d.lastStatusCode === 302 && d.status !== 'delivered')).toBe(true);
+    expect(
+      body.deliveries.some(
+        (d: { lastStatusCode: number; status: string }) =>
+          d.lastStatusCode === 302 && d.status !== 'delivered',
+      ),
+    ).toBe(true);
   });
 
   it('refuses the metadata address at submit already: no receiver can be there', async () => {
-    const { status, body } = await request(port, 'POST', '/v1/jobs', { kind: 'factorize', input: { number: '1234' }, callbackUrl: 'http://169.254.169.254/latest/meta-data' });
+    const { status, body } = await request(port, 'POST', '/v1/jobs', {
+      kind: 'factorize',
+      input: { number: '1234' },
+      callbackUrl: 'http://169.254.169.254/latest/meta-data',
+    });
     expect(status).toBe(400);
-    expect(body.error).toMatchObject({ code: 'invalid_callback_url', details: [{ path: 'body.callbackUrl', message: expect.stringContaining('cloud metadata') }] });
+    expect(body.error).toMatchObject({
+      code: 'invalid_callback_url',
+      details: [{ path: 'body.callbackUrl', message: expect.stringContaining('cloud metadata') }],
+    });
   });
 
   it.each([
@@ -148,14 +212,20 @@ describe('callback notifier', () => {
     await waitFor('hanging receiver saturated', () => hanging.received.length >= 10);
     const job = await submit(healthy.url);
     const startedAt = Date.now();
-    await waitFor('healthy receiver served', () => healthy.forJob(job.id).some((w) => w.payload.status === 'succeeded'), { timeoutMs: 10_000 });
+    await waitFor(
+      'healthy receiver served',
+      () => healthy.forJob(job.id).some((w) => w.payload.status === 'succeeded'),
+      { timeoutMs: 10_000 },
+    );
     expect(Date.now() - startedAt).toBeLessThan(3_000);
   });
 
   it('redelivers the latest status on request, with a new webhook id', async () => {
     const hooks = await receiver();
     const job = await submit(hooks.url);
-    await waitFor('succeeded pushed', () => hooks.forJob(job.id).some((w) => w.payload.status === 'succeeded'));
+    await waitFor('succeeded pushed', () =>
+      hooks.forJob(job.id).some((w) => w.payload.status === 'succeeded'),
+    );
     const before = hooks.forJob(job.id).length;
     const response = await request(port, 'POST', `/v1/jobs/${job.id}/deliveries/redeliver`);
     expect(response.status).toBe(202);
@@ -169,13 +239,17 @@ describe('callback notifier', () => {
     const hooks = await receiver();
     // The notifier has signed with SECRET already (and cached it).
     const before = await submit(hooks.url);
-    await waitFor('delivered before the rotation', () => hooks.forJob(before.id).some((w) => w.payload.status === 'succeeded'));
+    await waitFor('delivered before the rotation', () =>
+      hooks.forJob(before.id).some((w) => w.payload.status === 'succeeded'),
+    );
     const rotation = await request(port, 'POST', '/v1/webhook-secret/rotate');
     expect(rotation.status).toBe(201);
     const rotated: string = rotation.body.secret;
 
     const after = await submit(hooks.url);
-    await waitFor('delivered after the rotation', () => hooks.forJob(after.id).some((w) => w.payload.status === 'succeeded'));
+    await waitFor('delivered after the rotation', () =>
+      hooks.forJob(after.id).some((w) => w.payload.status === 'succeeded'),
+    );
     for (const w of hooks.forJob(after.id)) {
       expect(w.signatures).toHaveLength(2);
       expect(verifySignature(rotated, w.id, w.timestamp, w.body, w.signatures.join(' '))).toBe(true);

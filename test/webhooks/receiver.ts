@@ -7,7 +7,13 @@ export interface ReceivedWebhook {
   timestamp: string;
   signatures: string[];
   body: string;
-  payload: { jobId: string; status: string; sequence: number; customId: string | null; [key: string]: unknown };
+  payload: {
+    jobId: string;
+    status: string;
+    sequence: number;
+    customId: string | null;
+    [key: string]: unknown;
+  };
   receivedAt: number;
 }
 
@@ -16,7 +22,13 @@ export interface ReceivedWebhook {
  * HMAC-SHA256 over `${id}.${timestamp}.${body}` with the base64-decoded part of `whsec_…`,
  * compared with any `v1,` entry of the signature header.
  */
-export function verifySignature(secret: string, id: string, timestamp: string, body: string, header: string): boolean {
+export function verifySignature(
+  secret: string,
+  id: string,
+  timestamp: string,
+  body: string,
+  header: string,
+): boolean {
   const key = Buffer.from(secret.slice('whsec_'.length), 'base64');
   const expected = createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest();
   return header.split(' ').some((entry) => {
@@ -27,7 +39,11 @@ export function verifySignature(secret: string, id: string, timestamp: string, b
   });
 }
 
-export type Reply = (req: http.IncomingMessage, res: http.ServerResponse, webhook: ReceivedWebhook) => void | Promise<void>;
+export type Reply = (
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  webhook: ReceivedWebhook,
+) => void | Promise<void>;
 
 /** A webhook receiver that records what it gets and answers as the test says (200 by default). */
 export class Receiver {

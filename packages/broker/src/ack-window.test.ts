@@ -85,7 +85,7 @@ describe('AckWindow', () => {
     let next = 1;
     const running: number[] = [];
     let seed = 7;
-    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
     while (next <= n || running.length > 0) {
       now += 1;
       for (let i = 0; i < 5 && next <= n; i++, next++) {
@@ -93,7 +93,8 @@ describe('AckWindow', () => {
         running.push(next);
         outstanding.add(next);
       }
-      for (let i = 0; i < 5 && running.length > 0; i++) window.finish(running.splice(Math.floor(random() * running.length), 1)[0]!, now);
+      for (let i = 0; i < 5 && running.length > 0; i++)
+        window.finish(running.splice(Math.floor(random() * running.length), 1)[0]!, now);
       const { multiple, alone } = window.take(now);
       if (multiple !== undefined) {
         // What RabbitMQ does with multiple=true: every outstanding tag up to it, which must be outstanding itself.

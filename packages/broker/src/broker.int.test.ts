@@ -1,7 +1,14 @@
 import amqp from 'amqplib';
 import { topologyNames } from '@conveyor/contracts';
 import { createLogger, silentLogger } from '@conveyor/platform';
-import { BrokerProbe, createIsolatedEnv, FaultProxy, TEST_AMQP_URL, waitFor, type IsolatedEnv } from '@conveyor/testkit';
+import {
+  BrokerProbe,
+  createIsolatedEnv,
+  FaultProxy,
+  TEST_AMQP_URL,
+  waitFor,
+  type IsolatedEnv,
+} from '@conveyor/testkit';
 import { Broker, type Delivery } from './broker.js';
 import { BrokerUnavailableError, UnroutableMessageError } from './errors.js';
 import { framedChannel } from './framed-channel.js';
@@ -22,7 +29,9 @@ describe('Broker recovery', () => {
     broker = new Broker({
       url: `amqp://guest:guest@${proxy.url}`,
       connectionName: 'broker-test',
-      log: process.env.TEST_LOG_LEVEL ? createLogger({ service: 'test', level: process.env.TEST_LOG_LEVEL, format: 'pretty' }) : silentLogger(),
+      log: process.env.TEST_LOG_LEVEL
+        ? createLogger({ service: 'test', level: process.env.TEST_LOG_LEVEL, format: 'pretty' })
+        : silentLogger(),
       topology: workTopology(names, { kinds: ['object.check'], retryDelaysMs: [100], deliveryLimit: 5 }),
       heartbeatSeconds: 1,
       // Several lanes, so every case below also covers a batch spread over channels.
@@ -49,7 +58,10 @@ describe('Broker recovery', () => {
 
   const names = () => topologyNames(isolated.prefix);
   const publish = (body: string, options: { timeoutMs?: number } = {}) =>
-    broker.publish(names().workExchange, 'object.check.v1', Buffer.from(body), { messageId: body, ...options });
+    broker.publish(names().workExchange, 'object.check.v1', Buffer.from(body), {
+      messageId: body,
+      ...options,
+    });
 
   it('confirms a routed publish and delivers it', async () => {
     await publish('first');
@@ -57,9 +69,9 @@ describe('Broker recovery', () => {
   });
 
   it('rejects an unroutable mandatory publish instead of confirming it silently', async () => {
-    await expect(broker.publish(names().workExchange, 'no.such.key', Buffer.from('x'), { messageId: 'x' })).rejects.toBeInstanceOf(
-      UnroutableMessageError,
-    );
+    await expect(
+      broker.publish(names().workExchange, 'no.such.key', Buffer.from('x'), { messageId: 'x' }),
+    ).rejects.toBeInstanceOf(UnroutableMessageError);
   });
 
   it('puts the message id and persistence in the properties, framed or with headers through amqplib, in order on one channel', async () => {
@@ -70,8 +82,16 @@ describe('Broker recovery', () => {
       await channel.assertQueue(queue, { durable: false, autoDelete: false });
       await channel.bindQueue(queue, names().workExchange, 'frames.probe');
       const send = (messageId: string, headers?: Record<string, unknown>) =>
-        broker.publish(names().workExchange, 'frames.probe', Buffer.from(`body of ${messageId}`), { messageId, headers });
-      await Promise.all([send('plain-1'), send('with-headers', { 'x-conveyor-tier': 3 }), send('plain-2'), send('é-ü')]);
+        broker.publish(names().workExchange, 'frames.probe', Buffer.from(`body of ${messageId}`), {
+          messageId,
+          headers,
+        });
+      await Promise.all([
+        send('plain-1'),
+        send('with-headers', { 'x-conveyor-tier': 3 }),
+        send('plain-2'),
+        send('é-ü'),
+      ]);
 
       const got = [];
       for (let i = 0; i < 4; i++) {
@@ -80,10 +100,21 @@ describe('Broker recovery', () => {
         got.push(message);
       }
       expect(got.map((m) => m.properties.messageId)).toEqual(['plain-1', 'with-headers', 'plain-2', 'é-ü']);
-      expect(got.map((m) => m.content.toString())).toEqual(['body of plain-1', 'body of with-headers', 'body of plain-2', 'body of é-ü']);
+      expect(got.map((m) => m.content.toString())).toEqual([
+        'body of plain-1',
+        'body of with-headers',
+        'body of plain-2',
+        'body of é-ü',
+      ]);
       for (const { properties } of got) {
         // Nothing but what the broker uses: the rest of what describes a message is in its envelope.
-        expect(properties).toMatchObject({ deliveryMode: 2, contentType: undefined, correlationId: undefined, type: undefined, timestamp: undefined });
+        expect(properties).toMatchObject({
+          deliveryMode: 2,
+          contentType: undefined,
+          correlationId: undefined,
+          type: undefined,
+          timestamp: undefined,
+        });
       }
       expect(got[1]!.properties.headers).toEqual({ 'x-conveyor-tier': 3 });
       expect(got[0]!.properties.headers).toEqual({});
@@ -109,7 +140,12 @@ describe('Broker recovery', () => {
   });
 
   describe('publishMany', () => {
-    const message = (body: string, routingKey = 'object.check.v1') => ({ exchange: names().workExchange, routingKey, body: Buffer.from(body), messageId: body });
+    const message = (body: string, routingKey = 'object.check.v1') => ({
+      exchange: names().workExchange,
+      routingKey,
+      body: Buffer.from(body),
+      messageId: body,
+    });
 
     it('confirms a batch and reports an outcome per message, in order', async () => {
       const bodies = Array.from({ length: 200 }, (_, i) => `many-${i}`);
@@ -118,7 +154,11 @@ describe('Broker recovery', () => {
     });
 
     it('fails only the unroutable message of a batch', async () => {
-      const outcomes = await broker.publishMany([message('mixed-0'), message('mixed-1', 'no.such.key'), message('mixed-2')]);
+      const outcomes = await broker.publishMany([
+        message('mixed-0'),
+        message('mixed-1', 'no.such.key'),
+        message('mixed-2'),
+      ]);
       expect(outcomes[0]).toBeUndefined();
       expect(outcomes[1]).toBeInstanceOf(UnroutableMessageError);
       expect(outcomes[2]).toBeUndefined();
@@ -161,7 +201,9 @@ describe('Broker recovery', () => {
   });
 
   it('keeps publishing after the server closes the channel (publish to a missing exchange)', async () => {
-    await expect(broker.publish('no-such-exchange', 'k', Buffer.from('y'), { messageId: 'y', timeoutMs: 1_000 })).rejects.toThrow();
+    await expect(
+      broker.publish('no-such-exchange', 'k', Buffer.from('y'), { messageId: 'y', timeoutMs: 1_000 }),
+    ).rejects.toThrow();
     await publish('after-channel-error', { timeoutMs: 5_000 });
     await waitFor('delivered after channel error', () => received.includes('after-channel-error'));
   });
@@ -175,7 +217,10 @@ describe('Broker recovery', () => {
     proxy.restore();
     await pending;
     await publish('after-reconnect');
-    await waitFor('both delivered after reconnect', () => received.includes('while-down') && received.includes('after-reconnect'));
+    await waitFor(
+      'both delivered after reconnect',
+      () => received.includes('while-down') && received.includes('after-reconnect'),
+    );
   });
 
   it('re-sends publishes that were in flight when the connection broke', async () => {
@@ -186,7 +231,7 @@ describe('Broker recovery', () => {
     proxy.resetAll();
     proxy.unstall();
     await confirms;
-    await waitFor('every stalled publish delivered', () => bodies.every((b) => received.includes(b)), );
+    await waitFor('every stalled publish delivered', () => bodies.every((b) => received.includes(b)));
   });
 
   it('survives repeated cuts and still consumes', async () => {
@@ -205,7 +250,10 @@ describe('Broker recovery', () => {
     await probe.close();
     const inspector = await BrokerProbe.open();
     try {
-      await waitFor('queue re-declared with a consumer', async () => (await inspector.queue(names().workQueue('object.check'))).consumers === 1);
+      await waitFor(
+        'queue re-declared with a consumer',
+        async () => (await inspector.queue(names().workQueue('object.check'))).consumers === 1,
+      );
     } finally {
       await inspector.close();
     }

@@ -130,7 +130,10 @@ export class Broker {
       confirmed: (pending: PendingPublish) => this.publishedCounter(pending.exchange)?.inc(),
       failed: (reason: 'nack' | 'unroutable') => this.options.metrics?.publishFailures.inc({ reason }),
     };
-    this.lanes = Array.from({ length: Math.max(1, options.publishChannels ?? 1) }, (_, index) => new PublishLane(index, this.log, events));
+    this.lanes = Array.from(
+      { length: Math.max(1, options.publishChannels ?? 1) },
+      (_, index) => new PublishLane(index, this.log, events),
+    );
   }
 
   get connected(): boolean {
@@ -153,9 +156,18 @@ export class Broker {
     if (options.failFast && !this.connected) return Promise.reject(new BrokerUnavailableError());
     return new Promise<void>((resolve, reject) => {
       const done = (error?: Error) => (error ? reject(error) : resolve());
-      const pending = pendingPublish(exchange, routingKey, body, { messageId: options.messageId, headers: options.headers }, done);
+      const pending = pendingPublish(
+        exchange,
+        routingKey,
+        body,
+        { messageId: options.messageId, headers: options.headers },
+        done,
+      );
       if (options.timeoutMs !== undefined) {
-        pending.timer = setTimeout(() => settlePublish(pending, new BrokerUnavailableError('publish was not confirmed in time')), options.timeoutMs);
+        pending.timer = setTimeout(
+          () => settlePublish(pending, new BrokerUnavailableError('publish was not confirmed in time')),
+          options.timeoutMs,
+        );
       }
       this.lanes[0]!.enqueue([pending]);
     });
@@ -168,7 +180,10 @@ export class Broker {
    * deadline for the whole batch (a callback with 200 ids publishes 200 messages). The batch is
    * spread over the publish channels that are open, so its messages may reach a queue in any order.
    */
-  publishMany(messages: readonly OutgoingPublish[], options: Pick<PublishOptions, 'timeoutMs' | 'failFast'> = {}): Promise<(Error | undefined)[]> {
+  publishMany(
+    messages: readonly OutgoingPublish[],
+    options: Pick<PublishOptions, 'timeoutMs' | 'failFast'> = {},
+  ): Promise<(Error | undefined)[]> {
     const refusal = this.closing
       ? new BrokerUnavailableError('broker is shutting down')
       : options.failFast && !this.lanes.some((lane) => lane.open)
@@ -189,11 +204,16 @@ export class Broker {
       };
       for (let index = 0; index < messages.length; index++) {
         const { exchange, routingKey, body, messageId, headers } = messages[index]!;
-        batch.push(pendingPublish(exchange, routingKey, body, { messageId, headers }, (error) => settleOne(index, error)));
+        batch.push(
+          pendingPublish(exchange, routingKey, body, { messageId, headers }, (error) =>
+            settleOne(index, error),
+          ),
+        );
       }
       if (options.timeoutMs !== undefined) {
         deadline = setTimeout(() => {
-          for (const pending of batch) settlePublish(pending, new BrokerUnavailableError('publish was not confirmed in time'));
+          for (const pending of batch)
+            settlePublish(pending, new BrokerUnavailableError('publish was not confirmed in time'));
         }, options.timeoutMs);
       }
       this.spread(batch);
@@ -240,13 +260,15 @@ export class Broker {
   async close(): Promise<void> {
     await Promise.all([...this.consumers].map((c) => this.stopConsumer(c)));
     const deadline = Date.now() + 5_000;
-    while (this.lanes.some((lane) => !lane.drained) && this.connected && Date.now() < deadline) await sleep(20);
+    while (this.lanes.some((lane) => !lane.drained) && this.connected && Date.now() < deadline)
+      await sleep(20);
     this.closing = true;
     this.closed.abort();
     for (const lane of this.lanes) {
       const held = lane.held();
       lane.stop();
-      for (const pending of held) settlePublish(pending, new BrokerUnavailableError('broker is shutting down'));
+      for (const pending of held)
+        settlePublish(pending, new BrokerUnavailableError('broker is shutting down'));
     }
     const connection = this.connection;
     this.connection = undefined;
@@ -272,7 +294,11 @@ export class Broker {
         if (this.closing) break;
         const delayMs = backoffDelay(attempt, reconnectBaseMs, reconnectMaxMs);
         attempt += 1;
-        this.log.warn('broker connection attempt failed', { attempt, retryInMs: delayMs, error: errorMessage(error) });
+        this.log.warn('broker connection attempt failed', {
+          attempt,
+          retryInMs: delayMs,
+          error: errorMessage(error),
+        });
         await sleep(delayMs, this.closed.signal);
       }
     }
@@ -280,13 +306,16 @@ export class Broker {
 
   private async connect(): Promise<ChannelModel> {
     const url = new URL(this.options.url);
-    if (!url.searchParams.has('heartbeat')) url.searchParams.set('heartbeat', String(this.options.heartbeatSeconds ?? 5));
+    if (!url.searchParams.has('heartbeat'))
+      url.searchParams.set('heartbeat', String(this.options.heartbeatSeconds ?? 5));
     const connection = await amqp.connect(url.toString(), {
       clientProperties: { connection_name: this.options.connectionName },
       timeout: 5_000,
     });
     coalesceSocketWrites(connection);
-    connection.on('error', (error: Error) => this.log.warn('broker connection error', { error: error.message }));
+    connection.on('error', (error: Error) =>
+      this.log.warn('broker connection error', { error: error.message }),
+    );
     connection.on('blocked', (reason: string) => this.log.warn('broker blocked publishing', { reason }));
     connection.on('unblocked', () => this.log.info('broker unblocked publishing'));
     try {
@@ -310,9 +339,12 @@ export class Broker {
     const { topology } = this.options;
     const channel = await connection.createChannel();
     channel.on('error', () => undefined);
-    for (const exchange of topology.exchanges) await channel.assertExchange(exchange.name, exchange.type, { durable: true });
-    for (const queue of topology.queues) await channel.assertQueue(queue.name, { durable: true, arguments: queue.arguments });
-    for (const b of topology.bindings) await channel.bindQueue(b.queue, b.exchange, b.routingKey, b.arguments);
+    for (const exchange of topology.exchanges)
+      await channel.assertExchange(exchange.name, exchange.type, { durable: true });
+    for (const queue of topology.queues)
+      await channel.assertQueue(queue.name, { durable: true, arguments: queue.arguments });
+    for (const b of topology.bindings)
+      await channel.bindQueue(b.queue, b.exchange, b.routingKey, b.arguments);
     await channel.close();
   }
 
@@ -340,11 +372,17 @@ export class Broker {
   private async openConsumer(connection: ChannelModel, registration: ConsumerRegistration): Promise<void> {
     if (registration.cancelled || registration.channel) return;
     const channel = await connection.createChannel();
-    const acks = new ChannelAcks(channel, registration.ackHoldMs, this.log.child({ queue: registration.queue }));
+    const acks = new ChannelAcks(
+      channel,
+      registration.ackHoldMs,
+      this.log.child({ queue: registration.queue }),
+    );
     registration.channel = channel;
     registration.acks = acks;
     registration.waiting = [];
-    channel.on('error', (error: Error) => this.log.warn('consumer channel error', { queue: registration.queue, error: error.message }));
+    channel.on('error', (error: Error) =>
+      this.log.warn('consumer channel error', { queue: registration.queue, error: error.message }),
+    );
     channel.once('close', () => {
       acks.dispose();
       if (registration.channel !== channel) return;
@@ -353,7 +391,8 @@ export class Broker {
       // Deliveries not started yet are the closed channel's: the broker sends them again.
       registration.waiting = [];
       registration.consumerTag = undefined;
-      if (!this.closing && !registration.cancelled && this.connection === connection) void this.reopenConsumer(connection, registration);
+      if (!this.closing && !registration.cancelled && this.connection === connection)
+        void this.reopenConsumer(connection, registration);
     });
     await channel.prefetch(registration.prefetch);
     const { consumerTag } = await channel.consume(registration.queue, (message) => {
@@ -364,11 +403,16 @@ export class Broker {
         return;
       }
       acks.delivered(message);
-      if (registration.inFlight < registration.concurrency) this.dispatch(channel, acks, registration, message);
+      if (registration.inFlight < registration.concurrency)
+        this.dispatch(channel, acks, registration, message);
       else registration.waiting.push(message);
     });
     registration.consumerTag = consumerTag;
-    this.log.info('consuming', { queue: registration.queue, prefetch: registration.prefetch, concurrency: registration.concurrency });
+    this.log.info('consuming', {
+      queue: registration.queue,
+      prefetch: registration.prefetch,
+      concurrency: registration.concurrency,
+    });
   }
 
   private async reopenConsumer(connection: ChannelModel, registration: ConsumerRegistration): Promise<void> {
@@ -380,12 +424,21 @@ export class Broker {
         await this.openConsumer(connection, registration);
         return;
       } catch (error) {
-        this.log.warn('re-opening consumer failed', { queue: registration.queue, attempt, error: errorMessage(error) });
+        this.log.warn('re-opening consumer failed', {
+          queue: registration.queue,
+          attempt,
+          error: errorMessage(error),
+        });
       }
     }
   }
 
-  private dispatch(channel: Channel, acks: ChannelAcks, registration: ConsumerRegistration, message: ConsumeMessage): void {
+  private dispatch(
+    channel: Channel,
+    acks: ChannelAcks,
+    registration: ConsumerRegistration,
+    message: ConsumeMessage,
+  ): void {
     let done = false;
     // Acks of a channel that has since closed are dropped; the broker redelivers those messages.
     const finish = (action: () => void) => {
@@ -422,7 +475,11 @@ export class Broker {
   private startWaiting(registration: ConsumerRegistration): void {
     const { channel, acks } = registration;
     if (!channel || !acks) return;
-    while (!registration.cancelled && registration.inFlight < registration.concurrency && registration.waiting.length > 0) {
+    while (
+      !registration.cancelled &&
+      registration.inFlight < registration.concurrency &&
+      registration.waiting.length > 0
+    ) {
       this.dispatch(channel, acks, registration, registration.waiting.shift()!);
     }
   }

@@ -54,13 +54,23 @@ describe('Broker consumer: concurrency and held acks', () => {
       options,
     );
     await broker.start();
-    const publish = (body: string) => broker.publish(names.workExchange, 'object.check.v1', Buffer.from(body), { messageId: body });
+    const publish = (body: string) =>
+      broker.publish(names.workExchange, 'object.check.v1', Buffer.from(body), { messageId: body });
     const release = async (body: string) => {
       await waitFor(`${body} running`, () => (gates.get(body)?.length ?? 0) > 0);
       gates.get(body)!.shift()!();
     };
     const timesDelivered = (body: string) => deliveries.filter((d) => d.body === body).length;
-    return { broker, consumer, publish, release, deliveries, timesDelivered, mostRunning: () => mostRunning, running: () => running };
+    return {
+      broker,
+      consumer,
+      publish,
+      release,
+      deliveries,
+      timesDelivered,
+      mostRunning: () => mostRunning,
+      running: () => running,
+    };
   }
 
   it('runs at most `concurrency` handlers; the other deliveries wait and run in turn', async () => {
@@ -110,8 +120,17 @@ describe('Broker consumer: concurrency and held acks', () => {
       await h.release('e'); // held: d still runs
       await new Promise((r) => setTimeout(r, 100));
       proxy.resetAll();
-      await waitFor('d and e delivered again', () => h.timesDelivered('d') === 2 && h.timesDelivered('e') === 2, { timeoutMs: 10_000 });
-      expect(h.deliveries.filter((d) => d.redelivered).map((d) => d.body).sort()).toEqual(['d', 'e']);
+      await waitFor(
+        'd and e delivered again',
+        () => h.timesDelivered('d') === 2 && h.timesDelivered('e') === 2,
+        { timeoutMs: 10_000 },
+      );
+      expect(
+        h.deliveries
+          .filter((d) => d.redelivered)
+          .map((d) => d.body)
+          .sort(),
+      ).toEqual(['d', 'e']);
       await h.release('d'); // the first run, whose ack is dropped with its channel
       await h.release('d');
       await h.release('e');

@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { messageDefinition, type MessageEnvelope, type MessageKind, type MessagePayload } from '@conveyor/contracts';
+import {
+  messageDefinition,
+  type MessageEnvelope,
+  type MessageKind,
+  type MessagePayload,
+} from '@conveyor/contracts';
 
 /**
  * Wraps a payload in a first-attempt envelope. The payload is typed by the catalog; it is

@@ -11,7 +11,10 @@ export class BrokerUnavailableError extends AppError {
 /** A mandatory publish matched no queue: a topology error, never a silent success. */
 export class UnroutableMessageError extends AppError {
   constructor(exchange: string, routingKey: string) {
-    super('unroutable_message', `no queue is bound to exchange "${exchange}" for routing key "${routingKey}"`);
+    super(
+      'unroutable_message',
+      `no queue is bound to exchange "${exchange}" for routing key "${routingKey}"`,
+    );
     this.name = 'UnroutableMessageError';
   }
 }
@@ -19,7 +22,10 @@ export class UnroutableMessageError extends AppError {
 /** The broker refused the message (nack), e.g. a queue over its length limit. */
 export class PublishRejectedError extends AppError {
   constructor(exchange: string, routingKey: string) {
-    super('publish_rejected', `the broker rejected a message to "${exchange}" with routing key "${routingKey}"`);
+    super(
+      'publish_rejected',
+      `the broker rejected a message to "${exchange}" with routing key "${routingKey}"`,
+    );
     this.name = 'PublishRejectedError';
   }
 }

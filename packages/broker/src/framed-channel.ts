@@ -4,7 +4,14 @@ import type { ConfirmChannel } from 'amqplib';
 interface ChannelInternals {
   ch: number;
   connection: {
-    channels: ({ channel: unknown; buffer: { write(chunk: Buffer): boolean; readableLength?: number; writableLength?: number } } | null | undefined)[];
+    channels: (
+      | {
+          channel: unknown;
+          buffer: { write(chunk: Buffer): boolean; readableLength?: number; writableLength?: number };
+        }
+      | null
+      | undefined
+    )[];
     frameMax: number;
     sentSinceLastCheck: boolean;
   };

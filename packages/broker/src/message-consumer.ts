@@ -16,7 +16,10 @@ export interface HandlerContext {
   signal: AbortSignal;
 }
 
-export type MessageHandler<K extends MessageKind> = (payload: MessagePayload<K>, ctx: HandlerContext) => Promise<void>;
+export type MessageHandler<K extends MessageKind> = (
+  payload: MessagePayload<K>,
+  ctx: HandlerContext,
+) => Promise<void>;
 
 export interface MessageConsumerOptions<K extends MessageKind> {
   kind: K;
@@ -57,7 +60,10 @@ export function tierAtLeast(delayMs: number, delaysMs: readonly number[]): numbe
   return tier;
 }
 
-type Outcome = { type: 'ack' } | { type: 'retry'; delayMs: number; error: string } | { type: 'dead-letter'; code: string; error: string };
+type Outcome =
+  | { type: 'ack' }
+  | { type: 'retry'; delayMs: number; error: string }
+  | { type: 'dead-letter'; code: string; error: string };
 
 /**
  * Turns a handler into a consumer with the house rules: the envelope and payload are parsed
@@ -106,7 +112,12 @@ export function startMessageConsumer<K extends MessageKind>(
       // The scoped logger is built only if something logs: most messages never do, and at
       // thousands per second a child logger per message is measurable.
       let scoped: Logger | undefined;
-      const logFor = () => (scoped ??= baseLog.child({ messageId: current.messageId, correlationId: current.correlationId, attempt: current.attempt }));
+      const logFor = () =>
+        (scoped ??= baseLog.child({
+          messageId: current.messageId,
+          correlationId: current.correlationId,
+          attempt: current.attempt,
+        }));
       const controller = new AbortController();
       inFlight.add(controller);
       try {
@@ -144,7 +155,9 @@ export function startMessageConsumer<K extends MessageKind>(
     counters.processingSeconds[outcome.type].observe(seconds);
   }
 
-  function parseDelivery(delivery: Delivery): { ok: true; envelope: MessageEnvelope; payload: MessagePayload<K> } | { ok: false; error: string } {
+  function parseDelivery(
+    delivery: Delivery,
+  ): { ok: true; envelope: MessageEnvelope; payload: MessagePayload<K> } | { ok: false; error: string } {
     let json: unknown;
     try {
       json = JSON.parse(delivery.body.toString('utf8'));
@@ -162,22 +175,39 @@ export function startMessageConsumer<K extends MessageKind>(
   }
 
   function classify(error: unknown, attempt: number): Outcome {
-    if (error instanceof PermanentError) return { type: 'dead-letter', code: error.code, error: error.message };
-    if (attempt + 1 >= options.maxAttempts) return { type: 'dead-letter', code: 'retries_exhausted', error: errorMessage(error) };
-    const delayMs = error instanceof RetryLaterError ? tierAtLeast(error.retryAfterMs, options.retryDelaysMs) : retryDelayFor(attempt, options.retryDelaysMs);
+    if (error instanceof PermanentError)
+      return { type: 'dead-letter', code: error.code, error: error.message };
+    if (attempt + 1 >= options.maxAttempts)
+      return { type: 'dead-letter', code: 'retries_exhausted', error: errorMessage(error) };
+    const delayMs =
+      error instanceof RetryLaterError
+        ? tierAtLeast(error.retryAfterMs, options.retryDelaysMs)
+        : retryDelayFor(attempt, options.retryDelaysMs);
     return { type: 'retry', delayMs, error: errorMessage(error) };
   }
 
-  async function settle(delivery: Delivery, envelope: MessageEnvelope | undefined, outcome: Outcome): Promise<void> {
+  async function settle(
+    delivery: Delivery,
+    envelope: MessageEnvelope | undefined,
+    outcome: Outcome,
+  ): Promise<void> {
     switch (outcome.type) {
       case 'ack':
         break;
       case 'retry': {
         const next: MessageEnvelope = { ...envelope!, attempt: envelope!.attempt + 1 };
-        await deps.broker.publish(deps.names.retryExchange, delivery.routingKey, Buffer.from(JSON.stringify(next)), {
-          messageId: next.messageId,
-          headers: { [RETRY_TIER_HEADER]: String(outcome.delayMs), 'x-last-error': outcome.error.slice(0, 500) },
-        });
+        await deps.broker.publish(
+          deps.names.retryExchange,
+          delivery.routingKey,
+          Buffer.from(JSON.stringify(next)),
+          {
+            messageId: next.messageId,
+            headers: {
+              [RETRY_TIER_HEADER]: String(outcome.delayMs),
+              'x-last-error': outcome.error.slice(0, 500),
+            },
+          },
+        );
         deps.metrics.retried.inc({ queue, tier: String(outcome.delayMs) });
         break;
       }
@@ -192,7 +222,11 @@ export function startMessageConsumer<K extends MessageKind>(
           },
         });
         deps.metrics.deadLettered.inc({ queue, code: outcome.code });
-        baseLog.error('message dead-lettered', { messageId: envelope?.messageId, code: outcome.code, error: outcome.error });
+        baseLog.error('message dead-lettered', {
+          messageId: envelope?.messageId,
+          code: outcome.code,
+          error: outcome.error,
+        });
         break;
       default: {
         const unreachable: never = outcome;
@@ -203,7 +237,11 @@ export function startMessageConsumer<K extends MessageKind>(
     counters.acked.inc();
   }
 
-  const consumer = deps.broker.consume(queue, handle, { prefetch: options.prefetch, concurrency: options.concurrency, ackHoldMs: options.ackHoldMs });
+  const consumer = deps.broker.consume(queue, handle, {
+    prefetch: options.prefetch,
+    concurrency: options.concurrency,
+    ackHoldMs: options.ackHoldMs,
+  });
   return {
     queue,
     cancel: async () => {

@@ -7,11 +7,17 @@ describe('workMessages', () => {
   const now = new Date('2026-12-07T04:00:00.123Z');
 
   it('makes what createEnvelope + workMessage make, byte for byte, but for the message id', () => {
-    const payloads = [0, 7, Number.MAX_SAFE_INTEGER].map((objectId) => ({ objectId, receivedAt: now.toISOString() }));
+    const payloads = [0, 7, Number.MAX_SAFE_INTEGER].map((objectId) => ({
+      objectId,
+      receivedAt: now.toISOString(),
+    }));
     const batch = workMessages(names, 'object.check', payloads, 'corr-"quoted"\\', now);
     expect(batch).toHaveLength(3);
     batch.forEach((message, index) => {
-      const envelope = { ...createEnvelope('object.check', payloads[index]!, 'corr-"quoted"\\', now), messageId: message.messageId };
+      const envelope = {
+        ...createEnvelope('object.check', payloads[index]!, 'corr-"quoted"\\', now),
+        messageId: message.messageId,
+      };
       const single = workMessage(names, envelope);
       expect(message.body.toString()).toBe(single.body.toString());
       expect({ ...message, body: undefined }).toEqual({ ...single, body: undefined });
@@ -22,7 +28,13 @@ describe('workMessages', () => {
   });
 
   it('keeps non-ASCII text intact', () => {
-    const [message] = workMessages(names, 'object.check', [{ objectId: 1, receivedAt: now.toISOString() }], 'corrélation-中', now);
+    const [message] = workMessages(
+      names,
+      'object.check',
+      [{ objectId: 1, receivedAt: now.toISOString() }],
+      'corrélation-中',
+      now,
+    );
     expect(JSON.parse(message!.body.toString()).correlationId).toBe('corrélation-中');
   });
 });

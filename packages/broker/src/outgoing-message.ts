@@ -1,11 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import { messageDefinition, type MessageEnvelope, type MessageKind, type MessagePayload, type OutgoingMessage, type TopologyNames } from '@conveyor/contracts';
+import {
+  messageDefinition,
+  type MessageEnvelope,
+  type MessageKind,
+  type MessagePayload,
+  type OutgoingMessage,
+  type TopologyNames,
+} from '@conveyor/contracts';
 import type { Broker, PublishOptions } from './broker.js';
 
 export type { OutgoingMessage };
 
 /** Where an envelope goes: the work exchange, under its kind's routing key. */
-export function workMessage(names: TopologyNames, envelope: MessageEnvelope & { kind: MessageKind }): OutgoingMessage {
+export function workMessage(
+  names: TopologyNames,
+  envelope: MessageEnvelope & { kind: MessageKind },
+): OutgoingMessage {
   return {
     exchange: names.workExchange,
     routingKey: names.routingKey(envelope.kind),
@@ -44,11 +54,22 @@ export function workMessages<K extends MessageKind>(
   });
 }
 
-export function publishOutgoing(broker: Broker, message: OutgoingMessage, options: Pick<PublishOptions, 'timeoutMs' | 'failFast'> = {}): Promise<void> {
-  return broker.publish(message.exchange, message.routingKey, message.body, { ...options, messageId: message.messageId });
+export function publishOutgoing(
+  broker: Broker,
+  message: OutgoingMessage,
+  options: Pick<PublishOptions, 'timeoutMs' | 'failFast'> = {},
+): Promise<void> {
+  return broker.publish(message.exchange, message.routingKey, message.body, {
+    ...options,
+    messageId: message.messageId,
+  });
 }
 
 /** Publishes a batch; an outcome per message, in order: undefined when confirmed, else why not. */
-export function publishAllOutgoing(broker: Broker, messages: readonly OutgoingMessage[], options: Pick<PublishOptions, 'timeoutMs' | 'failFast'> = {}): Promise<(Error | undefined)[]> {
+export function publishAllOutgoing(
+  broker: Broker,
+  messages: readonly OutgoingMessage[],
+  options: Pick<PublishOptions, 'timeoutMs' | 'failFast'> = {},
+): Promise<(Error | undefined)[]> {
   return broker.publishMany(messages, options);
 }

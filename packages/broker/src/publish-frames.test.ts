@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { encodePublishRun, FrameEncodingError, type FramedPublish, type RunProperties } from './publish-frames.js';
+import {
+  encodePublishRun,
+  FrameEncodingError,
+  type FramedPublish,
+  type RunProperties,
+} from './publish-frames.js';
 
 /** amqplib's own encoders, the reference: the framed path must put the same bytes on the wire. */
 const load = createRequire(__filename);
@@ -12,11 +17,20 @@ const defs = load(join(amqplibRoot, 'lib/defs.js')) as {
   encodeMethod(id: number, channel: number, fields: object): Buffer;
   encodeProperties(id: number, channel: number, size: number, fields: object): Buffer;
 };
-const { makeBodyFrame } = load(join(amqplibRoot, 'lib/frame.js')) as { makeBodyFrame(channel: number, payload: Buffer): Buffer };
-const { publish: publishArgs } = load(join(amqplibRoot, 'lib/api_args.js')) as { publish(exchange: string, routingKey: string, options: object): object };
+const { makeBodyFrame } = load(join(amqplibRoot, 'lib/frame.js')) as {
+  makeBodyFrame(channel: number, payload: Buffer): Buffer;
+};
+const { publish: publishArgs } = load(join(amqplibRoot, 'lib/api_args.js')) as {
+  publish(exchange: string, routingKey: string, options: object): object;
+};
 
 /** What amqplib's connection.sendMessage writes for one publish (body split like its sendContent). */
-function amqplibFrames(channel: number, message: FramedPublish, shared: RunProperties, frameMax: number): Buffer {
+function amqplibFrames(
+  channel: number,
+  message: FramedPublish,
+  shared: RunProperties,
+  frameMax: number,
+): Buffer {
   const fields = publishArgs(message.exchange, message.routingKey, {
     mandatory: shared.mandatory,
     deliveryMode: shared.deliveryMode,
@@ -24,15 +38,26 @@ function amqplibFrames(channel: number, message: FramedPublish, shared: RunPrope
     timestamp: shared.timestamp,
     ...message.properties,
   });
-  const parts = [defs.encodeMethod(defs.BasicPublish, channel, fields), defs.encodeProperties(defs.BasicProperties, channel, message.body.length, fields)];
+  const parts = [
+    defs.encodeMethod(defs.BasicPublish, channel, fields),
+    defs.encodeProperties(defs.BasicProperties, channel, message.body.length, fields),
+  ];
   const maxBody = frameMax - 8;
-  for (let start = 0; start < message.body.length; start += maxBody) parts.push(makeBodyFrame(channel, message.body.subarray(start, start + maxBody)));
+  for (let start = 0; start < message.body.length; start += maxBody)
+    parts.push(makeBodyFrame(channel, message.body.subarray(start, start + maxBody)));
   return Buffer.concat(parts);
 }
 
-const shared: RunProperties = { mandatory: true, deliveryMode: 2, contentType: 'application/json', timestamp: 1_796_000_000 };
+const shared: RunProperties = {
+  mandatory: true,
+  deliveryMode: 2,
+  contentType: 'application/json',
+  timestamp: 1_796_000_000,
+};
 
-function message(overrides: Partial<FramedPublish> & { properties?: FramedPublish['properties'] } = {}): FramedPublish {
+function message(
+  overrides: Partial<FramedPublish> & { properties?: FramedPublish['properties'] } = {},
+): FramedPublish {
   return {
     exchange: 'conveyor.work',
     routingKey: 'object.check',
@@ -57,7 +82,12 @@ describe('encodePublishRun', () => {
       message({ exchange: '', routingKey: 'queue.direct', body: Buffer.alloc(0) }),
       message({ exchange: 'x'.repeat(255), routingKey: 'ключ' }),
     ];
-    const sharedVariants: RunProperties[] = [shared, { mandatory: false }, { mandatory: true, deliveryMode: 1 }, { mandatory: false, contentType: 'text/plain', timestamp: 0 }];
+    const sharedVariants: RunProperties[] = [
+      shared,
+      { mandatory: false },
+      { mandatory: true, deliveryMode: 1 },
+      { mandatory: false, contentType: 'text/plain', timestamp: 0 },
+    ];
     for (const runShared of sharedVariants) {
       const expected = Buffer.concat(variants.map((m) => amqplibFrames(1, m, runShared, 4096)));
       expect(encodePublishRun(1, variants, runShared, 4096).toString('hex')).toBe(expected.toString('hex'));
@@ -68,17 +98,27 @@ describe('encodePublishRun', () => {
     const frameMax = 4096;
     for (const size of [frameMax - 8, frameMax - 7, 3 * (frameMax - 8), 10_000]) {
       const large = message({ body: Buffer.alloc(size, 0x61) });
-      expect(encodePublishRun(2, [large], shared, frameMax).equals(amqplibFrames(2, large, shared, frameMax))).toBe(true);
+      expect(
+        encodePublishRun(2, [large], shared, frameMax).equals(amqplibFrames(2, large, shared, frameMax)),
+      ).toBe(true);
     }
   });
 
   it('refuses a property longer than AMQP allows before writing anything', () => {
-    expect(() => encodePublishRun(1, [message(), message({ properties: { messageId: 'x'.repeat(256) } })], shared, 4096)).toThrow(FrameEncodingError);
-    expect(() => encodePublishRun(1, [message({ routingKey: 'é'.repeat(128) })], shared, 4096)).toThrow(/routingKey is 256 bytes/);
+    expect(() =>
+      encodePublishRun(1, [message(), message({ properties: { messageId: 'x'.repeat(256) } })], shared, 4096),
+    ).toThrow(FrameEncodingError);
+    expect(() => encodePublishRun(1, [message({ routingKey: 'é'.repeat(128) })], shared, 4096)).toThrow(
+      /routingKey is 256 bytes/,
+    );
   });
 
   it('keeps working when a later run is larger than any before it', () => {
     const long = Array.from({ length: 700 }, () => message());
-    expect(encodePublishRun(3, long, shared, 131_072).equals(Buffer.concat(long.map((m) => amqplibFrames(3, m, shared, 131_072))))).toBe(true);
+    expect(
+      encodePublishRun(3, long, shared, 131_072).equals(
+        Buffer.concat(long.map((m) => amqplibFrames(3, m, shared, 131_072))),
+      ),
+    ).toBe(true);
   });
 });

@@ -30,7 +30,7 @@ const FRAME_HEADER = 2;
 const FRAME_BODY = 3;
 const FRAME_END = 0xce;
 /** Type, channel and size before a frame's payload, the end octet after it. */
-export const FRAME_OVERHEAD = 8;
+const FRAME_OVERHEAD = 8;
 /** basic.publish: class 60, method 40. */
 const BASIC_PUBLISH = (60 << 16) | 40;
 /** The content header of class 60 (basic), weight 0. */
@@ -59,7 +59,8 @@ export class FrameEncodingError extends Error {
 function shortStringLength(value: string | undefined, field: string): number {
   if (value === undefined) return -1;
   const length = Buffer.byteLength(value, 'utf8');
-  if (length > SHORTSTR_MAX) throw new FrameEncodingError(`${field} is ${length} bytes; AMQP allows at most ${SHORTSTR_MAX}`);
+  if (length > SHORTSTR_MAX)
+    throw new FrameEncodingError(`${field} is ${length} bytes; AMQP allows at most ${SHORTSTR_MAX}`);
   return length;
 }
 
@@ -69,10 +70,16 @@ function shortStringLength(value: string | undefined, field: string): number {
  * into frames of at most `frameMax` bytes. Throws FrameEncodingError for a name or property
  * longer than AMQP allows, before anything is written.
  */
-export function encodePublishRun(channel: number, run: readonly FramedPublish[], shared: RunProperties, frameMax: number): Buffer {
+export function encodePublishRun(
+  channel: number,
+  run: readonly FramedPublish[],
+  shared: RunProperties,
+  frameMax: number,
+): Buffer {
   const maxBody = frameMax - FRAME_OVERHEAD;
   if (!(maxBody > 0)) throw new FrameEncodingError(`frameMax ${frameMax} leaves no room for a body frame`);
-  if (lengths.length < run.length * LENGTHS_PER_MESSAGE) lengths = new Int32Array(run.length * LENGTHS_PER_MESSAGE * 2);
+  if (lengths.length < run.length * LENGTHS_PER_MESSAGE)
+    lengths = new Int32Array(run.length * LENGTHS_PER_MESSAGE * 2);
 
   const contentTypeLength = shortStringLength(shared.contentType, 'contentType');
   // Flags and the fixed part of the header's properties, the same for the whole run.
@@ -117,9 +124,16 @@ export function encodePublishRun(channel: number, run: readonly FramedPublish[],
     const bodyLength = message.body.length;
     const bodyFrames = Math.ceil(bodyLength / maxBody);
     total +=
-      17 + exchangeLength + routingKeyLength +
-      22 + sharedPropertyBytes + (correlationIdLength >= 0 ? 1 + correlationIdLength : 0) + (messageIdLength >= 0 ? 1 + messageIdLength : 0) + (typeLength >= 0 ? 1 + typeLength : 0) +
-      bodyLength + bodyFrames * FRAME_OVERHEAD;
+      17 +
+      exchangeLength +
+      routingKeyLength +
+      22 +
+      sharedPropertyBytes +
+      (correlationIdLength >= 0 ? 1 + correlationIdLength : 0) +
+      (messageIdLength >= 0 ? 1 + messageIdLength : 0) +
+      (typeLength >= 0 ? 1 + typeLength : 0) +
+      bodyLength +
+      bodyFrames * FRAME_OVERHEAD;
   }
 
   // Every byte below is written, so the buffer needs no zero-filling.

@@ -17,7 +17,13 @@ describe('laneOf', () => {
   });
 
   it('keeps shares within one message of each other when the batch does not divide evenly', () => {
-    for (const [length, lanes] of [[7, 3], [201, 8], [5, 8], [1, 4], [33, 32]] as const) {
+    for (const [length, lanes] of [
+      [7, 3],
+      [201, 8],
+      [5, 8],
+      [1, 4],
+      [33, 32],
+    ] as const) {
       const counts = shares(length, lanes);
       expect(counts.reduce((a, b) => a + b, 0)).toBe(length);
       expect(Math.max(...counts) - Math.min(...counts)).toBeLessThanOrEqual(1);
@@ -26,7 +32,8 @@ describe('laneOf', () => {
 
   it('gives each lane a contiguous, ascending run of the batch', () => {
     const lanes = Array.from({ length: 50 }, (_, index) => laneOf(index, 50, 4));
-    for (let index = 1; index < lanes.length; index++) expect(lanes[index]! - lanes[index - 1]!).toBeGreaterThanOrEqual(0);
+    for (let index = 1; index < lanes.length; index++)
+      expect(lanes[index]! - lanes[index - 1]!).toBeGreaterThanOrEqual(0);
     expect(lanes[0]).toBe(0);
     expect(lanes[49]).toBe(3);
   });
@@ -63,7 +70,15 @@ describe('PublishLane back-pressure on framed runs', () => {
   }
 
   function pendingPublishes(count: number): PendingPublish[] {
-    return Array.from({ length: count }, (_, i) => pendingPublish('conveyor.work', 'object.check.v1', Buffer.from(`{"n":${i}}`), { messageId: `m-${i}` }, () => undefined));
+    return Array.from({ length: count }, (_, i) =>
+      pendingPublish(
+        'conveyor.work',
+        'object.check.v1',
+        Buffer.from(`{"n":${i}}`),
+        { messageId: `m-${i}` },
+        () => undefined,
+      ),
+    );
   }
 
   it('stops encoding while a few runs wait for a stalled socket, and drops what was given up meanwhile', async () => {

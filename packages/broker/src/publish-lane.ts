@@ -52,8 +52,24 @@ function framable(pending: PendingPublish): boolean {
 }
 
 /** A publish not yet queued on a lane; `done` is called once with its outcome. */
-export function pendingPublish(exchange: string, routingKey: string, body: Buffer, properties: PublishProperties, done: (error?: Error) => void): PendingPublish {
-  return { exchange, routingKey, body, properties, done, returned: false, settled: false, timer: undefined, lane: undefined };
+export function pendingPublish(
+  exchange: string,
+  routingKey: string,
+  body: Buffer,
+  properties: PublishProperties,
+  done: (error?: Error) => void,
+): PendingPublish {
+  return {
+    exchange,
+    routingKey,
+    body,
+    properties,
+    done,
+    returned: false,
+    settled: false,
+    timer: undefined,
+    lane: undefined,
+  };
 }
 
 /** Settles a publish once: later confirms, nacks or deadlines of the same message are ignored. */
@@ -132,9 +148,12 @@ export class PublishLane {
   async attach(connection: ChannelModel): Promise<void> {
     this.connection = connection;
     const channel = await connection.createConfirmChannel();
-    channel.on('error', (error: Error) => this.log.warn('publish channel error', { lane: this.index, error: error.message }));
+    channel.on('error', (error: Error) =>
+      this.log.warn('publish channel error', { lane: this.index, error: error.message }),
+    );
     channel.on('return', (message: ConsumeMessage) => {
-      for (const pending of this.inFlight) if (pending.properties.messageId === message.properties.messageId) pending.returned = true;
+      for (const pending of this.inFlight)
+        if (pending.properties.messageId === message.properties.messageId) pending.returned = true;
     });
     channel.on('drain', () => this.flush());
     channel.once('close', () => {
@@ -176,7 +195,11 @@ export class PublishLane {
         this.log.info('publish channel re-opened', { lane: this.index, attempt });
         return;
       } catch (error) {
-        this.log.warn('re-opening publish channel failed', { lane: this.index, attempt, error: errorMessage(error) });
+        this.log.warn('re-opening publish channel failed', {
+          lane: this.index,
+          attempt,
+          error: errorMessage(error),
+        });
       }
     }
   }
@@ -207,7 +230,10 @@ export class PublishLane {
         if (!writable) break;
       }
     } catch (error) {
-      this.log.warn('publish failed on the channel, will re-send', { lane: this.index, error: errorMessage(error) });
+      this.log.warn('publish failed on the channel, will re-send', {
+        lane: this.index,
+        error: errorMessage(error),
+      });
     } finally {
       this.flushing = false;
     }

@@ -7,7 +7,8 @@ interface Muxer {
   _readIncoming(): void;
 }
 
-const muxerOf = (connection: ChannelModel) => (connection as unknown as { connection: { muxer: Muxer } }).connection.muxer;
+const muxerOf = (connection: ChannelModel) =>
+  (connection as unknown as { connection: { muxer: Muxer } }).connection.muxer;
 
 describe('coalesceSocketWrites', () => {
   let connection: ChannelModel;
@@ -53,7 +54,15 @@ describe('coalesceSocketWrites', () => {
     const channel = await connection.createConfirmChannel();
     const { queue } = await channel.assertQueue('', { exclusive: true });
     await Promise.all(
-      Array.from({ length: 300 }, (_, i) => new Promise<void>((resolve, reject) => channel.sendToQueue(queue, Buffer.from(String(i)), {}, (error) => (error ? reject(error) : resolve())))),
+      Array.from(
+        { length: 300 },
+        (_, i) =>
+          new Promise<void>((resolve, reject) =>
+            channel.sendToQueue(queue, Buffer.from(String(i)), {}, (error) =>
+              error ? reject(error) : resolve(),
+            ),
+          ),
+      ),
     );
     expect((await channel.checkQueue(queue)).messageCount).toBe(300);
     await channel.close();

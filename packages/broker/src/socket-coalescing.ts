@@ -13,8 +13,14 @@ interface AmqplibMuxer {
  * checked before use: without it amqplib simply writes as before (and this returns false).
  */
 export function coalesceSocketWrites(connection: ChannelModel): boolean {
-  const muxer = (connection as unknown as { connection?: { muxer?: Partial<AmqplibMuxer> } }).connection?.muxer;
-  if (typeof muxer?._readIncoming !== 'function' || typeof muxer.out?.cork !== 'function' || typeof muxer.out.uncork !== 'function') return false;
+  const muxer = (connection as unknown as { connection?: { muxer?: Partial<AmqplibMuxer> } }).connection
+    ?.muxer;
+  if (
+    typeof muxer?._readIncoming !== 'function' ||
+    typeof muxer.out?.cork !== 'function' ||
+    typeof muxer.out.uncork !== 'function'
+  )
+    return false;
   const readIncoming = muxer._readIncoming.bind(muxer);
   const out = muxer.out;
   muxer._readIncoming = () => {

@@ -14,7 +14,12 @@ export interface WorkTopologyOptions {
  * once that queue has confirmed it, so expiry from a retry tier can never drop a message.
  */
 function quorum(extra: Record<string, unknown>): Record<string, unknown> {
-  return { 'x-queue-type': 'quorum', 'x-overflow': 'reject-publish', 'x-dead-letter-strategy': 'at-least-once', ...extra };
+  return {
+    'x-queue-type': 'quorum',
+    'x-overflow': 'reject-publish',
+    'x-dead-letter-strategy': 'at-least-once',
+    ...extra,
+  };
 }
 
 export function workTopology(names: TopologyNames, options: WorkTopologyOptions): TopologySpec {
@@ -22,7 +27,10 @@ export function workTopology(names: TopologyNames, options: WorkTopologyOptions)
   const workKinds = options.kinds.filter((kind) => kind !== 'job.event');
   const workQueues: QueueSpec[] = workKinds.map((kind) => ({
     name: names.workQueue(kind),
-    arguments: quorum({ 'x-delivery-limit': options.deliveryLimit, 'x-dead-letter-exchange': names.deadLetterExchange }),
+    arguments: quorum({
+      'x-delivery-limit': options.deliveryLimit,
+      'x-dead-letter-exchange': names.deadLetterExchange,
+    }),
   }));
   const retryQueues: QueueSpec[] = options.retryDelaysMs.map((delayMs) => ({
     name: names.retryQueue(delayMs),
@@ -43,11 +51,18 @@ export function workTopology(names: TopologyNames, options: WorkTopologyOptions)
       { name: names.deadLetterQueue, arguments: { 'x-queue-type': 'quorum' } },
       {
         name: names.jobEventsQueue,
-        arguments: quorum({ 'x-delivery-limit': options.deliveryLimit, 'x-dead-letter-exchange': names.deadLetterExchange }),
+        arguments: quorum({
+          'x-delivery-limit': options.deliveryLimit,
+          'x-dead-letter-exchange': names.deadLetterExchange,
+        }),
       },
     ],
     bindings: [
-      ...workKinds.map((kind) => ({ queue: names.workQueue(kind), exchange: names.workExchange, routingKey: names.routingKey(kind) })),
+      ...workKinds.map((kind) => ({
+        queue: names.workQueue(kind),
+        exchange: names.workExchange,
+        routingKey: names.routingKey(kind),
+      })),
       ...options.retryDelaysMs.map((delayMs) => ({
         queue: names.retryQueue(delayMs),
         exchange: names.retryExchange,

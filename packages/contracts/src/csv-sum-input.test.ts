@@ -8,9 +8,12 @@ function problems(input: unknown): [string, string][] {
 }
 
 describe('CsvSumInput', () => {
-  it.each(['data', 'my-bucket.example', 'a1b', 'x'.repeat(63), '0-0'])('accepts the bucket name %p', (bucket) => {
-    expect(CsvSumInput.parse({ storage: 's3', bucket, key: 'k.csv' })).toMatchObject({ bucket });
-  });
+  it.each(['data', 'my-bucket.example', 'a1b', 'x'.repeat(63), '0-0'])(
+    'accepts the bucket name %p',
+    (bucket) => {
+      expect(CsvSumInput.parse({ storage: 's3', bucket, key: 'k.csv' })).toMatchObject({ bucket });
+    },
+  );
 
   it.each([
     ['Bad_Bucket!', 'lowercase letters, digits'],
@@ -31,19 +34,31 @@ describe('CsvSumInput', () => {
   it('takes S3 keys of up to 1024 UTF-8 bytes, counted in bytes', () => {
     expect(CsvSumInput.parse({ storage: 's3', bucket: 'data', key: 'k'.repeat(1024) }).storage).toBe('s3');
     expect(CsvSumInput.parse({ storage: 's3', bucket: 'data', key: 'é'.repeat(512) }).storage).toBe('s3');
-    expect(problems({ storage: 's3', bucket: 'data', key: 'k'.repeat(1025) })).toEqual([['key', 'must be at most 1024 bytes in UTF-8']]);
-    expect(problems({ storage: 's3', bucket: 'data', key: `${'é'.repeat(512)}k` })).toEqual([['key', 'must be at most 1024 bytes in UTF-8']]);
+    expect(problems({ storage: 's3', bucket: 'data', key: 'k'.repeat(1025) })).toEqual([
+      ['key', 'must be at most 1024 bytes in UTF-8'],
+    ]);
+    expect(problems({ storage: 's3', bucket: 'data', key: `${'é'.repeat(512)}k` })).toEqual([
+      ['key', 'must be at most 1024 bytes in UTF-8'],
+    ]);
   });
 
   it('refuses NUL characters and lone surrogates in keys and paths, which can be neither stored nor sent', () => {
-    expect(problems({ storage: 's3', bucket: 'data', key: 'report\0.csv' })).toEqual([['key', 'must not contain NUL characters']]);
-    expect(problems({ storage: 'local', path: 'in/\0.csv' })).toEqual([['path', 'must not contain NUL characters']]);
-    expect(problems({ storage: 's3', bucket: 'data', key: 'a\ud800.csv' })).toEqual([['key', 'must be valid Unicode (a lone surrogate was found)']]);
+    expect(problems({ storage: 's3', bucket: 'data', key: 'report\0.csv' })).toEqual([
+      ['key', 'must not contain NUL characters'],
+    ]);
+    expect(problems({ storage: 'local', path: 'in/\0.csv' })).toEqual([
+      ['path', 'must not contain NUL characters'],
+    ]);
+    expect(problems({ storage: 's3', bucket: 'data', key: 'a\ud800.csv' })).toEqual([
+      ['key', 'must be valid Unicode (a lone surrogate was found)'],
+    ]);
     expect(CsvSumInput.parse({ storage: 's3', bucket: 'data', key: 'emoji-😀.csv' }).storage).toBe('s3');
   });
 
   it('takes local paths of up to 4095 bytes (PATH_MAX less its NUL)', () => {
     expect(CsvSumInput.parse({ storage: 'local', path: 'a/'.repeat(2047) + 'b' }).storage).toBe('local');
-    expect(problems({ storage: 'local', path: 'a/'.repeat(2048) })).toEqual([['path', 'must be at most 4095 bytes in UTF-8']]);
+    expect(problems({ storage: 'local', path: 'a/'.repeat(2048) })).toEqual([
+      ['path', 'must be at most 4095 bytes in UTF-8'],
+    ]);
   });
 });

@@ -21,7 +21,10 @@ function storableText(maxBytes: number) {
   return z
     .string()
     .min(1)
-    .refine((text) => Buffer.byteLength(text) <= maxBytes, { message: `must be at most ${maxBytes} bytes in UTF-8`, abort: true })
+    .refine((text) => Buffer.byteLength(text) <= maxBytes, {
+      message: `must be at most ${maxBytes} bytes in UTF-8`,
+      abort: true,
+    })
     .refine((text) => !text.includes('\0'), 'must not contain NUL characters')
     .refine((text) => !/\p{Surrogate}/u.test(text), 'must be valid Unicode (a lone surrogate was found)');
 }
@@ -37,13 +40,21 @@ export const S3BucketName = z
   .string()
   .min(3, 'S3 bucket names have 3 to 63 characters')
   .max(63, 'S3 bucket names have 3 to 63 characters')
-  .regex(/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/, 'S3 bucket names use lowercase letters, digits, "." and "-", and start and end with a letter or digit')
+  .regex(
+    /^[a-z0-9][a-z0-9.-]*[a-z0-9]$/,
+    'S3 bucket names use lowercase letters, digits, "." and "-", and start and end with a letter or digit',
+  )
   .refine((name) => !name.includes('..'), 'S3 bucket names have no two dots in a row')
   .refine((name) => !/^\d+\.\d+\.\d+\.\d+$/.test(name), 'S3 bucket names are not IP addresses');
 
 /** `csv-sum` job input: a CSV file in S3-compatible storage or under the local STORAGE_ROOT. */
 export const CsvSumInput = z.discriminatedUnion('storage', [
-  z.strictObject({ storage: z.literal('s3'), bucket: S3BucketName, key: storableText(S3_KEY_MAX_BYTES), ...common }),
+  z.strictObject({
+    storage: z.literal('s3'),
+    bucket: S3BucketName,
+    key: storableText(S3_KEY_MAX_BYTES),
+    ...common,
+  }),
   z.strictObject({ storage: z.literal('local'), path: storableText(LOCAL_PATH_MAX_BYTES), ...common }),
 ]);
 export type CsvSumInput = z.infer<typeof CsvSumInput>;

@@ -13,7 +13,11 @@ describe('parseFactorizeInput', () => {
   });
 
   it('accepts a JSON number that is a safe integer', () => {
-    expect(parseFactorizeInput(600851475143, MAX_DIGITS)).toEqual({ ok: true, value: 600851475143n, digits: 12 });
+    expect(parseFactorizeInput(600851475143, MAX_DIGITS)).toEqual({
+      ok: true,
+      value: 600851475143n,
+      digits: 12,
+    });
     expect(parseFactorizeInput(Number.MAX_SAFE_INTEGER, MAX_DIGITS)).toEqual({
       ok: true,
       value: BigInt(Number.MAX_SAFE_INTEGER),
@@ -67,7 +71,11 @@ describe('a number far over the digit limit', () => {
       const started = performance.now();
       const parsed = parseFactorizeInput(million, 100);
       durations.push(performance.now() - started);
-      expect(parsed).toEqual({ ok: false, rule: 'too_many_digits', message: 'number must have at most 100 digits, it has 1000000' });
+      expect(parsed).toEqual({
+        ok: false,
+        rule: 'too_many_digits',
+        message: 'number must have at most 100 digits, it has 1000000',
+      });
     }
     // The fastest of five, so a busy machine does not decide; BigInt() of these digits took ~110 ms.
     expect(Math.min(...durations)).toBeLessThan(10);

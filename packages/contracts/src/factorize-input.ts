@@ -14,7 +14,8 @@ export type NumberRule =
   | 'empty'
   | 'unsafe_integer';
 
-export type ParsedNumber = { ok: true; value: bigint; digits: number } | { ok: false; rule: NumberRule; message: string };
+export type ParsedNumber =
+  { ok: true; value: bigint; digits: number } | { ok: false; rule: NumberRule; message: string };
 
 /** What a decimal number can look like: sign, digits, optional fraction and exponent. */
 const ONLY_DIGITS = /^\d+$/;
@@ -23,27 +24,36 @@ const DECIMAL_SYNTAX = /^-?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 const MAX_ECHOED_CHARACTERS = 40;
 
 export function parseFactorizeInput(raw: unknown, maxDigits: number): ParsedNumber {
-  if (raw === undefined || raw === null) return refuse('empty', 'a number is required: send a positive integer as a string of digits');
+  if (raw === undefined || raw === null)
+    return refuse('empty', 'a number is required: send a positive integer as a string of digits');
   if (typeof raw === 'string') return parseString(raw.trim(), maxDigits);
   if (typeof raw === 'number') return parseJsonNumber(raw, maxDigits);
-  return refuse('not_an_integer', `number must be a positive integer, as a string of digits or a JSON number (got a value of type ${typeof raw})`);
+  return refuse(
+    'not_an_integer',
+    `number must be a positive integer, as a string of digits or a JSON number (got a value of type ${typeof raw})`,
+  );
 }
 
 function parseString(text: string, maxDigits: number): ParsedNumber {
   const got = `(got ${echo(text)})`;
-  if (text === '') return refuse('empty', 'number must not be empty: send a positive integer as a string of digits');
+  if (text === '')
+    return refuse('empty', 'number must not be empty: send a positive integer as a string of digits');
   if (!ONLY_DIGITS.test(text)) return refuseMalformed(text, got);
   // Count before converting: BigInt() of a million digits is a tenth of a second of event loop.
   const digits = text.length - leadingZeros(text);
-  if (digits > maxDigits) return refuse('too_many_digits', `number must have at most ${maxDigits} digits, it has ${digits}`);
+  if (digits > maxDigits)
+    return refuse('too_many_digits', `number must have at most ${maxDigits} digits, it has ${digits}`);
   return checkSize(BigInt(text), digits, maxDigits, got);
 }
 
 /** Why a string that is not plain digits is refused, rule by rule. */
 function refuseMalformed(text: string, got: string): ParsedNumber {
-  if (!DECIMAL_SYNTAX.test(text)) return refuse('non_digit', `number must contain only the digits 0-9 ${got}`);
-  if (text.startsWith('-')) return refuse('negative', `number must be a positive integer, not negative ${got}`);
-  if (/[eE]/.test(text)) return refuse('exponent', `number must be a positive integer without an exponent ${got}`);
+  if (!DECIMAL_SYNTAX.test(text))
+    return refuse('non_digit', `number must contain only the digits 0-9 ${got}`);
+  if (text.startsWith('-'))
+    return refuse('negative', `number must be a positive integer, not negative ${got}`);
+  if (/[eE]/.test(text))
+    return refuse('exponent', `number must be a positive integer without an exponent ${got}`);
   return refuse('fraction', `number must be a positive integer without a decimal point ${got}`);
 }
 
@@ -55,9 +65,11 @@ function leadingZeros(digits: string): number {
 
 function parseJsonNumber(value: number, maxDigits: number): ParsedNumber {
   const got = `(got ${echo(String(value))})`;
-  if (!Number.isFinite(value)) return refuse('not_an_integer', `number must be a finite positive integer ${got}`);
+  if (!Number.isFinite(value))
+    return refuse('not_an_integer', `number must be a finite positive integer ${got}`);
   if (value < 0) return refuse('negative', `number must be a positive integer, not negative ${got}`);
-  if (!Number.isInteger(value)) return refuse('fraction', `number must be a positive integer without a fractional part ${got}`);
+  if (!Number.isInteger(value))
+    return refuse('fraction', `number must be a positive integer without a fractional part ${got}`);
   if (!Number.isSafeInteger(value)) {
     return refuse(
       'unsafe_integer',
@@ -68,8 +80,10 @@ function parseJsonNumber(value: number, maxDigits: number): ParsedNumber {
 }
 
 function checkSize(value: bigint, digits: number, maxDigits: number, got: string): ParsedNumber {
-  if (value === 0n) return refuse('zero', `number must be a positive integer; 0 has no prime factorization ${got}`);
-  if (digits > maxDigits) return refuse('too_many_digits', `number must have at most ${maxDigits} digits, it has ${digits}`);
+  if (value === 0n)
+    return refuse('zero', `number must be a positive integer; 0 has no prime factorization ${got}`);
+  if (digits > maxDigits)
+    return refuse('too_many_digits', `number must have at most ${maxDigits} digits, it has ${digits}`);
   return { ok: true, value, digits };
 }
 
@@ -78,7 +92,9 @@ function refuse(rule: NumberRule, message: string): ParsedNumber {
 }
 
 function echo(text: string): string {
-  return JSON.stringify(text.length > MAX_ECHOED_CHARACTERS ? `${text.slice(0, MAX_ECHOED_CHARACTERS)}…` : text);
+  return JSON.stringify(
+    text.length > MAX_ECHOED_CHARACTERS ? `${text.slice(0, MAX_ECHOED_CHARACTERS)}…` : text,
+  );
 }
 
 /** `factorize` job input as stored: the number as a canonical decimal string. */

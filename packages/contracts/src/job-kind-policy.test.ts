@@ -1,7 +1,10 @@
 import { retryDelayOf, retryTierDelays, type JobRetryPolicy } from './job-kind-policy.js';
 
 describe('job kind retry policy', () => {
-  const exponential: JobRetryPolicy = { maxAttempts: 5, backoff: { type: 'exponential', delayMs: 100, maxDelayMs: 500 } };
+  const exponential: JobRetryPolicy = {
+    maxAttempts: 5,
+    backoff: { type: 'exponential', delayMs: 100, maxDelayMs: 500 },
+  };
 
   it('doubles the delay from the first retry on, up to the ceiling', () => {
     expect([1, 2, 3, 4].map((n) => retryDelayOf(exponential, n))).toEqual([100, 200, 400, 500]);
@@ -9,7 +12,11 @@ describe('job kind retry policy', () => {
   });
 
   it('keeps a fixed delay, and one tier for a kind that never retries', () => {
-    expect(retryTierDelays({ maxAttempts: 3, backoff: { type: 'fixed', delayMs: 250, maxDelayMs: 10_000 } })).toEqual([250, 250]);
-    expect(retryTierDelays({ maxAttempts: 1, backoff: { type: 'fixed', delayMs: 250, maxDelayMs: 10_000 } })).toEqual([250]);
+    expect(
+      retryTierDelays({ maxAttempts: 3, backoff: { type: 'fixed', delayMs: 250, maxDelayMs: 10_000 } }),
+    ).toEqual([250, 250]);
+    expect(
+      retryTierDelays({ maxAttempts: 1, backoff: { type: 'fixed', delayMs: 250, maxDelayMs: 10_000 } }),
+    ).toEqual([250]);
   });
 });

@@ -43,7 +43,12 @@ export function isBuiltInJobKind(kind: string): kind is BuiltInJobKind {
  * routing-key word, hence lowercase letters, digits and dashes only.
  */
 export const JOB_KIND_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
-export const JobKind = z.string().regex(JOB_KIND_PATTERN, 'must be lowercase letters, digits and dashes, starting with a letter (at most 63)');
+export const JobKind = z
+  .string()
+  .regex(
+    JOB_KIND_PATTERN,
+    'must be lowercase letters, digits and dashes, starting with a letter (at most 63)',
+  );
 export type JobKind = z.infer<typeof JobKind>;
 
 export const JobError = z.object({ code: z.string(), message: z.string() });

@@ -19,10 +19,25 @@ export interface MessageDefinition<S extends z.ZodType = z.ZodType> {
 
 /** The catalog of every message on the work exchange: kind → version, routing key and payload schema. */
 export const MessageCatalog = {
-  'object.check': { kind: 'object.check', version: 1, routingKey: 'object.check.v1', schema: ObjectCheckRequested },
-  'job.factorize': { kind: 'job.factorize', version: 1, routingKey: 'job.factorize.v1', schema: JobRunRequested },
+  'object.check': {
+    kind: 'object.check',
+    version: 1,
+    routingKey: 'object.check.v1',
+    schema: ObjectCheckRequested,
+  },
+  'job.factorize': {
+    kind: 'job.factorize',
+    version: 1,
+    routingKey: 'job.factorize.v1',
+    schema: JobRunRequested,
+  },
   'job.csv-sum': { kind: 'job.csv-sum', version: 1, routingKey: 'job.csv-sum.v1', schema: JobRunRequested },
-  'job.image-resize': { kind: 'job.image-resize', version: 1, routingKey: 'job.image-resize.v1', schema: JobRunRequested },
+  'job.image-resize': {
+    kind: 'job.image-resize',
+    version: 1,
+    routingKey: 'job.image-resize.v1',
+    schema: JobRunRequested,
+  },
   /** On the events exchange (routing key `job.<kind>.<status>`), consumed from the job-events queue. */
   'job.event': { kind: 'job.event', version: 1, routingKey: 'job.#', schema: JobEvent },
 } as const satisfies Record<string, MessageDefinition>;
@@ -34,7 +49,9 @@ type CatalogKind = keyof typeof MessageCatalog;
  * at run time (its payload is a JobRunRequested, like the built-in job kinds').
  */
 export type MessageKind = CatalogKind | `job.${string}`;
-export type MessagePayload<K extends MessageKind> = K extends CatalogKind ? z.infer<(typeof MessageCatalog)[K]['schema']> : JobRunRequested;
+export type MessagePayload<K extends MessageKind> = K extends CatalogKind
+  ? z.infer<(typeof MessageCatalog)[K]['schema']>
+  : JobRunRequested;
 
 function isCatalogKind(kind: string): kind is CatalogKind {
   return Object.hasOwn(MessageCatalog, kind);

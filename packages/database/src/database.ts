@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto';
-import { Kysely, Migrator, PostgresDialect, sql, type MigrationProvider, type MigrationResultSet } from 'kysely';
+import {
+  Kysely,
+  Migrator,
+  PostgresDialect,
+  sql,
+  type MigrationProvider,
+  type MigrationResultSet,
+} from 'kysely';
 import pg from 'pg';
 import type { Logger } from '@conveyor/platform';
 import { migrations } from './migrations/index.js';
@@ -73,8 +80,13 @@ const statementNames = new Map<string, string>();
  */
 function prepareMarkedStatements(client: pg.PoolClient): void {
   const query = client.query.bind(client) as (...args: unknown[]) => unknown;
-  (client as { query: (...args: unknown[]) => unknown }).query = (config: unknown, values?: unknown, callback?: unknown) => {
-    if (typeof config !== 'string' || !config.startsWith(PREPARED_STATEMENT) || typeof values === 'function') return query(config, values, callback);
+  (client as { query: (...args: unknown[]) => unknown }).query = (
+    config: unknown,
+    values?: unknown,
+    callback?: unknown,
+  ) => {
+    if (typeof config !== 'string' || !config.startsWith(PREPARED_STATEMENT) || typeof values === 'function')
+      return query(config, values, callback);
     let name = statementNames.get(config);
     if (name === undefined) {
       name = `s_${createHash('sha1').update(config).digest('hex').slice(0, 24)}`;

@@ -90,23 +90,29 @@ export class NotificationListener {
     let listened = false;
     try {
       await client.connect();
-      if (!(await waitAtMost(client.query(`listen ${client.escapeIdentifier(channel)}`), timeoutMs))) throw new Error('LISTEN timed out');
+      if (!(await waitAtMost(client.query(`listen ${client.escapeIdentifier(channel)}`), timeoutMs)))
+        throw new Error('LISTEN timed out');
       listened = true;
       this.setListening(true);
       log.info('listening for notifications', { channel });
       const over = Promise.race([lost, aborted(signal)]);
       while (!(await waitAtMost(over, this.options.heartbeatMs ?? 5_000))) {
-        if (!(await waitAtMost(client.query('select 1'), timeoutMs))) throw new Error('the heartbeat query timed out');
+        if (!(await waitAtMost(client.query('select 1'), timeoutMs)))
+          throw new Error('the heartbeat query timed out');
       }
       const reason = await over;
       if (reason) throw reason;
     } catch (error) {
-      if (!signal.aborted) log.warn('notification listener disconnected, reconnecting', { channel, error: errorMessage(error) });
+      if (!signal.aborted)
+        log.warn('notification listener disconnected, reconnecting', { channel, error: errorMessage(error) });
     } finally {
       this.setListening(false);
       // end() says goodbye on a healthy connection, and drops one with a query stuck on it; the
       // destroy covers a connection that never answers the goodbye.
-      await waitAtMost(client.end().catch(() => undefined), timeoutMs);
+      await waitAtMost(
+        client.end().catch(() => undefined),
+        timeoutMs,
+      );
       client.connection.stream.destroy();
     }
     return listened;

@@ -1,7 +1,10 @@
 import { CALLBACK_URL_MAX_LENGTH, checkCallbackUrl, type CallbackAddressJudge } from './callback-url.js';
 
 /** Refuses one literal and remembers which addresses it was asked about. */
-function judgeRefusing(refused: string, allowListedHost?: string): CallbackAddressJudge & { asked: string[] } {
+function judgeRefusing(
+  refused: string,
+  allowListedHost?: string,
+): CallbackAddressJudge & { asked: string[] } {
   const asked: string[] = [];
   return {
     asked,
@@ -14,12 +17,15 @@ function judgeRefusing(refused: string, allowListedHost?: string): CallbackAddre
 }
 
 describe('checkCallbackUrl', () => {
-  it.each(['https://example.com/hooks', 'http://example.com:8080/a?b=c', 'https://93.184.215.14/x', 'https://[2606:4700::1]/', 'https://bücher.example/ä'])(
-    'accepts %s',
-    (raw) => {
-      expect(checkCallbackUrl(raw)).toEqual({ ok: true, url: new URL(raw) });
-    },
-  );
+  it.each([
+    'https://example.com/hooks',
+    'http://example.com:8080/a?b=c',
+    'https://93.184.215.14/x',
+    'https://[2606:4700::1]/',
+    'https://bücher.example/ä',
+  ])('accepts %s', (raw) => {
+    expect(checkCallbackUrl(raw)).toEqual({ ok: true, url: new URL(raw) });
+  });
 
   it.each([
     ['not a URL', 'example.com/hooks', 'absolute URL'],
@@ -50,11 +56,20 @@ describe('checkCallbackUrl', () => {
     // 1,100 characters as typed, 6,600 once each "é" becomes %C3%A9.
     const raw = `https://example.com/${'é'.repeat(1_100)}`;
     expect(raw.length).toBeLessThan(CALLBACK_URL_MAX_LENGTH);
-    expect(checkCallbackUrl(raw)).toMatchObject({ ok: false, code: 'invalid_url', message: expect.stringContaining('at most 2048') });
+    expect(checkCallbackUrl(raw)).toMatchObject({
+      ok: false,
+      code: 'invalid_url',
+      message: expect.stringContaining('at most 2048'),
+    });
   });
 
   it('gives the same verdict on the canonical form it returns (what the producer stores)', () => {
-    for (const raw of ['HTTPS://Example.COM:443/a/../b?c=d', 'http://bücher.example/ä?q=ü', 'http://0x7f.1/', 'http://[::FFFF:0:169.254.169.254]/x']) {
+    for (const raw of [
+      'HTTPS://Example.COM:443/a/../b?c=d',
+      'http://bücher.example/ä?q=ü',
+      'http://0x7f.1/',
+      'http://[::FFFF:0:169.254.169.254]/x',
+    ]) {
       const first = checkCallbackUrl(raw);
       if (!first.ok) throw new Error(`${raw} was refused: ${first.message}`);
       expect(checkCallbackUrl(first.url.href)).toEqual(first);

@@ -18,8 +18,7 @@ export interface CallbackAddressJudge {
 }
 
 export type CallbackUrlCheck =
-  | { ok: true; url: URL }
-  | { ok: false; code: 'invalid_url' | 'address_refused'; message: string };
+  { ok: true; url: URL } | { ok: false; code: 'invalid_url' | 'address_refused'; message: string };
 
 /**
  * `url.href` is the canonical form to store: checking it again gives the same verdict, so what
@@ -37,13 +36,17 @@ export function checkCallbackUrl(raw: string, judge?: CallbackAddressJudge): Cal
   // The WHATWG parser refuses http(s) URLs without a host, so a parsed URL always names one.
   const url = URL.canParse(raw) ? new URL(raw) : undefined;
   if (url === undefined) {
-    return invalid('The callback URL must be an absolute URL with a host, such as https://example.com/hooks.');
+    return invalid(
+      'The callback URL must be an absolute URL with a host, such as https://example.com/hooks.',
+    );
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     return invalid(`The callback URL must use https or http, not ${url.protocol.slice(0, -1)}.`);
   }
   if (url.username !== '' || url.password !== '') {
-    return invalid('The callback URL must not contain credentials: authenticate with the webhook signature instead.');
+    return invalid(
+      'The callback URL must not contain credentials: authenticate with the webhook signature instead.',
+    );
   }
   // Any "#" starts a fragment, even an empty one that URL.hash does not show; it is never sent.
   if (raw.includes('#')) return invalid('The callback URL must not contain a fragment (#...).');

@@ -1,6 +1,10 @@
 import { planEventBatch, type BatchedEvent } from './delivery-batch.js';
 
-const event = (jobId: string, sequence: number, eventId = `${jobId}-${sequence}`): BatchedEvent => ({ eventId, jobId, sequence });
+const event = (jobId: string, sequence: number, eventId = `${jobId}-${sequence}`): BatchedEvent => ({
+  eventId,
+  jobId,
+  sequence,
+});
 
 describe('planEventBatch', () => {
   it('leases the oldest event of each job; the later ones of a job wait behind it', () => {

@@ -5,14 +5,20 @@ const sorted = (ids: string[]) => [...ids].sort();
 
 describe('DeliveryIdGenerator', () => {
   it('makes msg_ ids of 32 lowercase hex digits that start with the time in ms', () => {
-    const id = new DeliveryIdGenerator(() => 0x0192_3456_789a, (n) => new Uint8Array(n).fill(0xab)).next();
+    const id = new DeliveryIdGenerator(
+      () => 0x0192_3456_789a,
+      (n) => new Uint8Array(n).fill(0xab),
+    ).next();
     expect(id).toBe('msg_01923456789a0000abababababababab');
     expect(id).toMatch(/^msg_[0-9a-f]{32}$/);
   });
 
   it('sorts ids of later milliseconds after earlier ones, as text', () => {
     let clock = 1_700_000_000_000;
-    const ids = new DeliveryIdGenerator(() => clock, (n) => new Uint8Array(n).fill(0xff));
+    const ids = new DeliveryIdGenerator(
+      () => clock,
+      (n) => new Uint8Array(n).fill(0xff),
+    );
     const made = [];
     for (let i = 0; i < 5; i += 1) {
       made.push(ids.next());
@@ -23,7 +29,10 @@ describe('DeliveryIdGenerator', () => {
 
   it('keeps ids made within one millisecond in order whatever the random part', () => {
     let byte = 0xff;
-    const ids = new DeliveryIdGenerator(() => 1_700_000_000_000, (n) => new Uint8Array(n).fill((byte -= 17)));
+    const ids = new DeliveryIdGenerator(
+      () => 1_700_000_000_000,
+      (n) => new Uint8Array(n).fill((byte -= 17)),
+    );
     const made = Array.from({ length: 10 }, () => ids.next());
     expect(sorted(made)).toEqual(made);
     expect(new Set(made).size).toBe(10);
@@ -40,13 +49,20 @@ describe('DeliveryIdGenerator', () => {
   it('draws the random part from one pool of 256 ids at a time', () => {
     let draws = 0;
     // First pool: every byte of the i-th id's part is i; second pool: all 0xee.
-    const ids = new DeliveryIdGenerator(() => 7, (n) => {
-      draws += 1;
-      return draws === 1 ? Uint8Array.from({ length: n }, (_, i) => Math.floor(i / 8)) : new Uint8Array(n).fill(0xee);
-    });
+    const ids = new DeliveryIdGenerator(
+      () => 7,
+      (n) => {
+        draws += 1;
+        return draws === 1
+          ? Uint8Array.from({ length: n }, (_, i) => Math.floor(i / 8))
+          : new Uint8Array(n).fill(0xee);
+      },
+    );
     const made = Array.from({ length: 257 }, () => ids.next());
     expect(draws).toBe(2);
-    expect(made.slice(0, 256).map((id) => id.slice(-16))).toEqual(Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0').repeat(8)));
+    expect(made.slice(0, 256).map((id) => id.slice(-16))).toEqual(
+      Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0').repeat(8)),
+    );
     expect(made[256]!.slice(-16)).toBe('ee'.repeat(8));
   });
 

@@ -50,7 +50,9 @@ export class DeliveryIdGenerator {
       this.pool = this.random(RANDOM_BYTES * RANDOM_POOL_IDS);
       this.poolOffset = 0;
     }
-    const hex = Buffer.from(this.pool.buffer, this.pool.byteOffset + this.poolOffset, RANDOM_BYTES).toString('hex');
+    const hex = Buffer.from(this.pool.buffer, this.pool.byteOffset + this.poolOffset, RANDOM_BYTES).toString(
+      'hex',
+    );
     this.poolOffset += RANDOM_BYTES;
     return hex;
   }

@@ -19,7 +19,11 @@ export function webhookPayload(event: JobEvent, publicBaseUrl: string): Record<s
     status: event.status,
     sequence: event.sequence,
     progress: event.progress,
-    ...(result === null ? { result: null } : inline ? { result: event.result } : { resultUrl: `${publicBaseUrl}/v1/jobs/${event.jobId}` }),
+    ...(result === null
+      ? { result: null }
+      : inline
+        ? { result: event.result }
+        : { resultUrl: `${publicBaseUrl}/v1/jobs/${event.jobId}` }),
     error: event.error,
     occurredAt: event.occurredAt,
   };
@@ -103,7 +107,8 @@ const deliveryIds = new DeliveryIdGenerator(Date.now, randomBytes);
 const newDeliveryId = (): string => deliveryIds.next();
 
 /** The newest secret id of the delivery's client (0: none stored), read with the delivery. */
-const secretsVersionOf = (clientId: ReturnType<typeof sql.ref>) => sql<string>`(select coalesce(max(s.id), 0) from webhook_secrets s where s.client_id = ${clientId})`;
+const secretsVersionOf = (clientId: ReturnType<typeof sql.ref>) =>
+  sql<string>`(select coalesce(max(s.id), 0) from webhook_secrets s where s.client_id = ${clientId})`;
 
 /**
  * Webhook deliveries in PostgreSQL, the notifier's source of truth. Ordering per job: a
@@ -131,7 +136,10 @@ export class DeliveryStore {
    * retry. Up to `leaseUpTo` of them, those with nothing older of their job ahead, are inserted
    * leased for `leaseMs` so the caller can send them without claiming them first.
    */
-  async recordEvents(items: readonly EventToRecord[], options: { leaseUpTo?: number; leaseMs?: number } = {}): Promise<RecordedEvents> {
+  async recordEvents(
+    items: readonly EventToRecord[],
+    options: { leaseUpTo?: number; leaseMs?: number } = {},
+  ): Promise<RecordedEvents> {
     const plans = planEventBatch(
       items.map(({ event }) => event),
       options.leaseUpTo ?? 0,
@@ -144,7 +152,11 @@ export class DeliveryStore {
     const column = <T>(pick: (row: (typeof rows)[number]) => T) => rows.map(pick);
     const leaseSeconds = (options.leaseMs ?? 0) / 1000;
     // One round trip (see the migration that defines it): locks, then the multi-row insert.
-    const { rows: inserted } = await sql<{ delivery_id: string; delivery_status: DeliveryRow['status']; secrets_version: string | null }>`
+    const { rows: inserted } = await sql<{
+      delivery_id: string;
+      delivery_status: DeliveryRow['status'];
+      secrets_version: string | null;
+    }>`
       select * from record_webhook_events(
         ${column((r) => r.id)}::text[], ${column((r) => r.event.jobId)}::uuid[], ${column((r) => r.event.clientId)}::text[],
         ${column((r) => r.event.eventId)}::uuid[], ${column((r) => r.event.sequence)}::int[], ${column((r) => r.event.callbackUrl)}::text[],
@@ -160,19 +172,48 @@ export class DeliveryStore {
       if (status === 'pending') waitingJobIds.push(row.event.jobId);
       if (status !== 'sending') continue;
       const { event, payload } = row;
-      leased.push({ id, jobId: event.jobId, clientId: event.clientId, sequence: event.sequence, url: event.callbackUrl, payload, attempts: 0, status, secretsVersion: Number(secrets_version) });
+      leased.push({
+        id,
+        jobId: event.jobId,
+        clientId: event.clientId,
+        sequence: event.sequence,
+        url: event.callbackUrl,
+        payload,
+        attempts: 0,
+        status,
+        secretsVersion: Number(secrets_version),
+      });
     }
     return { leased, waitingJobIds };
   }
 
   /** A fresh delivery of the job's latest event (manual redelivery), with a new webhook id. */
-  async redeliver(jobId: string, clientId: string, sequence: number, url: string, payload: string): Promise<string> {
+  async redeliver(
+    jobId: string,
+    clientId: string,
+    sequence: number,
+    url: string,
+    payload: string,
+  ): Promise<string> {
     const id = newDeliveryId();
     await this.db.transaction().execute(async (trx) => {
       await trx.deleteFrom('webhook_gone_urls').where('url', '=', url).execute();
       await trx
         .insertInto('webhook_deliveries')
-        .values({ id, job_id: jobId, client_id: clientId, event_id: null, sequence, url, payload, status: 'pending', lease_until: null, last_status_code: null, last_error: null, delivered_at: null })
+        .values({
+          id,
+          job_id: jobId,
+          client_id: clientId,
+          event_id: null,
+          sequence,
+          url,
+          payload,
+          status: 'pending',
+          lease_until: null,
+          last_status_code: null,
+          last_error: null,
+          delivered_at: null,
+        })
         .execute();
       await trx
         .updateTable('webhook_deliveries')
@@ -240,7 +281,11 @@ export class DeliveryStore {
   }
 
   /** Logs one attempt and moves the delivery on. */
-  async recordAttempt(delivery: Delivery, attempt: AttemptRecord | undefined, outcome: AttemptOutcome): Promise<void> {
+  async recordAttempt(
+    delivery: Delivery,
+    attempt: AttemptRecord | undefined,
+    outcome: AttemptOutcome,
+  ): Promise<void> {
     if (outcome.type === 'gone') await this.recordGone(delivery, attempt);
     else await this.recordAttempts([{ delivery, attempt, outcome }]);
   }
@@ -303,7 +348,9 @@ export class DeliveryStore {
   private async recordGone(delivery: Delivery, attempt: AttemptRecord | undefined): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
       // Exclusive: waits for batches recording deliveries to this URL, then sees their rows.
-      await sql`select pg_advisory_xact_lock(hashtext('webhook-url'), hashtext(${delivery.url}))`.execute(trx);
+      await sql`select pg_advisory_xact_lock(hashtext('webhook-url'), hashtext(${delivery.url}))`.execute(
+        trx,
+      );
       if (attempt) {
         await trx
           .insertInto('webhook_attempts')
@@ -318,7 +365,11 @@ export class DeliveryStore {
           })
           .execute();
       }
-      await trx.insertInto('webhook_gone_urls').values({ url: delivery.url }).onConflict((oc) => oc.column('url').doNothing()).execute();
+      await trx
+        .insertInto('webhook_gone_urls')
+        .values({ url: delivery.url })
+        .onConflict((oc) => oc.column('url').doNothing())
+        .execute();
       await trx
         .updateTable('webhook_deliveries')
         .set({ status: 'gone', lease_until: null, updated_at: sql<Date>`now()` })
@@ -331,7 +382,11 @@ export class DeliveryStore {
           status: 'gone',
           lease_until: null,
           updated_at: sql<Date>`now()`,
-          ...(attempt && { attempts: attempt.attempt, last_status_code: attempt.statusCode, last_error: attempt.error }),
+          ...(attempt && {
+            attempts: attempt.attempt,
+            last_status_code: attempt.statusCode,
+            last_error: attempt.error,
+          }),
         })
         .where('id', '=', delivery.id)
         .execute();
@@ -339,8 +394,22 @@ export class DeliveryStore {
   }
 
   /** A job's deliveries with their attempts, newest first. */
-  async listForJob(jobId: string): Promise<(Delivery & { createdAt: Date; deliveredAt: Date | null; lastStatusCode: number | null; lastError: string | null; attemptLog: AttemptRecord[] })[]> {
-    const deliveries = await this.db.selectFrom('webhook_deliveries').selectAll().where('job_id', '=', jobId).orderBy('created_at', 'desc').orderBy('sequence', 'desc').execute();
+  async listForJob(jobId: string): Promise<
+    (Delivery & {
+      createdAt: Date;
+      deliveredAt: Date | null;
+      lastStatusCode: number | null;
+      lastError: string | null;
+      attemptLog: AttemptRecord[];
+    })[]
+  > {
+    const deliveries = await this.db
+      .selectFrom('webhook_deliveries')
+      .selectAll()
+      .where('job_id', '=', jobId)
+      .orderBy('created_at', 'desc')
+      .orderBy('sequence', 'desc')
+      .execute();
     if (deliveries.length === 0) return [];
     const attempts = await this.db
       .selectFrom('webhook_attempts')
@@ -360,7 +429,14 @@ export class DeliveryStore {
       lastError: row.last_error,
       attemptLog: attempts
         .filter((a) => a.delivery_id === row.id)
-        .map((a) => ({ attempt: a.attempt, startedAt: a.started_at, statusCode: a.status_code, latencyMs: a.latency_ms, responseSnippet: a.response_snippet, error: a.error })),
+        .map((a) => ({
+          attempt: a.attempt,
+          startedAt: a.started_at,
+          statusCode: a.status_code,
+          latencyMs: a.latency_ms,
+          responseSnippet: a.response_snippet,
+          error: a.error,
+        })),
     }));
   }
 }

@@ -1,6 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import { JobStatus, jobEventRoutingKey, MessageCatalog, type JobKind, sourcesOf, type JobError, type OutgoingMessage, type TopologyNames } from '@conveyor/contracts';
-import { PREPARED_STATEMENT, sql, type Database, type JobRow, type Kysely, type OutboxMessage } from '@conveyor/database';
+import type { JobStatus } from '@conveyor/contracts';
+import {
+  jobEventRoutingKey,
+  MessageCatalog,
+  type JobKind,
+  sourcesOf,
+  type JobError,
+  type OutgoingMessage,
+  type TopologyNames,
+} from '@conveyor/contracts';
+import {
+  PREPARED_STATEMENT,
+  sql,
+  type Database,
+  type JobRow,
+  type Kysely,
+  type OutboxMessage,
+} from '@conveyor/database';
 
 type SqlFragment = ReturnType<typeof sql.raw>;
 
@@ -48,7 +64,12 @@ export interface CommittedRow {
 }
 
 /** A changed job row with what the statement also wrote: its outbox row ids and the event message's body. */
-type ResultRow = JobRow & { ord: number; run_outbox_id?: string; event_outbox_id: string; event_body: string };
+type ResultRow = JobRow & {
+  ord: number;
+  run_outbox_id?: string;
+  event_outbox_id: string;
+  event_body: string;
+};
 
 /** What a batch item carries into every statement, besides its own columns. */
 interface BatchItem {
@@ -66,7 +87,11 @@ interface BatchItem {
  * once per connection (as is the update's). A job whose (client, customId) is taken, by an earlier
  * job or by an earlier item of the same batch, is not inserted and gets undefined.
  */
-export async function commitJobInserts(db: Kysely<Database>, names: TopologyNames, jobs: JobInsert[]): Promise<(CommittedRow | undefined)[]> {
+export async function commitJobInserts(
+  db: Kysely<Database>,
+  names: TopologyNames,
+  jobs: JobInsert[],
+): Promise<(CommittedRow | undefined)[]> {
   if (jobs.length === 0) return [];
   const batch = jobs.map((job, ord) => ({
     ord,
@@ -98,12 +123,17 @@ export async function commitJobInserts(db: Kysely<Database>, names: TopologyName
       on conflict (client_id, custom_id) where custom_id is not null do nothing
       returning *
     ),
-    ${eventAndOutbox(names, sql`select b.ord, 0 as n, b.run_exchange, b.run_routing_key, b.run_message_id, b.correlation_id, b.run_type, b.run_body
-      from changed join batch b on b.id = changed.id`)}
+    ${eventAndOutbox(
+      names,
+      sql`select b.ord, 0 as n, b.run_exchange, b.run_routing_key, b.run_message_id, b.correlation_id, b.run_type, b.run_body
+      from changed join batch b on b.id = changed.id`,
+    )}
     select ${jobColumns}, b.ord, run.id as run_outbox_id, event.id as event_outbox_id, event.body as event_body
     from changed join batch b on b.id = changed.id join sent run on run.message_id = b.run_message_id join sent event on event.message_id = b.event_id::text
   `.execute(db);
-  return byOrd(names, batch, rows, (item, row) => [{ ...jobs[item.ord]!.runMessage, id: row.run_outbox_id! }]);
+  return byOrd(names, batch, rows, (item, row) => [
+    { ...jobs[item.ord]!.runMessage, id: row.run_outbox_id! },
+  ]);
 }
 
 /**
@@ -112,7 +142,11 @@ export async function commitJobInserts(db: Kysely<Database>, names: TopologyName
  * job), its sequence bumped, its event recorded and the event's message written to the outbox.
  * A change whose guard fails gets undefined and writes nothing. The ids must be distinct.
  */
-export async function commitJobUpdates(db: Kysely<Database>, names: TopologyNames, updates: JobUpdate[]): Promise<(CommittedRow | undefined)[]> {
+export async function commitJobUpdates(
+  db: Kysely<Database>,
+  names: TopologyNames,
+  updates: JobUpdate[],
+): Promise<(CommittedRow | undefined)[]> {
   if (updates.length === 0) return [];
   const batch = updates.map(({ id, to, patch, correlationId, startStaleAfterMs }, ord) => ({
     ord,
@@ -211,7 +245,13 @@ function byOrd(
 ): (CommittedRow | undefined)[] {
   const results = new Array<CommittedRow | undefined>(batch.length).fill(undefined);
   for (const result of rows) {
-    const { ord, run_outbox_id: _run, event_outbox_id: eventOutboxId, event_body: eventBody, ...row } = result;
+    const {
+      ord,
+      run_outbox_id: _run,
+      event_outbox_id: eventOutboxId,
+      event_body: eventBody,
+      ...row
+    } = result;
     const item = batch[ord]!;
     const event: OutboxMessage = {
       id: eventOutboxId,

@@ -3,7 +3,11 @@ import { jobEventRoutingKey, jobMessageKind, type JobEvent, type TopologyNames }
 import type { JobRecord } from './job-record.js';
 
 /** The work message that makes a consumer run the job. */
-export function jobRunMessage(names: TopologyNames, job: Pick<JobRecord, 'id' | 'kind'>, correlationId: string): OutgoingMessage {
+export function jobRunMessage(
+  names: TopologyNames,
+  job: Pick<JobRecord, 'id' | 'kind'>,
+  correlationId: string,
+): OutgoingMessage {
   return workMessage(names, createEnvelope(jobMessageKind(job.kind), { jobId: job.id }, correlationId));
 }
 
@@ -25,7 +29,11 @@ export function jobEventOf(job: JobRecord, eventId: string, occurredAt: Date): J
   };
 }
 
-export function jobEventMessage(names: TopologyNames, event: JobEvent, correlationId: string): OutgoingMessage {
+export function jobEventMessage(
+  names: TopologyNames,
+  event: JobEvent,
+  correlationId: string,
+): OutgoingMessage {
   const envelope = createEnvelope('job.event', event, correlationId);
   return {
     exchange: names.eventsExchange,

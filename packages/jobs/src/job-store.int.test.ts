@@ -1,5 +1,11 @@
 import { JobEvent, MessageEnvelope, topologyNames, type JobStatus } from '@conveyor/contracts';
-import { createDatabase, migrateToLatest, sql, type DatabaseHandle, type OutboxMessage } from '@conveyor/database';
+import {
+  createDatabase,
+  migrateToLatest,
+  sql,
+  type DatabaseHandle,
+  type OutboxMessage,
+} from '@conveyor/database';
 import { silentLogger } from '@conveyor/platform';
 import { createIsolatedEnv, TEST_DATABASE_URL, type IsolatedEnv } from '@conveyor/testkit';
 import { jobEventOf } from './job-messages.js';
@@ -14,7 +20,12 @@ describe('JobStore', () => {
 
   beforeAll(async () => {
     isolated = await createIsolatedEnv('jobstore');
-    database = createDatabase({ url: TEST_DATABASE_URL, schema: isolated.schema, poolMax: 4, log: silentLogger() });
+    database = createDatabase({
+      url: TEST_DATABASE_URL,
+      schema: isolated.schema,
+      poolMax: 4,
+      log: silentLogger(),
+    });
     await migrateToLatest(database.db, isolated.schema, silentLogger());
     store = new JobStore(database.db, names);
   });
@@ -33,20 +44,50 @@ describe('JobStore', () => {
     callbackUrl: 'http://example.test/hook',
   });
 
-  const eventsOf = (jobId: string) => database.db.selectFrom('job_events').selectAll().where('job_id', '=', jobId).orderBy('sequence').execute();
-  const outboxRows = (ids: string[]) => (ids.length ? database.db.selectFrom('outbox').selectAll().where('id', 'in', ids).orderBy('id').execute() : Promise.resolve([]));
-  const outboxCount = async () => Number((await database.db.selectFrom('outbox').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow()).n);
+  const eventsOf = (jobId: string) =>
+    database.db
+      .selectFrom('job_events')
+      .selectAll()
+      .where('job_id', '=', jobId)
+      .orderBy('sequence')
+      .execute();
+  const outboxRows = (ids: string[]) =>
+    ids.length
+      ? database.db.selectFrom('outbox').selectAll().where('id', 'in', ids).orderBy('id').execute()
+      : Promise.resolve([]);
+  const outboxCount = async () =>
+    Number(
+      (
+        await database.db
+          .selectFrom('outbox')
+          .select((eb) => eb.fn.countAll<string>().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
 
   /** The returned messages are the committed rows. */
   async function expectCommitted(outbox: OutboxMessage[]): Promise<void> {
     const rows = await outboxRows(outbox.map((m) => m.id));
-    expect(rows.map((r) => ({ id: r.id, exchange: r.exchange, routingKey: r.routing_key, messageId: r.message_id, correlationId: r.correlation_id, type: r.type, body: r.body }))).toEqual(
-      outbox.map((m) => ({ ...m, body: m.body.toString('utf8') })),
-    );
+    expect(
+      rows.map((r) => ({
+        id: r.id,
+        exchange: r.exchange,
+        routingKey: r.routing_key,
+        messageId: r.message_id,
+        correlationId: r.correlation_id,
+        type: r.type,
+        body: r.body,
+      })),
+    ).toEqual(outbox.map((m) => ({ ...m, body: m.body.toString('utf8') })));
   }
 
   /** The event message is what jobEventMessage would build from the committed job and event rows. */
-  async function expectEventMessage(message: OutboxMessage, jobId: string, status: JobStatus, correlationId: string): Promise<void> {
+  async function expectEventMessage(
+    message: OutboxMessage,
+    jobId: string,
+    status: JobStatus,
+    correlationId: string,
+  ): Promise<void> {
     const job = (await store.get(jobId))!;
     const event = (await eventsOf(jobId)).at(-1)!;
     expect(event).toMatchObject({ sequence: job.sequence, status });
@@ -54,19 +95,39 @@ describe('JobStore', () => {
     expect(envelope).toMatchObject({ kind: 'job.event', version: 1, attempt: 0, correlationId });
     expect(envelope.messageId).not.toBe(event.event_id);
     expect(JobEvent.parse(envelope.payload)).toEqual(jobEventOf(job, event.event_id, event.occurred_at));
-    expect(message).toMatchObject({ exchange: names.eventsExchange, routingKey: `job.factorize.${status}`, messageId: event.event_id, correlationId, type: 'job.event' });
+    expect(message).toMatchObject({
+      exchange: names.eventsExchange,
+      routingKey: `job.factorize.${status}`,
+      messageId: event.event_id,
+      correlationId,
+      type: 'job.event',
+    });
   }
 
   it('creates a job with its first event, its work message and its event message', async () => {
     const { job, outbox, created } = await store.create(newJob(), 'corr-create');
     expect(created).toBe(true);
-    expect(job).toMatchObject({ status: 'queued', sequence: 1, kind: 'factorize', input: { number: '6' }, attempts: 0 });
+    expect(job).toMatchObject({
+      status: 'queued',
+      sequence: 1,
+      kind: 'factorize',
+      input: { number: '6' },
+      attempts: 0,
+    });
     expect(await eventsOf(job.id)).toHaveLength(1);
     expect(outbox).toHaveLength(2);
     await expectCommitted(outbox);
     const [work, event] = outbox;
-    expect(work).toMatchObject({ exchange: names.workExchange, routingKey: names.routingKey('job.factorize'), type: 'job.factorize', correlationId: 'corr-create' });
-    expect(MessageEnvelope.parse(JSON.parse(work!.body.toString('utf8')))).toMatchObject({ kind: 'job.factorize', payload: { jobId: job.id } });
+    expect(work).toMatchObject({
+      exchange: names.workExchange,
+      routingKey: names.routingKey('job.factorize'),
+      type: 'job.factorize',
+      correlationId: 'corr-create',
+    });
+    expect(MessageEnvelope.parse(JSON.parse(work!.body.toString('utf8')))).toMatchObject({
+      kind: 'job.factorize',
+      payload: { jobId: job.id },
+    });
     await expectEventMessage(event!, job.id, 'queued', 'corr-create');
   });
 
@@ -81,18 +142,49 @@ describe('JobStore', () => {
 
   it('records one event and one outbox message per transition, with matching sequence and event id', async () => {
     const { job } = await store.create(newJob(), 'c');
-    const started = await store.transition(job.id, 'running', { incrementAttempts: true, startedAt: new Date(), error: { code: 'x', message: 'earlier' } }, 'c-run');
-    expect(started!.job).toMatchObject({ status: 'running', sequence: 2, attempts: 1, error: { code: 'x', message: 'earlier' } });
+    const started = await store.transition(
+      job.id,
+      'running',
+      { incrementAttempts: true, startedAt: new Date(), error: { code: 'x', message: 'earlier' } },
+      'c-run',
+    );
+    expect(started!.job).toMatchObject({
+      status: 'running',
+      sequence: 2,
+      attempts: 1,
+      error: { code: 'x', message: 'earlier' },
+    });
     expect(started!.outbox).toHaveLength(1);
     await expectCommitted(started!.outbox);
     await expectEventMessage(started!.outbox[0]!, job.id, 'running', 'c-run');
 
-    const progressed = await store.reportProgress(job.id, { fraction: 0.25, message: 'a quarter' }, 'c-progress');
+    const progressed = await store.reportProgress(
+      job.id,
+      { fraction: 0.25, message: 'a quarter' },
+      'c-progress',
+    );
     await expectEventMessage(progressed!.outbox[0]!, job.id, 'running', 'c-progress');
 
     const finishedAt = new Date();
-    const done = await store.transition(job.id, 'succeeded', { result: { factors: ['2', '3'] }, progress: { fraction: 1, message: null }, error: null, finishedAt, expiresAt: finishedAt }, 'c-done');
-    expect(done!.job).toMatchObject({ status: 'succeeded', sequence: 4, result: { factors: ['2', '3'] }, error: null, finishedAt });
+    const done = await store.transition(
+      job.id,
+      'succeeded',
+      {
+        result: { factors: ['2', '3'] },
+        progress: { fraction: 1, message: null },
+        error: null,
+        finishedAt,
+        expiresAt: finishedAt,
+      },
+      'c-done',
+    );
+    expect(done!.job).toMatchObject({
+      status: 'succeeded',
+      sequence: 4,
+      result: { factors: ['2', '3'] },
+      error: null,
+      finishedAt,
+    });
     await expectCommitted(done!.outbox);
     await expectEventMessage(done!.outbox[0]!, job.id, 'succeeded', 'c-done');
     expect((await eventsOf(job.id)).map((e) => [e.sequence, e.status])).toEqual([
@@ -106,11 +198,21 @@ describe('JobStore', () => {
   it('changes nothing on a disallowed transition or a missing job', async () => {
     const { job } = await store.create(newJob(), 'c');
     await store.transition(job.id, 'cancelled', { finishedAt: new Date() }, 'c');
-    const before = { job: await store.get(job.id), events: await eventsOf(job.id), outbox: await outboxCount() };
+    const before = {
+      job: await store.get(job.id),
+      events: await eventsOf(job.id),
+      outbox: await outboxCount(),
+    };
     expect(await store.transition(job.id, 'running', { incrementAttempts: true }, 'c')).toBeUndefined();
     expect(await store.transition(job.id, 'succeeded', { result: { no: true } }, 'c')).toBeUndefined();
-    expect(await store.transition('00000000-0000-4000-8000-000000000000', 'running', {}, 'c')).toBeUndefined();
-    expect({ job: await store.get(job.id), events: await eventsOf(job.id), outbox: await outboxCount() }).toEqual(before);
+    expect(
+      await store.transition('00000000-0000-4000-8000-000000000000', 'running', {}, 'c'),
+    ).toBeUndefined();
+    expect({
+      job: await store.get(job.id),
+      events: await eventsOf(job.id),
+      outbox: await outboxCount(),
+    }).toEqual(before);
   });
 
   describe('start', () => {
@@ -126,14 +228,22 @@ describe('JobStore', () => {
       const { job } = await store.create(newJob(), 'c');
       await store.start(job.id, 60_000, 'c');
       expect(await store.start(job.id, 60_000, 'c')).toBeUndefined();
-      await database.db.updateTable('jobs').set({ updated_at: sql<Date>`now() - interval '2 minutes'` }).where('id', '=', job.id).execute();
+      await database.db
+        .updateTable('jobs')
+        .set({ updated_at: sql<Date>`now() - interval '2 minutes'` })
+        .where('id', '=', job.id)
+        .execute();
       const restarted = await store.start(job.id, 60_000, 'c');
       expect(restarted!.job).toMatchObject({ status: 'running', attempts: 2, sequence: 3 });
     });
 
     it('refuses a job asked to cancel, or finished', async () => {
       const { job } = await store.create(newJob(), 'c');
-      await database.db.updateTable('jobs').set({ cancel_requested: true }).where('id', '=', job.id).execute();
+      await database.db
+        .updateTable('jobs')
+        .set({ cancel_requested: true })
+        .where('id', '=', job.id)
+        .execute();
       expect(await store.start(job.id, 60_000, 'c')).toBeUndefined();
       const { job: other } = await store.create(newJob(), 'c');
       await store.transition(other.id, 'cancelled', { finishedAt: new Date() }, 'c');
@@ -150,7 +260,11 @@ describe('JobStore', () => {
     });
 
     it('commits every job of a batch before answering its caller, each with its own messages', async () => {
-      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => batched.create({ ...newJob(), input: { number: String(i) } }, `corr-${i}`)));
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          batched.create({ ...newJob(), input: { number: String(i) } }, `corr-${i}`),
+        ),
+      );
       expect(new Set(results.map((r) => r.job.id)).size).toBe(20);
       for (const [i, { job, outbox, created }] of results.entries()) {
         expect(created).toBe(true);
@@ -163,7 +277,9 @@ describe('JobStore', () => {
     });
 
     it('creates one job for identical customIds in the same batch and in the next', async () => {
-      const results = await Promise.all(Array.from({ length: 5 }, () => batched.create(newJob('batched-same'), 'c')));
+      const results = await Promise.all(
+        Array.from({ length: 5 }, () => batched.create(newJob('batched-same'), 'c')),
+      );
       expect(results.filter((r) => r.created)).toHaveLength(1);
       expect(new Set(results.map((r) => r.job.id)).size).toBe(1);
       expect(results.filter((r) => !r.created).every((r) => r.outbox.length === 0)).toBe(true);
@@ -178,23 +294,37 @@ describe('JobStore', () => {
         batched.create(newJob(), 'ok-2'),
       ]);
       expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
-      for (const result of results) if (result.status === 'fulfilled') expect(await store.get(result.value.job.id)).toBeDefined();
+      for (const result of results)
+        if (result.status === 'fulfilled') expect(await store.get(result.value.job.id)).toBeDefined();
     });
 
     it('starts and finishes many jobs per statement, with events in order; a duplicate start in the same batch starts once', async () => {
       const jobs = await Promise.all(Array.from({ length: 10 }, () => batched.create(newJob(), 'c')));
       const ids = jobs.map((j) => j.job.id);
       const starts = await Promise.all([...ids, ids[0]!].map((id) => batched.start(id, 60_000, 'c')));
-      expect(starts.slice(0, 10).every((s) => s?.job.status === 'running' && s.job.sequence === 2)).toBe(true);
+      expect(starts.slice(0, 10).every((s) => s?.job.status === 'running' && s.job.sequence === 2)).toBe(
+        true,
+      );
       expect(starts[10]).toBeUndefined();
       const finishedAt = new Date();
       const done = await Promise.all(
         ids.map((id, i) =>
-          batched.transition(id, i % 2 ? 'succeeded' : 'failed', i % 2 ? { result: { i }, finishedAt } : { error: { code: 'boom', message: `job ${i}` }, finishedAt }, `done-${i}`),
+          batched.transition(
+            id,
+            i % 2 ? 'succeeded' : 'failed',
+            i % 2
+              ? { result: { i }, finishedAt }
+              : { error: { code: 'boom', message: `job ${i}` }, finishedAt },
+            `done-${i}`,
+          ),
         ),
       );
       for (const [i, committed] of done.entries()) {
-        expect(committed!.job).toMatchObject(i % 2 ? { status: 'succeeded', result: { i }, error: null } : { status: 'failed', error: { code: 'boom', message: `job ${i}` } });
+        expect(committed!.job).toMatchObject(
+          i % 2
+            ? { status: 'succeeded', result: { i }, error: null }
+            : { status: 'failed', error: { code: 'boom', message: `job ${i}` } },
+        );
         await expectEventMessage(committed!.outbox[0]!, ids[i]!, i % 2 ? 'succeeded' : 'failed', `done-${i}`);
         expect((await eventsOf(ids[i]!)).map((e) => [e.sequence, e.status])).toEqual([
           [1, 'queued'],
@@ -215,7 +345,12 @@ describe('JobStore', () => {
         batched.transition(job.id, 'succeeded', { result: 1, finishedAt: new Date() }, 'c'),
       ]);
       expect([progressed!.job.sequence, done!.job.sequence]).toEqual([3, 4]);
-      expect((await eventsOf(job.id)).map((e) => e.status)).toEqual(['queued', 'running', 'running', 'succeeded']);
+      expect((await eventsOf(job.id)).map((e) => e.status)).toEqual([
+        'queued',
+        'running',
+        'running',
+        'succeeded',
+      ]);
     });
 
     it('keeps working, prepared, when a migration adds a column to jobs while the service runs', async () => {

@@ -1,8 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import { type JobKind, type JobStats, type JobStatus, type TopologyNames } from '@conveyor/contracts';
-import { insertOutboxMessages, sql, type Database, type Kysely, type OutboxMessage, type Transaction } from '@conveyor/database';
+import {
+  insertOutboxMessages,
+  sql,
+  type Database,
+  type Kysely,
+  type OutboxMessage,
+  type Transaction,
+} from '@conveyor/database';
 import { Batcher, type BatcherOptions } from '@conveyor/platform';
-import { commitJobInserts, commitJobUpdates, type CommittedRow, type JobInsert, type JobPatch, type JobUpdate } from './job-change.js';
+import {
+  commitJobInserts,
+  commitJobUpdates,
+  type CommittedRow,
+  type JobInsert,
+  type JobPatch,
+  type JobUpdate,
+} from './job-change.js';
 import { jobEventMessage, jobEventOf, jobRunMessage } from './job-messages.js';
 import { toJobRecord, type JobRecord } from './job-record.js';
 
@@ -94,8 +108,17 @@ export class JobStore {
     return row && toJobRecord(row);
   }
 
-  async findByCustomId(clientId: string, customId: string, db: Executor = this.db): Promise<JobRecord | undefined> {
-    const row = await db.selectFrom('jobs').selectAll().where('client_id', '=', clientId).where('custom_id', '=', customId).executeTakeFirst();
+  async findByCustomId(
+    clientId: string,
+    customId: string,
+    db: Executor = this.db,
+  ): Promise<JobRecord | undefined> {
+    const row = await db
+      .selectFrom('jobs')
+      .selectAll()
+      .where('client_id', '=', clientId)
+      .where('custom_id', '=', customId)
+      .executeTakeFirst();
     return row && toJobRecord(row);
   }
 
@@ -108,10 +131,21 @@ export class JobStore {
     if (filter.after) {
       const after = filter.after;
       query = query.where(({ eb, refTuple, selectFrom }) =>
-        eb(refTuple('created_at', 'id'), '<', selectFrom('jobs as cursor').select(['cursor.created_at', 'cursor.id']).where('cursor.id', '=', after).$asTuple('created_at', 'id')),
+        eb(
+          refTuple('created_at', 'id'),
+          '<',
+          selectFrom('jobs as cursor')
+            .select(['cursor.created_at', 'cursor.id'])
+            .where('cursor.id', '=', after)
+            .$asTuple('created_at', 'id'),
+        ),
       );
     }
-    const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit).execute();
+    const rows = await query
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(filter.limit)
+      .execute();
     return rows.map(toJobRecord);
   }
 
@@ -134,7 +168,12 @@ export class JobStore {
   }
 
   /** Moves a job to `to` if the transition table allows it from its current status; undefined otherwise. */
-  async transition(id: string, to: JobStatus, patch: JobPatch, correlationId: string): Promise<Committed | undefined> {
+  async transition(
+    id: string,
+    to: JobStatus,
+    patch: JobPatch,
+    correlationId: string,
+  ): Promise<Committed | undefined> {
     return this.changeStatus({ id, to, patch, correlationId });
   }
 
@@ -212,13 +251,20 @@ export class JobStore {
         .returningAll()
         .execute();
       const jobs = rows.map(toJobRecord);
-      await insertOutboxMessages(trx, jobs.map((job) => jobRunMessage(this.names, job, correlationId)));
+      await insertOutboxMessages(
+        trx,
+        jobs.map((job) => jobRunMessage(this.names, job, correlationId)),
+      );
       return jobs;
     });
   }
 
   /** Records progress of a running job and reports whether it has been asked to stop. */
-  async reportProgress(id: string, progress: { fraction: number; message: string | null }, correlationId: string): Promise<Committed | undefined> {
+  async reportProgress(
+    id: string,
+    progress: { fraction: number; message: string | null },
+    correlationId: string,
+  ): Promise<Committed | undefined> {
     return this.transition(id, 'running', { progress }, correlationId);
   }
 
@@ -234,7 +280,9 @@ export class JobStore {
       .where('sequence', '=', job.sequence)
       .executeTakeFirst();
     if (!event) return [];
-    return insertOutboxMessages(this.db, [jobEventMessage(this.names, jobEventOf(job, event.event_id, event.occurred_at), correlationId)]);
+    return insertOutboxMessages(this.db, [
+      jobEventMessage(this.names, jobEventOf(job, event.event_id, event.occurred_at), correlationId),
+    ]);
   }
 }
 
@@ -243,7 +291,11 @@ export class JobStore {
  * its later changes applied by a following statement, in order, since one UPDATE changes a row
  * only once.
  */
-async function updateDistinctJobs(db: Kysely<Database>, names: TopologyNames, updates: JobUpdate[]): Promise<(CommittedRow | undefined)[]> {
+async function updateDistinctJobs(
+  db: Kysely<Database>,
+  names: TopologyNames,
+  updates: JobUpdate[],
+): Promise<(CommittedRow | undefined)[]> {
   const results = new Array<CommittedRow | undefined>(updates.length).fill(undefined);
   let rest = updates.map((update, index) => ({ update, index }));
   while (rest.length > 0) {
@@ -257,7 +309,11 @@ async function updateDistinctJobs(db: Kysely<Database>, names: TopologyNames, up
         now.push(entry);
       }
     }
-    const committed = await commitJobUpdates(db, names, now.map((entry) => entry.update));
+    const committed = await commitJobUpdates(
+      db,
+      names,
+      now.map((entry) => entry.update),
+    );
     now.forEach((entry, i) => (results[entry.index] = committed[i]));
     rest = later;
   }

@@ -36,16 +36,34 @@ export class WebhookSecretStore {
    */
   async secretsFor(clientId: string, atLeastVersion?: number): Promise<string[]> {
     const cached = this.cache.get(clientId);
-    if (cached && atLeastVersion !== undefined && cached.version >= atLeastVersion && this.now() < cached.validUntil) return cached.secrets;
+    if (
+      cached &&
+      atLeastVersion !== undefined &&
+      cached.version >= atLeastVersion &&
+      this.now() < cached.validUntil
+    )
+      return cached.secrets;
     return (await this.read(clientId)).secrets;
   }
 
   /** Issues a new secret; the current ones stay valid for `overlapMs` so receivers can switch. */
   async rotate(clientId: string, newSecret: string, overlapMs: number): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
-      const current = await trx.selectFrom('webhook_secrets').select('id').where('client_id', '=', clientId).where('expires_at', 'is', null).execute();
+      const current = await trx
+        .selectFrom('webhook_secrets')
+        .select('id')
+        .where('client_id', '=', clientId)
+        .where('expires_at', 'is', null)
+        .execute();
       if (current.length === 0 && clientId === 'default' && this.defaultSecret) {
-        await trx.insertInto('webhook_secrets').values({ client_id: clientId, secret: this.defaultSecret, expires_at: sql<Date>`now() + make_interval(secs => ${overlapMs / 1000})` }).execute();
+        await trx
+          .insertInto('webhook_secrets')
+          .values({
+            client_id: clientId,
+            secret: this.defaultSecret,
+            expires_at: sql<Date>`now() + make_interval(secs => ${overlapMs / 1000})`,
+          })
+          .execute();
       }
       await trx
         .updateTable('webhook_secrets')
@@ -53,7 +71,10 @@ export class WebhookSecretStore {
         .where('client_id', '=', clientId)
         .where('expires_at', 'is', null)
         .execute();
-      await trx.insertInto('webhook_secrets').values({ client_id: clientId, secret: newSecret, expires_at: null }).execute();
+      await trx
+        .insertInto('webhook_secrets')
+        .values({ client_id: clientId, secret: newSecret, expires_at: null })
+        .execute();
     });
     this.cache.delete(clientId);
   }
@@ -72,13 +93,26 @@ export class WebhookSecretStore {
     const readAt = this.now();
     const rows = await this.db
       .selectFrom('webhook_secrets')
-      .select(['id', 'secret', sql<boolean>`expires_at is null or expires_at > now()`.as('valid'), sql<number | null>`extract(epoch from expires_at - now()) * 1000`.as('ms_left')])
+      .select([
+        'id',
+        'secret',
+        sql<boolean>`expires_at is null or expires_at > now()`.as('valid'),
+        sql<number | null>`extract(epoch from expires_at - now()) * 1000`.as('ms_left'),
+      ])
       .where('client_id', '=', clientId)
       .orderBy('id', 'desc')
       .execute();
     const valid = rows.filter((r) => r.valid);
-    const firstExpiry = Math.min(MAX_CACHE_AGE_MS, ...valid.flatMap((r) => (r.ms_left === null ? [] : [Number(r.ms_left)])));
-    const secrets = valid.length > 0 ? valid.map((r) => r.secret) : clientId === 'default' && this.defaultSecret ? [this.defaultSecret] : [];
+    const firstExpiry = Math.min(
+      MAX_CACHE_AGE_MS,
+      ...valid.flatMap((r) => (r.ms_left === null ? [] : [Number(r.ms_left)])),
+    );
+    const secrets =
+      valid.length > 0
+        ? valid.map((r) => r.secret)
+        : clientId === 'default' && this.defaultSecret
+          ? [this.defaultSecret]
+          : [];
     const entry = { version: Number(rows[0]?.id ?? 0), secrets, validUntil: readAt + firstExpiry };
     this.cache.set(clientId, entry);
     return entry;

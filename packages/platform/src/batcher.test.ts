@@ -3,7 +3,8 @@ import { Batcher } from './batcher.js';
 /** A write that records its batches and settles when the test says so. */
 function controlledWrite<T>() {
   const batches: { items: T[]; resolve: (results: string[]) => void; reject: (error: Error) => void }[] = [];
-  const write = (items: T[]) => new Promise<string[]>((resolve, reject) => batches.push({ items, resolve, reject }));
+  const write = (items: T[]) =>
+    new Promise<string[]>((resolve, reject) => batches.push({ items, resolve, reject }));
   return { batches, write };
 }
 
@@ -71,7 +72,10 @@ describe('Batcher', () => {
   });
 
   it('fails a batch whose write returns the wrong number of results', async () => {
-    const batcher = new Batcher((items: number[]) => Promise.resolve(items.length > 1 ? [] : ['alone']), { maxItems: 10, maxWaitMs: 1 });
+    const batcher = new Batcher((items: number[]) => Promise.resolve(items.length > 1 ? [] : ['alone']), {
+      maxItems: 10,
+      maxWaitMs: 1,
+    });
     expect(await Promise.all([batcher.add(1), batcher.add(2)])).toEqual(['alone', 'alone']);
   });
 
@@ -84,7 +88,9 @@ describe('Batcher', () => {
       },
       { maxItems: 3, maxWaitMs: 1, maxInFlight: 4 },
     );
-    expect(await Promise.all([1, 2, 3, 4, 5, 6, 7].map((n) => batcher.add(n)))).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(await Promise.all([1, 2, 3, 4, 5, 6, 7].map((n) => batcher.add(n)))).toEqual([
+      1, 2, 3, 4, 5, 6, 7,
+    ]);
     expect(sizes).toEqual([3, 3, 1]);
   });
 

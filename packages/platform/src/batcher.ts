@@ -89,7 +89,8 @@ export class Batcher<T, R> {
   private async run(batch: Pending<T, R>[]): Promise<void> {
     try {
       const results = await this.write(batch.map((p) => p.item));
-      if (results.length !== batch.length) throw new Error(`batch write returned ${results.length} results for ${batch.length} items`);
+      if (results.length !== batch.length)
+        throw new Error(`batch write returned ${results.length} results for ${batch.length} items`);
       batch.forEach((p, i) => p.resolve(results[i]!));
     } catch (error) {
       if (batch.length === 1) {

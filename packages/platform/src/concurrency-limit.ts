@@ -4,10 +4,12 @@
  */
 export class ConcurrencyLimit {
   private running = 0;
-  private readonly waiting: { start: () => void; signal: AbortSignal | undefined; onAbort: () => void }[] = [];
+  private readonly waiting: { start: () => void; signal: AbortSignal | undefined; onAbort: () => void }[] =
+    [];
 
   constructor(readonly limit: number) {
-    if (!Number.isSafeInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${limit}`);
+    if (!Number.isSafeInteger(limit) || limit < 1)
+      throw new RangeError(`limit must be a positive integer, got ${limit}`);
   }
 
   async run<T>(task: () => Promise<T>, signal?: AbortSignal): Promise<T> {

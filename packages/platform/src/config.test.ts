@@ -23,7 +23,12 @@ describe('loadConfig', () => {
   it('reports every bad variable at once, one line each, with the value seen', () => {
     let error: unknown;
     try {
-      loadConfig(Schema, { PORT: 'eighty', AMQP_URL: 'not a url', RETRY_DELAYS_MS: '1,,2', DATABASE_SCHEMA: 'Bad-Name' });
+      loadConfig(Schema, {
+        PORT: 'eighty',
+        AMQP_URL: 'not a url',
+        RETRY_DELAYS_MS: '1,,2',
+        DATABASE_SCHEMA: 'Bad-Name',
+      });
     } catch (e) {
       error = e;
     }

@@ -13,7 +13,10 @@ export class ConfigError extends Error {
  * Parses the environment against a service's schema and reports every bad variable at once,
  * one line each. Pure: callers pass the env (main.ts passes `withDotenv(process.env)`).
  */
-export function loadConfig<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>): z.infer<S> {
+export function loadConfig<S extends z.ZodType>(
+  schema: S,
+  env: Record<string, string | undefined>,
+): z.infer<S> {
   const result = schema.safeParse(env);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
@@ -84,7 +87,10 @@ export const commonEnvShape = {
    * disk writes in turn; spread over channels they share one. Default 8.
    */
   PUBLISH_CHANNELS: env.int(8, 1),
-  AMQP_PREFIX: z.string().regex(/^[a-z][a-z0-9._-]{0,60}$/, 'must be lowercase letters, digits, . _ -').default('conveyor'),
+  AMQP_PREFIX: z
+    .string()
+    .regex(/^[a-z][a-z0-9._-]{0,60}$/, 'must be lowercase letters, digits, . _ -')
+    .default('conveyor'),
   /** Retry tiers in ms; each tier is a queue, so changing a value adds a queue rather than altering one. */
   RETRY_DELAYS_MS: env.intList([1_000, 5_000, 30_000, 120_000, 600_000]),
   /** Handler attempts (first try included) before a message is dead-lettered. */
@@ -94,7 +100,11 @@ export const commonEnvShape = {
 };
 
 /** For main.ts: a bad configuration prints one line per variable and exits 1, without a stack trace. */
-export function loadConfigOrExit<S extends z.ZodType>(service: string, schema: S, env: Record<string, string | undefined>): z.infer<S> {
+export function loadConfigOrExit<S extends z.ZodType>(
+  service: string,
+  schema: S,
+  env: Record<string, string | undefined>,
+): z.infer<S> {
   try {
     return loadConfig(schema, env);
   } catch (error) {

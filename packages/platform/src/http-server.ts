@@ -63,7 +63,12 @@ function checkingIntervalMs(limits: HttpLimits): number {
 }
 
 /** Listens with `limits` and resolves with the server (port 0 picks a free one, as tests do). */
-export function listen(app: express.Express, port: number, limits: HttpLimits = DEFAULT_HTTP_LIMITS, host = '0.0.0.0'): Promise<Server> {
+export function listen(
+  app: express.Express,
+  port: number,
+  limits: HttpLimits = DEFAULT_HTTP_LIMITS,
+  host = '0.0.0.0',
+): Promise<Server> {
   const server = createServer(
     {
       // Node refuses a header deadline past the request's; the request's then bounds both anyway.
@@ -86,7 +91,8 @@ export function listen(app: express.Express, port: number, limits: HttpLimits = 
 
 export function boundPort(server: Server): number {
   const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('server is not listening on a TCP port');
+  if (address === null || typeof address === 'string')
+    throw new Error('server is not listening on a TCP port');
   return address.port;
 }
 

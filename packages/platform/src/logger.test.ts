@@ -17,7 +17,11 @@ describe('errors logged as metadata', () => {
 
   it('print their name, message, code, stack and cause as JSON', () => {
     const line = JSON.parse(written('json', { error }));
-    expect(line.error).toMatchObject({ name: 'Error', message: 'database unreachable', cause: { message: 'connect ECONNREFUSED 127.0.0.1:5432', code: 'ECONNREFUSED' } });
+    expect(line.error).toMatchObject({
+      name: 'Error',
+      message: 'database unreachable',
+      cause: { message: 'connect ECONNREFUSED 127.0.0.1:5432', code: 'ECONNREFUSED' },
+    });
     expect(line.error.stack).toContain('logger.test.ts');
     expect(line.error.cause.stack).toContain('Error: connect ECONNREFUSED');
   });
@@ -30,8 +34,15 @@ describe('errors logged as metadata', () => {
   });
 
   it('keep the errors of an AggregateError', () => {
-    const line = JSON.parse(written('json', { error: new AggregateError([cause, new Error('second address')], 'all addresses failed') }));
-    expect(line.error.errors.map((e: { message: string }) => e.message)).toEqual(['connect ECONNREFUSED 127.0.0.1:5432', 'second address']);
+    const line = JSON.parse(
+      written('json', {
+        error: new AggregateError([cause, new Error('second address')], 'all addresses failed'),
+      }),
+    );
+    expect(line.error.errors.map((e: { message: string }) => e.message)).toEqual([
+      'connect ECONNREFUSED 127.0.0.1:5432',
+      'second address',
+    ]);
   });
 
   it('still redact secrets next to them', () => {

@@ -16,7 +16,8 @@ const SECRET_KEYS = /pass(word)?|secret|token|authorization|api[-_]?key/i;
 const redact = winston.format((info) => {
   for (const [key, value] of Object.entries(info)) {
     if (SECRET_KEYS.test(key)) info[key] = '[redacted]';
-    else if (typeof value === 'string' && /:\/\/[^/@\s]+@/.test(value)) info[key] = value.replace(/\/\/[^/@\s]+@/, '//[redacted]@');
+    else if (typeof value === 'string' && /:\/\/[^/@\s]+@/.test(value))
+      info[key] = value.replace(/\/\/[^/@\s]+@/, '//[redacted]@');
   }
   return info;
 });
@@ -32,7 +33,13 @@ const serializeErrors = winston.format((info) => {
 /** How lines are written: one JSON object per line in production, a readable line in development. */
 export function logFormat(kind: LoggerOptions['format']): winston.Logform.Format {
   return kind === 'json'
-    ? winston.format.combine(serializeErrors(), redact(), winston.format.timestamp(), winston.format.errors({ stack: true }), winston.format.json())
+    ? winston.format.combine(
+        serializeErrors(),
+        redact(),
+        winston.format.timestamp(),
+        winston.format.errors({ stack: true }),
+        winston.format.json(),
+      )
     : winston.format.combine(
         serializeErrors(),
         redact(),
@@ -56,7 +63,10 @@ export function createLogger(options: LoggerOptions): Logger {
 
 /** A logger that writes nothing, for tests that don't look at logs. */
 export function silentLogger(): Logger {
-  return winston.createLogger({ silent: true, transports: [new winston.transports.Console({ silent: true })] });
+  return winston.createLogger({
+    silent: true,
+    transports: [new winston.transports.Console({ silent: true })],
+  });
 }
 
 /** A logged record as a test sees it: level, message and metadata, errors already serialized. */
@@ -74,6 +84,10 @@ export function memoryLogger(level = 'debug'): { log: Logger; records: LogRecord
       },
     }),
   });
-  const log = winston.createLogger({ level, format: winston.format.combine(serializeErrors(), redact()), transports: [transport] });
+  const log = winston.createLogger({
+    level,
+    format: winston.format.combine(serializeErrors(), redact()),
+    transports: [transport],
+  });
   return { log, records };
 }

@@ -27,15 +27,28 @@ export function createMetrics(service: string) {
 
   return {
     registry,
-    httpRequests: counter('conveyor_http_requests_total', 'HTTP requests answered', ['method', 'route', 'status']),
+    httpRequests: counter('conveyor_http_requests_total', 'HTTP requests answered', [
+      'method',
+      'route',
+      'status',
+    ]),
     published: counter('conveyor_messages_published_total', 'Messages confirmed by the broker', ['exchange']),
-    publishFailures: counter('conveyor_publish_failures_total', 'Publishes that were not confirmed', ['reason']),
-    spilled: counter('conveyor_outbox_spilled_total', 'Messages written to the outbox because the broker was unavailable', []),
+    publishFailures: counter('conveyor_publish_failures_total', 'Publishes that were not confirmed', [
+      'reason',
+    ]),
+    spilled: counter(
+      'conveyor_outbox_spilled_total',
+      'Messages written to the outbox because the broker was unavailable',
+      [],
+    ),
     consumed: counter('conveyor_messages_consumed_total', 'Messages delivered to a handler', ['queue']),
     acked: counter('conveyor_messages_acked_total', 'Messages acknowledged', ['queue']),
     nacked: counter('conveyor_messages_nacked_total', 'Messages negatively acknowledged', ['queue']),
     retried: counter('conveyor_messages_retried_total', 'Messages sent to a retry tier', ['queue', 'tier']),
-    deadLettered: counter('conveyor_messages_dead_lettered_total', 'Messages sent to the dead-letter queue', ['queue', 'code']),
+    deadLettered: counter('conveyor_messages_dead_lettered_total', 'Messages sent to the dead-letter queue', [
+      'queue',
+      'code',
+    ]),
     reconnects: counter('conveyor_broker_reconnects_total', 'Broker connections (re)established', []),
     processingSeconds: new client.Histogram({
       name: 'conveyor_message_processing_seconds',

@@ -24,7 +24,9 @@ export function healthRouter(checks: ReadinessCheck[]): express.Router {
       }),
     );
     const ready = results.every(([, ok]) => ok);
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks: Object.fromEntries(results) });
+    res
+      .status(ready ? 200 : 503)
+      .json({ status: ready ? 'ready' : 'not_ready', checks: Object.fromEntries(results) });
   });
   return router;
 }
@@ -47,7 +49,9 @@ export function opsApp(metrics: Metrics, checks: ReadinessCheck[]): express.Expr
   app.disable('x-powered-by');
   app.use(opsRouter(metrics, checks));
   app.use((_req, res) => {
-    res.status(404).json({ error: { code: 'not_found', message: 'only /healthz, /readyz and /metrics are served here' } });
+    res
+      .status(404)
+      .json({ error: { code: 'not_found', message: 'only /healthz, /readyz and /metrics are served here' } });
   });
   return app;
 }

@@ -31,7 +31,11 @@ export function requestContext(log: Logger, metrics: Metrics): RequestHandler {
     res.locals.context = context;
     res.on('finish', () => {
       const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
-      metrics.httpRequests.inc({ method: req.method, route: `${req.baseUrl}${route}`, status: String(res.statusCode) });
+      metrics.httpRequests.inc({
+        method: req.method,
+        route: `${req.baseUrl}${route}`,
+        status: String(res.statusCode),
+      });
     });
     next();
   };
@@ -40,4 +44,3 @@ export function requestContext(log: Logger, metrics: Metrics): RequestHandler {
 export function contextOf(res: Response): RequestContext {
   return res.locals.context as RequestContext;
 }
-

@@ -18,7 +18,11 @@ export async function retryUntilSuccess<T>(
     } catch (error) {
       if (options.signal?.aborted) throw error;
       const retryInMs = backoffDelay(attempt, options.baseMs ?? 200, options.maxMs ?? 10_000);
-      options.log.warn(`${what} failed, retrying`, { attempt: attempt + 1, retryInMs, error: errorMessage(error) });
+      options.log.warn(`${what} failed, retrying`, {
+        attempt: attempt + 1,
+        retryInMs,
+        error: errorMessage(error),
+      });
       await sleep(retryInMs, options.signal);
     }
   }

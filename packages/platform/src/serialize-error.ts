@@ -27,7 +27,8 @@ export function serializeError(error: Error, depth = 0): SerializedError {
   if (depth < MAX_DEPTH) {
     if (error.cause !== undefined) serialized.cause = serializeValue(error.cause, depth + 1);
     const errors: unknown = Reflect.get(error, 'errors');
-    if (Array.isArray(errors)) serialized.errors = errors.map((inner: unknown) => serializeValue(inner, depth + 1));
+    if (Array.isArray(errors))
+      serialized.errors = errors.map((inner: unknown) => serializeValue(inner, depth + 1));
   }
   return serialized;
 }

@@ -1,7 +1,13 @@
 import type { Server } from 'node:http';
 import { Broker, publishOutgoing, workTopology } from '@conveyor/broker';
 import { topologyNames, type MessageKind, type TopologyNames } from '@conveyor/contracts';
-import { createDatabase, migrateToLatest, OutboxRelay, type DatabaseHandle, type OutboxRelayOptions } from '@conveyor/database';
+import {
+  createDatabase,
+  migrateToLatest,
+  OutboxRelay,
+  type DatabaseHandle,
+  type OutboxRelayOptions,
+} from '@conveyor/database';
 import {
   boundPort,
   closeServer,
@@ -53,7 +59,12 @@ export class ServiceCore {
   ) {
     this.metrics = createMetrics(service);
     this.names = topologyNames(config.AMQP_PREFIX);
-    this.database = createDatabase({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, poolMax: config.DATABASE_POOL_MAX, log });
+    this.database = createDatabase({
+      url: config.DATABASE_URL,
+      schema: config.DATABASE_SCHEMA,
+      poolMax: config.DATABASE_POOL_MAX,
+      log,
+    });
     this.maybeBroker = options.kinds
       ? new Broker({
           url: config.AMQP_URL,
@@ -86,7 +97,12 @@ export class ServiceCore {
   outboxRelay(options: OutboxRelayOptions): OutboxRelay {
     const broker = this.broker;
     return new OutboxRelay(
-      { db: this.database.db, publish: (message) => publishOutgoing(broker, message, { timeoutMs: 5_000 }), isReady: () => broker.connected, log: this.log },
+      {
+        db: this.database.db,
+        publish: (message) => publishOutgoing(broker, message, { timeoutMs: 5_000 }),
+        isReady: () => broker.connected,
+        log: this.log,
+      },
       options,
     );
   }
@@ -100,7 +116,11 @@ export class ServiceCore {
   }
 
   async migrate(): Promise<void> {
-    await retryUntilSuccess('database migration', () => migrateToLatest(this.database.db, this.config.DATABASE_SCHEMA, this.log), { log: this.log });
+    await retryUntilSuccess(
+      'database migration',
+      () => migrateToLatest(this.database.db, this.config.DATABASE_SCHEMA, this.log),
+      { log: this.log },
+    );
   }
 
   /**

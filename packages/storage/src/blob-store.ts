@@ -54,7 +54,11 @@ export interface BlobStore {
   /** The whole blob in one Buffer, for consumers that need it whole (an image decoder); `too_large` over `maxBytes`. */
   readAll(location: BlobLocation, options: ReadAllOptions): Promise<Buffer>;
   /** Streams `body` to the location; readers never see a partially written blob. */
-  write(location: BlobLocation, body: NodeJS.ReadableStream | Buffer, options?: WriteOptions): Promise<BlobInfo>;
+  write(
+    location: BlobLocation,
+    body: NodeJS.ReadableStream | Buffer,
+    options?: WriteOptions,
+  ): Promise<BlobInfo>;
   /** Idempotent: deleting a missing blob succeeds. */
   delete(location: BlobLocation): Promise<void>;
 }
@@ -96,7 +100,11 @@ export class StorageError extends AppError {
 }
 
 /** Collects a blob's chunks into one Buffer, refusing it with `too_large` as soon as it passes `maxBytes`. */
-export async function collectBlob(chunks: AsyncIterable<Uint8Array>, maxBytes: number, what: string): Promise<Buffer> {
+export async function collectBlob(
+  chunks: AsyncIterable<Uint8Array>,
+  maxBytes: number,
+  what: string,
+): Promise<Buffer> {
   const parts: Uint8Array[] = [];
   let total = 0;
   for await (const chunk of chunks) {
@@ -108,7 +116,10 @@ export async function collectBlob(chunks: AsyncIterable<Uint8Array>, maxBytes: n
 }
 
 export function tooLargeError(what: string, maxBytes: number): StorageError {
-  return new StorageError('too_large', `${what} is larger than the ${maxBytes.toLocaleString('en')} bytes allowed`);
+  return new StorageError(
+    'too_large',
+    `${what} is larger than the ${maxBytes.toLocaleString('en')} bytes allowed`,
+  );
 }
 
 /** What a read or write throws once its signal fired; the signal's reason stays as the cause. */

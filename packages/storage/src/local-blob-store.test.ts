@@ -45,7 +45,10 @@ describe('LocalBlobStore', () => {
     const location = { bucket: 'uploads', key: 'nested/dir/data.bin' };
     const progress: number[] = [];
 
-    const written = await store.write(location, Readable.from([content.subarray(0, 1000), content.subarray(1000)]));
+    const written = await store.write(
+      location,
+      Readable.from([content.subarray(0, 1000), content.subarray(1000)]),
+    );
     const stat = await store.stat(location);
     const read = await collect(store.read(location, { onProgress: (bytesRead) => progress.push(bytesRead) }));
 
@@ -81,7 +84,9 @@ describe('LocalBlobStore', () => {
     expect(tooLarge.code).toBe('too_large');
     expect(tooLarge.status).toBe(413);
     expect((await caught(store.readAll({ key: 'missing' }, { maxBytes: 10 }))).code).toBe('not_found');
-    expect((await caught(store.readAll({ key: '../outside/secret.txt' }, { maxBytes: 10 }))).code).toBe('path_outside_root');
+    expect((await caught(store.readAll({ key: '../outside/secret.txt' }, { maxBytes: 10 }))).code).toBe(
+      'path_outside_root',
+    );
   });
 
   it('writes again into a folder deleted since its last write there', async () => {
@@ -124,7 +129,11 @@ describe('LocalBlobStore', () => {
         () => validateLocalPath(root, key),
       ]) {
         const error = await caught(operation());
-        expect(error).toMatchObject({ code: 'invalid_location', status: 400, message: expect.stringContaining('symlinks form a loop') });
+        expect(error).toMatchObject({
+          code: 'invalid_location',
+          status: 400,
+          message: expect.stringContaining('symlinks form a loop'),
+        });
       }
     }
   });
@@ -134,13 +143,24 @@ describe('LocalBlobStore', () => {
     ['a 256-byte name in two-byte characters', `${'é'.repeat(128)}.csv`, 'has a name of 260 bytes'],
     ['a 4,096-character path of short names', 'ab/'.repeat(1_365) + 'c', 'is too long'],
     ['a path that only the root makes too long', `${'d/'.repeat(2_040)}x.csv`, 'is too long'],
-  ])('refuses %s with invalid_location (400) before touching the file system', async (_label, key, messagePart) => {
-    for (const operation of [() => store.stat({ key }), () => store.write({ key }, Buffer.from('x')), () => validateLocalPath(root, key)]) {
-      const error = await caught(operation());
-      expect(error).toMatchObject({ code: 'invalid_location', status: 400, message: expect.stringContaining(messagePart) });
-    }
-    expect(await readdir(root)).toEqual([]);
-  });
+  ])(
+    'refuses %s with invalid_location (400) before touching the file system',
+    async (_label, key, messagePart) => {
+      for (const operation of [
+        () => store.stat({ key }),
+        () => store.write({ key }, Buffer.from('x')),
+        () => validateLocalPath(root, key),
+      ]) {
+        const error = await caught(operation());
+        expect(error).toMatchObject({
+          code: 'invalid_location',
+          status: 400,
+          message: expect.stringContaining(messagePart),
+        });
+      }
+      expect(await readdir(root)).toEqual([]);
+    },
+  );
 
   it('writes names of exactly 255 bytes, through a temporary file whose name stays legal too', async () => {
     for (const key of ['n'.repeat(255), `${'é'.repeat(127)}n`]) {
@@ -162,8 +182,12 @@ describe('LocalBlobStore', () => {
 
     expect((await caught(collect(store.read({ key: 'file-link' })))).code).toBe('path_outside_root');
     expect((await caught(store.stat({ key: 'dir-link/secret.txt' }))).code).toBe('path_outside_root');
-    expect((await caught(store.write({ key: 'dir-link/new.txt' }, Buffer.from('x')))).code).toBe('path_outside_root');
-    expect((await caught(store.write({ key: 'dir-link/deeper/new.txt' }, Buffer.from('x')))).code).toBe('path_outside_root');
+    expect((await caught(store.write({ key: 'dir-link/new.txt' }, Buffer.from('x')))).code).toBe(
+      'path_outside_root',
+    );
+    expect((await caught(store.write({ key: 'dir-link/deeper/new.txt' }, Buffer.from('x')))).code).toBe(
+      'path_outside_root',
+    );
     expect(await readdir(outside)).toEqual(['secret.txt']);
   });
 

@@ -3,7 +3,17 @@ import type { Stats } from 'node:fs';
 import { mkdir, open, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { addAbortSignal, Readable } from 'node:stream';
-import { abortedError, StorageError, tooLargeError, type BlobInfo, type BlobLocation, type BlobStore, type ReadAllOptions, type ReadOptions, type WriteOptions } from './blob-store.js';
+import {
+  abortedError,
+  StorageError,
+  tooLargeError,
+  type BlobInfo,
+  type BlobLocation,
+  type BlobStore,
+  type ReadAllOptions,
+  type ReadOptions,
+  type WriteOptions,
+} from './blob-store.js';
 import { remainderAfter } from './buffer-list.js';
 import { DirectorySyncs } from './directory-syncs.js';
 import { canonicalRoot, impossiblePath, localRelativePath, validateLocalPath } from './local-path.js';
@@ -51,7 +61,10 @@ export class LocalBlobStore implements BlobStore {
     }
     let bytesRead = 0;
     try {
-      for await (const chunk of handle.createReadStream({ highWaterMark: READ_CHUNK_BYTES, signal }) as AsyncIterable<Buffer>) {
+      for await (const chunk of handle.createReadStream({
+        highWaterMark: READ_CHUNK_BYTES,
+        signal,
+      }) as AsyncIterable<Buffer>) {
         bytesRead += chunk.byteLength;
         onProgress?.(bytesRead, totalBytes);
         yield chunk;
@@ -93,7 +106,11 @@ export class LocalBlobStore implements BlobStore {
    * either the old blob or the complete new one, never a partial file. The file is flushed to disk
    * before the rename: a job accepted on the strength of a stored upload must survive a power
    * loss, not only a crash of the process. */
-  async write(location: BlobLocation, body: NodeJS.ReadableStream | Buffer, options: WriteOptions = {}): Promise<BlobInfo> {
+  async write(
+    location: BlobLocation,
+    body: NodeJS.ReadableStream | Buffer,
+    options: WriteOptions = {},
+  ): Promise<BlobInfo> {
     const file = await this.resolve(location);
     const directory = path.dirname(file);
     const temporary = path.join(directory, temporaryName(path.basename(file)));
@@ -170,7 +187,8 @@ function blobInfoOf(stats: Stats): BlobInfo {
 }
 
 function requireFile(stats: Stats, location: BlobLocation): Stats {
-  if (!stats.isFile()) throw new StorageError('invalid_location', `${describe(location)} is not a regular file`);
+  if (!stats.isFile())
+    throw new StorageError('invalid_location', `${describe(location)} is not a regular file`);
   return stats;
 }
 
@@ -186,8 +204,13 @@ function fromFsError(error: unknown, location: BlobLocation): Error {
   if (code === 'ENOENT' || code === 'ENOTDIR') {
     return new StorageError('not_found', `${describe(location)} does not exist`, { cause: error });
   }
-  if (code === 'EISDIR') return new StorageError('invalid_location', `${describe(location)} is a directory`, { cause: error });
-  return new StorageError('storage_unavailable', `${describe(location)} is not accessible: ${(error as Error).message}`, { cause: error });
+  if (code === 'EISDIR')
+    return new StorageError('invalid_location', `${describe(location)} is a directory`, { cause: error });
+  return new StorageError(
+    'storage_unavailable',
+    `${describe(location)} is not accessible: ${(error as Error).message}`,
+    { cause: error },
+  );
 }
 
 /**
@@ -196,7 +219,11 @@ function fromFsError(error: unknown, location: BlobLocation): Error {
  * through libuv's thread pool that costs the event loop far more than the copy it saves). An abort
  * destroys the source, which ends the loop with an error.
  */
-async function writeChunks(handle: FileHandle, body: NodeJS.ReadableStream, signal: AbortSignal | undefined): Promise<void> {
+async function writeChunks(
+  handle: FileHandle,
+  body: NodeJS.ReadableStream,
+  signal: AbortSignal | undefined,
+): Promise<void> {
   const source = body instanceof Readable ? body : new Readable().wrap(body);
   if (signal) addAbortSignal(signal, source);
   let gathered: Buffer[] = [];

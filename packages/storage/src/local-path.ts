@@ -33,10 +33,19 @@ export async function validateLocalPath(root: string, relative: string, realRoot
   const underRoot = path.join(realRoot, path.relative(absoluteRoot, lexical));
   rejectOverlongPath(relative, underRoot);
   const canonical = await realpathOfExistingPrefix(underRoot).catch((error: unknown) => {
-    throw impossiblePath(relative, error) ?? new StorageError('storage_unavailable', `path "${shorten(relative)}" is not accessible: ${errorMessage(error)}`, { cause: error });
+    throw (
+      impossiblePath(relative, error) ??
+      new StorageError(
+        'storage_unavailable',
+        `path "${shorten(relative)}" is not accessible: ${errorMessage(error)}`,
+        { cause: error },
+      )
+    );
   });
-  if (!isInside(realRoot, canonical)) throw outsideRoot(relative, 'a symlink on the way leads outside the root');
-  if (canonical === realRoot) throw new StorageError('invalid_location', `"${relative}" names the storage root, not a file`);
+  if (!isInside(realRoot, canonical))
+    throw outsideRoot(relative, 'a symlink on the way leads outside the root');
+  if (canonical === realRoot)
+    throw new StorageError('invalid_location', `"${relative}" names the storage root, not a file`);
   rejectOverlongPath(relative, canonical);
   return canonical;
 }
@@ -44,7 +53,10 @@ export async function validateLocalPath(root: string, relative: string, realRoot
 function rejectOverlongPath(relative: string, absolute: string): void {
   const bytes = Buffer.byteLength(absolute);
   if (bytes >= MAX_PATH_BYTES) {
-    throw new StorageError('invalid_location', `path "${shorten(relative)}" is too long: under the storage root it has ${bytes} bytes, at most ${MAX_PATH_BYTES - 1} are possible`);
+    throw new StorageError(
+      'invalid_location',
+      `path "${shorten(relative)}" is too long: under the storage root it has ${bytes} bytes, at most ${MAX_PATH_BYTES - 1} are possible`,
+    );
   }
 }
 
@@ -52,10 +64,18 @@ function rejectOverlongPath(relative: string, absolute: string): void {
 export function impossiblePath(relative: string, error: unknown): StorageError | undefined {
   const code = (error as NodeJS.ErrnoException).code;
   if (code === 'ELOOP') {
-    return new StorageError('invalid_location', `path "${shorten(relative)}" cannot be resolved: its symlinks form a loop`, { cause: error });
+    return new StorageError(
+      'invalid_location',
+      `path "${shorten(relative)}" cannot be resolved: its symlinks form a loop`,
+      { cause: error },
+    );
   }
   if (code === 'ENAMETOOLONG') {
-    return new StorageError('invalid_location', `path "${shorten(relative)}" is too long for the file system`, { cause: error });
+    return new StorageError(
+      'invalid_location',
+      `path "${shorten(relative)}" is too long for the file system`,
+      { cause: error },
+    );
   }
   return undefined;
 }
@@ -77,7 +97,10 @@ function rejectUnsafeSyntax(relative: string): void {
   if (segments.includes('..')) throw outsideRoot(relative, 'it contains a ".." segment');
   const tooLong = segments.find((segment) => Buffer.byteLength(segment) > MAX_NAME_BYTES);
   if (tooLong !== undefined) {
-    throw new StorageError('invalid_location', `path "${shorten(relative)}" has a name of ${Buffer.byteLength(tooLong)} bytes; file and folder names have at most ${MAX_NAME_BYTES}`);
+    throw new StorageError(
+      'invalid_location',
+      `path "${shorten(relative)}" has a name of ${Buffer.byteLength(tooLong)} bytes; file and folder names have at most ${MAX_NAME_BYTES}`,
+    );
   }
 }
 
@@ -96,9 +119,13 @@ export async function canonicalRoot(root: string): Promise<string> {
   try {
     return await realpath(absoluteRoot);
   } catch (error) {
-    throw new StorageError('storage_unavailable', `local storage root ${absoluteRoot} is not accessible: ${(error as Error).message}`, {
-      cause: error,
-    });
+    throw new StorageError(
+      'storage_unavailable',
+      `local storage root ${absoluteRoot} is not accessible: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
   }
 }
 

@@ -41,7 +41,11 @@ interface ObjectVersion {
  * resumed response is checked against the first (ETag, start, total) because some servers ignore
  * If-Match: two versions are never spliced.
  */
-export async function* readResumably(source: RangeSource, policy: ResumePolicy, options: ReadOptions = {}): AsyncGenerator<Uint8Array> {
+export async function* readResumably(
+  source: RangeSource,
+  policy: ResumePolicy,
+  options: ReadOptions = {},
+): AsyncGenerator<Uint8Array> {
   const { signal } = options;
   let version: ObjectVersion | undefined;
   let bytesRead = 0;
@@ -81,7 +85,12 @@ export async function* readResumably(source: RangeSource, policy: ResumePolicy, 
   }
 }
 
-function assertSameVersion(name: string, version: ObjectVersion, response: RangeResponse, bytesRead: number): void {
+function assertSameVersion(
+  name: string,
+  version: ObjectVersion,
+  response: RangeResponse,
+  bytesRead: number,
+): void {
   if (response.etag !== version.etag) {
     throw new StorageError(
       'object_changed',
@@ -96,7 +105,13 @@ function assertSameVersion(name: string, version: ObjectVersion, response: Range
   }
 }
 
-function tooManyFailures(name: string, failures: number, bytesRead: number, version: ObjectVersion | undefined, lastError: unknown): StorageError {
+function tooManyFailures(
+  name: string,
+  failures: number,
+  bytesRead: number,
+  version: ObjectVersion | undefined,
+  lastError: unknown,
+): StorageError {
   const progress = version ? `${bytesRead} of ${version.totalBytes} bytes received` : 'no response received';
   return new StorageError(
     'too_many_failures',

@@ -25,9 +25,13 @@ describe('S3BlobStore against s3rver', () => {
     const location = { bucket: BUCKET, key: 'big/20mb.bin' };
     const progress: [number, number][] = [];
 
-    const written = await store.write(location, streamOf(content), { contentType: 'application/octet-stream' });
+    const written = await store.write(location, streamOf(content), {
+      contentType: 'application/octet-stream',
+    });
     const stat = await store.stat(location);
-    const read = await collect(store.read(location, { onProgress: (bytesRead, total) => progress.push([bytesRead, total]) }));
+    const read = await collect(
+      store.read(location, { onProgress: (bytesRead, total) => progress.push([bytesRead, total]) }),
+    );
 
     expect(written).toEqual(stat);
     expect(stat).toMatchObject({ size: content.length, contentType: 'application/octet-stream' });
@@ -86,13 +90,20 @@ describe('S3BlobStore against s3rver', () => {
     const strict = await HttpStub.start((req, res) => {
       res.writeHead(400, { 'content-type': 'application/xml' });
       // A HEAD answer has no body: the SDK then only knows the status.
-      res.end(req.method === 'HEAD' ? undefined : '<?xml version="1.0" encoding="UTF-8"?><Error><Code>InvalidArgument</Code><Message>Invalid key</Message></Error>');
+      res.end(
+        req.method === 'HEAD'
+          ? undefined
+          : '<?xml version="1.0" encoding="UTF-8"?><Error><Code>InvalidArgument</Code><Message>Invalid key</Message></Error>',
+      );
     });
     const refusing = new S3BlobStore({ ...S3RVER_CLIENT, endpoint: strict.url, retryBaseMs: 1 });
     try {
       const location = { bucket: BUCKET, key: 'refused.csv' };
       const read = await storageErrorOf(collect(refusing.read(location)));
-      expect(read).toMatchObject({ code: 'storage_refused', message: expect.stringContaining('InvalidArgument, HTTP 400: Invalid key') });
+      expect(read).toMatchObject({
+        code: 'storage_refused',
+        message: expect.stringContaining('InvalidArgument, HTTP 400: Invalid key'),
+      });
       const stat = await storageErrorOf(refusing.stat(location));
       expect(stat).toMatchObject({ code: 'storage_refused', message: expect.stringContaining('HTTP 400') });
       // One request each: neither the SDK nor the resuming reader tried again.
@@ -112,7 +123,12 @@ describe('S3BlobStore against s3rver', () => {
       await store.write(location, randomBytes(8 * MB));
       proxy = await FaultProxy.start({ targetHost: '127.0.0.1', targetPort: server.port });
       // A long socket timeout: only the abort may end a stalled read here.
-      proxiedStore = new S3BlobStore({ ...S3RVER_CLIENT, endpoint: `http://${proxy.url}`, maxAttempts: 1, requestTimeoutMs: 30_000 });
+      proxiedStore = new S3BlobStore({
+        ...S3RVER_CLIENT,
+        endpoint: `http://${proxy.url}`,
+        maxAttempts: 1,
+        requestTimeoutMs: 30_000,
+      });
     });
 
     afterAll(async () => {
@@ -150,15 +166,25 @@ describe('S3BlobStore against s3rver', () => {
       // The stall also holds back the client's FIN; once released, a connection the client still
       // held (reading on, or pooled for reuse) would stay open.
       proxy.unstall();
-      await waitFor('the aborted connection to close', () => proxy.activeConnections === 0, { timeoutMs: 5_000 });
+      await waitFor('the aborted connection to close', () => proxy.activeConnections === 0, {
+        timeoutMs: 5_000,
+      });
     });
 
     it('aborts while waiting to retry', async () => {
       proxy.cut();
       const controller = new AbortController();
-      const store = new S3BlobStore({ ...S3RVER_CLIENT, endpoint: `http://${proxy.url}`, maxAttempts: 1, retryBaseMs: 10_000, retryMaxMs: 10_000 });
+      const store = new S3BlobStore({
+        ...S3RVER_CLIENT,
+        endpoint: `http://${proxy.url}`,
+        maxAttempts: 1,
+        retryBaseMs: 10_000,
+        retryMaxMs: 10_000,
+      });
       const started = Date.now();
-      const reading = collect(store.read(location, { signal: controller.signal, onRetry: () => controller.abort() }));
+      const reading = collect(
+        store.read(location, { signal: controller.signal, onRetry: () => controller.abort() }),
+      );
       expect((await storageErrorOf(reading)).code).toBe('aborted');
       expect(Date.now() - started).toBeLessThan(2_000);
       store.destroy();

@@ -1,9 +1,30 @@
-import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, S3Client, type GetObjectCommandOutput } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  S3Client,
+  type GetObjectCommandOutput,
+} from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { Readable } from 'node:stream';
-import { abortedError, collectBlob, StorageError, type BlobInfo, type BlobLocation, type BlobStore, type ReadAllOptions, type ReadOptions, type WriteOptions } from './blob-store.js';
-import { readResumably, type RangeResponse, type RangeSource, type ResumePolicy } from './resumable-reader.js';
+import {
+  abortedError,
+  collectBlob,
+  StorageError,
+  type BlobInfo,
+  type BlobLocation,
+  type BlobStore,
+  type ReadAllOptions,
+  type ReadOptions,
+  type WriteOptions,
+} from './blob-store.js';
+import {
+  readResumably,
+  type RangeResponse,
+  type RangeSource,
+  type ResumePolicy,
+} from './resumable-reader.js';
 import { classifyS3Error, describeS3Error, permanentS3Error, storageErrorFromS3 } from './s3-errors.js';
 
 export interface S3StoreOptions {
@@ -77,17 +98,30 @@ export class S3BlobStore implements BlobStore {
   }
 
   readAll(location: BlobLocation, options: ReadAllOptions): Promise<Buffer> {
-    return collectBlob(this.read(location, { signal: options.signal }), options.maxBytes, s3Object(location).name);
+    return collectBlob(
+      this.read(location, { signal: options.signal }),
+      options.maxBytes,
+      s3Object(location).name,
+    );
   }
 
   /** Multipart upload of a stream of unknown length; an aborted or failed upload removes its parts. */
-  async write(location: BlobLocation, body: NodeJS.ReadableStream | Buffer, options: WriteOptions = {}): Promise<BlobInfo> {
+  async write(
+    location: BlobLocation,
+    body: NodeJS.ReadableStream | Buffer,
+    options: WriteOptions = {},
+  ): Promise<BlobInfo> {
     const object = s3Object(location);
     const { signal } = options;
     if (signal?.aborted) throw abortedError(signal, `writing ${object.name}`);
     const upload = new Upload({
       client: this.client,
-      params: { Bucket: object.bucket, Key: object.key, Body: asUploadBody(body), ContentType: options.contentType },
+      params: {
+        Bucket: object.bucket,
+        Key: object.key,
+        Body: asUploadBody(body),
+        ContentType: options.contentType,
+      },
       partSize: UPLOAD_PART_BYTES,
       queueSize: UPLOAD_PARTS_IN_FLIGHT,
       leavePartsOnError: false,
@@ -145,7 +179,8 @@ function createS3Client(options: S3StoreOptions): S3Client {
 function s3Object(location: BlobLocation): S3Object {
   const { bucket, key } = location;
   if (!bucket) throw new StorageError('invalid_location', `S3 location for key "${key}" has no bucket`);
-  if (key === '') throw new StorageError('invalid_location', `S3 location in bucket "${bucket}" has an empty key`);
+  if (key === '')
+    throw new StorageError('invalid_location', `S3 location in bucket "${bucket}" has an empty key`);
   return { bucket, key, name: `s3://${bucket}/${key}` };
 }
 
@@ -187,9 +222,13 @@ class S3RangeSource implements RangeSource {
 
   permanentError(error: unknown): Error | undefined {
     if (classifyS3Error(error) === 'precondition_failed') {
-      return new StorageError('object_changed', `${this.name} was replaced while being read (${describeS3Error(error)}); read it again from the start`, {
-        cause: error,
-      });
+      return new StorageError(
+        'object_changed',
+        `${this.name} was replaced while being read (${describeS3Error(error)}); read it again from the start`,
+        {
+          cause: error,
+        },
+      );
     }
     return permanentS3Error(error, 'GetObject', this.name);
   }
@@ -200,7 +239,11 @@ class S3RangeSource implements RangeSource {
 function byteRangeOf(response: GetObjectCommandOutput, name: string): { start: number; totalBytes: number } {
   if (response.ContentRange) {
     const match = /^bytes (\d+)-\d+\/(\d+)$/.exec(response.ContentRange);
-    if (!match) throw new StorageError('object_changed', `GetObject ${name}: unusable Content-Range "${response.ContentRange}"`);
+    if (!match)
+      throw new StorageError(
+        'object_changed',
+        `GetObject ${name}: unusable Content-Range "${response.ContentRange}"`,
+      );
     return { start: Number(match[1]), totalBytes: Number(match[2]) };
   }
   if (response.ContentLength === undefined) throw new Error(`GetObject ${name} returned no Content-Length`);

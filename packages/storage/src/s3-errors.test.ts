@@ -34,8 +34,12 @@ describe('classifyS3Error', () => {
   });
 
   it('retries failures that never got a response', () => {
-    expect(classifyS3Error(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }))).toBe('retryable');
-    expect(classifyS3Error(Object.assign(new Error('socket timed out'), { name: 'TimeoutError' }))).toBe('retryable');
+    expect(classifyS3Error(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }))).toBe(
+      'retryable',
+    );
+    expect(classifyS3Error(Object.assign(new Error('socket timed out'), { name: 'TimeoutError' }))).toBe(
+      'retryable',
+    );
   });
 });
 
@@ -49,7 +53,9 @@ describe('storageErrorFromS3', () => {
   it('leaves a refusal of the service’s own credentials to the retries, for an operator to fix', () => {
     const error = storageErrorFromS3(serviceError('AccessDenied', 403), 'HeadObject', 's3://b/k');
     expect(error).toMatchObject({ code: 'storage_unavailable', status: 503 });
-    expect(error.message).toBe("HeadObject s3://b/k was denied (AccessDenied, HTTP 403: AccessDenied happened); check the service's S3 credentials, clock, region and the bucket's policy");
+    expect(error.message).toBe(
+      "HeadObject s3://b/k was denied (AccessDenied, HTTP 403: AccessDenied happened); check the service's S3 credentials, clock, region and the bucket's policy",
+    );
   });
 
   it('makes a request the server refuses a permanent storage_refused, not storage_unavailable', () => {

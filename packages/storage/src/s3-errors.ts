@@ -6,7 +6,15 @@ export type S3FailureKind = 'not_found' | 'precondition_failed' | 'retryable' | 
 
 const NOT_FOUND_NAMES = new Set(['NoSuchBucket', 'NoSuchKey', 'NotFound']);
 /** Error names S3 uses for "slow down / try again", whatever status carries them. */
-const TRANSIENT_NAMES = new Set(['SlowDown', 'Throttling', 'ThrottlingException', 'RequestTimeout', 'InternalError', 'ServiceUnavailable', 'OperationAborted']);
+const TRANSIENT_NAMES = new Set([
+  'SlowDown',
+  'Throttling',
+  'ThrottlingException',
+  'RequestTimeout',
+  'InternalError',
+  'ServiceUnavailable',
+  'OperationAborted',
+]);
 /**
  * Refusals caused by the service's own set-up (credentials, clock, region), some of them sent
  * with a 400: they say nothing about the location a client gave.
@@ -26,7 +34,7 @@ interface SdkErrorShape {
   $metadata?: { httpStatusCode?: number };
 }
 
-export function httpStatusOf(error: unknown): number | undefined {
+function httpStatusOf(error: unknown): number | undefined {
   return (error as SdkErrorShape | undefined)?.$metadata?.httpStatusCode;
 }
 
@@ -43,8 +51,10 @@ export function classifyS3Error(error: unknown): S3FailureKind {
   const status = httpStatusOf(error);
   if (NOT_FOUND_NAMES.has(name) || status === 404) return 'not_found';
   if (name === 'PreconditionFailed' || status === 412 || status === 416) return 'precondition_failed';
-  if (status === undefined || status >= 500 || status === 429 || status === 408 || TRANSIENT_NAMES.has(name)) return 'retryable';
-  if (status === 401 || status === 403 || status < 400 || CONFIGURATION_NAMES.has(name)) return 'configuration';
+  if (status === undefined || status >= 500 || status === 429 || status === 408 || TRANSIENT_NAMES.has(name))
+    return 'retryable';
+  if (status === 401 || status === 403 || status < 400 || CONFIGURATION_NAMES.has(name))
+    return 'configuration';
   return 'rejected';
 }
 
@@ -52,21 +62,41 @@ export function classifyS3Error(error: unknown): S3FailureKind {
  * The StorageError for a request that failed for good (the SDK has already retried what it
  * could), or undefined when another attempt may succeed; a reader then tries again itself.
  */
-export function permanentS3Error(error: unknown, operation: string, objectName: string): StorageError | undefined {
+export function permanentS3Error(
+  error: unknown,
+  operation: string,
+  objectName: string,
+): StorageError | undefined {
   const detail = describeS3Error(error);
   switch (classifyS3Error(error)) {
     case 'not_found':
-      return new StorageError('not_found', `${objectName} does not exist (${detail}); check the bucket and key`, { cause: error });
+      return new StorageError(
+        'not_found',
+        `${objectName} does not exist (${detail}); check the bucket and key`,
+        { cause: error },
+      );
     case 'precondition_failed':
-      return new StorageError('object_changed', `${operation} ${objectName}: a precondition failed (${detail})`, { cause: error });
+      return new StorageError(
+        'object_changed',
+        `${operation} ${objectName}: a precondition failed (${detail})`,
+        { cause: error },
+      );
     case 'configuration':
-      return new StorageError('storage_unavailable', `${operation} ${objectName} was denied (${detail}); check the service's S3 credentials, clock, region and the bucket's policy`, {
-        cause: error,
-      });
+      return new StorageError(
+        'storage_unavailable',
+        `${operation} ${objectName} was denied (${detail}); check the service's S3 credentials, clock, region and the bucket's policy`,
+        {
+          cause: error,
+        },
+      );
     case 'rejected':
-      return new StorageError('storage_refused', `${operation} ${objectName} was refused by the storage server (${detail}); the same request would fail again`, {
-        cause: error,
-      });
+      return new StorageError(
+        'storage_refused',
+        `${operation} ${objectName} was refused by the storage server (${detail}); the same request would fail again`,
+        {
+          cause: error,
+        },
+      );
     case 'retryable':
       return undefined;
   }
@@ -75,7 +105,12 @@ export function permanentS3Error(error: unknown, operation: string, objectName: 
 /** The StorageError for a failed stat, write or delete (the SDK has already retried what it could). */
 export function storageErrorFromS3(error: unknown, operation: string, objectName: string): StorageError {
   if (error instanceof StorageError) return error;
-  return permanentS3Error(error, operation, objectName) ?? new StorageError('storage_unavailable', `${operation} ${objectName} failed: ${describeS3Error(error)}`, { cause: error });
+  return (
+    permanentS3Error(error, operation, objectName) ??
+    new StorageError('storage_unavailable', `${operation} ${objectName} failed: ${describeS3Error(error)}`, {
+      cause: error,
+    })
+  );
 }
 
 export function describeS3Error(error: unknown): string {

@@ -85,7 +85,9 @@ describe('S3BlobStore.read resumes after network faults', () => {
     proxy.stallAfterBytes(3 * MB);
     const started = Date.now();
 
-    const read = await collect(proxiedStore({ requestTimeoutMs: 1_000 }).read(OBJECT, { onRetry: (info) => retries.push(info) }));
+    const read = await collect(
+      proxiedStore({ requestTimeoutMs: 1_000 }).read(OBJECT, { onRetry: (info) => retries.push(info) }),
+    );
 
     expect(sha256(read)).toBe(sha256(content));
     expect(retries).toHaveLength(1);

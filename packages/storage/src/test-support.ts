@@ -34,4 +34,9 @@ export async function storageErrorOf(promise: Promise<unknown>): Promise<Storage
 }
 
 /** Client options s3rver needs: any credentials, path-style URLs. */
-export const S3RVER_CLIENT = { region: 'us-east-1', accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER', forcePathStyle: true } as const;
+export const S3RVER_CLIENT = {
+  region: 'us-east-1',
+  accessKeyId: 'S3RVER',
+  secretAccessKey: 'S3RVER',
+  forcePathStyle: true,
+} as const;

@@ -38,7 +38,10 @@ export class BrokerProbe {
       for (;;) {
         const message = await channel.get(name, { noAck: true });
         if (message === false) return messages;
-        messages.push({ body: JSON.parse(message.content.toString('utf8')), headers: (message.properties.headers ?? {}) as Record<string, unknown> });
+        messages.push({
+          body: JSON.parse(message.content.toString('utf8')),
+          headers: (message.properties.headers ?? {}) as Record<string, unknown>,
+        });
       }
     } finally {
       await channel.close().catch(() => undefined);

@@ -1,9 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import amqp from 'amqplib';
 import pg from 'pg';
-import { DEFAULT_RETRY_DELAYS_MS, MessageCatalog, retryTierDelays, topologyNames, type JobRetryPolicy, type MessageKind } from '@conveyor/contracts';
+import {
+  DEFAULT_RETRY_DELAYS_MS,
+  MessageCatalog,
+  retryTierDelays,
+  topologyNames,
+  type JobRetryPolicy,
+  type MessageKind,
+} from '@conveyor/contracts';
 
-export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const TEST_DATABASE_URL =
+  process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 export const TEST_AMQP_URL = process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 
 /**
@@ -59,23 +67,33 @@ async function registeredKinds(schema: string): Promise<{ kind: string; retry: J
   const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
   await client.connect();
   try {
-    const table = await client.query<{ exists: boolean }>('select to_regclass($1) is not null as exists', [`"${schema}".job_kinds`]);
+    const table = await client.query<{ exists: boolean }>('select to_regclass($1) is not null as exists', [
+      `"${schema}".job_kinds`,
+    ]);
     if (!table.rows[0]?.exists) return [];
-    const { rows } = await client.query<{ kind: string; retry: JobRetryPolicy }>(`select kind, retry from "${schema}".job_kinds`);
+    const { rows } = await client.query<{ kind: string; retry: JobRetryPolicy }>(
+      `select kind, retry from "${schema}".job_kinds`,
+    );
     return rows;
   } finally {
     await client.end();
   }
 }
 
-async function deleteBrokerNames(prefix: string, registered: { kind: string; retry: JobRetryPolicy }[] = []): Promise<void> {
+async function deleteBrokerNames(
+  prefix: string,
+  registered: { kind: string; retry: JobRetryPolicy }[] = [],
+): Promise<void> {
   const connection = await amqp.connect(TEST_AMQP_URL);
   try {
     const names = topologyNames(prefix);
     const { queues: builtIn, exchanges } = brokerNames(prefix);
     const queues = [
       ...builtIn,
-      ...registered.flatMap(({ kind, retry }) => [names.workQueue(`job.${kind}`), ...retryTierDelays(retry).map((delay) => names.retryQueue(delay))]),
+      ...registered.flatMap(({ kind, retry }) => [
+        names.workQueue(`job.${kind}`),
+        ...retryTierDelays(retry).map((delay) => names.retryQueue(delay)),
+      ]),
     ];
     for (const queue of new Set(queues)) {
       const channel = await connection.createChannel();
@@ -98,7 +116,12 @@ function brokerNames(prefix: string): { queues: string[]; exchanges: string[] } 
   const kinds = Object.keys(MessageCatalog) as MessageKind[];
   const delays = new Set<number>([...DEFAULT_RETRY_DELAYS_MS, ...testRetryDelays]);
   return {
-    queues: [...kinds.map((k) => names.workQueue(k)), ...[...delays].map((d) => names.retryQueue(d)), names.deadLetterQueue, names.jobEventsQueue],
+    queues: [
+      ...kinds.map((k) => names.workQueue(k)),
+      ...[...delays].map((d) => names.retryQueue(d)),
+      names.deadLetterQueue,
+      names.jobEventsQueue,
+    ],
     exchanges: [names.workExchange, names.retryExchange, names.deadLetterExchange, names.eventsExchange],
   };
 }

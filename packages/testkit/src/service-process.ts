@@ -46,8 +46,14 @@ export class ServiceProcess {
     for (;;) {
       const line = this.lines.find((l) => pattern.test(l));
       if (line) return line;
-      if (this.child.exitCode !== null) throw new Error(`${this.name} exited (${this.child.exitCode}) before logging ${pattern}:\n${this.lines.join('\n')}`);
-      if (Date.now() > deadline) throw new Error(`${this.name} did not log ${pattern} in ${timeoutMs} ms:\n${this.lines.slice(-20).join('\n')}`);
+      if (this.child.exitCode !== null)
+        throw new Error(
+          `${this.name} exited (${this.child.exitCode}) before logging ${pattern}:\n${this.lines.join('\n')}`,
+        );
+      if (Date.now() > deadline)
+        throw new Error(
+          `${this.name} did not log ${pattern} in ${timeoutMs} ms:\n${this.lines.slice(-20).join('\n')}`,
+        );
       await new Promise((r) => setTimeout(r, 25));
     }
   }

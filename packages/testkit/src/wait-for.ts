@@ -1,5 +1,9 @@
 /** Polls `probe` until it returns a truthy value, or fails with `what` and the last value seen. */
-export async function waitFor<T>(what: string, probe: () => Promise<T> | T, options: { timeoutMs?: number; intervalMs?: number } = {}): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T> | T,
+  options: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + (options.timeoutMs ?? 20_000);
   let last: T | undefined;
   let lastError: unknown;

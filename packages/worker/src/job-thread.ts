@@ -66,8 +66,10 @@ async function importModule(specifier: string): Promise<Record<string, unknown>>
   try {
     return (await import(specifier)) as Record<string, unknown>;
   } catch (error) {
-    const code: unknown = typeof error === 'object' && error !== null ? Reflect.get(error, 'code') : undefined;
-    if (code !== 'ERR_UNKNOWN_FILE_EXTENSION' || !/\.[cm]?tsx?$/.test(new URL(specifier).pathname)) throw error;
+    const code: unknown =
+      typeof error === 'object' && error !== null ? Reflect.get(error, 'code') : undefined;
+    if (code !== 'ERR_UNKNOWN_FILE_EXTENSION' || !/\.[cm]?tsx?$/.test(new URL(specifier).pathname))
+      throw error;
     const { tsImport } = await import('tsx/esm/api');
     return (await tsImport(specifier, import.meta.url)) as Record<string, unknown>;
   }

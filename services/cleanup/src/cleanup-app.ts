@@ -23,10 +23,20 @@ export class CleanupApp {
     private readonly log: Logger,
   ) {
     this.core = new ServiceCore('cleanup', config, log);
-    const counter = (name: string, help: string) => new client.Counter({ name, help, registers: [this.core.metrics.registry] });
-    const staleDeleted = counter('conveyor_stale_objects_deleted_total', 'Objects deleted by the TTL routine');
-    const resultsExpired = counter('conveyor_job_results_expired_total', 'Job results dropped after their retention');
-    const jobsRequeued = counter('conveyor_stuck_jobs_requeued_total', 'Unfinished jobs without a runner handed back to the queue');
+    const counter = (name: string, help: string) =>
+      new client.Counter({ name, help, registers: [this.core.metrics.registry] });
+    const staleDeleted = counter(
+      'conveyor_stale_objects_deleted_total',
+      'Objects deleted by the TTL routine',
+    );
+    const resultsExpired = counter(
+      'conveyor_job_results_expired_total',
+      'Job results dropped after their retention',
+    );
+    const jobsRequeued = counter(
+      'conveyor_stuck_jobs_requeued_total',
+      'Unfinished jobs without a runner handed back to the queue',
+    );
     const db = this.core.database.db;
     const store = new JobStore(db, this.core.names);
     const images = openBlobStore(config.IMAGE_STORE, storeSettingsFrom(config));
@@ -37,7 +47,11 @@ export class CleanupApp {
         config.ROUTINE_INTERVAL_MS,
         async (signal) => {
           const startedAt = Date.now();
-          const deleted = await untilExhausted(() => deleteStaleObjects(db, config.OBJECT_TTL_MS, config.CLEANUP_BATCH_SIZE), config.CLEANUP_BATCH_SIZE, signal);
+          const deleted = await untilExhausted(
+            () => deleteStaleObjects(db, config.OBJECT_TTL_MS, config.CLEANUP_BATCH_SIZE),
+            config.CLEANUP_BATCH_SIZE,
+            signal,
+          );
           staleDeleted.inc(deleted);
           if (deleted > 0) log.info('stale objects deleted', { deleted, ms: Date.now() - startedAt });
         },
@@ -47,7 +61,11 @@ export class CleanupApp {
         'result-expiry',
         config.JOB_ROUTINE_INTERVAL_MS,
         async (signal) => {
-          const expired = await untilExhausted(() => expireResultsBatch(db, images, JOB_BATCH), JOB_BATCH, signal);
+          const expired = await untilExhausted(
+            () => expireResultsBatch(db, images, JOB_BATCH),
+            JOB_BATCH,
+            signal,
+          );
           resultsExpired.inc(expired);
           if (expired > 0) log.info('job results expired', { expired });
         },
@@ -59,7 +77,12 @@ export class CleanupApp {
         async () => {
           const requeued = await store.reenqueueStale(config.STUCK_JOB_AFTER_MS, JOB_BATCH, 'cleanup');
           jobsRequeued.inc(requeued.length);
-          for (const job of requeued) log.warn('stuck job handed back to the queue', { jobId: job.id, status: job.status, attempts: job.attempts });
+          for (const job of requeued)
+            log.warn('stuck job handed back to the queue', {
+              jobId: job.id,
+              status: job.status,
+              attempts: job.attempts,
+            });
         },
         log,
       ),
@@ -75,7 +98,11 @@ export class CleanupApp {
     await this.core.migrate();
     for (const routine of this.routines) routine.start();
     await this.core.serve(config.OPS_PORT);
-    log.info('cleanup started', { opsPort: this.opsPort, intervalMs: config.ROUTINE_INTERVAL_MS, ttlMs: config.OBJECT_TTL_MS });
+    log.info('cleanup started', {
+      opsPort: this.opsPort,
+      intervalMs: config.ROUTINE_INTERVAL_MS,
+      ttlMs: config.OBJECT_TTL_MS,
+    });
   }
 
   async stop(): Promise<void> {

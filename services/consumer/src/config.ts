@@ -84,7 +84,12 @@ export const ConsumerEnv = z.object({
   WORKER_MODULES: z
     .string()
     .default('')
-    .transform((list) => list.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '')),
+    .transform((list) =>
+      list
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter((entry) => entry !== ''),
+    ),
   /** Whether this process also runs the built-in kinds and the object checks. Default true. */
   BUILT_IN_KINDS: env.bool(true),
   /** Worker threads shared by hosted kinds with `isolation: 'thread'`. Default: the number of CPUs. */

@@ -61,11 +61,29 @@ export class ConsumerApp {
       kinds: [...(config.BUILT_IN_KINDS ? BUILT_IN_MESSAGE_KINDS : []), ...modules.messageKinds],
       extraRetryDelaysMs: modules.retryDelaysMs,
     });
-    this.statusClient = new ObjectStatusClient({ baseUrl: config.OBJECTS_API_URL, timeoutMs: config.UPSTREAM_TIMEOUT_MS, maxSockets: config.MAX_CONSUMERS });
-    this.relay = this.core.outboxRelay({ pollMs: 1_000, batchSize: 500, minAgeMs: 2_000, deleteBatchWaitMs: SENT_ROWS_DELETE_WAIT_MS });
-    this.factorizePool = new FactorizePool({ workerDir: options.workerDir, threads: config.FACTORIZE_WORKERS });
-    this.csvSumPool = new WorkerTaskPool({ filename: join(options.workerDir, 'csv-sum.worker.js'), threads: config.CSV_SUM_WORKERS });
-    this.writer = new LastSeenWriter({ db: this.core.database.db, log }, { batchSize: config.WRITE_BATCH_SIZE, batchWaitMs: config.WRITE_BATCH_WAIT_MS });
+    this.statusClient = new ObjectStatusClient({
+      baseUrl: config.OBJECTS_API_URL,
+      timeoutMs: config.UPSTREAM_TIMEOUT_MS,
+      maxSockets: config.MAX_CONSUMERS,
+    });
+    this.relay = this.core.outboxRelay({
+      pollMs: 1_000,
+      batchSize: 500,
+      minAgeMs: 2_000,
+      deleteBatchWaitMs: SENT_ROWS_DELETE_WAIT_MS,
+    });
+    this.factorizePool = new FactorizePool({
+      workerDir: options.workerDir,
+      threads: config.FACTORIZE_WORKERS,
+    });
+    this.csvSumPool = new WorkerTaskPool({
+      filename: join(options.workerDir, 'csv-sum.worker.js'),
+      threads: config.CSV_SUM_WORKERS,
+    });
+    this.writer = new LastSeenWriter(
+      { db: this.core.database.db, log },
+      { batchSize: config.WRITE_BATCH_SIZE, batchWaitMs: config.WRITE_BATCH_WAIT_MS },
+    );
   }
 
   get opsPort(): number {
@@ -78,7 +96,9 @@ export class ConsumerApp {
     await core.migrate();
     const deps = { broker: core.broker, names: core.names, log, metrics: core.metrics };
     const jobDeps = {
-      store: new JobStore(core.database.db, core.names, { batch: { maxItems: config.JOB_BATCH_MAX, maxWaitMs: config.JOB_BATCH_WAIT_MS } }),
+      store: new JobStore(core.database.db, core.names, {
+        batch: { maxItems: config.JOB_BATCH_MAX, maxWaitMs: config.JOB_BATCH_WAIT_MS },
+      }),
       sendNow: (messages: Parameters<OutboxRelay['sendNow']>[0]) => this.relay.sendNow(messages),
       maxAttempts: config.MAX_ATTEMPTS,
       resultTtlMs: config.RESULT_TTL_MS,
@@ -103,7 +123,11 @@ export class ConsumerApp {
       );
       await this.jobHost.start();
     }
-    log.info('consumer started', { opsPort: this.opsPort, builtInKinds: config.BUILT_IN_KINDS, modules: this.jobModules.map((kind) => kind.kind) });
+    log.info('consumer started', {
+      opsPort: this.opsPort,
+      builtInKinds: config.BUILT_IN_KINDS,
+      modules: this.jobModules.map((kind) => kind.kind),
+    });
   }
 
   /** The object checks and the three built-in job kinds, each on its own queue. */
@@ -126,24 +150,44 @@ export class ConsumerApp {
     this.consumers.push(
       startMessageConsumer(
         deps,
-        { kind: 'job.factorize', prefetch: config.FACTORIZE_CONCURRENCY, retryDelaysMs: config.RETRY_DELAYS_MS, maxAttempts: config.MAX_ATTEMPTS },
+        {
+          kind: 'job.factorize',
+          prefetch: config.FACTORIZE_CONCURRENCY,
+          retryDelaysMs: config.RETRY_DELAYS_MS,
+          maxAttempts: config.MAX_ATTEMPTS,
+        },
         jobHandler(jobDeps, factorizeWork(this.factorizePool, config.FACTORIZE_TIMEOUT_MS)),
       ),
       startMessageConsumer(
         deps,
-        { kind: 'job.csv-sum', prefetch: config.CSV_SUM_CONCURRENCY, retryDelaysMs: config.RETRY_DELAYS_MS, maxAttempts: config.MAX_ATTEMPTS },
+        {
+          kind: 'job.csv-sum',
+          prefetch: config.CSV_SUM_CONCURRENCY,
+          retryDelaysMs: config.RETRY_DELAYS_MS,
+          maxAttempts: config.MAX_ATTEMPTS,
+        },
         jobHandler(jobDeps, csvSumWork(this.csvSumPool, storeSettingsFrom(config))),
       ),
       startMessageConsumer(
         deps,
-        { kind: 'job.image-resize', prefetch: config.IMAGE_CONCURRENCY, retryDelaysMs: config.RETRY_DELAYS_MS, maxAttempts: config.MAX_ATTEMPTS },
+        {
+          kind: 'job.image-resize',
+          prefetch: config.IMAGE_CONCURRENCY,
+          retryDelaysMs: config.RETRY_DELAYS_MS,
+          maxAttempts: config.MAX_ATTEMPTS,
+        },
         jobHandler(
           jobDeps,
-          imageResizeWork(openBlobStore(config.IMAGE_STORE, storeSettingsFrom(config)), config.IMAGE_BUCKET, {
-            maxDimension: config.IMAGE_MAX_DIMENSION,
-            maxInputPixels: config.IMAGE_MAX_PIXELS,
-            maxInputBytes: config.IMAGE_MAX_INPUT_BYTES,
-          }, new ConcurrencyLimit(config.IMAGE_RESIZES_AT_ONCE)),
+          imageResizeWork(
+            openBlobStore(config.IMAGE_STORE, storeSettingsFrom(config)),
+            config.IMAGE_BUCKET,
+            {
+              maxDimension: config.IMAGE_MAX_DIMENSION,
+              maxInputPixels: config.IMAGE_MAX_PIXELS,
+              maxInputBytes: config.IMAGE_MAX_INPUT_BYTES,
+            },
+            new ConcurrencyLimit(config.IMAGE_RESIZES_AT_ONCE),
+          ),
         ),
       ),
     );

@@ -7,6 +7,9 @@ import { loadHostedKinds } from './job-host/hosted-kinds.js';
 const config = loadConfigOrExit('consumer', ConsumerEnv, withDotenv(process.env));
 const log = createLogger({ service: 'consumer', level: config.LOG_LEVEL, format: config.LOG_FORMAT });
 const jobModules = await orExit(log, 'loading job modules', () => loadHostedKinds(config.WORKER_MODULES));
-const app = new ConsumerApp(config, log, { workerDir: fileURLToPath(new URL('./workers/', import.meta.url)), jobModules });
+const app = new ConsumerApp(config, log, {
+  workerDir: fileURLToPath(new URL('./workers/', import.meta.url)),
+  jobModules,
+});
 onShutdownSignal(log, () => app.stop());
 await orExit(log, 'consumer start', () => app.start());

@@ -17,7 +17,15 @@ export const NotifierEnv = z.object({
   /** Allow private (RFC 1918, unique-local) addresses. Default false. */
   WEBHOOK_ALLOW_PRIVATE: env.bool(false),
   /** Comma-separated CIDRs, IPs or host names allowed whatever they resolve to. Default none. */
-  WEBHOOK_ALLOW_LIST: z.string().default('').transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
+  WEBHOOK_ALLOW_LIST: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
   /** Deliveries in flight per notifier process. Default 200. */
   NOTIFIER_CONCURRENCY: env.int(200, 1),
   /** Deliveries in flight to one endpoint (origin), so a slow one cannot take every slot. Default 10. */

@@ -41,7 +41,12 @@ export class NotifierApp {
     const { registry } = this.core.metrics;
     const db = this.core.database.db;
     this.deliveries = new DeliveryStore(db);
-    const attempts = new client.Counter({ name: 'conveyor_webhook_attempts_total', help: 'Webhook delivery attempts by outcome', labelNames: ['outcome'], registers: [registry] });
+    const attempts = new client.Counter({
+      name: 'conveyor_webhook_attempts_total',
+      help: 'Webhook delivery attempts by outcome',
+      labelNames: ['outcome'],
+      registers: [registry],
+    });
     const latency = new client.Histogram({
       name: 'conveyor_webhook_attempt_seconds',
       help: 'Duration of webhook attempts',
@@ -52,8 +57,16 @@ export class NotifierApp {
       {
         deliveries: this.deliveries,
         secrets: new WebhookSecretStore(db, config.WEBHOOK_SECRET),
-        policy: new AddressPolicy({ allowLoopback: config.WEBHOOK_ALLOW_LOOPBACK, allowPrivate: config.WEBHOOK_ALLOW_PRIVATE, allowList: config.WEBHOOK_ALLOW_LIST }),
-        breakers: new CircuitBreakers({ failureThreshold: config.WEBHOOK_CIRCUIT_THRESHOLD, coolDownMs: config.WEBHOOK_CIRCUIT_COOLDOWN_MS, now: Date.now }),
+        policy: new AddressPolicy({
+          allowLoopback: config.WEBHOOK_ALLOW_LOOPBACK,
+          allowPrivate: config.WEBHOOK_ALLOW_PRIVATE,
+          allowList: config.WEBHOOK_ALLOW_LIST,
+        }),
+        breakers: new CircuitBreakers({
+          failureThreshold: config.WEBHOOK_CIRCUIT_THRESHOLD,
+          coolDownMs: config.WEBHOOK_CIRCUIT_COOLDOWN_MS,
+          now: Date.now,
+        }),
         limiter: new EndpointLimiter(config.WEBHOOK_MAX_PER_ENDPOINT),
         log,
         onAttempt: (outcome, latencyMs) => {
@@ -61,9 +74,18 @@ export class NotifierApp {
           latency.observe(latencyMs / 1000);
         },
       },
-      { concurrency: config.NOTIFIER_CONCURRENCY, timeoutMs: config.WEBHOOK_TIMEOUT_MS, retryScheduleMs: config.WEBHOOK_RETRY_SCHEDULE_MS, pollMs: config.DISPATCH_POLL_MS },
+      {
+        concurrency: config.NOTIFIER_CONCURRENCY,
+        timeoutMs: config.WEBHOOK_TIMEOUT_MS,
+        retryScheduleMs: config.WEBHOOK_RETRY_SCHEDULE_MS,
+        pollMs: config.DISPATCH_POLL_MS,
+      },
     );
-    this.recorder = new EventRecorder(this.deliveries, this.dispatcher, { maxItems: EVENT_BATCH_MAX, maxWaitMs: EVENT_BATCH_WAIT_MS, maxInFlight: 1 });
+    this.recorder = new EventRecorder(this.deliveries, this.dispatcher, {
+      maxItems: EVENT_BATCH_MAX,
+      maxWaitMs: EVENT_BATCH_WAIT_MS,
+      maxInFlight: 1,
+    });
   }
 
   get opsPort(): number {

@@ -49,7 +49,8 @@ export const ProducerEnv = z.object({
         .map((entry) => entry.trim())
         .filter((entry) => entry !== '');
       for (const entry of entries) {
-        if (!parseCidr(entry)) ctx.addIssue({ code: 'custom', message: `"${entry}" is not an address or a CIDR range` });
+        if (!parseCidr(entry))
+          ctx.addIssue({ code: 'custom', message: `"${entry}" is not an address or a CIDR range` });
       }
       return entries;
     }),

@@ -52,14 +52,34 @@ export class ProducerApp {
     private readonly config: ProducerConfig,
     private readonly log: Logger,
   ) {
-    this.core = new ServiceCore('producer', config, log, { kinds: ['object.check', 'job.factorize', 'job.csv-sum', 'job.image-resize'] });
+    this.core = new ServiceCore('producer', config, log, {
+      kinds: ['object.check', 'job.factorize', 'job.csv-sum', 'job.image-resize'],
+    });
     const { database, broker, metrics, names } = this.core;
     this.kindRegistry = new JobKindRegistry(database.db);
     // Job messages are sent right after their commit; the relay only picks up what that missed.
-    this.relay = this.core.outboxRelay({ pollMs: config.OUTBOX_POLL_MS, batchSize: 500, minAgeMs: 2_000, deleteBatchWaitMs: SENT_ROWS_DELETE_WAIT_MS });
-    const publisher = new DurablePublisher({ broker, db: database.db, log, metrics, publishTimeoutMs: config.PUBLISH_TIMEOUT_MS });
+    this.relay = this.core.outboxRelay({
+      pollMs: config.OUTBOX_POLL_MS,
+      batchSize: 500,
+      minAgeMs: 2_000,
+      deleteBatchWaitMs: SENT_ROWS_DELETE_WAIT_MS,
+    });
+    const publisher = new DurablePublisher({
+      broker,
+      db: database.db,
+      log,
+      metrics,
+      publishTimeoutMs: config.PUBLISH_TIMEOUT_MS,
+    });
     this.keys = new ApiKeyCache((key) => findClientIdByKey(database.db, key));
-    this.revocations = config.AUTH_ENABLED ? listenForRevocations({ databaseUrl: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, log, keys: this.keys }) : undefined;
+    this.revocations = config.AUTH_ENABLED
+      ? listenForRevocations({
+          databaseUrl: config.DATABASE_URL,
+          schema: config.DATABASE_SCHEMA,
+          log,
+          keys: this.keys,
+        })
+      : undefined;
     const callbackAuth = authenticateCallback({
       enabled: config.AUTH_ENABLED,
       keys: this.keys,
@@ -72,14 +92,20 @@ export class ProducerApp {
       metrics,
       bodyLimitBytes: config.BODY_LIMIT_BYTES,
       readiness: this.core.readiness(),
-      routers: [openApiRouter(async () => openApiDocument(config.CALLBACK_MAX_IDS, await this.kindRegistry.list())), callbackRouter({ publisher, names, maxIds: config.CALLBACK_MAX_IDS, authenticate: callbackAuth }), this.jobRouters()],
+      routers: [
+        openApiRouter(async () => openApiDocument(config.CALLBACK_MAX_IDS, await this.kindRegistry.list())),
+        callbackRouter({ publisher, names, maxIds: config.CALLBACK_MAX_IDS, authenticate: callbackAuth }),
+        this.jobRouters(),
+      ],
     });
   }
 
   private jobRouters(): express.Router {
     const { config } = this;
     const { db } = this.core.database;
-    const store = new JobStore(db, this.core.names, { batch: { maxItems: config.JOB_BATCH_MAX, maxWaitMs: config.JOB_BATCH_WAIT_MS } });
+    const store = new JobStore(db, this.core.names, {
+      batch: { maxItems: config.JOB_BATCH_MAX, maxWaitMs: config.JOB_BATCH_WAIT_MS },
+    });
     const deps = {
       store,
       limits: {
@@ -88,7 +114,10 @@ export class ProducerApp {
       },
       kinds: new RegisteredKinds(this.kindRegistry),
       sendNow: (messages: Parameters<OutboxRelay['sendNow']>[0]) => this.relay.sendNow(messages),
-      afterCommit: config.FAULT_INJECTION === 'crash-after-commit' ? () => process.kill(process.pid, 'SIGKILL') : undefined,
+      afterCommit:
+        config.FAULT_INJECTION === 'crash-after-commit'
+          ? () => process.kill(process.pid, 'SIGKILL')
+          : undefined,
     };
     const imageDeps = {
       ...deps,
@@ -96,13 +125,20 @@ export class ProducerApp {
       bucket: config.IMAGE_BUCKET,
       limits: {
         ...deps.limits,
-        image: { ...DEFAULT_IMAGE_LIMITS, maxDimension: config.IMAGE_MAX_DIMENSION, maxInputBytes: config.IMAGE_MAX_UPLOAD_BYTES },
+        image: {
+          ...DEFAULT_IMAGE_LIMITS,
+          maxDimension: config.IMAGE_MAX_DIMENSION,
+          maxInputBytes: config.IMAGE_MAX_UPLOAD_BYTES,
+        },
         maxUploadBytes: config.IMAGE_MAX_UPLOAD_BYTES,
       },
     };
     const router = express.Router();
     router.use(legacyImageErrorBodies);
-    router.use(['/v1', '/factor', '/get', '/tasks', '/api/v1'], authenticate({ enabled: config.AUTH_ENABLED, keys: this.keys }));
+    router.use(
+      ['/v1', '/factor', '/get', '/tasks', '/api/v1'],
+      authenticate({ enabled: config.AUTH_ENABLED, keys: this.keys }),
+    );
     router.use(
       jobsRouter(deps),
       legacyFactorRouter(deps),

@@ -13,7 +13,10 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .execute();
   // With authentication off, every job belongs to this client.
-  await db.insertInto('api_clients').values({ id: 'default', name: 'default client (authentication off)', key_hash: null }).execute();
+  await db
+    .insertInto('api_clients')
+    .values({ id: 'default', name: 'default client (authentication off)', key_hash: null })
+    .execute();
 
   await db.schema
     .createTable('jobs')
@@ -39,10 +42,18 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('finished_at', 'timestamptz')
     .addColumn('expires_at', 'timestamptz')
     .execute();
-  await sql`create unique index jobs_client_custom_id_idx on jobs (client_id, custom_id) where custom_id is not null`.execute(db);
-  await db.schema.createIndex('jobs_client_created_idx').on('jobs').columns(['client_id', 'created_at desc', 'id desc']).execute();
+  await sql`create unique index jobs_client_custom_id_idx on jobs (client_id, custom_id) where custom_id is not null`.execute(
+    db,
+  );
+  await db.schema
+    .createIndex('jobs_client_created_idx')
+    .on('jobs')
+    .columns(['client_id', 'created_at desc', 'id desc'])
+    .execute();
   // Small: only unfinished jobs, for stats and for the repair of stuck jobs.
-  await sql`create index jobs_unfinished_idx on jobs (status, updated_at) where status in ('queued', 'running')`.execute(db);
+  await sql`create index jobs_unfinished_idx on jobs (status, updated_at) where status in ('queued', 'running')`.execute(
+    db,
+  );
 
   await db.schema
     .createTable('job_events')

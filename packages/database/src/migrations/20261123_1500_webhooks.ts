@@ -26,14 +26,24 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('delivered_at', 'timestamptz')
     .execute();
   // A republished event (same event id) never makes a second delivery.
-  await sql`create unique index webhook_deliveries_event_idx on webhook_deliveries (event_id) where event_id is not null`.execute(db);
-  await sql`create index webhook_deliveries_due_idx on webhook_deliveries (next_attempt_at) where status in ('pending', 'sending')`.execute(db);
-  await db.schema.createIndex('webhook_deliveries_job_idx').on('webhook_deliveries').columns(['job_id', 'sequence']).execute();
+  await sql`create unique index webhook_deliveries_event_idx on webhook_deliveries (event_id) where event_id is not null`.execute(
+    db,
+  );
+  await sql`create index webhook_deliveries_due_idx on webhook_deliveries (next_attempt_at) where status in ('pending', 'sending')`.execute(
+    db,
+  );
+  await db.schema
+    .createIndex('webhook_deliveries_job_idx')
+    .on('webhook_deliveries')
+    .columns(['job_id', 'sequence'])
+    .execute();
 
   await db.schema
     .createTable('webhook_attempts')
     .addColumn('id', 'bigserial', (c) => c.primaryKey())
-    .addColumn('delivery_id', 'text', (c) => c.notNull().references('webhook_deliveries.id').onDelete('cascade'))
+    .addColumn('delivery_id', 'text', (c) =>
+      c.notNull().references('webhook_deliveries.id').onDelete('cascade'),
+    )
     .addColumn('attempt', 'integer', (c) => c.notNull())
     .addColumn('started_at', 'timestamptz', (c) => c.notNull())
     .addColumn('status_code', 'integer')
@@ -41,7 +51,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('response_snippet', 'text')
     .addColumn('error', 'text')
     .execute();
-  await db.schema.createIndex('webhook_attempts_delivery_idx').on('webhook_attempts').column('delivery_id').execute();
+  await db.schema
+    .createIndex('webhook_attempts_delivery_idx')
+    .on('webhook_attempts')
+    .column('delivery_id')
+    .execute();
 
   await db.schema
     .createTable('webhook_gone_urls')
@@ -57,9 +71,14 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .addColumn('expires_at', 'timestamptz')
     .execute();
-  await db.schema.createIndex('webhook_secrets_client_idx').on('webhook_secrets').column('client_id').execute();
+  await db.schema
+    .createIndex('webhook_secrets_client_idx')
+    .on('webhook_secrets')
+    .column('client_id')
+    .execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  for (const table of ['webhook_secrets', 'webhook_gone_urls', 'webhook_attempts', 'webhook_deliveries']) await db.schema.dropTable(table).execute();
+  for (const table of ['webhook_secrets', 'webhook_gone_urls', 'webhook_attempts', 'webhook_deliveries'])
+    await db.schema.dropTable(table).execute();
 }

@@ -68,5 +68,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  await sql`drop function record_webhook_events(text[], uuid[], text[], uuid[], int[], text[], text[], bool[], bool[], float8, text, text)`.execute(db);
+  await sql`drop function record_webhook_events(text[], uuid[], text[], uuid[], int[], text[], text[], bool[], bool[], float8, text, text)`.execute(
+    db,
+  );
 }

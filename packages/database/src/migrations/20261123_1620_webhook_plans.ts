@@ -8,11 +8,17 @@ import { sql, type Kysely } from 'kysely';
  * the index of every due delivery for each row.
  */
 export async function up(db: Kysely<any>): Promise<void> {
-  await sql`alter function record_webhook_events(text[], uuid[], text[], uuid[], int[], text[], text[], bool[], bool[], float8, text, text) set plan_cache_mode = force_custom_plan`.execute(db);
-  await sql`create index webhook_deliveries_open_idx on webhook_deliveries (job_id, sequence) where status in ('pending', 'sending')`.execute(db);
+  await sql`alter function record_webhook_events(text[], uuid[], text[], uuid[], int[], text[], text[], bool[], bool[], float8, text, text) set plan_cache_mode = force_custom_plan`.execute(
+    db,
+  );
+  await sql`create index webhook_deliveries_open_idx on webhook_deliveries (job_id, sequence) where status in ('pending', 'sending')`.execute(
+    db,
+  );
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
   await sql`drop index webhook_deliveries_open_idx`.execute(db);
-  await sql`alter function record_webhook_events(text[], uuid[], text[], uuid[], int[], text[], text[], bool[], bool[], float8, text, text) reset plan_cache_mode`.execute(db);
+  await sql`alter function record_webhook_events(text[], uuid[], text[], uuid[], int[], text[], text[], bool[], bool[], float8, text, text) reset plan_cache_mode`.execute(
+    db,
+  );
 }

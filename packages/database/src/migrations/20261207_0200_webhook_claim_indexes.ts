@@ -14,13 +14,19 @@ import { sql, type Kysely } from 'kysely';
  * scans, which mark dead entries so later polls skip them).
  */
 export async function up(db: Kysely<any>): Promise<void> {
-  await sql`create index webhook_deliveries_pending_due_idx on webhook_deliveries (next_attempt_at) where status = 'pending'`.execute(db);
-  await sql`create index webhook_deliveries_lease_idx on webhook_deliveries (lease_until) where status = 'sending'`.execute(db);
+  await sql`create index webhook_deliveries_pending_due_idx on webhook_deliveries (next_attempt_at) where status = 'pending'`.execute(
+    db,
+  );
+  await sql`create index webhook_deliveries_lease_idx on webhook_deliveries (lease_until) where status = 'sending'`.execute(
+    db,
+  );
   await sql`drop index webhook_deliveries_due_idx`.execute(db);
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  await sql`create index webhook_deliveries_due_idx on webhook_deliveries (next_attempt_at) where status in ('pending', 'sending')`.execute(db);
+  await sql`create index webhook_deliveries_due_idx on webhook_deliveries (next_attempt_at) where status in ('pending', 'sending')`.execute(
+    db,
+  );
   await sql`drop index webhook_deliveries_lease_idx`.execute(db);
   await sql`drop index webhook_deliveries_pending_due_idx`.execute(db);
 }

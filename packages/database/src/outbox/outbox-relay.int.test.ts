@@ -12,7 +12,12 @@ describe('OutboxRelay.sendNow', () => {
 
   beforeAll(async () => {
     isolated = await createIsolatedEnv('outboxrelay');
-    database = createDatabase({ url: TEST_DATABASE_URL, schema: isolated.schema, poolMax: 4, log: silentLogger() });
+    database = createDatabase({
+      url: TEST_DATABASE_URL,
+      schema: isolated.schema,
+      poolMax: 4,
+      log: silentLogger(),
+    });
     await migrateToLatest(database.db, isolated.schema, silentLogger());
   });
 
@@ -22,8 +27,14 @@ describe('OutboxRelay.sendNow', () => {
     await isolated.dispose();
   });
 
-  function relayWith(publish: (m: OutboxMessage) => Promise<void>, options: Partial<OutboxRelayOptions> = {}): OutboxRelay {
-    const relay = new OutboxRelay({ db: database.db, publish, isReady: () => true, log: silentLogger() }, { pollMs: 60_000, batchSize: 100, ...options });
+  function relayWith(
+    publish: (m: OutboxMessage) => Promise<void>,
+    options: Partial<OutboxRelayOptions> = {},
+  ): OutboxRelay {
+    const relay = new OutboxRelay(
+      { db: database.db, publish, isReady: () => true, log: silentLogger() },
+      { pollMs: 60_000, batchSize: 100, ...options },
+    );
     relays.push(relay);
     return relay;
   }
@@ -31,10 +42,27 @@ describe('OutboxRelay.sendNow', () => {
   const insert = (count: number) =>
     insertOutboxMessages(
       database.db,
-      Array.from({ length: count }, (_, i) => ({ exchange: 'x', routingKey: 'k', messageId: `m${i}`, correlationId: 'c', type: 't', body: Buffer.from(`{"i":${i}}`) })),
+      Array.from({ length: count }, (_, i) => ({
+        exchange: 'x',
+        routingKey: 'k',
+        messageId: `m${i}`,
+        correlationId: 'c',
+        type: 't',
+        body: Buffer.from(`{"i":${i}}`),
+      })),
     );
   const remaining = async (messages: OutboxMessage[]) =>
-    (await database.db.selectFrom('outbox').select('id').where('id', 'in', messages.map((m) => m.id)).execute()).map((r) => r.id);
+    (
+      await database.db
+        .selectFrom('outbox')
+        .select('id')
+        .where(
+          'id',
+          'in',
+          messages.map((m) => m.id),
+        )
+        .execute()
+    ).map((r) => r.id);
 
   it('resolves after every publish has settled and deletes only the confirmed rows, soon after', async () => {
     const confirmed: string[] = [];
@@ -46,7 +74,9 @@ describe('OutboxRelay.sendNow', () => {
     const messages = await insert(3);
     await relay.sendNow(messages);
     expect(confirmed.sort()).toEqual([messages[0]!.id, messages[2]!.id].sort());
-    await waitFor('confirmed rows deleted', async () => (await remaining(messages)).length === 1, { timeoutMs: 2_000 });
+    await waitFor('confirmed rows deleted', async () => (await remaining(messages)).length === 1, {
+      timeoutMs: 2_000,
+    });
     expect(await remaining(messages)).toEqual([messages[1]!.id]);
   });
 
@@ -57,7 +87,9 @@ describe('OutboxRelay.sendNow', () => {
     await new Promise((r) => setTimeout(r, 100));
     expect(await remaining(messages)).toHaveLength(6); // waiting for more
     await relay.sendNow(messages.slice(3, 4));
-    await waitFor('full batch deleted', async () => (await remaining(messages)).length === 2, { timeoutMs: 2_000 });
+    await waitFor('full batch deleted', async () => (await remaining(messages)).length === 2, {
+      timeoutMs: 2_000,
+    });
     await relay.sendNow(messages.slice(4));
     await relay.stop(); // deletes what is pending
     expect(await remaining(messages)).toEqual([]);

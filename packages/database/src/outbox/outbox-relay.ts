@@ -1,7 +1,12 @@
 import { errorMessage, sleep, type Logger } from '@conveyor/platform';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../schema.js';
-import { claimOutboxBatch, deleteOutboxMessages, markOutboxFailures, type OutboxMessage } from './outbox.repository.js';
+import {
+  claimOutboxBatch,
+  deleteOutboxMessages,
+  markOutboxFailures,
+  type OutboxMessage,
+} from './outbox.repository.js';
 
 export interface OutboxRelayDeps {
   db: Kysely<Database>;
@@ -40,7 +45,10 @@ export class OutboxRelay {
     private readonly deps: OutboxRelayDeps,
     private readonly options: OutboxRelayOptions,
   ) {
-    this.sentRows = new SentRowDeleter(deps, { waitMs: options.deleteBatchWaitMs ?? 5, maxIds: options.deleteBatchSize ?? 500 });
+    this.sentRows = new SentRowDeleter(deps, {
+      waitMs: options.deleteBatchWaitMs ?? 5,
+      maxIds: options.deleteBatchSize ?? 500,
+    });
   }
 
   start(): void {
@@ -99,7 +107,8 @@ export class OutboxRelay {
       await deleteOutboxMessages(trx, confirmed);
       const firstFailure = results.find((r) => r.status === 'rejected');
       await markOutboxFailures(trx, failed, firstFailure ? errorMessage(firstFailure.reason) : '');
-      if (batch.length > 0) this.deps.log.info('outbox messages relayed', { messages: confirmed.length, failed: failed.length });
+      if (batch.length > 0)
+        this.deps.log.info('outbox messages relayed', { messages: confirmed.length, failed: failed.length });
       return { sent: confirmed.length, failed: failed.length };
     });
   }
@@ -156,9 +165,14 @@ class SentRowDeleter {
       // (BEGIN, SET, DELETE, COMMIT). The ids are bigints this process read back from the
       // table; anything else is dropped rather than spliced into SQL.
       const list = ids.filter((id) => /^\d{1,19}$/.test(id)).join(',');
-      await sql.raw(`set local synchronous_commit = off; delete from outbox where id = any('{${list}}'::bigint[])`).execute(this.deps.db);
+      await sql
+        .raw(`set local synchronous_commit = off; delete from outbox where id = any('{${list}}'::bigint[])`)
+        .execute(this.deps.db);
     } catch (error) {
-      this.deps.log.warn('could not delete sent outbox rows; the relay will send them again', { rows: ids.length, error: errorMessage(error) });
+      this.deps.log.warn('could not delete sent outbox rows; the relay will send them again', {
+        rows: ids.length,
+        error: errorMessage(error),
+      });
     }
   }
 }

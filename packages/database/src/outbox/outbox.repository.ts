@@ -10,7 +10,10 @@ export interface OutboxMessage extends OutgoingMessage {
 }
 
 /** The columns a message is rebuilt from (also what a CTE returning outbox rows yields). */
-export type OutboxMessageRow = Pick<OutboxRow, 'id' | 'exchange' | 'routing_key' | 'message_id' | 'correlation_id' | 'type' | 'body'>;
+export type OutboxMessageRow = Pick<
+  OutboxRow,
+  'id' | 'exchange' | 'routing_key' | 'message_id' | 'correlation_id' | 'type' | 'body'
+>;
 
 export function toOutboxMessage(row: OutboxMessageRow): OutboxMessage {
   return {
@@ -25,7 +28,10 @@ export function toOutboxMessage(row: OutboxMessageRow): OutboxMessage {
 }
 
 /** Inserts messages and returns them with their ids, so the caller can send and delete them right after commit. */
-export async function insertOutboxMessages(db: Executor, messages: OutgoingMessage[]): Promise<OutboxMessage[]> {
+export async function insertOutboxMessages(
+  db: Executor,
+  messages: OutgoingMessage[],
+): Promise<OutboxMessage[]> {
   if (messages.length === 0) return [];
   const rows: NewOutboxRow[] = messages.map((m) => ({
     exchange: m.exchange,
@@ -41,7 +47,11 @@ export async function insertOutboxMessages(db: Executor, messages: OutgoingMessa
 }
 
 /** Oldest messages first, locked so that relays in several replicas never send the same row at once. */
-export async function claimOutboxBatch(trx: Transaction<Database>, limit: number, minAgeMs = 0): Promise<OutboxMessage[]> {
+export async function claimOutboxBatch(
+  trx: Transaction<Database>,
+  limit: number,
+  minAgeMs = 0,
+): Promise<OutboxMessage[]> {
   const rows = await trx
     .selectFrom('outbox')
     .selectAll()
@@ -56,10 +66,18 @@ export async function claimOutboxBatch(trx: Transaction<Database>, limit: number
 
 /** One array parameter rather than one per id: the statement text is the same for every batch size. */
 export async function deleteOutboxMessages(trx: Executor, ids: string[]): Promise<void> {
-  if (ids.length > 0) await trx.deleteFrom('outbox').where('id', '=', sql<string>`any(${ids}::bigint[])`).execute();
+  if (ids.length > 0)
+    await trx
+      .deleteFrom('outbox')
+      .where('id', '=', sql<string>`any(${ids}::bigint[])`)
+      .execute();
 }
 
-export async function markOutboxFailures(trx: Transaction<Database>, ids: string[], error: string): Promise<void> {
+export async function markOutboxFailures(
+  trx: Transaction<Database>,
+  ids: string[],
+  error: string,
+): Promise<void> {
   if (ids.length === 0) return;
   await trx
     .updateTable('outbox')

@@ -11,7 +11,12 @@ describe('JobKindRegistry', () => {
 
   beforeAll(async () => {
     isolated = await createIsolatedEnv('kinds');
-    database = createDatabase({ url: TEST_DATABASE_URL, schema: isolated.schema, poolMax: 4, log: silentLogger() });
+    database = createDatabase({
+      url: TEST_DATABASE_URL,
+      schema: isolated.schema,
+      poolMax: 4,
+      log: silentLogger(),
+    });
     await migrateToLatest(database.db, isolated.schema, silentLogger());
     registry = new JobKindRegistry(database.db);
   });
@@ -42,12 +47,17 @@ describe('JobKindRegistry', () => {
   });
 
   it('takes the same registration again (a second host of the kind), at once from two hosts too', async () => {
-    await Promise.all([registry.register(lomo({ concurrency: 4 })), registry.register(lomo({ concurrency: 4 }))]);
+    await Promise.all([
+      registry.register(lomo({ concurrency: 4 })),
+      registry.register(lomo({ concurrency: 4 })),
+    ]);
     expect((await registry.find('lomo'))?.concurrency).toBe(4);
   });
 
   it('refuses another schema under the same version, and an older version', async () => {
-    await expect(registry.register(lomo({ schemaHash: 'hash-2' }))).rejects.toMatchObject({ code: 'kind_schema_conflict' });
+    await expect(registry.register(lomo({ schemaHash: 'hash-2' }))).rejects.toMatchObject({
+      code: 'kind_schema_conflict',
+    });
     await registry.register(lomo({ version: 2, schemaHash: 'hash-2' }));
     await expect(registry.register(lomo())).rejects.toMatchObject({ code: 'kind_version_older' });
     expect(await registry.find('lomo')).toMatchObject({ version: 2, schemaHash: 'hash-2' });
@@ -60,7 +70,12 @@ describe('WorkerHostRegistry', () => {
 
   beforeAll(async () => {
     isolated = await createIsolatedEnv('hosts');
-    database = createDatabase({ url: TEST_DATABASE_URL, schema: isolated.schema, poolMax: 2, log: silentLogger() });
+    database = createDatabase({
+      url: TEST_DATABASE_URL,
+      schema: isolated.schema,
+      poolMax: 2,
+      log: silentLogger(),
+    });
     await migrateToLatest(database.db, isolated.schema, silentLogger());
   });
 
@@ -73,7 +88,9 @@ describe('WorkerHostRegistry', () => {
     const hosts = new WorkerHostRegistry(database.db);
     await hosts.heartbeat({ id: 'w1', hostname: 'a', pid: 1, kinds: ['lomo'], inFlight: 0 });
     await hosts.heartbeat({ id: 'w1', hostname: 'a', pid: 1, kinds: ['lomo'], inFlight: 3 });
-    expect(await hosts.alive(10_000)).toEqual([expect.objectContaining({ id: 'w1', kinds: ['lomo'], inFlight: 3 })]);
+    expect(await hosts.alive(10_000)).toEqual([
+      expect.objectContaining({ id: 'w1', kinds: ['lomo'], inFlight: 3 }),
+    ]);
     expect(await hosts.alive(0)).toEqual([]);
     await hosts.remove('w1');
     expect(await hosts.alive(10_000)).toEqual([]);

@@ -35,7 +35,11 @@ export class JobKindRegistry {
     await this.db.transaction().execute(async (trx) => {
       // Serializes hosts registering the same kind at once: the second sees the first's row.
       await sql`select pg_advisory_xact_lock(hashtext(${`conveyor-kind:${registration.kind}`}))`.execute(trx);
-      const existing = await trx.selectFrom('job_kinds').select(['version', 'schema_hash']).where('kind', '=', registration.kind).executeTakeFirst();
+      const existing = await trx
+        .selectFrom('job_kinds')
+        .select(['version', 'schema_hash'])
+        .where('kind', '=', registration.kind)
+        .executeTakeFirst();
       if (existing && existing.version > registration.version) {
         throw new AppError(
           'kind_version_older',
@@ -43,7 +47,11 @@ export class JobKindRegistry {
           { status: 409 },
         );
       }
-      if (existing && existing.version === registration.version && existing.schema_hash !== registration.schemaHash) {
+      if (
+        existing &&
+        existing.version === registration.version &&
+        existing.schema_hash !== registration.schemaHash
+      ) {
         throw new AppError(
           'kind_schema_conflict',
           `job kind "${registration.kind}" version ${registration.version} is already registered with a different input or result schema: give the changed schema a new version`,
@@ -82,7 +90,11 @@ export class JobKindRegistry {
 /** Parsed on the way out of the database, like any other boundary. */
 const StoredRetryPolicy = z.object({
   maxAttempts: z.number().int().positive(),
-  backoff: z.object({ type: z.enum(['fixed', 'exponential']), delayMs: z.number().nonnegative(), maxDelayMs: z.number().nonnegative() }),
+  backoff: z.object({
+    type: z.enum(['fixed', 'exponential']),
+    delayMs: z.number().nonnegative(),
+    maxDelayMs: z.number().nonnegative(),
+  }),
 });
 const StoredSchema = z.record(z.string(), z.unknown());
 

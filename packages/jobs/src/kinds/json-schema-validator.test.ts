@@ -3,7 +3,11 @@ import { jsonSchemaValidator } from './json-schema-validator.js';
 
 describe('jsonSchemaValidator', () => {
   const schema = z.toJSONSchema(
-    z.strictObject({ url: z.string().min(1), sizes: z.array(z.number().int().positive()).max(3), mode: z.enum(['fast', 'best']).optional() }),
+    z.strictObject({
+      url: z.string().min(1),
+      sizes: z.array(z.number().int().positive()).max(3),
+      mode: z.enum(['fast', 'best']).optional(),
+    }),
   );
   const check = jsonSchemaValidator(schema);
 
@@ -19,8 +23,16 @@ describe('jsonSchemaValidator', () => {
   });
 
   it('takes a draft-07 schema written by hand', () => {
-    const handWritten = jsonSchemaValidator({ $schema: 'http://json-schema.org/draft-07/schema#', type: 'object', required: ['n'], properties: { n: { type: 'integer' } } });
+    const handWritten = jsonSchemaValidator({
+      $schema: 'http://json-schema.org/draft-07/schema#',
+      type: 'object',
+      required: ['n'],
+      properties: { n: { type: 'integer' } },
+    });
     expect(handWritten({ n: 2 })).toEqual({ ok: true });
-    expect(handWritten({ n: 'x' })).toEqual({ ok: false, issues: [{ path: 'n', message: 'must be integer' }] });
+    expect(handWritten({ n: 'x' })).toEqual({
+      ok: false,
+      issues: [{ path: 'n', message: 'must be integer' }],
+    });
   });
 });

@@ -17,7 +17,8 @@ export function jsonSchemaValidator(schema: object): (value: unknown) => SchemaC
   // A fresh ajv per schema: schemas from different kinds may reuse the same $id.
   const ajv = new Ajv2020({ allErrors: true, strict: false, validateFormats: false });
   const validate: ValidateFunction = ajv.compile(withoutDialect(schema));
-  return (value) => (validate(value) ? { ok: true } : { ok: false, issues: (validate.errors ?? []).map(toIssue) });
+  return (value) =>
+    validate(value) ? { ok: true } : { ok: false, issues: (validate.errors ?? []).map(toIssue) };
 }
 
 /** ajv 2020 refuses a `$schema` it was not built for (draft-07's, say); the keywords it checks are the same. */
@@ -33,7 +34,8 @@ function toIssue(error: ErrorObject): SchemaIssue {
   // A missing property is reported on its parent; name the property itself.
   const missing: unknown = error.keyword === 'required' ? error.params.missingProperty : undefined;
   if (typeof missing === 'string') segments.push(missing);
-  const unexpected: unknown = error.keyword === 'additionalProperties' ? error.params.additionalProperty : undefined;
+  const unexpected: unknown =
+    error.keyword === 'additionalProperties' ? error.params.additionalProperty : undefined;
   if (typeof unexpected === 'string') segments.push(unexpected);
   return { path: segments.join('.'), message: error.message ?? 'is invalid' };
 }

@@ -22,5 +22,9 @@ export async function listExpiringJobs(db: Kysely<Database>, limit: number): Pro
 /** Drops the results (the jobs themselves stay, marked expired: the API answers 410 for them). */
 export async function markJobsExpired(db: Kysely<Database>, ids: string[]): Promise<void> {
   if (ids.length === 0) return;
-  await db.updateTable('jobs').set({ result: null, expired: true, updated_at: sql<Date>`now()` }).where('id', 'in', ids).execute();
+  await db
+    .updateTable('jobs')
+    .set({ result: null, expired: true, updated_at: sql<Date>`now()` })
+    .where('id', 'in', ids)
+    .execute();
 }

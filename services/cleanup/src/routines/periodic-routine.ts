@@ -39,7 +39,11 @@ export class PeriodicRoutine {
 }
 
 /** Repeats a batched operation until a batch comes back short (or the signal aborts); returns the total. */
-export async function untilExhausted(batch: () => Promise<number>, batchSize: number, signal?: AbortSignal): Promise<number> {
+export async function untilExhausted(
+  batch: () => Promise<number>,
+  batchSize: number,
+  signal?: AbortSignal,
+): Promise<number> {
   let total = 0;
   for (;;) {
     const done = await batch();

@@ -1,10 +1,14 @@
 import type { ImageResizeInput, ImageResizeResult } from '@conveyor/contracts';
 import type { Database, Kysely } from '@conveyor/database';
 import type { BlobLocation, BlobStore } from '@conveyor/storage';
-import { listExpiringJobs, markJobsExpired, type ExpiringJob } from '../adapters/expiring-result.repository.js';
+import {
+  listExpiringJobs,
+  markJobsExpired,
+  type ExpiringJob,
+} from '../adapters/expiring-result.repository.js';
 
 /** The blobs a job owns: an image job's upload and its resized result. */
-export function blobsOf(job: ExpiringJob): BlobLocation[] {
+function blobsOf(job: ExpiringJob): BlobLocation[] {
   if (job.kind !== 'image-resize') return [];
   const input = job.input as ImageResizeInput;
   const result = job.result as ImageResizeResult | null;
@@ -16,9 +20,16 @@ export function blobsOf(job: ExpiringJob): BlobLocation[] {
  * between only means the next pass deletes again (deleting is idempotent), never a job that
  * claims to be expired while its blobs linger.
  */
-export async function expireResultsBatch(db: Kysely<Database>, images: BlobStore, limit: number): Promise<number> {
+export async function expireResultsBatch(
+  db: Kysely<Database>,
+  images: BlobStore,
+  limit: number,
+): Promise<number> {
   const jobs = await listExpiringJobs(db, limit);
   for (const job of jobs) await Promise.all(blobsOf(job).map((location) => images.delete(location)));
-  await markJobsExpired(db, jobs.map((j) => j.id));
+  await markJobsExpired(
+    db,
+    jobs.map((j) => j.id),
+  );
   return jobs.length;
 }

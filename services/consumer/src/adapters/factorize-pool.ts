@@ -21,13 +21,22 @@ export class FactorizePool {
   private readonly pool: WorkerTaskPool<FactorizeTaskInput, FactorizeOutcome>;
 
   constructor(options: { workerDir: string; threads: number }) {
-    this.pool = new WorkerTaskPool({ filename: join(options.workerDir, 'factorize.worker.js'), threads: options.threads });
+    this.pool = new WorkerTaskPool({
+      filename: join(options.workerDir, 'factorize.worker.js'),
+      threads: options.threads,
+    });
   }
 
-  async run(number: string, options: { timeoutMs: number; signal: AbortSignal; onProgress: (p: TaskProgress) => void }): Promise<FactorizeRun> {
+  async run(
+    number: string,
+    options: { timeoutMs: number; signal: AbortSignal; onProgress: (p: TaskProgress) => void },
+  ): Promise<FactorizeRun> {
     if (options.signal.aborted) return { type: 'stopped' };
     if (isSmall(number)) return { type: 'done', factors: factorize(BigInt(number)).map(String) };
-    return this.pool.run({ number, deadline: Date.now() + options.timeoutMs }, { signal: options.signal, onProgress: options.onProgress });
+    return this.pool.run(
+      { number, deadline: Date.now() + options.timeoutMs },
+      { signal: options.signal, onProgress: options.onProgress },
+    );
   }
 
   /** Factorizations that went through a worker thread (small ones run inline). */

@@ -104,7 +104,12 @@ export class LastSeenWriter {
           return;
         }
         const retryInMs = backoffDelay(attempt, 100, 5_000);
-        this.deps.log.warn('last_seen write failed, holding the batch and retrying', { rows: batch.length, attempt: attempt + 1, retryInMs, error: errorMessage(error) });
+        this.deps.log.warn('last_seen write failed, holding the batch and retrying', {
+          rows: batch.length,
+          attempt: attempt + 1,
+          retryInMs,
+          error: errorMessage(error),
+        });
         await sleep(retryInMs, this.stopController.signal);
       }
     }

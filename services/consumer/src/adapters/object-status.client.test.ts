@@ -3,9 +3,17 @@ import { HttpStub, type StubHandler } from '@conveyor/testkit';
 import { ObjectStatusClient } from './object-status.client.js';
 
 /** A real HTTP server per test, answering as the test says; the client under test talks to it over loopback. */
-async function withUpstream(handler: StubHandler, run: (client: ObjectStatusClient, stub: HttpStub) => Promise<void>, options: { timeoutMs?: number; path?: string } = {}) {
+async function withUpstream(
+  handler: StubHandler,
+  run: (client: ObjectStatusClient, stub: HttpStub) => Promise<void>,
+  options: { timeoutMs?: number; path?: string } = {},
+) {
   const stub = await HttpStub.start(handler);
-  const client = new ObjectStatusClient({ baseUrl: `${stub.url}${options.path ?? ''}`, timeoutMs: options.timeoutMs ?? 2_000, maxSockets: 4 });
+  const client = new ObjectStatusClient({
+    baseUrl: `${stub.url}${options.path ?? ''}`,
+    timeoutMs: options.timeoutMs ?? 2_000,
+    maxSockets: 4,
+  });
   try {
     await run(client, stub);
   } finally {
@@ -14,10 +22,12 @@ async function withUpstream(handler: StubHandler, run: (client: ObjectStatusClie
   }
 }
 
-const json = (status: number, body: string): StubHandler => (_req, res) => {
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(body);
-};
+const json =
+  (status: number, body: string): StubHandler =>
+  (_req, res) => {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(body);
+  };
 
 async function codeOf(promise: Promise<unknown>): Promise<{ code: string; permanent: boolean }> {
   try {
@@ -73,9 +83,21 @@ describe('ObjectStatusClient', () => {
     ['429', json(429, '{}'), { code: 'upstream_failed', permanent: false }],
     ['500', json(500, 'oops'), { code: 'upstream_failed', permanent: false }],
     ['a body that is not JSON', json(200, '{"id":'), { code: 'upstream_bad_response', permanent: false }],
-    ['a body of the wrong shape', json(200, '{"id":1,"online":"yes"}'), { code: 'upstream_bad_response', permanent: false }],
-    ['the answer for another object', json(200, '{"id":2,"online":true}'), { code: 'upstream_bad_response', permanent: false }],
-    ['a body over 64 KiB', json(200, ' '.repeat(70_000)), { code: 'upstream_bad_response', permanent: false }],
+    [
+      'a body of the wrong shape',
+      json(200, '{"id":1,"online":"yes"}'),
+      { code: 'upstream_bad_response', permanent: false },
+    ],
+    [
+      'the answer for another object',
+      json(200, '{"id":2,"online":true}'),
+      { code: 'upstream_bad_response', permanent: false },
+    ],
+    [
+      'a body over 64 KiB',
+      json(200, ' '.repeat(70_000)),
+      { code: 'upstream_bad_response', permanent: false },
+    ],
   ])('classifies %s', async (_name, handler, expected) => {
     await withUpstream(handler, async (client) => {
       expect(await codeOf(client.fetchStatus(1))).toEqual(expected);
@@ -87,7 +109,10 @@ describe('ObjectStatusClient', () => {
       () => undefined,
       async (client) => {
         const started = Date.now();
-        expect(await codeOf(client.fetchStatus(1))).toEqual({ code: 'upstream_unreachable', permanent: false });
+        expect(await codeOf(client.fetchStatus(1))).toEqual({
+          code: 'upstream_unreachable',
+          permanent: false,
+        });
         expect(Date.now() - started).toBeGreaterThanOrEqual(250);
         // A precise deadline: undici's own timeouts tick every half second and fired at ~900 ms.
         expect(Date.now() - started).toBeLessThan(700);
@@ -100,7 +125,10 @@ describe('ObjectStatusClient', () => {
     await withUpstream(
       (_req, res) => setTimeout(() => json(200, '{"id":1,"online":true}')(_req, res, ''), 500),
       async (client) => {
-        expect(await codeOf(client.fetchStatus(1))).toEqual({ code: 'upstream_unreachable', permanent: false });
+        expect(await codeOf(client.fetchStatus(1))).toEqual({
+          code: 'upstream_unreachable',
+          permanent: false,
+        });
       },
       { timeoutMs: 200 },
     );
@@ -139,7 +167,10 @@ describe('ObjectStatusClient', () => {
         json(200, JSON.stringify({ id: Number(req.url?.split('/').pop()), online: true }))(req, res, '');
       },
       async (client) => {
-        expect(await codeOf(client.fetchStatus(1, AbortSignal.abort()))).toEqual({ code: 'upstream_unreachable', permanent: false });
+        expect(await codeOf(client.fetchStatus(1, AbortSignal.abort()))).toEqual({
+          code: 'upstream_unreachable',
+          permanent: false,
+        });
         await expect(client.fetchStatus(2)).resolves.toEqual({ id: 2, online: true });
       },
     );
@@ -150,7 +181,11 @@ describe('ObjectStatusClient', () => {
     const paths: string[] = [];
     const stub = await HttpStub.start((req, res) => {
       paths.push(req.url ?? '');
-      setTimeout(() => json(200, JSON.stringify({ id: Number(req.url?.split('/').pop()), online: true }))(req, res, ''), 300);
+      setTimeout(
+        () =>
+          json(200, JSON.stringify({ id: Number(req.url?.split('/').pop()), online: true }))(req, res, ''),
+        300,
+      );
     });
     const client = new ObjectStatusClient({ baseUrl: stub.url, timeoutMs: 2_000, maxSockets: 1 });
     try {

@@ -2,7 +2,7 @@ import { errors, RoundRobinPool, type Dispatcher } from 'undici';
 import { z } from 'zod';
 import { AppError, PermanentError } from '@conveyor/platform';
 
-export const ObjectStatus = z.object({ id: z.number().int().nonnegative(), online: z.boolean() });
+const ObjectStatus = z.object({ id: z.number().int().nonnegative(), online: z.boolean() });
 export type ObjectStatus = z.infer<typeof ObjectStatus>;
 
 export interface ObjectStatusClientOptions {
@@ -20,19 +20,31 @@ const MAX_BODY_BYTES = 64 * 1024;
  * What an answer of the object-status API means for object `objectId`: its status, or the error
  * to throw (a PermanentError for what retrying cannot fix).
  */
-export function interpretAnswer(objectId: number, statusCode: number, body: string): ObjectStatus | AppError {
-  if (statusCode === 404) return new PermanentError('object_not_found', `object-status API knows no object ${objectId}`);
+function interpretAnswer(objectId: number, statusCode: number, body: string): ObjectStatus | AppError {
+  if (statusCode === 404)
+    return new PermanentError('object_not_found', `object-status API knows no object ${objectId}`);
   if (statusCode >= 400 && statusCode < 500 && statusCode !== 408 && statusCode !== 429) {
-    return new PermanentError('upstream_rejected', `object-status API answered ${statusCode} for object ${objectId}`);
+    return new PermanentError(
+      'upstream_rejected',
+      `object-status API answered ${statusCode} for object ${objectId}`,
+    );
   }
-  if (statusCode !== 200) return new AppError('upstream_failed', `object-status API answered ${statusCode} for object ${objectId}`);
+  if (statusCode !== 200)
+    return new AppError('upstream_failed', `object-status API answered ${statusCode} for object ${objectId}`);
   let parsed: ObjectStatus;
   try {
     parsed = ObjectStatus.parse(JSON.parse(body));
   } catch {
-    return new AppError('upstream_bad_response', `object-status API sent an unreadable body for object ${objectId}`);
+    return new AppError(
+      'upstream_bad_response',
+      `object-status API sent an unreadable body for object ${objectId}`,
+    );
   }
-  if (parsed.id !== objectId) return new AppError('upstream_bad_response', `object-status API answered for object ${parsed.id} instead of ${objectId}`);
+  if (parsed.id !== objectId)
+    return new AppError(
+      'upstream_bad_response',
+      `object-status API answered for object ${parsed.id} instead of ${objectId}`,
+    );
   return parsed;
 }
 
@@ -72,13 +84,18 @@ export class ObjectStatusClient {
       const exchange = new StatusExchange((failure, statusCode, body) => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
-        const answer = failure ? transportError(objectId, failure) : interpretAnswer(objectId, statusCode, body);
+        const answer = failure
+          ? transportError(objectId, failure)
+          : interpretAnswer(objectId, statusCode, body);
         if (answer instanceof Error) reject(answer);
         else resolve(answer);
       });
       // Our own deadline, not undici's headers/body timeouts: those run on undici's coarse timer
       // wheel (half-second ticks), so a 200 ms timeout could fire after a full second.
-      const timer = setTimeout(() => exchange.abort(new errors.RequestAbortedError('deadline passed')), this.timeoutMs);
+      const timer = setTimeout(
+        () => exchange.abort(new errors.RequestAbortedError('deadline passed')),
+        this.timeoutMs,
+      );
       const onAbort = () => exchange.abort(new errors.RequestAbortedError('check abandoned'));
       if (signal?.aborted) return onAbort();
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -93,9 +110,14 @@ export class ObjectStatusClient {
 
 function transportError(objectId: number, failure: Error): AppError {
   if (failure instanceof errors.ResponseExceededMaxSizeError) {
-    return new AppError('upstream_bad_response', `object-status API sent more than ${MAX_BODY_BYTES} bytes for object ${objectId}`);
+    return new AppError(
+      'upstream_bad_response',
+      `object-status API sent more than ${MAX_BODY_BYTES} bytes for object ${objectId}`,
+    );
   }
-  return new AppError('upstream_unreachable', `object-status API did not answer for object ${objectId}`, { cause: failure });
+  return new AppError('upstream_unreachable', `object-status API did not answer for object ${objectId}`, {
+    cause: failure,
+  });
 }
 
 /**
@@ -110,7 +132,9 @@ class StatusExchange implements Dispatcher.DispatchHandler {
   private readonly chunks: Buffer[] = [];
   private reported = false;
 
-  constructor(private readonly report: (failure: Error | undefined, statusCode: number, body: string) => void) {}
+  constructor(
+    private readonly report: (failure: Error | undefined, statusCode: number, body: string) => void,
+  ) {}
 
   abort(reason: Error): void {
     if (this.reported) return;
@@ -133,7 +157,10 @@ class StatusExchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(): void {
-    const body = this.chunks.length === 1 ? this.chunks[0]!.toString('utf8') : Buffer.concat(this.chunks).toString('utf8');
+    const body =
+      this.chunks.length === 1
+        ? this.chunks[0]!.toString('utf8')
+        : Buffer.concat(this.chunks).toString('utf8');
     this.finish(undefined, body);
   }
 

@@ -11,7 +11,12 @@ describe('last_seen upserts', () => {
 
   beforeAll(async () => {
     isolated = await createIsolatedEnv('lastseen');
-    database = createDatabase({ url: TEST_DATABASE_URL, schema: isolated.schema, poolMax: 4, log: silentLogger() });
+    database = createDatabase({
+      url: TEST_DATABASE_URL,
+      schema: isolated.schema,
+      poolMax: 4,
+      log: silentLogger(),
+    });
     await migrateToLatest(database.db, isolated.schema, silentLogger());
   });
 
@@ -21,7 +26,13 @@ describe('last_seen upserts', () => {
   });
 
   const lastSeenOf = async (id: number) =>
-    (await database.db.selectFrom('objects').select('last_seen').where('id', '=', String(id)).executeTakeFirst())?.last_seen;
+    (
+      await database.db
+        .selectFrom('objects')
+        .select('last_seen')
+        .where('id', '=', String(id))
+        .executeTakeFirst()
+    )?.last_seen;
 
   it('never moves last_seen backwards on a redelivered or reordered message', async () => {
     await upsertLastSeen(database.db, [{ objectId: 1, lastSeen: t(30) }]);
@@ -34,11 +45,16 @@ describe('last_seen upserts', () => {
   });
 
   it('batches rows for the same object in any order through the writer', async () => {
-    const writer = new LastSeenWriter({ db: database.db, log: silentLogger() }, { batchSize: 100, batchWaitMs: 5 });
+    const writer = new LastSeenWriter(
+      { db: database.db, log: silentLogger() },
+      { batchSize: 100, batchWaitMs: 5 },
+    );
     const times = [20, 50, 10, 40, 30];
     await Promise.all(times.map((s) => writer.record({ objectId: 2, lastSeen: t(s) })));
     expect(await lastSeenOf(2)).toEqual(t(50));
-    const many = Array.from({ length: 1_234 }, (_, i) => writer.record({ objectId: 10_000 + i, lastSeen: t(1) }));
+    const many = Array.from({ length: 1_234 }, (_, i) =>
+      writer.record({ objectId: 10_000 + i, lastSeen: t(1) }),
+    );
     await Promise.all(many);
     const { count } = await database.db
       .selectFrom('objects')

@@ -35,7 +35,10 @@ export class WorkerTaskPool<Task extends object, Outcome> {
     });
   }
 
-  async run(task: Task, options: { signal: AbortSignal; onProgress: (p: TaskProgress) => void }): Promise<Outcome> {
+  async run(
+    task: Task,
+    options: { signal: AbortSignal; onProgress: (p: TaskProgress) => void },
+  ): Promise<Outcome> {
     const stopFlag = new SharedArrayBuffer(4);
     const stop = () => Atomics.store(new Int32Array(stopFlag), 0, 1);
     if (options.signal.aborted) stop();

@@ -5,16 +5,26 @@ import type { CsvSumOutcome, CsvSumTask } from '../workers/csv-sum.worker.js';
 import type { JobWork } from './job.consumer.js';
 
 /** Sums every Nth column of a stored CSV in the worker pool. */
-export function csvSumWork(pool: WorkerTaskPool<CsvSumTask, CsvSumOutcome>, settings: StoreSettings): JobWork {
+export function csvSumWork(
+  pool: WorkerTaskPool<CsvSumTask, CsvSumOutcome>,
+  settings: StoreSettings,
+): JobWork {
   return async (job, ctx) => {
-    const outcome = await pool.run({ input: job.input as CsvSumInput, settings }, { signal: ctx.signal, onProgress: (p) => ctx.reportProgress(p.fraction, p.message) });
+    const outcome = await pool.run(
+      { input: job.input as CsvSumInput, settings },
+      { signal: ctx.signal, onProgress: (p) => ctx.reportProgress(p.fraction, p.message) },
+    );
     switch (outcome.type) {
       case 'done':
         return { type: 'succeeded', result: outcome.result };
       case 'stopped':
         return { type: 'cancelled' };
       case 'failed':
-        return { type: 'failed', error: { code: outcome.code, message: outcome.message }, permanent: outcome.permanent };
+        return {
+          type: 'failed',
+          error: { code: outcome.code, message: outcome.message },
+          permanent: outcome.permanent,
+        };
       default: {
         const unknownOutcome: never = outcome;
         throw new Error(`unknown outcome ${JSON.stringify(unknownOutcome)}`);

@@ -6,12 +6,20 @@ import type { JobWork } from './job.consumer.js';
 export function factorizeWork(pool: FactorizePool, timeoutMs: number): JobWork {
   return async (job, ctx) => {
     const { number } = job.input as FactorizeInput;
-    const run = await pool.run(number, { timeoutMs, signal: ctx.signal, onProgress: (p) => ctx.reportProgress(p.fraction, p.message) });
+    const run = await pool.run(number, {
+      timeoutMs,
+      signal: ctx.signal,
+      onProgress: (p) => ctx.reportProgress(p.fraction, p.message),
+    });
     switch (run.type) {
       case 'done': {
         const product = run.factors.reduce((acc, f) => acc * BigInt(f), 1n).toString();
         if (product !== number) {
-          return { type: 'failed', error: { code: 'verification_failed', message: `factors multiply to ${product}, not ${number}` }, permanent: false };
+          return {
+            type: 'failed',
+            error: { code: 'verification_failed', message: `factors multiply to ${product}, not ${number}` },
+            permanent: false,
+          };
         }
         const result: FactorizeResult = { factors: run.factors, product, verified: true };
         return { type: 'succeeded', result };
@@ -21,7 +29,10 @@ export function factorizeWork(pool: FactorizePool, timeoutMs: number): JobWork {
       case 'timeout':
         return {
           type: 'failed',
-          error: { code: 'timeout', message: `factorization did not finish within FACTORIZE_TIMEOUT_MS (${timeoutMs} ms)` },
+          error: {
+            code: 'timeout',
+            message: `factorization did not finish within FACTORIZE_TIMEOUT_MS (${timeoutMs} ms)`,
+          },
           permanent: true,
         };
       default: {

@@ -1,9 +1,22 @@
-import { Broker, publishOutgoing, startMessageConsumer, workTopology, type ConsumerHandle } from '@conveyor/broker';
+import {
+  Broker,
+  publishOutgoing,
+  startMessageConsumer,
+  workTopology,
+  type ConsumerHandle,
+} from '@conveyor/broker';
 import { topologyNames } from '@conveyor/contracts';
 import { createDatabase, migrateToLatest, type DatabaseHandle, type OutboxMessage } from '@conveyor/database';
 import { JobStore } from '@conveyor/jobs';
 import { createMetrics, silentLogger } from '@conveyor/platform';
-import { BrokerProbe, createIsolatedEnv, TEST_AMQP_URL, TEST_DATABASE_URL, waitFor, type IsolatedEnv } from '@conveyor/testkit';
+import {
+  BrokerProbe,
+  createIsolatedEnv,
+  TEST_AMQP_URL,
+  TEST_DATABASE_URL,
+  waitFor,
+  type IsolatedEnv,
+} from '@conveyor/testkit';
 import { jobHandler, type JobWork, type WorkOutcome } from './job.consumer.js';
 
 /** The job runner against the real broker and database, with work whose outcome the test decides. */
@@ -22,7 +35,16 @@ describe('job runner retries', () => {
     const names = topologyNames(isolated.prefix);
     database = createDatabase({ url: TEST_DATABASE_URL, schema: isolated.schema, poolMax: 4, log });
     await migrateToLatest(database.db, isolated.schema, log);
-    broker = new Broker({ url: TEST_AMQP_URL, connectionName: 'job-retry-test', log, topology: workTopology(names, { kinds: ['job.factorize'], retryDelaysMs: [100, 200], deliveryLimit: 10 }) });
+    broker = new Broker({
+      url: TEST_AMQP_URL,
+      connectionName: 'job-retry-test',
+      log,
+      topology: workTopology(names, {
+        kinds: ['job.factorize'],
+        retryDelaysMs: [100, 200],
+        deliveryLimit: 10,
+      }),
+    });
     await broker.start();
     store = new JobStore(database.db, names);
     probe = await BrokerProbe.open();
@@ -51,25 +73,54 @@ describe('job runner retries', () => {
   }
 
   async function submit(): Promise<string> {
-    const { job, outbox } = await store.create({ clientId: 'default', kind: 'factorize', customId: null, requestHash: 'h', input: { number: '6' }, callbackUrl: null }, 'test');
+    const { job, outbox } = await store.create(
+      {
+        clientId: 'default',
+        kind: 'factorize',
+        customId: null,
+        requestHash: 'h',
+        input: { number: '6' },
+        callbackUrl: null,
+      },
+      'test',
+    );
     await sendNow(outbox);
     return job.id;
   }
 
   const statusesOf = async (id: string) =>
-    (await database.db.selectFrom('job_events').select('status').where('job_id', '=', id).orderBy('sequence').execute()).map((e) => e.status);
+    (
+      await database.db
+        .selectFrom('job_events')
+        .select('status')
+        .where('job_id', '=', id)
+        .orderBy('sequence')
+        .execute()
+    ).map((e) => e.status);
 
   it('retries a failing job with backoff, then fails it with the last error and dead-letters its message', async () => {
     let calls = 0;
     run(async (): Promise<WorkOutcome> => {
       calls += 1;
-      return { type: 'failed', error: { code: 'flaky', message: `attempt ${calls} failed` }, permanent: false };
+      return {
+        type: 'failed',
+        error: { code: 'flaky', message: `attempt ${calls} failed` },
+        permanent: false,
+      };
     });
     const id = await submit();
     await waitFor('failed', async () => (await store.get(id))?.status === 'failed', { timeoutMs: 10_000 });
     const job = (await store.get(id))!;
     expect(job).toMatchObject({ attempts: 3, error: { code: 'flaky', message: 'attempt 3 failed' } });
-    expect(await statusesOf(id)).toEqual(['queued', 'running', 'queued', 'running', 'queued', 'running', 'failed']);
+    expect(await statusesOf(id)).toEqual([
+      'queued',
+      'running',
+      'queued',
+      'running',
+      'queued',
+      'running',
+      'failed',
+    ]);
     const deadLetters = await waitFor('dead-lettered', async () => {
       const m = await probe.drain(topologyNames(isolated.prefix).deadLetterQueue);
       return m.length ? m : undefined;
@@ -84,13 +135,27 @@ describe('job runner retries', () => {
       calls += 1;
       ctx.reportProgress(0.5, 'halfway');
       await new Promise((r) => setTimeout(r, 120)); // long enough for a progress write
-      return calls < 2 ? { type: 'failed', error: { code: 'flaky', message: 'once' }, permanent: false } : { type: 'succeeded', result: { ok: true } };
+      return calls < 2
+        ? { type: 'failed', error: { code: 'flaky', message: 'once' }, permanent: false }
+        : { type: 'succeeded', result: { ok: true } };
     });
     const id = await submit();
-    await waitFor('succeeded', async () => (await store.get(id))?.status === 'succeeded', { timeoutMs: 10_000 });
-    expect(await store.get(id)).toMatchObject({ attempts: 2, error: null, result: { ok: true }, progress: { fraction: 1 } });
+    await waitFor('succeeded', async () => (await store.get(id))?.status === 'succeeded', {
+      timeoutMs: 10_000,
+    });
+    expect(await store.get(id)).toMatchObject({
+      attempts: 2,
+      error: null,
+      result: { ok: true },
+      progress: { fraction: 1 },
+    });
     expect(await statusesOf(id)).toContain('running');
-    const progress = await database.db.selectFrom('job_events').select(['progress', 'progress_message']).where('job_id', '=', id).where('progress_message', '=', 'halfway').execute();
+    const progress = await database.db
+      .selectFrom('job_events')
+      .select(['progress', 'progress_message'])
+      .where('job_id', '=', id)
+      .where('progress_message', '=', 'halfway')
+      .execute();
     expect(progress.length).toBeGreaterThan(0);
     await consumer!.cancel();
   });
@@ -103,34 +168,59 @@ describe('job runner retries', () => {
     consumer = startMessageConsumer(
       { broker, names, log, metrics },
       { kind: 'job.factorize', prefetch: 32, retryDelaysMs: [100, 200], maxAttempts: 3 },
-      jobHandler({ store: batched, sendNow, maxAttempts: 3, resultTtlMs: 60_000, checkIntervalMs: 50 }, async (job) => {
-        runs.set(job.id, (runs.get(job.id) ?? 0) + 1);
-        return { type: 'succeeded', result: { id: job.id } };
-      }),
+      jobHandler(
+        { store: batched, sendNow, maxAttempts: 3, resultTtlMs: 60_000, checkIntervalMs: 50 },
+        async (job) => {
+          runs.set(job.id, (runs.get(job.id) ?? 0) + 1);
+          return { type: 'succeeded', result: { id: job.id } };
+        },
+      ),
     );
     const ids: string[] = [];
     await Promise.all(
       Array.from({ length: 20 }, async () => {
-        const { job, outbox } = await batched.create({ clientId: 'default', kind: 'factorize', customId: null, requestHash: 'h', input: { number: '6' }, callbackUrl: null }, 'dup');
+        const { job, outbox } = await batched.create(
+          {
+            clientId: 'default',
+            kind: 'factorize',
+            customId: null,
+            requestHash: 'h',
+            input: { number: '6' },
+            callbackUrl: null,
+          },
+          'dup',
+        );
         ids.push(job.id);
         await sendNow(outbox);
         await sendNow(outbox.filter((m) => m.exchange === names.workExchange)); // the same work message again
       }),
     );
-    await waitFor('all succeeded', async () => (await Promise.all(ids.map((id) => store.get(id)))).every((j) => j?.status === 'succeeded'), { timeoutMs: 10_000 });
+    await waitFor(
+      'all succeeded',
+      async () => (await Promise.all(ids.map((id) => store.get(id)))).every((j) => j?.status === 'succeeded'),
+      { timeoutMs: 10_000 },
+    );
     expect(ids.map((id) => runs.get(id))).toEqual(ids.map(() => 1));
     for (const id of ids) expect(await statusesOf(id)).toEqual(['queued', 'running', 'succeeded']);
 
     type Event = { payload: { jobId: string; eventId: string; sequence: number; status: string } };
     const events: Event['payload'][] = [];
-    await waitFor('every final event twice', async () => {
-      events.push(...(await probe.drain(names.jobEventsQueue)).map((m) => (m.body as Event).payload));
-      return ids.every((id) => events.filter((e) => e.jobId === id && e.status === 'succeeded').length >= 2);
-    }, { timeoutMs: 10_000 });
+    await waitFor(
+      'every final event twice',
+      async () => {
+        events.push(...(await probe.drain(names.jobEventsQueue)).map((m) => (m.body as Event).payload));
+        return ids.every(
+          (id) => events.filter((e) => e.jobId === id && e.status === 'succeeded').length >= 2,
+        );
+      },
+      { timeoutMs: 10_000 },
+    );
     for (const id of ids) {
       const own = events.filter((e) => e.jobId === id);
       // First publication of each event in sequence order (running before succeeded); the repeat is the same event.
-      const firsts = own.filter((e, i) => own.findIndex((o) => o.eventId === e.eventId) === i).map((e) => [e.sequence, e.status]);
+      const firsts = own
+        .filter((e, i) => own.findIndex((o) => o.eventId === e.eventId) === i)
+        .map((e) => [e.sequence, e.status]);
       expect(firsts).toEqual([
         [1, 'queued'],
         [2, 'running'],

@@ -8,7 +8,12 @@ import { AppError, errorMessage, PermanentError, RetryLaterError, sleep } from '
 export type WorkOutcome =
   | { type: 'succeeded'; result: unknown }
   | { type: 'cancelled' }
-  | { type: 'failed'; error: JobError; permanent: boolean; /** When the work knows when to try again. */ retryAfterMs?: number };
+  | {
+      type: 'failed';
+      error: JobError;
+      permanent: boolean;
+      /** When the work knows when to try again. */ retryAfterMs?: number;
+    };
 
 export interface WorkContext {
   /** Aborted when the client cancels the job or the consumer shuts down. */
@@ -74,13 +79,20 @@ export function jobHandler(deps: JobConsumerDeps, work: JobWork) {
   }
 
   /** The job could not start: finished, cancel requested, running elsewhere, missing, or it changed meanwhile. */
-  async function notStarted(message: JobRunRequested, ctx: HandlerContext, mayTryAgain: boolean): Promise<void> {
+  async function notStarted(
+    message: JobRunRequested,
+    ctx: HandlerContext,
+    mayTryAgain: boolean,
+  ): Promise<void> {
     const { correlationId } = ctx.envelope;
     const job = await deps.store.get(message.jobId);
     if (!job) throw new PermanentError('job_not_found', `job ${message.jobId} does not exist`);
 
     if (isTerminal(job.status)) {
-      ctx.log.info('job already finished, republishing its final event', { jobId: job.id, status: job.status });
+      ctx.log.info('job already finished, republishing its final event', {
+        jobId: job.id,
+        status: job.status,
+      });
       await deps.sendNow(await deps.store.republishLatestEvent(job, correlationId));
       return;
     }
@@ -95,10 +107,17 @@ export function jobHandler(deps: JobConsumerDeps, work: JobWork) {
         if (ctx.signal.aborted) throw new AppError('shutting_down', 'consumer is shutting down');
         return runJob(message, ctx, false);
       }
-      throw new RetryLaterError('job_busy', `job ${job.id} is running elsewhere; retrying later`, busyWindowMs);
+      throw new RetryLaterError(
+        'job_busy',
+        `job ${job.id} is running elsewhere; retrying later`,
+        busyWindowMs,
+      );
     }
     if (job.cancelRequested) {
-      await commit(deps.store.transition(job.id, 'cancelled', { finishedAt: new Date() }, correlationId), inOrder());
+      await commit(
+        deps.store.transition(job.id, 'cancelled', { finishedAt: new Date() }, correlationId),
+        inOrder(),
+      );
       return;
     }
     // Startable by the row as read: it changed between the start and the read (or this clock and
@@ -108,26 +127,39 @@ export function jobHandler(deps: JobConsumerDeps, work: JobWork) {
   }
 
   /** Waits for the change to commit; its messages go out in the background (see above). */
-  async function commit(change: Promise<{ outbox: OutboxMessage[] } | undefined>, send: (messages: OutboxMessage[]) => void): Promise<void> {
+  async function commit(
+    change: Promise<{ outbox: OutboxMessage[] } | undefined>,
+    send: (messages: OutboxMessage[]) => void,
+  ): Promise<void> {
     const committed = await change;
     if (committed) send(committed.outbox);
   }
 
-  async function runWithChecks(job: JobRecord, ctx: HandlerContext, send: (messages: OutboxMessage[]) => void): Promise<WorkOutcome> {
+  async function runWithChecks(
+    job: JobRecord,
+    ctx: HandlerContext,
+    send: (messages: OutboxMessage[]) => void,
+  ): Promise<WorkOutcome> {
     const stop = new AbortController();
     const onShutdown = () => stop.abort(ctx.signal.reason);
     ctx.signal.addEventListener('abort', onShutdown, { once: true });
     let latest: { fraction: number; message: string } | undefined;
     let reported: typeof latest;
     const timer = setInterval(() => {
-      void check().catch((error: unknown) => ctx.log.warn('progress check failed', { jobId: job.id, error: errorMessage(error) }));
+      void check().catch((error: unknown) =>
+        ctx.log.warn('progress check failed', { jobId: job.id, error: errorMessage(error) }),
+      );
     }, deps.checkIntervalMs);
 
     async function check(): Promise<void> {
       let cancelRequested: boolean;
       if (latest && latest !== reported) {
         reported = latest;
-        const committed = await deps.store.reportProgress(job.id, { fraction: latest.fraction, message: latest.message }, ctx.envelope.correlationId);
+        const committed = await deps.store.reportProgress(
+          job.id,
+          { fraction: latest.fraction, message: latest.message },
+          ctx.envelope.correlationId,
+        );
         if (committed) send(committed.outbox);
         cancelRequested = committed?.job.cancelRequested ?? true;
       } else {
@@ -137,19 +169,32 @@ export function jobHandler(deps: JobConsumerDeps, work: JobWork) {
     }
 
     try {
-      return await work(job, { signal: stop.signal, reportProgress: (fraction, message) => (latest = { fraction, message }), attempt: ctx.envelope.attempt + 1 });
+      return await work(job, {
+        signal: stop.signal,
+        reportProgress: (fraction, message) => (latest = { fraction, message }),
+        attempt: ctx.envelope.attempt + 1,
+      });
     } catch (error) {
       // Work reports its own failures as outcomes; anything thrown is unexpected, so retry it.
       if (ctx.signal.aborted) return { type: 'cancelled' };
       ctx.log.error('job work threw', { jobId: job.id, error });
-      return { type: 'failed', error: { code: 'internal_error', message: errorMessage(error) }, permanent: false };
+      return {
+        type: 'failed',
+        error: { code: 'internal_error', message: errorMessage(error) },
+        permanent: false,
+      };
     } finally {
       clearInterval(timer);
       ctx.signal.removeEventListener('abort', onShutdown);
     }
   }
 
-  async function finish(job: JobRecord, outcome: WorkOutcome, ctx: HandlerContext, send: (messages: OutboxMessage[]) => void): Promise<void> {
+  async function finish(
+    job: JobRecord,
+    outcome: WorkOutcome,
+    ctx: HandlerContext,
+    send: (messages: OutboxMessage[]) => void,
+  ): Promise<void> {
     const { correlationId, attempt } = ctx.envelope;
     const now = new Date();
     switch (outcome.type) {
@@ -158,7 +203,12 @@ export function jobHandler(deps: JobConsumerDeps, work: JobWork) {
           deps.store.transition(
             job.id,
             'succeeded',
-            { result: outcome.result, progress: { fraction: 1, message: null }, finishedAt: now, expiresAt: new Date(now.getTime() + deps.resultTtlMs) },
+            {
+              result: outcome.result,
+              progress: { fraction: 1, message: null },
+              finishedAt: now,
+              expiresAt: new Date(now.getTime() + deps.resultTtlMs),
+            },
             correlationId,
           ),
           send,
@@ -174,12 +224,25 @@ export function jobHandler(deps: JobConsumerDeps, work: JobWork) {
       case 'failed': {
         const lastAttempt = outcome.permanent || attempt + 1 >= deps.maxAttempts;
         if (lastAttempt) {
-          await commit(deps.store.transition(job.id, 'failed', { error: outcome.error, finishedAt: now, expiresAt: new Date(now.getTime() + deps.resultTtlMs) }, correlationId), send);
+          await commit(
+            deps.store.transition(
+              job.id,
+              'failed',
+              {
+                error: outcome.error,
+                finishedAt: now,
+                expiresAt: new Date(now.getTime() + deps.resultTtlMs),
+              },
+              correlationId,
+            ),
+            send,
+          );
           throw new PermanentError(outcome.error.code, outcome.error.message);
         }
         // Back to queued with the error until the retry tier hands the message back.
         await commit(deps.store.transition(job.id, 'queued', { error: outcome.error }, correlationId), send);
-        if (outcome.retryAfterMs !== undefined) throw new RetryLaterError(outcome.error.code, outcome.error.message, outcome.retryAfterMs);
+        if (outcome.retryAfterMs !== undefined)
+          throw new RetryLaterError(outcome.error.code, outcome.error.message, outcome.retryAfterMs);
         throw new AppError(outcome.error.code, outcome.error.message);
       }
       default: {

@@ -17,6 +17,9 @@ export function objectCheckHandler(deps: ObjectCheckDeps) {
   return async (message: ObjectCheckRequested, ctx: HandlerContext): Promise<void> => {
     const status = await deps.statusClient.fetchStatus(message.objectId, ctx.signal);
     if (!status.online) return;
-    await deps.writer.record({ objectId: message.objectId, lastSeen: new Date(message.receivedAt) }, ctx.signal);
+    await deps.writer.record(
+      { objectId: message.objectId, lastSeen: new Date(message.receivedAt) },
+      ctx.signal,
+    );
   };
 }

@@ -8,7 +8,10 @@ export async function loadHostedKinds(specifiers: readonly string[]): Promise<Lo
   for (const kind of kinds) {
     const earlier = seen.get(kind.kind);
     if (earlier !== undefined) {
-      throw new AppError('duplicate_kind', `job kind "${kind.kind}" is defined by both ${earlier} and ${kind.specifier}: host it from one module`);
+      throw new AppError(
+        'duplicate_kind',
+        `job kind "${kind.kind}" is defined by both ${earlier} and ${kind.specifier}: host it from one module`,
+      );
     }
     seen.set(kind.kind, kind.specifier);
   }

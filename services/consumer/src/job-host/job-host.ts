@@ -34,7 +34,10 @@ function schemaObject(schema: JsonSchema): object {
 }
 
 /** Message kinds (for the broker topology) and retry tiers the modules' kinds need. */
-export function moduleTopology(kinds: readonly LoadedJobKind[]): { messageKinds: `job.${string}`[]; retryDelaysMs: number[] } {
+export function moduleTopology(kinds: readonly LoadedJobKind[]): {
+  messageKinds: `job.${string}`[];
+  retryDelaysMs: number[];
+} {
   return {
     messageKinds: kinds.map((kind) => `job.${kind.kind}` as const),
     retryDelaysMs: [...new Set(kinds.flatMap((kind) => retryTierDelays(kind.retry)))],
@@ -62,7 +65,9 @@ export class JobHost {
     private readonly options: JobHostOptions,
   ) {
     this.hosts = new WorkerHostRegistry(deps.db);
-    this.pool = kinds.some((kind) => kind.isolation === 'thread') ? new JobThreadPool({ threads: options.threads }) : undefined;
+    this.pool = kinds.some((kind) => kind.isolation === 'thread')
+      ? new JobThreadPool({ threads: options.threads })
+      : undefined;
   }
 
   async start(): Promise<void> {
@@ -70,7 +75,17 @@ export class JobHost {
     for (const kind of this.kinds) if (kind.isolation === 'thread') await this.pool?.preload(kind);
     const registry = new JobKindRegistry(this.deps.db);
     for (const kind of this.kinds) {
-      const { kind: name, version, inputJsonSchema, resultJsonSchema, schemaHash, concurrency, timeoutMs, retry, isolation } = kind;
+      const {
+        kind: name,
+        version,
+        inputJsonSchema,
+        resultJsonSchema,
+        schemaHash,
+        concurrency,
+        timeoutMs,
+        retry,
+        isolation,
+      } = kind;
       await registry.register({
         kind: name,
         version,
@@ -87,7 +102,9 @@ export class JobHost {
     for (const kind of this.kinds) this.consumers.push(this.consume(kind));
     await this.beat();
     this.heartbeat = setInterval(() => {
-      this.beat().catch((error: unknown) => this.deps.log.warn('worker heartbeat failed', { error: errorMessage(error) }));
+      this.beat().catch((error: unknown) =>
+        this.deps.log.warn('worker heartbeat failed', { error: errorMessage(error) }),
+      );
     }, this.options.heartbeatMs);
     this.heartbeat.unref();
   }
@@ -95,7 +112,13 @@ export class JobHost {
   private consume(kind: LoadedJobKind): ConsumerHandle {
     const work = moduleWork(kind, { pool: this.pool, log: this.deps.log });
     const handler = jobHandler(
-      { store: this.deps.store, sendNow: this.deps.sendNow, maxAttempts: kind.retry.maxAttempts, resultTtlMs: this.options.resultTtlMs, checkIntervalMs: this.options.checkIntervalMs },
+      {
+        store: this.deps.store,
+        sendNow: this.deps.sendNow,
+        maxAttempts: kind.retry.maxAttempts,
+        resultTtlMs: this.options.resultTtlMs,
+        checkIntervalMs: this.options.checkIntervalMs,
+      },
       async (job, ctx) => {
         this.inFlight++;
         try {
@@ -107,20 +130,35 @@ export class JobHost {
     );
     return startMessageConsumer(
       this.deps.consumer,
-      { kind: `job.${kind.kind}`, prefetch: kind.concurrency, retryDelaysMs: retryTierDelays(kind.retry), maxAttempts: kind.retry.maxAttempts },
+      {
+        kind: `job.${kind.kind}`,
+        prefetch: kind.concurrency,
+        retryDelaysMs: retryTierDelays(kind.retry),
+        maxAttempts: kind.retry.maxAttempts,
+      },
       handler,
     );
   }
 
   private beat(): Promise<void> {
     const kinds = [...this.options.otherKinds, ...this.kinds.map((kind) => kind.kind)];
-    return this.hosts.heartbeat({ id: this.id, hostname: hostname(), pid: process.pid, kinds, inFlight: this.inFlight });
+    return this.hosts.heartbeat({
+      id: this.id,
+      hostname: hostname(),
+      pid: process.pid,
+      kinds,
+      inFlight: this.inFlight,
+    });
   }
 
   async stop(): Promise<void> {
     clearInterval(this.heartbeat);
     await Promise.all(this.consumers.map((consumer) => consumer.cancel()));
     await this.pool?.close();
-    await this.hosts.remove(this.id).catch((error: unknown) => this.deps.log.warn('could not remove this worker host from the registry', { error: errorMessage(error) }));
+    await this.hosts.remove(this.id).catch((error: unknown) =>
+      this.deps.log.warn('could not remove this worker host from the registry', {
+        error: errorMessage(error),
+      }),
+    );
   }
 }

@@ -1,5 +1,11 @@
 import type { Logger } from '@conveyor/platform';
-import { classifyJobError, runJob, type JobContext, type JobThreadPool, type LoadedJobKind } from '@conveyor/worker';
+import {
+  classifyJobError,
+  runJob,
+  type JobContext,
+  type JobThreadPool,
+  type LoadedJobKind,
+} from '@conveyor/worker';
 import type { JobWork } from '../consumers/job.consumer.js';
 
 /**
@@ -8,7 +14,10 @@ import type { JobWork } from '../consumers/job.consumer.js';
  * or retried (at the kind's backoff, or when the error says), and a cancelled job's stop is a
  * cancellation whatever `run` threw on its way out.
  */
-export function moduleWork(kind: LoadedJobKind, options: { pool: JobThreadPool | undefined; log: Logger }): JobWork {
+export function moduleWork(
+  kind: LoadedJobKind,
+  options: { pool: JobThreadPool | undefined; log: Logger },
+): JobWork {
   return async (job, ctx) => {
     const jobContext: JobContext = {
       jobId: job.id,

@@ -4,7 +4,13 @@
  * (resuming broken S3 reads), sums it, and reports progress as bytes read of the total.
  */
 import type { CsvSumInput, CsvSumResult } from '@conveyor/contracts';
-import { openBlobStore, StorageError, type BlobLocation, type StorageErrorCode, type StoreSettings } from '@conveyor/storage';
+import {
+  openBlobStore,
+  StorageError,
+  type BlobLocation,
+  type StorageErrorCode,
+  type StoreSettings,
+} from '@conveyor/storage';
 import type { PooledTaskControl } from '../adapters/worker-task-pool.js';
 import { CsvSumError, sumCsvStream } from '../domain/csv-sum/index.js';
 
@@ -50,7 +56,8 @@ export default async function runCsvSum(task: CsvSumTask & PooledTaskControl): P
   try {
     const { input } = task;
     const store = openBlobStore(input.storage, task.settings);
-    const location: BlobLocation = input.storage === 's3' ? { bucket: input.bucket, key: input.key } : { key: input.path };
+    const location: BlobLocation =
+      input.storage === 's3' ? { bucket: input.bucket, key: input.key } : { key: input.path };
     const info = await store.stat(location);
     let lastReport = 0;
     const source = store.read(location, {
@@ -59,15 +66,24 @@ export default async function runCsvSum(task: CsvSumTask & PooledTaskControl): P
         const now = Date.now();
         if (now - lastReport < PROGRESS_EVERY_MS) return;
         lastReport = now;
-        task.progressPort.postMessage({ fraction: info.size > 0 ? bytesRead / info.size : 0, message: `${bytesRead} of ${info.size} bytes read` });
+        task.progressPort.postMessage({
+          fraction: info.size > 0 ? bytesRead / info.size : 0,
+          message: `${bytesRead} of ${info.size} bytes read`,
+        });
       },
     });
-    const result = await sumCsvStream(source, { every: input.every, delimiter: input.delimiter, header: input.header }, { signal: stop.signal });
+    const result = await sumCsvStream(
+      source,
+      { every: input.every, delimiter: input.delimiter, header: input.header },
+      { signal: stop.signal },
+    );
     return { type: 'done', result };
   } catch (error) {
     if (stop.signal.aborted) return { type: 'stopped' };
-    if (error instanceof CsvSumError) return { type: 'failed', code: error.code, message: error.message, permanent: true };
-    if (error instanceof StorageError) return { type: 'failed', code: error.code, message: error.message, permanent: isPermanent(error.code) };
+    if (error instanceof CsvSumError)
+      return { type: 'failed', code: error.code, message: error.message, permanent: true };
+    if (error instanceof StorageError)
+      return { type: 'failed', code: error.code, message: error.message, permanent: isPermanent(error.code) };
     throw error;
   } finally {
     clearInterval(poll);

@@ -12,7 +12,8 @@ export interface FactorizeTaskInput {
   deadline: number;
 }
 
-export type FactorizeOutcome = { type: 'done'; factors: string[] } | { type: 'stopped' } | { type: 'timeout' };
+export type FactorizeOutcome =
+  { type: 'done'; factors: string[] } | { type: 'stopped' } | { type: 'timeout' };
 
 export default function runFactorize(task: FactorizeTaskInput & PooledTaskControl): FactorizeOutcome {
   const stop = new Int32Array(task.stopFlag);

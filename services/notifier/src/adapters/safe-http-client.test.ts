@@ -116,7 +116,9 @@ describe('postWebhook', () => {
     }) as typeof http.request);
     for (let i = 0; i < 20; i += 1) await post({ url: server.url });
     expect(server.connections()).toBe(1);
-    expect([...sockets].map((s) => [s.listenerCount('connect'), s.listenerCount('secureConnect')])).toEqual([[0, 0]]);
+    expect([...sockets].map((s) => [s.listenerCount('connect'), s.listenerCount('secureConnect')])).toEqual([
+      [0, 0],
+    ]);
   });
 
   it('sends again on a fresh connection when the server closed the kept-alive one under it', async () => {
@@ -138,7 +140,9 @@ describe('postWebhook', () => {
     const server = await startServer((_req, res) => res.writeHead(204).end());
     const url = `http://localhost:${server.port}/hooks`;
     await expect(post({ url, policy: loopbackAllowed })).resolves.toMatchObject({ status: 204 });
-    await expect(failureOf(post({ url, policy: strict }))).resolves.toMatchObject({ code: 'address_refused' });
+    await expect(failureOf(post({ url, policy: strict }))).resolves.toMatchObject({
+      code: 'address_refused',
+    });
     expect(server.requests).toHaveLength(1);
   });
 
@@ -234,18 +238,21 @@ describe('postWebhook', () => {
 
   it('refuses at connect time a host name that resolves to an IPv4-translated metadata address', async () => {
     // The resolver's answer is the attacker's to choose; here it is ::ffff:0:169.254.169.254.
-    const lookup = jest.spyOn(dns, 'lookup').mockImplementation(((
-      _hostname: string,
-      _options: dns.LookupAllOptions,
-      callback: (error: null, addresses: dns.LookupAddress[]) => void,
-    ) => callback(null, [{ address: '::ffff:0:a9fe:a9fe', family: 6 }])) as unknown as typeof dns.lookup);
+    const lookup = jest
+      .spyOn(dns, 'lookup')
+      .mockImplementation(((
+        _hostname: string,
+        _options: dns.LookupAllOptions,
+        callback: (error: null, addresses: dns.LookupAddress[]) => void,
+      ) => callback(null, [{ address: '::ffff:0:a9fe:a9fe', family: 6 }])) as unknown as typeof dns.lookup);
 
     const error = await failureOf(post({ url: 'http://hooks.example.test/', policy: loopbackAllowed }));
 
     expect(lookup).toHaveBeenCalledWith('hooks.example.test', expect.anything(), expect.any(Function));
     expect(error).toMatchObject({
       code: 'address_refused',
-      message: 'hooks.example.test resolves to a forbidden address: ::ffff:0:a9fe:a9fe is a cloud metadata address.',
+      message:
+        'hooks.example.test resolves to a forbidden address: ::ffff:0:a9fe:a9fe is a cloud metadata address.',
     });
   });
 

@@ -104,7 +104,12 @@ const agentsByPolicy = new WeakMap<AddressPolicy, Agents>();
 function agentsFor(policy: AddressPolicy): Agents {
   let agents = agentsByPolicy.get(policy);
   if (!agents) {
-    const options = { keepAlive: true, timeout: FREE_SOCKET_IDLE_MS, maxFreeSockets: MAX_FREE_SOCKETS_PER_ORIGIN, lookup: policyCheckedLookup(policy) };
+    const options = {
+      keepAlive: true,
+      timeout: FREE_SOCKET_IDLE_MS,
+      maxFreeSockets: MAX_FREE_SOCKETS_PER_ORIGIN,
+      lookup: policyCheckedLookup(policy),
+    };
     agents = { http: new http.Agent(options), https: new https.Agent(options) };
     agentsByPolicy.set(policy, agents);
   }
@@ -113,13 +118,22 @@ function agentsFor(policy: AddressPolicy): Agents {
 
 /** The server closed a kept-alive socket just as it was reused: nothing of this request was answered. */
 function isStaleSocket(req: http.ClientRequest, error: NodeJS.ErrnoException, phase: Phase): boolean {
-  return req.reusedSocket && phase === 'awaiting_response' && (error.code === 'ECONNRESET' || error.code === 'EPIPE');
+  return (
+    req.reusedSocket &&
+    phase === 'awaiting_response' &&
+    (error.code === 'ECONNRESET' || error.code === 'EPIPE')
+  );
 }
 
 /** Where the exchange stood when it failed, which decides the error code. */
 type Phase = 'connecting' | 'tls_handshake' | 'awaiting_response' | 'reading_body';
 
-function exchange(url: URL, request: PostWebhookRequest, elapsed: () => number, mayReuse: boolean): Promise<WebhookResponse> {
+function exchange(
+  url: URL,
+  request: PostWebhookRequest,
+  elapsed: () => number,
+  mayReuse: boolean,
+): Promise<WebhookResponse> {
   return new Promise((resolve, reject) => {
     const isHttps = url.protocol === 'https:';
     let phase: Phase = 'connecting';

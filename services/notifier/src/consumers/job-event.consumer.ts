@@ -13,6 +13,10 @@ export function jobEventHandler(deps: { recorder: EventRecorder; publicBaseUrl: 
     if (!event.callbackUrl) return;
     const payload = JSON.stringify(webhookPayload(event, deps.publicBaseUrl));
     const withUrl = { ...event, callbackUrl: event.callbackUrl };
-    await retryUntilSuccess('recording a webhook delivery', () => deps.recorder.record({ event: withUrl, payload }), { log: ctx.log, signal: ctx.signal });
+    await retryUntilSuccess(
+      'recording a webhook delivery',
+      () => deps.recorder.record({ event: withUrl, payload }),
+      { log: ctx.log, signal: ctx.signal },
+    );
   };
 }

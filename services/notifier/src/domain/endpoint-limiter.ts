@@ -4,7 +4,7 @@
  */
 import { AppError } from '@conveyor/platform';
 
-export const DEFAULT_MAX_IN_FLIGHT_PER_ORIGIN = 10;
+const DEFAULT_MAX_IN_FLIGHT_PER_ORIGIN = 10;
 
 /** Gives the slot back; calling it more than once is harmless. */
 export type ReleaseSlot = () => void;

@@ -6,12 +6,19 @@ const loopbackAllowed = new AddressPolicy({ allowLoopback: true, allowPrivate: f
 // The syntax rules themselves are tested with the shared checker (packages/jobs/src/callback-url.test.ts);
 // these prove the notifier applies them at delivery and judges literal hosts by its policy.
 describe('validateCallbackUrl', () => {
-  it.each(['https://example.com/hooks', 'https://93.184.215.14/x', 'https://[2606:4700::1]/'])('accepts %s', (raw) => {
-    expect(validateCallbackUrl(raw)).toEqual({ ok: true, url: new URL(raw) });
-  });
+  it.each(['https://example.com/hooks', 'https://93.184.215.14/x', 'https://[2606:4700::1]/'])(
+    'accepts %s',
+    (raw) => {
+      expect(validateCallbackUrl(raw)).toEqual({ ok: true, url: new URL(raw) });
+    },
+  );
 
   it('refuses at delivery the URL ending in an empty fragment that submit once let through', () => {
-    expect(validateCallbackUrl('http://example.com/#')).toMatchObject({ ok: false, code: 'invalid_url', message: expect.stringContaining('fragment') });
+    expect(validateCallbackUrl('http://example.com/#')).toMatchObject({
+      ok: false,
+      code: 'invalid_url',
+      message: expect.stringContaining('fragment'),
+    });
   });
 
   it.each([

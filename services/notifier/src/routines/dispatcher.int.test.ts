@@ -27,7 +27,12 @@ describe('Dispatcher', () => {
 
   beforeAll(async () => {
     isolated = await createIsolatedEnv('dispatcher');
-    database = createDatabase({ url: TEST_DATABASE_URL, schema: isolated.schema, poolMax: 4, log: silentLogger() });
+    database = createDatabase({
+      url: TEST_DATABASE_URL,
+      schema: isolated.schema,
+      poolMax: 4,
+      log: silentLogger(),
+    });
     await migrateToLatest(database.db, isolated.schema, silentLogger());
     store = new DeliveryStore(database.db);
     server = http.createServer((req, res) => {
@@ -37,7 +42,10 @@ describe('Dispatcher', () => {
       req.on('data', (chunk: Buffer) => (body += chunk.toString()));
       req.on('end', () =>
         setTimeout(() => {
-          received.push({ id: String(req.headers['webhook-id']), sequence: (JSON.parse(body) as { sequence: number }).sequence });
+          received.push({
+            id: String(req.headers['webhook-id']),
+            sequence: (JSON.parse(body) as { sequence: number }).sequence,
+          });
           open -= 1;
           res.writeHead(200).end();
         }, 20),
@@ -71,7 +79,9 @@ describe('Dispatcher', () => {
     const items = [];
     for (let i = 0; i < count; i++) {
       const jobId = randomUUID();
-      await sql`insert into jobs (id, client_id, kind, request_hash, input, status, callback_url) values (${jobId}, 'default', 'factorize', 'h', '{"number":"6"}'::jsonb, 'running', ${url})`.execute(database.db);
+      await sql`insert into jobs (id, client_id, kind, request_hash, input, status, callback_url) values (${jobId}, 'default', 'factorize', 'h', '{"number":"6"}'::jsonb, 'running', ${url})`.execute(
+        database.db,
+      );
       const event: JobEvent & { callbackUrl: string } = {
         eventId: randomUUID(),
         jobId,
@@ -94,7 +104,14 @@ describe('Dispatcher', () => {
     return { places, recorded };
   }
 
-  const statusesOf = async (ids: string[]) => (await database.db.selectFrom('webhook_deliveries').select(['status', 'attempts']).where('id', 'in', ids).execute()).map((r) => `${r.status}/${r.attempts}`);
+  const statusesOf = async (ids: string[]) =>
+    (
+      await database.db
+        .selectFrom('webhook_deliveries')
+        .select(['status', 'attempts'])
+        .where('id', 'in', ids)
+        .execute()
+    ).map((r) => `${r.status}/${r.attempts}`);
 
   it('queues leased deliveries beyond its concurrency and sends each once, never more than the concurrency at a time', async () => {
     received.length = 0;
@@ -107,7 +124,9 @@ describe('Dispatcher', () => {
     await waitFor('the leased ones sent', () => received.length >= 2 * CONCURRENCY);
     expect(maxOpen).toBeLessThanOrEqual(CONCURRENCY);
     expect(received.map((r) => r.id).sort()).toEqual(recorded.leased.map((d) => d.id).sort());
-    await waitFor('logged', async () => (await statusesOf(recorded.leased.map((d) => d.id))).every((s) => s === 'delivered/1'));
+    await waitFor('logged', async () =>
+      (await statusesOf(recorded.leased.map((d) => d.id))).every((s) => s === 'delivered/1'),
+    );
 
     // The pending two wait for a claim: the run loop takes them.
     target.start();
@@ -123,7 +142,9 @@ describe('Dispatcher', () => {
     const { recorded } = await record(4, target, Date.now() - TIMEOUT_MS - 1_500);
     await waitFor('two sent', () => received.length >= 2);
     const queuedIds = recorded.leased.slice(CONCURRENCY).map((d) => d.id);
-    await waitFor('the queued two back to pending, no attempt spent', async () => (await statusesOf(queuedIds)).every((s) => s === 'pending/0'));
+    await waitFor('the queued two back to pending, no attempt spent', async () =>
+      (await statusesOf(queuedIds)).every((s) => s === 'pending/0'),
+    );
     expect(received.map((r) => r.id)).not.toEqual(expect.arrayContaining([queuedIds[0]]));
     await target.stop();
   });

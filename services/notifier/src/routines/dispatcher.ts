@@ -1,4 +1,13 @@
-import { webhookHeaders, type AttemptOutcome, type AttemptRecord, type AttemptReport, type DeliveryStore, type LeasedDelivery, type RecordedEvents, type WebhookSecretStore } from '@conveyor/jobs';
+import {
+  webhookHeaders,
+  type AttemptOutcome,
+  type AttemptRecord,
+  type AttemptReport,
+  type DeliveryStore,
+  type LeasedDelivery,
+  type RecordedEvents,
+  type WebhookSecretStore,
+} from '@conveyor/jobs';
 import { Batcher, errorMessage, sleep, type Logger } from '@conveyor/platform';
 import { postWebhook, WebhookRequestError } from '../adapters/safe-http-client.js';
 import type { AddressPolicy } from '../domain/address-policy.js';
@@ -189,11 +198,15 @@ export class Dispatcher {
     try {
       // Handed over while stopping, or queued so long that the lease could end mid-attempt: give
       // the lease back (no attempt spent) for a claim to take it up again.
-      if (this.stopController.signal.aborted || Date.now() > startBy) await this.record(delivery, undefined, deferred(0));
+      if (this.stopController.signal.aborted || Date.now() > startBy)
+        await this.record(delivery, undefined, deferred(0));
       else await this.attempt(delivery);
     } catch (error) {
       // Recording failed (database away): the lease expires and the delivery is retried then.
-      this.deps.log.warn('delivery bookkeeping failed', { deliveryId: delivery.id, error: errorMessage(error) });
+      this.deps.log.warn('delivery bookkeeping failed', {
+        deliveryId: delivery.id,
+        error: errorMessage(error),
+      });
     } finally {
       this.inFlight -= 1;
       const next = this.queued.shift();
@@ -206,7 +219,11 @@ export class Dispatcher {
   }
 
   /** 410 settles the whole URL in a transaction of its own; every other outcome is logged in batches. */
-  private record(delivery: LeasedDelivery, attempt: AttemptRecord | undefined, outcome: AttemptOutcome): Promise<void> {
+  private record(
+    delivery: LeasedDelivery,
+    attempt: AttemptRecord | undefined,
+    outcome: AttemptOutcome,
+  ): Promise<void> {
     if (outcome.type === 'gone') return this.deps.deliveries.recordAttempt(delivery, attempt, outcome);
     return this.attempts.add({ delivery, attempt, outcome });
   }
@@ -226,7 +243,16 @@ export class Dispatcher {
       this.deps.onAttempt?.(outcome.kind, record.latencyMs);
       // winston formats a line (redaction, timestamp, JSON) before its transports drop it by level:
       // at a thousand attempts a second that is measurable, so only build it when it is written.
-      if (this.deps.log.isInfoEnabled()) this.deps.log.info('webhook attempt', { deliveryId: delivery.id, jobId: delivery.jobId, sequence: delivery.sequence, attempt: record.attempt, outcome: outcome.kind, statusCode: record.statusCode, latencyMs: record.latencyMs });
+      if (this.deps.log.isInfoEnabled())
+        this.deps.log.info('webhook attempt', {
+          deliveryId: delivery.id,
+          jobId: delivery.jobId,
+          sequence: delivery.sequence,
+          attempt: record.attempt,
+          outcome: outcome.kind,
+          statusCode: record.statusCode,
+          latencyMs: record.latencyMs,
+        });
     } finally {
       release();
     }
@@ -237,7 +263,15 @@ export class Dispatcher {
     const attempt = delivery.attempts + 1;
     // Signed afresh on every attempt (new timestamp), always with the same webhook-id.
     const secrets = await this.deps.secrets.secretsFor(delivery.clientId, delivery.secretsVersion);
-    const headers = { ...webhookHeaders({ id: delivery.id, timestamp: Math.floor(startedAt.getTime() / 1000), body: delivery.payload, secrets }), 'user-agent': 'Conveyor-Webhooks/1.0' };
+    const headers = {
+      ...webhookHeaders({
+        id: delivery.id,
+        timestamp: Math.floor(startedAt.getTime() / 1000),
+        body: delivery.payload,
+        secrets,
+      }),
+      'user-agent': 'Conveyor-Webhooks/1.0',
+    };
     try {
       const response = await postWebhook({
         url: delivery.url,
@@ -250,14 +284,31 @@ export class Dispatcher {
       });
       const retryAfterMs = parseRetryAfter(response.headers['retry-after'], new Date());
       return {
-        record: { attempt, startedAt, statusCode: response.status, latencyMs: response.durationMs, responseSnippet: response.bodySnippet, error: null },
+        record: {
+          attempt,
+          startedAt,
+          statusCode: response.status,
+          latencyMs: response.durationMs,
+          responseSnippet: response.bodySnippet,
+          error: null,
+        },
         outcome: classifyResponse({ status: response.status, durationMs: response.durationMs, retryAfterMs }),
       };
     } catch (error) {
       if (!(error instanceof WebhookRequestError)) throw error;
       return {
-        record: { attempt, startedAt, statusCode: null, latencyMs: error.durationMs, responseSnippet: null, error: `${error.code}: ${error.message}` },
-        outcome: classifyResponse({ error: { code: error.code, message: error.message }, durationMs: error.durationMs }),
+        record: {
+          attempt,
+          startedAt,
+          statusCode: null,
+          latencyMs: error.durationMs,
+          responseSnippet: null,
+          error: `${error.code}: ${error.message}`,
+        },
+        outcome: classifyResponse({
+          error: { code: error.code, message: error.message },
+          durationMs: error.durationMs,
+        }),
       };
     }
   }
@@ -271,8 +322,13 @@ export class Dispatcher {
       case 'refused':
         return { type: 'failed' };
       case 'retry': {
-        const delayMs = nextAttemptDelay(attemptsMade, { retryAfterMs: outcome.retryAfterMs, schedule: this.options.retryScheduleMs });
-        return delayMs === null ? { type: 'failed' } : { type: 'retry', nextAttemptAt: new Date(Date.now() + delayMs) };
+        const delayMs = nextAttemptDelay(attemptsMade, {
+          retryAfterMs: outcome.retryAfterMs,
+          schedule: this.options.retryScheduleMs,
+        });
+        return delayMs === null
+          ? { type: 'failed' }
+          : { type: 'retry', nextAttemptAt: new Date(Date.now() + delayMs) };
       }
       default: {
         const unknownOutcome: never = outcome;

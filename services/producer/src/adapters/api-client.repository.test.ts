@@ -6,7 +6,14 @@ describe('revokedClientIdOf', () => {
   });
 
   it("ignores another schema's revocations and anything malformed", () => {
-    for (const payload of ['{"schema":"other","clientId":"cl_1"}', '{"schema":"conveyor"}', '{"schema":"conveyor","clientId":7}', 'null', '', 'not json']) {
+    for (const payload of [
+      '{"schema":"other","clientId":"cl_1"}',
+      '{"schema":"conveyor"}',
+      '{"schema":"conveyor","clientId":7}',
+      'null',
+      '',
+      'not json',
+    ]) {
       expect(revokedClientIdOf(payload, 'conveyor')).toBeUndefined();
     }
   });

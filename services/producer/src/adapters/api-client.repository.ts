@@ -13,26 +13,42 @@ export function hashApiKey(apiKey: string): string {
  * Registers a client with its API key and its webhook signing secret. Only the key's hash is
  * stored (the key is shown once); the secret must be stored as is, since it signs.
  */
-export async function createApiClient(db: Kysely<Database>, name: string): Promise<{ id: string; apiKey: string; webhookSecret: string }> {
+export async function createApiClient(
+  db: Kysely<Database>,
+  name: string,
+): Promise<{ id: string; apiKey: string; webhookSecret: string }> {
   const id = `cl_${randomBytes(8).toString('hex')}`;
   const apiKey = `cvk_${randomBytes(32).toString('base64url')}`;
   const webhookSecret = generateWebhookSecret();
   await db.transaction().execute(async (trx) => {
-    await trx.insertInto('api_clients').values({ id, name, key_hash: hashApiKey(apiKey) }).execute();
-    await trx.insertInto('webhook_secrets').values({ client_id: id, secret: webhookSecret, expires_at: null }).execute();
+    await trx
+      .insertInto('api_clients')
+      .values({ id, name, key_hash: hashApiKey(apiKey) })
+      .execute();
+    await trx
+      .insertInto('webhook_secrets')
+      .values({ client_id: id, secret: webhookSecret, expires_at: null })
+      .execute();
   });
   return { id, apiKey, webhookSecret };
 }
 
 export async function findClientIdByKey(db: Kysely<Database>, apiKey: string): Promise<string | undefined> {
-  const row = await db.selectFrom('api_clients').select('id').where('key_hash', '=', hashApiKey(apiKey)).executeTakeFirst();
+  const row = await db
+    .selectFrom('api_clients')
+    .select('id')
+    .where('key_hash', '=', hashApiKey(apiKey))
+    .executeTakeFirst();
   return row?.id;
 }
 
 /** The PostgreSQL channel revocations are announced on, to every producer of every schema. */
 export const API_KEY_REVOKED_CHANNEL = 'conveyor_api_key_revoked';
 
-export type RevokeOutcome = { outcome: 'revoked'; clientId: string } | { outcome: 'already_revoked'; clientId: string; revokedAt: Date } | { outcome: 'not_found' };
+export type RevokeOutcome =
+  | { outcome: 'revoked'; clientId: string }
+  | { outcome: 'already_revoked'; clientId: string; revokedAt: Date }
+  | { outcome: 'not_found' };
 
 /**
  * Revokes the API key of the client with id (or key) `clientIdOrKey`: its hash is cleared, so no
@@ -50,10 +66,17 @@ export async function revokeApiClient(db: Kysely<Database>, clientIdOrKey: strin
       .forUpdate()
       .executeTakeFirst();
     if (!client) return { outcome: 'not_found' };
-    if (client.revoked_at) return { outcome: 'already_revoked', clientId: client.id, revokedAt: client.revoked_at };
-    await trx.updateTable('api_clients').set({ key_hash: null, revoked_at: sql<Date>`now()` }).where('id', '=', client.id).execute();
+    if (client.revoked_at)
+      return { outcome: 'already_revoked', clientId: client.id, revokedAt: client.revoked_at };
+    await trx
+      .updateTable('api_clients')
+      .set({ key_hash: null, revoked_at: sql<Date>`now()` })
+      .where('id', '=', client.id)
+      .execute();
     // The schema goes in the payload: producers of other stacks (or tests) on the same database ignore it.
-    await sql`select pg_notify(${API_KEY_REVOKED_CHANNEL}, json_build_object('schema', current_schema(), 'clientId', ${client.id}::text)::text)`.execute(trx);
+    await sql`select pg_notify(${API_KEY_REVOKED_CHANNEL}, json_build_object('schema', current_schema(), 'clientId', ${client.id}::text)::text)`.execute(
+      trx,
+    );
     return { outcome: 'revoked', clientId: client.id };
   });
 }

@@ -8,7 +8,12 @@ import { API_KEY_REVOKED_CHANNEL, revokedClientIdOf } from './api-client.reposit
  * client's keys are forgotten as the notification arrives, and the cache is trusted only while
  * this listener is connected.
  */
-export function listenForRevocations(options: { databaseUrl: string; schema: string; log: Logger; keys: ApiKeyCache }): NotificationListener {
+export function listenForRevocations(options: {
+  databaseUrl: string;
+  schema: string;
+  log: Logger;
+  keys: ApiKeyCache;
+}): NotificationListener {
   const { keys, schema } = options;
   return new NotificationListener({
     url: options.databaseUrl,

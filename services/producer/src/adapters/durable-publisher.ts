@@ -1,4 +1,10 @@
-import { BrokerUnavailableError, publishAllOutgoing, PublishRejectedError, type Broker, type OutgoingMessage } from '@conveyor/broker';
+import {
+  BrokerUnavailableError,
+  publishAllOutgoing,
+  PublishRejectedError,
+  type Broker,
+  type OutgoingMessage,
+} from '@conveyor/broker';
 import { insertOutboxMessages, type Database, type Kysely } from '@conveyor/database';
 import { AppError, errorMessage, type Logger, type Metrics } from '@conveyor/platform';
 
@@ -25,7 +31,10 @@ export class DurablePublisher {
 
   async publishAll(messages: OutgoingMessage[]): Promise<DurableOutcome> {
     const { broker, publishTimeoutMs } = this.deps;
-    const outcomes = await publishAllOutgoing(broker, messages, { timeoutMs: publishTimeoutMs, failFast: true });
+    const outcomes = await publishAllOutgoing(broker, messages, {
+      timeoutMs: publishTimeoutMs,
+      failFast: true,
+    });
     const unconfirmed: OutgoingMessage[] = [];
     outcomes.forEach((error, index) => {
       if (error === undefined) return;
@@ -42,11 +51,18 @@ export class DurablePublisher {
     try {
       await insertOutboxMessages(this.deps.db, messages);
     } catch (error) {
-      this.deps.log.error('outbox write failed while the broker is unavailable', { messages: messages.length, error: errorMessage(error) });
-      throw new AppError('service_unavailable', 'neither the message broker nor the database can accept work right now; retry later', {
-        status: 503,
-        cause: error,
+      this.deps.log.error('outbox write failed while the broker is unavailable', {
+        messages: messages.length,
+        error: errorMessage(error),
       });
+      throw new AppError(
+        'service_unavailable',
+        'neither the message broker nor the database can accept work right now; retry later',
+        {
+          status: 503,
+          cause: error,
+        },
+      );
     }
     this.deps.metrics.spilled.inc(messages.length);
     this.deps.log.warn('broker unavailable, messages spilled to the outbox', { messages: messages.length });

@@ -9,12 +9,19 @@ import { FIELD_MAX_BYTES, receiveImageUpload } from './image-upload.js';
 const BOUNDARY = 'zz';
 const PNG_SIGNATURE = Buffer.from('\x89PNG\r\n\x1a\n', 'latin1');
 /** Enough of a PNG for the sniffer: the signature and an IHDR chunk header. */
-const PNG = Buffer.concat([PNG_SIGNATURE, Buffer.from('0000000d49484452000000080000000808020000004b6d29dc', 'hex'), Buffer.alloc(200)]);
+const PNG = Buffer.concat([
+  PNG_SIGNATURE,
+  Buffer.from('0000000d49484452000000080000000808020000004b6d29dc', 'hex'),
+  Buffer.alloc(200),
+]);
 
-const field = (name: string, value: string) => `--${BOUNDARY}\r\ncontent-disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
-const fileHead = (name = 'file', fileName = 'a.png') => `--${BOUNDARY}\r\ncontent-disposition: form-data; name="${name}"; filename="${fileName}"\r\ncontent-type: image/png\r\n\r\n`;
+const field = (name: string, value: string) =>
+  `--${BOUNDARY}\r\ncontent-disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
+const fileHead = (name = 'file', fileName = 'a.png') =>
+  `--${BOUNDARY}\r\ncontent-disposition: form-data; name="${name}"; filename="${fileName}"\r\ncontent-type: image/png\r\n\r\n`;
 const end = `--${BOUNDARY}--\r\n`;
-const body = (...parts: (string | Buffer)[]) => Buffer.concat(parts.map((part) => (typeof part === 'string' ? Buffer.from(part, 'latin1') : part)));
+const body = (...parts: (string | Buffer)[]) =>
+  Buffer.concat(parts.map((part) => (typeof part === 'string' ? Buffer.from(part, 'latin1') : part)));
 
 /** The probe's body: it ends inside the file part, eight bytes into the image. */
 const TRUNCATED = body(field('width', '8'), field('height', '8'), fileHead(), PNG_SIGNATURE);
@@ -87,7 +94,9 @@ describe('receiveImageUpload', () => {
   });
 
   it('refuses a malformed part header after the file was stored, and deletes the file', async () => {
-    const error = await refusal(send(body(fileHead(), PNG, `\r\n--${BOUNDARY}\r\nno colon here\r\n\r\nx\r\n`, end)));
+    const error = await refusal(
+      send(body(fileHead(), PNG, `\r\n--${BOUNDARY}\r\nno colon here\r\n\r\nx\r\n`, end)),
+    );
     expect([error.status, error.code]).toEqual([400, 'malformed_multipart']);
     expect(error.message).toContain('Malformed part header');
     expect(await filesUnder(root)).toEqual([]);
@@ -96,20 +105,23 @@ describe('receiveImageUpload', () => {
   it.each([
     ['errors', (request: FakeRequest) => request.destroy(new Error('socket hang up'))],
     ['closes', (request: FakeRequest) => request.destroy()],
-  ])('settles, with no file left behind, when the request %s in the middle of the file', async (_what, stop) => {
-    const request = fakeRequest();
-    const receiving = receive(request);
-    request.write(body(field('width', '8'), fileHead(), PNG));
-    // Once the temporary file exists the store is writing: the abort must reach it.
-    for (let tries = 0; (await filesUnder(root)).length === 0; tries++) {
-      if (tries > 200) throw new Error('the store never opened its temporary file');
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-    stop(request);
-    const error = await refusal(receiving);
-    expect([error.status, error.code]).toEqual([400, 'request_aborted']);
-    expect(await filesUnder(root)).toEqual([]);
-  });
+  ])(
+    'settles, with no file left behind, when the request %s in the middle of the file',
+    async (_what, stop) => {
+      const request = fakeRequest();
+      const receiving = receive(request);
+      request.write(body(field('width', '8'), fileHead(), PNG));
+      // Once the temporary file exists the store is writing: the abort must reach it.
+      for (let tries = 0; (await filesUnder(root)).length === 0; tries++) {
+        if (tries > 200) throw new Error('the store never opened its temporary file');
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      stop(request);
+      const error = await refusal(receiving);
+      expect([error.status, error.code]).toEqual([400, 'request_aborted']);
+      expect(await filesUnder(root)).toEqual([]);
+    },
+  );
 
   it('settles at once for a request already closed', async () => {
     const request = fakeRequest();
@@ -124,7 +136,9 @@ describe('receiveImageUpload', () => {
     expect(error.details).toEqual([{ path: 'callbackUrl', message: expect.stringContaining('callbackUrl') }]);
     expect(await filesUnder(root)).toEqual([]);
 
-    const exact = await send(body(field('customId', 'x'.repeat(FIELD_MAX_BYTES)), fileHead(), PNG, '\r\n', end));
+    const exact = await send(
+      body(field('customId', 'x'.repeat(FIELD_MAX_BYTES)), fileHead(), PNG, '\r\n', end),
+    );
     expect(exact.fields.customId).toHaveLength(FIELD_MAX_BYTES);
   });
 
@@ -136,15 +150,22 @@ describe('receiveImageUpload', () => {
     const tooMany = await refusal(send(body(...fields(21), fileHead(), PNG, '\r\n', end)));
     expect([tooMany.status, tooMany.code]).toEqual([400, 'too_many_fields']);
     // Parts without a content-disposition are skipped, not fields, but still parts to parse.
-    const nameless = Array.from({ length: 30 }, () => `--${BOUNDARY}\r\ncontent-type: text/plain\r\n\r\nx\r\n`);
+    const nameless = Array.from(
+      { length: 30 },
+      () => `--${BOUNDARY}\r\ncontent-type: text/plain\r\n\r\nx\r\n`,
+    );
     const tooManyParts = await refusal(send(body(...nameless, fileHead(), PNG, '\r\n', end)));
     expect([tooManyParts.status, tooManyParts.code]).toEqual([400, 'too_many_parts']);
     expect(await filesUnder(root)).toEqual([]);
   });
 
   it('still refuses what is not an image, a second file and an oversized file, leaving nothing', async () => {
-    expect((await refusal(send(body(fileHead(), Buffer.alloc(300, 'x'), '\r\n', end)))).code).toBe('unsupported_image');
-    expect((await refusal(send(body(fileHead(), PNG, '\r\n', fileHead(), PNG, '\r\n', end)))).code).toBe('too_many_files');
+    expect((await refusal(send(body(fileHead(), Buffer.alloc(300, 'x'), '\r\n', end)))).code).toBe(
+      'unsupported_image',
+    );
+    expect((await refusal(send(body(fileHead(), PNG, '\r\n', fileHead(), PNG, '\r\n', end)))).code).toBe(
+      'too_many_files',
+    );
     const big = Buffer.concat([PNG, Buffer.alloc(options.maxBytes)]);
     expect((await refusal(send(body(fileHead(), big, '\r\n', end)))).code).toBe('file_too_large');
     expect(await filesUnder(root)).toEqual([]);

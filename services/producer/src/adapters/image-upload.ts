@@ -56,7 +56,12 @@ class ImageSniffer extends Transform {
   private decide(done: TransformCallback): void {
     this.format = sniffImageFormat(this.head);
     if (!this.format) {
-      this.refusal = refuse(415, 'unsupported_image', 'the file is not an image in a supported format (jpeg, png, webp, gif, avif, heif, tiff): checked from its bytes, not its name', 'file');
+      this.refusal = refuse(
+        415,
+        'unsupported_image',
+        'the file is not an image in a supported format (jpeg, png, webp, gif, avif, heif, tiff): checked from its bytes, not its name',
+        'file',
+      );
       return done(this.refusal);
     }
     done(null, this.head);
@@ -70,7 +75,16 @@ function openParser(headers: IncomingHttpHeaders, maxBytes: number): busboy.Busb
     throw refuse(415, 'unsupported_media_type', 'send the image as multipart/form-data with a "file" part');
   }
   try {
-    return busboy({ headers, limits: { files: 1, fileSize: maxBytes, fields: MAX_FIELDS, fieldSize: FIELD_MAX_BYTES + 1, parts: MAX_PARTS + 1 } });
+    return busboy({
+      headers,
+      limits: {
+        files: 1,
+        fileSize: maxBytes,
+        fields: MAX_FIELDS,
+        fieldSize: FIELD_MAX_BYTES + 1,
+        parts: MAX_PARTS + 1,
+      },
+    });
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     const message = /boundary/i.test(reason)
@@ -107,7 +121,14 @@ export async function receiveImageUpload(
 
   parser.on('field', (name, value, info) => {
     if (info.nameTruncated || info.valueTruncated) {
-      fail(refuse(413, 'field_too_large', `the form field "${name}" is longer than ${FIELD_MAX_BYTES} bytes`, name));
+      fail(
+        refuse(
+          413,
+          'field_too_large',
+          `the form field "${name}" is longer than ${FIELD_MAX_BYTES} bytes`,
+          name,
+        ),
+      );
       return;
     }
     fields[name] = value;
@@ -120,9 +141,13 @@ export async function receiveImageUpload(
       file.resume();
       if (refusal) fail(refusal);
     };
-    if (name !== 'file') return skip(refuse(422, 'unexpected_file', `the file must be sent in the "file" part, not "${name}"`, 'file'));
+    if (name !== 'file')
+      return skip(
+        refuse(422, 'unexpected_file', `the file must be sent in the "file" part, not "${name}"`, 'file'),
+      );
     const fileName = info.filename;
-    if (!fileName) return skip(refuse(422, 'empty_file_name', 'the uploaded file has an empty file name', 'file'));
+    if (!fileName)
+      return skip(refuse(422, 'empty_file_name', 'the uploaded file has an empty file name', 'file'));
     if (failure) return skip(); // Refused already (a field came first): store nothing.
     const location: BlobLocation = { bucket: options.bucket, key: `originals/${randomUUID()}` };
     const fileSniffer = new ImageSniffer();
@@ -140,7 +165,16 @@ export async function receiveImageUpload(
     file.on('error', (error: Error) => fileSniffer.destroy(failure ?? error));
     let bytes = 0;
     file.on('data', (chunk: Buffer) => (bytes += chunk.length));
-    file.on('limit', () => fail(refuse(413, 'file_too_large', `the file exceeds the upload limit of ${options.maxBytes} bytes`, 'file')));
+    file.on('limit', () =>
+      fail(
+        refuse(
+          413,
+          'file_too_large',
+          `the file exceeds the upload limit of ${options.maxBytes} bytes`,
+          'file',
+        ),
+      ),
+    );
     file.pipe(fileSniffer);
     upload = store.write(location, fileSniffer, { contentType: info.mimeType }).then(
       () => ({ location, format: fileSniffer.format!, bytes, fileName }),
@@ -152,10 +186,16 @@ export async function receiveImageUpload(
     // Awaited below once the whole body is parsed; until then a rejection must not count as unhandled.
     upload.catch(() => undefined);
   });
-  parser.on('filesLimit', () => fail(refuse(400, 'too_many_files', 'send exactly one file per request', 'file')));
-  parser.on('fieldsLimit', () => fail(refuse(400, 'too_many_fields', `send at most ${MAX_FIELDS} form fields`, 'form')));
+  parser.on('filesLimit', () =>
+    fail(refuse(400, 'too_many_files', 'send exactly one file per request', 'file')),
+  );
+  parser.on('fieldsLimit', () =>
+    fail(refuse(400, 'too_many_fields', `send at most ${MAX_FIELDS} form fields`, 'form')),
+  );
   // busboy signals the limit once that many parts have been read: one more than allowed.
-  parser.on('partsLimit', () => fail(refuse(400, 'too_many_parts', `send at most ${MAX_PARTS} multipart parts`, 'form')));
+  parser.on('partsLimit', () =>
+    fail(refuse(400, 'too_many_parts', `send at most ${MAX_PARTS} multipart parts`, 'form')),
+  );
 
   try {
     await new Promise<void>((resolve, reject) => {
@@ -165,7 +205,9 @@ export async function receiveImageUpload(
         parser.destroy(); // Destroys the file stream too, which fails the store's write.
       };
       parser.on('close', resolve);
-      parser.on('error', (error: Error) => stop(refuse(400, 'malformed_multipart', `the multipart body could not be read: ${error.message}`)));
+      parser.on('error', (error: Error) =>
+        stop(refuse(400, 'malformed_multipart', `the multipart body could not be read: ${error.message}`)),
+      );
       // An aborted request only emits 'error' when someone listens; 'close' before its end covers the rest.
       request.on('error', () => stop(aborted()));
       request.on('close', () => {

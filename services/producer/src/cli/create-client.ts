@@ -11,8 +11,15 @@ if (!name) {
 }
 const config = loadConfigOrExit('client:create', ProducerEnv, withDotenv(process.env));
 const log = createLogger({ service: 'client:create', level: 'warn', format: 'pretty' });
-const database = createDatabase({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, poolMax: 1, log });
+const database = createDatabase({
+  url: config.DATABASE_URL,
+  schema: config.DATABASE_SCHEMA,
+  poolMax: 1,
+  log,
+});
 await migrateToLatest(database.db, config.DATABASE_SCHEMA, log);
 const client = await createApiClient(database.db, name);
-process.stdout.write(`${JSON.stringify({ clientId: client.id, apiKey: client.apiKey, webhookSecret: client.webhookSecret })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ clientId: client.id, apiKey: client.apiKey, webhookSecret: client.webhookSecret })}\n`,
+);
 await database.close();

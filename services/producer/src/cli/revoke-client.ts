@@ -14,7 +14,12 @@ if (!clientIdOrKey) {
 }
 const config = loadConfigOrExit('client:revoke', ProducerEnv, withDotenv(process.env));
 const log = createLogger({ service: 'client:revoke', level: 'warn', format: 'pretty' });
-const database = createDatabase({ url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, poolMax: 1, log });
+const database = createDatabase({
+  url: config.DATABASE_URL,
+  schema: config.DATABASE_SCHEMA,
+  poolMax: 1,
+  log,
+});
 await migrateToLatest(database.db, config.DATABASE_SCHEMA, log);
 const revocation = await revokeApiClient(database.db, clientIdOrKey);
 await database.close();
@@ -23,7 +28,9 @@ switch (revocation.outcome) {
     process.stdout.write(`${JSON.stringify({ clientId: revocation.clientId, revoked: true })}\n`);
     break;
   case 'already_revoked':
-    process.stdout.write(`${JSON.stringify({ clientId: revocation.clientId, revoked: true, revokedAt: revocation.revokedAt.toISOString() })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ clientId: revocation.clientId, revoked: true, revokedAt: revocation.revokedAt.toISOString() })}\n`,
+    );
     break;
   case 'not_found':
     process.stderr.write('no client has that id or API key (the default client has no key to revoke)\n');

@@ -1,5 +1,13 @@
 import { createHash } from 'node:crypto';
-import { CsvSumInput, ImageResizeInput, isBuiltInJobKind, parseFactorizeInput, type BuiltInJobKind, type FactorizeInput, type JobKind } from '@conveyor/contracts';
+import {
+  CsvSumInput,
+  ImageResizeInput,
+  isBuiltInJobKind,
+  parseFactorizeInput,
+  type BuiltInJobKind,
+  type FactorizeInput,
+  type JobKind,
+} from '@conveyor/contracts';
 import type { SchemaCheck } from '@conveyor/jobs';
 import { AppError, parseOrThrow } from '@conveyor/platform';
 
@@ -27,34 +35,60 @@ export type InputPath = 'body' | 'body.input';
  * Checks a job's input against its kind's rules and returns it in canonical form (what is
  * stored and what the idempotency hash covers). A broken rule is a 400 naming the field and the rule.
  */
-export async function normalizeJobInput(kind: JobKind, input: unknown, limits: JobInputLimits, kinds: KindLookup, inputPath: InputPath = 'body.input'): Promise<unknown> {
+export async function normalizeJobInput(
+  kind: JobKind,
+  input: unknown,
+  limits: JobInputLimits,
+  kinds: KindLookup,
+  inputPath: InputPath = 'body.input',
+): Promise<unknown> {
   if (isBuiltInJobKind(kind)) return normalizeBuiltInInput(kind, input, limits, inputPath);
   const registered = await kinds.find(kind);
   if (!registered) {
     const known = await kinds.names();
-    throw new AppError('unknown_kind', `no worker has registered the job kind "${kind}"; known kinds: ${known.join(', ')}`, {
-      status: 422,
-      details: [{ path: 'body.kind', message: `must be one of: ${known.join(', ')}` }],
-    });
+    throw new AppError(
+      'unknown_kind',
+      `no worker has registered the job kind "${kind}"; known kinds: ${known.join(', ')}`,
+      {
+        status: 422,
+        details: [{ path: 'body.kind', message: `must be one of: ${known.join(', ')}` }],
+      },
+    );
   }
   const check = registered.checkInput(input);
   if (!check.ok) {
-    const details = check.issues.map((issue) => ({ path: issue.path === '' ? inputPath : `${inputPath}.${issue.path}`, message: issue.message }));
-    throw new AppError('invalid_input', `the input does not match the ${kind} job's schema: ${details.map((d) => `${d.path} ${d.message}`).join('; ')}`, {
-      status: 422,
-      details,
-    });
+    const details = check.issues.map((issue) => ({
+      path: issue.path === '' ? inputPath : `${inputPath}.${issue.path}`,
+      message: issue.message,
+    }));
+    throw new AppError(
+      'invalid_input',
+      `the input does not match the ${kind} job's schema: ${details.map((d) => `${d.path} ${d.message}`).join('; ')}`,
+      {
+        status: 422,
+        details,
+      },
+    );
   }
   return input;
 }
 
-async function normalizeBuiltInInput(kind: BuiltInJobKind, input: unknown, limits: JobInputLimits, inputPath: InputPath): Promise<unknown> {
+async function normalizeBuiltInInput(
+  kind: BuiltInJobKind,
+  input: unknown,
+  limits: JobInputLimits,
+  inputPath: InputPath,
+): Promise<unknown> {
   switch (kind) {
     case 'factorize': {
-      const raw = typeof input === 'object' && input !== null ? (input as Record<string, unknown>).number : undefined;
+      const raw =
+        typeof input === 'object' && input !== null ? (input as Record<string, unknown>).number : undefined;
       const parsed = parseFactorizeInput(raw, limits.factorizeMaxDigits);
       if (!parsed.ok) {
-        throw new AppError('invalid_number', parsed.message, { status: 400, details: [{ path: `${inputPath}.number`, message: `${parsed.rule}: ${parsed.message}` }] });
+        throw new AppError('invalid_number', parsed.message, {
+          status: 400,
+          details: [{ path: `${inputPath}.number`, message: `${parsed.rule}: ${parsed.message}` }],
+        });
       }
       const normalized: FactorizeInput = { number: parsed.value.toString() };
       return normalized;
@@ -81,10 +115,16 @@ async function normalizeBuiltInInput(kind: BuiltInJobKind, input: unknown, limit
 /** A client's error (4xx) about one field, with that field named in its details; others as they are. */
 function namingField(error: unknown, path: string): unknown {
   if (!(error instanceof AppError) || error.status >= 500 || error.details !== undefined) return error;
-  return new AppError(error.code, error.message, { status: error.status, details: [{ path, message: error.message }], cause: error });
+  return new AppError(error.code, error.message, {
+    status: error.status,
+    details: [{ path, message: error.message }],
+    cause: error,
+  });
 }
 
 /** What makes two submissions "the same request" for customId idempotency. */
 export function requestHash(kind: JobKind, normalizedInput: unknown, callbackUrl: string | null): string {
-  return createHash('sha256').update(JSON.stringify([kind, normalizedInput, callbackUrl])).digest('base64url');
+  return createHash('sha256')
+    .update(JSON.stringify([kind, normalizedInput, callbackUrl]))
+    .digest('base64url');
 }

@@ -33,7 +33,8 @@ export class ApiKeyCache {
     const generation = this.generation;
     const clientId = await this.findClientId(apiKey);
     if (clientId === undefined) this.entries.delete(apiKey);
-    else if (this.trusted && generation === this.generation) this.entries.set(apiKey, { clientId, until: this.now() + this.ttlMs });
+    else if (this.trusted && generation === this.generation)
+      this.entries.set(apiKey, { clientId, until: this.now() + this.ttlMs });
     return clientId;
   }
 

@@ -31,28 +31,43 @@ function sameSecret(given: string, expected: string): boolean {
 export function authenticateCallback(options: CallbackAuthOptions): RequestHandler {
   const { sharedSecret, secretHeader, allowedSources } = options;
   const sendWhat =
-    sharedSecret === undefined ? SEND_KEY : `${SEND_KEY}, or the callback secret as "${secretHeader}: <secret>"`;
+    sharedSecret === undefined
+      ? SEND_KEY
+      : `${SEND_KEY}, or the callback secret as "${secretHeader}: <secret>"`;
   return async (req, res, next) => {
     if (!options.enabled) return next();
     const apiKey = bearerKey(req);
     if (apiKey !== undefined) {
       // A key, when sent, decides alone: a wrong one is refused even from an allowed address.
       if (apiKey === null) return next(unauthorized(res, SEND_KEY));
-      if (!(await options.keys.clientIdOf(apiKey))) return next(unauthorized(res, 'the API key is not valid (or was revoked)'));
+      if (!(await options.keys.clientIdOf(apiKey)))
+        return next(unauthorized(res, 'the API key is not valid (or was revoked)'));
       return next();
     }
     if (sharedSecret === undefined && !allowedSources.configured) return next(unauthorized(res, SEND_KEY));
     if (sharedSecret !== undefined) {
       const given = req.get(secretHeader);
       if (given === undefined) return next(unauthorized(res, sendWhat));
-      if (!sameSecret(given, sharedSecret)) return next(unauthorized(res, `the callback secret in "${secretHeader}" is not valid`));
+      if (!sameSecret(given, sharedSecret))
+        return next(unauthorized(res, `the callback secret in "${secretHeader}" is not valid`));
     }
     if (allowedSources.configured && !allowedSources.allows(req.socket.remoteAddress)) {
       // With the right secret the caller is known but calls from the wrong place: 403, not 401.
       if (sharedSecret !== undefined) {
-        return next(new AppError('forbidden', 'callbacks are not accepted from this address without an API key: send "Authorization: Bearer <key>"', { status: 403 }));
+        return next(
+          new AppError(
+            'forbidden',
+            'callbacks are not accepted from this address without an API key: send "Authorization: Bearer <key>"',
+            { status: 403 },
+          ),
+        );
       }
-      return next(unauthorized(res, `${SEND_KEY}: callbacks without a key are only accepted from the upstream's addresses`));
+      return next(
+        unauthorized(
+          res,
+          `${SEND_KEY}: callbacks without a key are only accepted from the upstream's addresses`,
+        ),
+      );
     }
     next();
   };

@@ -1,4 +1,9 @@
-import { checkCallbackUrl, classifyAddress, type AddressCategory, type CallbackAddressJudge } from '@conveyor/jobs';
+import {
+  checkCallbackUrl,
+  classifyAddress,
+  type AddressCategory,
+  type CallbackAddressJudge,
+} from '@conveyor/jobs';
 import { AppError } from '@conveyor/platform';
 
 /**
@@ -8,7 +13,13 @@ import { AppError } from '@conveyor/platform';
  * multicast and broadcast. Anything else the notifier may still refuse at delivery; an operator
  * who allow-lists one of these ranges gives its receivers host names, which are never judged here.
  */
-const NEVER_A_RECEIVER: ReadonlySet<AddressCategory> = new Set(['cloud_metadata', 'link_local', 'unspecified', 'multicast', 'broadcast']);
+const NEVER_A_RECEIVER: ReadonlySet<AddressCategory> = new Set([
+  'cloud_metadata',
+  'link_local',
+  'unspecified',
+  'multicast',
+  'broadcast',
+]);
 
 const SUBMIT_JUDGE: CallbackAddressJudge = {
   isHostAllowListed: () => false,
@@ -26,5 +37,8 @@ const SUBMIT_JUDGE: CallbackAddressJudge = {
 export function validateCallbackUrl(raw: string, path = 'body.callbackUrl'): string {
   const check = checkCallbackUrl(raw, SUBMIT_JUDGE);
   if (check.ok) return check.url.href;
-  throw new AppError('invalid_callback_url', check.message, { status: 400, details: [{ path, message: check.message }] });
+  throw new AppError('invalid_callback_url', check.message, {
+    status: 400,
+    details: [{ path, message: check.message }],
+  });
 }

@@ -23,7 +23,13 @@ export function callbackRouter(deps: CallbackRouteDeps): express.Router {
     const { object_ids: objectIds } = parseOrThrow(schema, req.body, 'body');
     const { correlationId, log } = contextOf(res);
     const receivedAt = now();
-    const messages = workMessages(deps.names, 'object.check', splitCallback(objectIds, receivedAt), correlationId, receivedAt);
+    const messages = workMessages(
+      deps.names,
+      'object.check',
+      splitCallback(objectIds, receivedAt),
+      correlationId,
+      receivedAt,
+    );
     const outcome = await deps.publisher.publishAll(messages);
     log.info('callback accepted', { ids: objectIds.length, ...outcome });
     const body: CallbackAccepted = { accepted: objectIds.length };
@@ -32,7 +38,9 @@ export function callbackRouter(deps: CallbackRouteDeps): express.Router {
   // The old Go service answered other methods with 405; a 404 would read as "wrong address".
   router.all('/callback', (_req, res) => {
     res.setHeader('Allow', 'POST');
-    res.status(405).json({ error: { code: 'method_not_allowed', message: 'POST /callback with {"object_ids":[...]}' } });
+    res
+      .status(405)
+      .json({ error: { code: 'method_not_allowed', message: 'POST /callback with {"object_ids":[...]}' } });
   });
   return router;
 }

@@ -1,4 +1,11 @@
-import { generateWebhookSecret, jobEventOf, webhookPayload, type DeliveryStore, type JobStore, type WebhookSecretStore } from '@conveyor/jobs';
+import {
+  generateWebhookSecret,
+  jobEventOf,
+  webhookPayload,
+  type DeliveryStore,
+  type JobStore,
+  type WebhookSecretStore,
+} from '@conveyor/jobs';
 import { AppError } from '@conveyor/platform';
 import express from 'express';
 import { z } from 'zod';
@@ -45,9 +52,18 @@ export function deliveriesRouter(deps: DeliveryRoutesDeps): express.Router {
 
   router.post('/v1/jobs/:id/deliveries/redeliver', async (req, res) => {
     const job = await ownJob(req.params.id, clientIdOf(res));
-    if (!job.callbackUrl) throw new AppError('no_callback_url', `job ${job.id} has no callbackUrl to deliver to`, { status: 409 });
+    if (!job.callbackUrl)
+      throw new AppError('no_callback_url', `job ${job.id} has no callbackUrl to deliver to`, {
+        status: 409,
+      });
     const event = jobEventOf(job, crypto.randomUUID(), job.updatedAt);
-    const id = await deps.deliveries.redeliver(job.id, job.clientId, job.sequence, job.callbackUrl, JSON.stringify(webhookPayload(event, deps.publicBaseUrl)));
+    const id = await deps.deliveries.redeliver(
+      job.id,
+      job.clientId,
+      job.sequence,
+      job.callbackUrl,
+      JSON.stringify(webhookPayload(event, deps.publicBaseUrl)),
+    );
     res.status(202).json({ deliveryId: id, sequence: job.sequence, status: job.status });
   });
 

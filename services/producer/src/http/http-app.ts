@@ -1,4 +1,12 @@
-import { errorHandler, healthRouter, notFoundHandler, requestContext, type Logger, type Metrics, type ReadinessCheck } from '@conveyor/platform';
+import {
+  errorHandler,
+  healthRouter,
+  notFoundHandler,
+  requestContext,
+  type Logger,
+  type Metrics,
+  type ReadinessCheck,
+} from '@conveyor/platform';
 import { databaseUnavailableError } from '@conveyor/database';
 import express from 'express';
 
@@ -20,6 +28,8 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
   app.use(express.json({ limit: deps.bodyLimitBytes, type: 'application/json' }));
   for (const router of deps.routers) app.use(router);
   app.use(notFoundHandler);
-  app.use(errorHandler(deps.log, { bodyLimitBytes: deps.bodyLimitBytes, translate: databaseUnavailableError }));
+  app.use(
+    errorHandler(deps.log, { bodyLimitBytes: deps.bodyLimitBytes, translate: databaseUnavailableError }),
+  );
   return app;
 }

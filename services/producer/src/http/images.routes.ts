@@ -1,6 +1,13 @@
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import { resizeRequestSchema, SubmitJobRequest, type ImageLimits, type ImageResizeInput, type ImageResizeResult, type ResizeRequest } from '@conveyor/contracts';
+import {
+  resizeRequestSchema,
+  SubmitJobRequest,
+  type ImageLimits,
+  type ImageResizeInput,
+  type ImageResizeResult,
+  type ResizeRequest,
+} from '@conveyor/contracts';
 import { toApiJob, type JobRecord } from '@conveyor/jobs';
 import { AppError, type ErrorDetail } from '@conveyor/platform';
 import { StorageError, type BlobLocation, type BlobStore } from '@conveyor/storage';
@@ -39,14 +46,18 @@ function parseFormFields(limits: ImageLimits, defaults: { fit: string }, fields:
   const { customId, callbackUrl, ...resizeFields } = fields;
   // A blank field counts as absent: what an HTML form sends for an unset input.
   const resize = resizeSchemaFor(limits).safeParse({ fit: defaults.fit, ...resizeFields });
-  const job = FormJobFields.safeParse({ customId: customId || undefined, callbackUrl: callbackUrl || undefined });
+  const job = FormJobFields.safeParse({
+    customId: customId || undefined,
+    callbackUrl: callbackUrl || undefined,
+  });
   if (resize.success && job.success) {
     if (job.data.callbackUrl !== undefined) validateCallbackUrl(job.data.callbackUrl, 'callbackUrl');
     return { resize: resize.data, job: job.data };
   }
   const issues = [...(resize.error?.issues ?? []), ...(job.error?.issues ?? [])];
   const details = issues.flatMap((issue): ErrorDetail[] => {
-    if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => ({ path: key, message: `unknown form field "${key}"` }));
+    if (issue.code === 'unrecognized_keys')
+      return issue.keys.map((key) => ({ path: key, message: `unknown form field "${key}"` }));
     const path = issue.path.join('.') || 'form';
     // The resize schema's messages start with the field's name; the job schema's do not.
     return [{ path, message: issue.message.startsWith(path) ? issue.message : `${path}: ${issue.message}` }];
@@ -55,9 +66,21 @@ function parseFormFields(limits: ImageLimits, defaults: { fit: string }, fields:
 }
 
 /** Reads a multipart upload into a stored original and the job input; 422 names a bad field. */
-export async function acceptImage(deps: ImageRoutesDeps, req: Request, res: Response, defaults: { fit: string }) {
-  const { fields, file } = await receiveImageUpload(req, deps.images, { bucket: deps.bucket, maxBytes: deps.limits.maxUploadBytes });
-  if (!file) throw new AppError('missing_file', 'send the image in a "file" part', { status: 422, details: [{ path: 'file', message: 'required' }] });
+export async function acceptImage(
+  deps: ImageRoutesDeps,
+  req: Request,
+  res: Response,
+  defaults: { fit: string },
+) {
+  const { fields, file } = await receiveImageUpload(req, deps.images, {
+    bucket: deps.bucket,
+    maxBytes: deps.limits.maxUploadBytes,
+  });
+  if (!file)
+    throw new AppError('missing_file', 'send the image in a "file" part', {
+      status: 422,
+      details: [{ path: 'file', message: 'required' }],
+    });
   try {
     const { resize, job } = parseFormFields(deps.limits.image, defaults, fields);
     const input: ImageResizeInput = {
@@ -81,7 +104,11 @@ export async function acceptImage(deps: ImageRoutesDeps, req: Request, res: Resp
  * local store opens the file, S3 sends the GET), and an open file stays readable even if
  * unlinked afterwards.
  */
-async function openResult(store: BlobStore, job: JobRecord, location: BlobLocation): Promise<AsyncIterable<Uint8Array> & { close(): Promise<void> }> {
+async function openResult(
+  store: BlobStore,
+  job: JobRecord,
+  location: BlobLocation,
+): Promise<AsyncIterable<Uint8Array> & { close(): Promise<void> }> {
   const iterator = store.read(location)[Symbol.asyncIterator]();
   let first: IteratorResult<Uint8Array>;
   try {
@@ -101,17 +128,27 @@ async function openResult(store: BlobStore, job: JobRecord, location: BlobLocati
   };
 }
 
-const expired = (job: JobRecord) => new AppError('result_expired', `the result of job ${job.id} has expired and was deleted`, { status: 410 });
+const expired = (job: JobRecord) =>
+  new AppError('result_expired', `the result of job ${job.id} has expired and was deleted`, { status: 410 });
 
 /** Streams a finished job's image with the headers a cache and a browser need. */
-export async function sendResultImage(deps: ImageRoutesDeps, req: Request, res: Response, job: JobRecord): Promise<void> {
+export async function sendResultImage(
+  deps: ImageRoutesDeps,
+  req: Request,
+  res: Response,
+  job: JobRecord,
+): Promise<void> {
   if (job.expired) throw expired(job);
   if (job.kind !== 'image-resize' || job.status !== 'succeeded') {
-    throw new AppError('result_not_ready', `job ${job.id} has no image to download (status ${job.status})`, { status: 404 });
+    throw new AppError('result_not_ready', `job ${job.id} has no image to download (status ${job.status})`, {
+      status: 404,
+    });
   }
   const result = job.result as ImageResizeResult;
   const etag = `"${result.etag}"`;
-  const maxAgeSeconds = job.expiresAt ? Math.max(0, Math.floor((job.expiresAt.getTime() - Date.now()) / 1000)) : 0;
+  const maxAgeSeconds = job.expiresAt
+    ? Math.max(0, Math.floor((job.expiresAt.getTime() - Date.now()) / 1000))
+    : 0;
   const setCacheHeaders = () => {
     res.setHeader('ETag', etag);
     res.setHeader('Cache-Control', `private, max-age=${maxAgeSeconds}, immutable`);

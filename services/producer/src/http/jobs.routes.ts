@@ -1,10 +1,23 @@
-import { isTerminal, JobListQuery, nulCharacterPath, SubmitJobRequest, type Job, type JobPage } from '@conveyor/contracts';
+import {
+  isTerminal,
+  JobListQuery,
+  nulCharacterPath,
+  SubmitJobRequest,
+  type Job,
+  type JobPage,
+} from '@conveyor/contracts';
 import type { OutboxMessage } from '@conveyor/database';
 import { toApiJob, type JobRecord, type JobStore } from '@conveyor/jobs';
 import { AppError, contextOf, errorMessage, parseOrThrow, requireJsonBody } from '@conveyor/platform';
 import express, { type Response } from 'express';
 import { z } from 'zod';
-import { normalizeJobInput, requestHash, type InputPath, type JobInputLimits, type KindLookup } from '../domain/job-request.js';
+import {
+  normalizeJobInput,
+  requestHash,
+  type InputPath,
+  type JobInputLimits,
+  type KindLookup,
+} from '../domain/job-request.js';
 import { clientIdOf } from './auth.js';
 import { validateCallbackUrl } from './callback-url.js';
 
@@ -32,7 +45,12 @@ export function notFound(id: string): AppError {
  * Submits a job (idempotent per customId); shared by /v1/jobs and the legacy routes, whose body
  * is the input itself (`inputPath` 'body': their 400s name `body.key`, not `body.input.key`).
  */
-export async function submitJob(deps: JobRoutesDeps, res: Response, request: SubmitJobRequest, inputPath: InputPath = 'body.input'): Promise<{ job: JobRecord; created: boolean }> {
+export async function submitJob(
+  deps: JobRoutesDeps,
+  res: Response,
+  request: SubmitJobRequest,
+  inputPath: InputPath = 'body.input',
+): Promise<{ job: JobRecord; created: boolean }> {
   const clientId = clientIdOf(res);
   const context = contextOf(res);
   const { correlationId } = context;
@@ -40,26 +58,42 @@ export async function submitJob(deps: JobRoutesDeps, res: Response, request: Sub
   const nulAt = nulCharacterPath(input);
   if (nulAt !== undefined) {
     const path = nulAt === '' ? inputPath : `${inputPath}.${nulAt}`;
-    throw new AppError('invalid_characters', `${path} contains a NUL character (\\u0000), which cannot be stored`, {
-      status: 400,
-      details: [{ path, message: 'must not contain NUL characters' }],
-    });
+    throw new AppError(
+      'invalid_characters',
+      `${path} contains a NUL character (\\u0000), which cannot be stored`,
+      {
+        status: 400,
+        details: [{ path, message: 'must not contain NUL characters' }],
+      },
+    );
   }
   const callbackUrl = request.callbackUrl === undefined ? null : validateCallbackUrl(request.callbackUrl);
   const hash = requestHash(request.kind, input, callbackUrl);
   const customId = request.customId ?? null;
 
-  const committed = await deps.store.create({ clientId, kind: request.kind, customId, requestHash: hash, input, callbackUrl }, correlationId);
+  const committed = await deps.store.create(
+    { clientId, kind: request.kind, customId, requestHash: hash, input, callbackUrl },
+    correlationId,
+  );
   if (!committed.created && committed.job.requestHash !== hash) {
-    throw new AppError('custom_id_conflict', `customId "${customId}" is already used by job ${committed.job.id} with a different request`, {
-      status: 409,
-    });
+    throw new AppError(
+      'custom_id_conflict',
+      `customId "${customId}" is already used by job ${committed.job.id} with a different request`,
+      {
+        status: 409,
+      },
+    );
   }
   deps.afterCommit?.();
   if (committed.created) {
     // The request's scoped logger is built only when the line is written (see requestContext).
-    if (context.log.isInfoEnabled()) context.log.info('job accepted', { jobId: committed.job.id, kind: request.kind });
-    deps.sendNow(committed.outbox).catch((error: unknown) => context.log.warn('immediate publish failed', { error: errorMessage(error) }));
+    if (context.log.isInfoEnabled())
+      context.log.info('job accepted', { jobId: committed.job.id, kind: request.kind });
+    deps
+      .sendNow(committed.outbox)
+      .catch((error: unknown) =>
+        context.log.warn('immediate publish failed', { error: errorMessage(error) }),
+      );
   }
   return committed;
 }
@@ -77,10 +111,14 @@ export function jobsRouter(deps: JobRoutesDeps): express.Router {
   router.post('/v1/jobs', requireJsonBody, async (req, res) => {
     const request = parseOrThrow(SubmitJobRequest, req.body, 'body');
     if (request.kind === 'image-resize') {
-      throw new AppError('use_image_upload', 'submit images with POST /v1/images (multipart/form-data with a "file" part)', {
-        status: 400,
-        details: [{ path: 'body.kind', message: 'image-resize jobs are created by uploading the image' }],
-      });
+      throw new AppError(
+        'use_image_upload',
+        'submit images with POST /v1/images (multipart/form-data with a "file" part)',
+        {
+          status: 400,
+          details: [{ path: 'body.kind', message: 'image-resize jobs are created by uploading the image' }],
+        },
+      );
     }
     const { job, created } = await submitJob(deps, res, request);
     if (created) res.setHeader('Location', `/v1/jobs/${job.id}`);
@@ -90,11 +128,21 @@ export function jobsRouter(deps: JobRoutesDeps): express.Router {
   router.get('/v1/jobs', async (req, res) => {
     const query = parseOrThrow(JobListQuery, req.query, 'query');
     if (query.cursor !== undefined && !JobId.safeParse(query.cursor).success) {
-      throw new AppError('invalid_cursor', 'cursor must be the nextCursor of a previous page', { status: 400, details: [{ path: 'query.cursor', message: 'not a cursor' }] });
+      throw new AppError('invalid_cursor', 'cursor must be the nextCursor of a previous page', {
+        status: 400,
+        details: [{ path: 'query.cursor', message: 'not a cursor' }],
+      });
     }
-    const jobs = await deps.store.list(clientIdOf(res), { ...query, after: query.cursor, limit: query.limit + 1 });
+    const jobs = await deps.store.list(clientIdOf(res), {
+      ...query,
+      after: query.cursor,
+      limit: query.limit + 1,
+    });
     const page = jobs.slice(0, query.limit);
-    const body: JobPage = { jobs: page.map(toApiJob), nextCursor: jobs.length > query.limit ? page[page.length - 1]!.id : null };
+    const body: JobPage = {
+      jobs: page.map(toApiJob),
+      nextCursor: jobs.length > query.limit ? page[page.length - 1]!.id : null,
+    };
     res.json(body);
   });
 
@@ -107,11 +155,15 @@ export function jobsRouter(deps: JobRoutesDeps): express.Router {
 
   router.delete('/v1/jobs/:id', async (req, res) => {
     const id = req.params.id;
-    const committed = JobId.safeParse(id).success ? await deps.store.requestCancel(id, clientIdOf(res), contextOf(res).correlationId) : undefined;
+    const committed = JobId.safeParse(id).success
+      ? await deps.store.requestCancel(id, clientIdOf(res), contextOf(res).correlationId)
+      : undefined;
     if (!committed) throw notFound(id);
     const { job } = committed;
     if (job.status === 'succeeded' || job.status === 'failed') {
-      throw new AppError('job_finished', `job ${id} has already ${job.status}; there is nothing to cancel`, { status: 409 });
+      throw new AppError('job_finished', `job ${id} has already ${job.status}; there is nothing to cancel`, {
+        status: 409,
+      });
     }
     deps.sendNow(committed.outbox).catch(() => undefined);
     // 200 once cancelled; 202 while a running job has yet to stop at its next check.

@@ -1,15 +1,30 @@
-import { BuiltInJobKind, CallbackAccepted, ErrorBody, Job, JobListQuery, JobPage, JobStats, SubmitJobRequest, callbackBody } from '@conveyor/contracts';
+import {
+  BuiltInJobKind,
+  CallbackAccepted,
+  ErrorBody,
+  Job,
+  JobListQuery,
+  JobPage,
+  JobStats,
+  SubmitJobRequest,
+  callbackBody,
+} from '@conveyor/contracts';
 import type { RegisteredJobKind } from '@conveyor/jobs';
 import express from 'express';
 import swaggerUi from 'swagger-ui-express';
 import { z } from 'zod';
 
-const schema = (s: z.ZodType) => z.toJSONSchema(s, { target: 'openapi-3.0', unrepresentable: 'any', io: 'input' });
+const schema = (s: z.ZodType) =>
+  z.toJSONSchema(s, { target: 'openapi-3.0', unrepresentable: 'any', io: 'input' });
 
-const json = (s: z.ZodType, description: string) => ({ description, content: { 'application/json': { schema: schema(s) } } });
+const json = (s: z.ZodType, description: string) => ({
+  description,
+  content: { 'application/json': { schema: schema(s) } },
+});
 const error = (description: string) => json(ErrorBody, description);
 /** The image service's errors keep its own fields beside ours. */
-const OLD_IMAGE_ERROR = 'Error, with the old service\'s "result": "error" and "message" beside the error object';
+const OLD_IMAGE_ERROR =
+  'Error, with the old service\'s "result": "error" and "message" beside the error object';
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
 
 /** A JSON Schema as an OpenAPI component: the dialect is the document's, not the schema's own. */
@@ -26,7 +41,11 @@ function submitBodies(registered: readonly RegisteredJobKind[]) {
   const variants = registered.map((kind) => ({
     ...builtIn,
     description: `A ${kind.kind} job (version ${kind.version}); its result: #/components/schemas/${kind.kind}.result`,
-    properties: { ...builtIn.properties, kind: { type: 'string', enum: [kind.kind] }, input: { $ref: `#/components/schemas/${kind.kind}.input` } },
+    properties: {
+      ...builtIn.properties,
+      kind: { type: 'string', enum: [kind.kind] },
+      input: { $ref: `#/components/schemas/${kind.kind}.input` },
+    },
   }));
   const schemas = Object.fromEntries(
     registered.flatMap((kind) => [
@@ -41,13 +60,30 @@ function submitBodies(registered: readonly RegisteredJobKind[]) {
  * The HTTP API as OpenAPI 3.0, generated from the contracts' schemas (the same ones that validate
  * requests) and from the job kinds worker hosts registered.
  */
-export function openApiDocument(maxCallbackIds: number, registered: readonly RegisteredJobKind[] = []): Record<string, unknown> {
+export function openApiDocument(
+  maxCallbackIds: number,
+  registered: readonly RegisteredJobKind[] = [],
+): Record<string, unknown> {
   const submit = submitBodies(registered);
-  const listParams = Object.entries(schema(JobListQuery).properties ?? {}).map(([name, s]) => ({ name, in: 'query', required: false, schema: s }));
+  const listParams = Object.entries(schema(JobListQuery).properties ?? {}).map(([name, s]) => ({
+    name,
+    in: 'query',
+    required: false,
+    schema: s,
+  }));
   return {
     openapi: '3.0.3',
-    info: { title: 'Conveyor', version: '1.0.0', description: 'Durable asynchronous jobs: submit, follow, fetch, cancel.' },
-    components: { schemas: submit.schemas, securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API key, when authentication is on' } } },
+    info: {
+      title: 'Conveyor',
+      version: '1.0.0',
+      description: 'Durable asynchronous jobs: submit, follow, fetch, cancel.',
+    },
+    components: {
+      schemas: submit.schemas,
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'API key, when authentication is on' },
+      },
+    },
     security: [{ bearer: [] }, {}],
     paths: {
       '/v1/jobs': {
@@ -61,22 +97,45 @@ export function openApiDocument(maxCallbackIds: number, registered: readonly Reg
             409: error('customId already used with a different request'),
           },
         },
-        get: { summary: 'List jobs, newest first', parameters: listParams, responses: { 200: json(JobPage, 'A page and the cursor of the next') } },
+        get: {
+          summary: 'List jobs, newest first',
+          parameters: listParams,
+          responses: { 200: json(JobPage, 'A page and the cursor of the next') },
+        },
       },
       '/v1/jobs/{id}': {
-        get: { summary: 'A job', parameters: [idParam], responses: { 200: json(Job, 'The job; `Retry-After` while unfinished'), 404: error('No such job') } },
+        get: {
+          summary: 'A job',
+          parameters: [idParam],
+          responses: { 200: json(Job, 'The job; `Retry-After` while unfinished'), 404: error('No such job') },
+        },
         delete: {
           summary: 'Cancel a job',
           parameters: [idParam],
-          responses: { 200: json(Job, 'Cancelled'), 202: json(Job, 'Running: stops at its next check'), 404: error('No such job'), 409: error('Already finished') },
+          responses: {
+            200: json(Job, 'Cancelled'),
+            202: json(Job, 'Running: stops at its next check'),
+            404: error('No such job'),
+            409: error('Already finished'),
+          },
         },
       },
-      '/v1/stats': { get: { summary: 'Counts per status and kind', responses: { 200: json(JobStats, 'Counts') } } },
+      '/v1/stats': {
+        get: { summary: 'Counts per status and kind', responses: { 200: json(JobStats, 'Counts') } },
+      },
       '/callback': {
         post: {
           summary: 'Object-status callback: one durable check per id',
-          requestBody: { required: true, content: { 'application/json': { schema: schema(callbackBody(maxCallbackIds)) } } },
-          responses: { 200: json(CallbackAccepted, 'Every id is durable'), 400: error('Invalid body'), 413: error('Body too large'), 503: error('Broker and database both unavailable') },
+          requestBody: {
+            required: true,
+            content: { 'application/json': { schema: schema(callbackBody(maxCallbackIds)) } },
+          },
+          responses: {
+            200: json(CallbackAccepted, 'Every id is durable'),
+            400: error('Invalid body'),
+            413: error('Body too large'),
+            503: error('Broker and database both unavailable'),
+          },
         },
       },
       '/v1/images': {
@@ -103,27 +162,112 @@ export function openApiDocument(maxCallbackIds: number, registered: readonly Reg
               },
             },
           },
-          responses: { 202: json(Job, 'Accepted'), 413: error('Upload too large'), 415: error('Not a supported image'), 422: error('Invalid field') },
+          responses: {
+            202: json(Job, 'Accepted'),
+            413: error('Upload too large'),
+            415: error('Not a supported image'),
+            422: error('Invalid field'),
+          },
         },
       },
       '/v1/jobs/{id}/result': {
         get: {
           summary: "Download an image job's result",
           parameters: [idParam],
-          responses: { 200: { description: 'The image' }, 304: { description: 'Not modified' }, 404: error('Not ready or no such job'), 410: error('Expired') },
+          responses: {
+            200: { description: 'The image' },
+            304: { description: 'Not modified' },
+            404: error('Not ready or no such job'),
+            410: error('Expired'),
+          },
         },
       },
-      '/v1/jobs/{id}/deliveries': { get: { summary: 'Webhook deliveries of a job, with every attempt', parameters: [idParam], responses: { 200: { description: 'The delivery log' } } } },
-      '/v1/jobs/{id}/deliveries/redeliver': { post: { summary: 'Send the latest status again now', parameters: [idParam], responses: { 202: { description: 'Queued' }, 409: error('No callbackUrl') } } },
-      '/v1/webhook-secret/rotate': { post: { summary: 'Issue a new signing secret (the old one signs too for a while)', responses: { 201: { description: '{"secret": "whsec_…"}' } } } },
-      '/tasks': { post: { summary: 'Legacy: sum every 10th column of a CSV', responses: { 202: { description: '{"task_id": "<uuid>"}' }, 400: error('Invalid input') } } },
-      '/tasks/active': { get: { summary: 'Legacy: CSV tasks being computed now', responses: { 200: { description: '{"count": N}' } } } },
-      '/tasks/{id}': { get: { summary: 'Legacy: a CSV task and its result', parameters: [idParam], responses: { 200: { description: 'The task' }, 404: error('Unknown task') } } },
-      '/api/v1/images/resize': { post: { summary: 'Legacy: upload an image (file, width, height)', responses: { 202: { description: '{"status":"accepted","message":"Upload complete","task_id"}' }, 422: error(OLD_IMAGE_ERROR) } } },
-      '/api/v1/status/{id}': { get: { summary: 'Legacy: image task status', parameters: [idParam], responses: { 200: { description: '{"status": "SENT" | "STARTED" | "RETRY" | "FAILURE" | "SUCCESS"} (Celery\'s states)' }, 404: error(OLD_IMAGE_ERROR) } } },
-      '/api/v1/images/result/{id}': { get: { summary: 'Legacy: the resized image', parameters: [idParam], responses: { 200: { description: 'The image' }, 404: error(OLD_IMAGE_ERROR) } } },
-      '/factor': { post: { summary: 'Legacy: submit a factorization', responses: { 202: { description: '{"task_id": "<uuid>"}' } } } },
-      '/get/{task_id}': { get: { summary: 'Legacy: factorization result', responses: { 200: { description: '{"result": "2,617"} or {"result": "Calculating..."}' }, 404: { description: 'Unknown task: the text "Task_id <task_id> does not exist"', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
+      '/v1/jobs/{id}/deliveries': {
+        get: {
+          summary: 'Webhook deliveries of a job, with every attempt',
+          parameters: [idParam],
+          responses: { 200: { description: 'The delivery log' } },
+        },
+      },
+      '/v1/jobs/{id}/deliveries/redeliver': {
+        post: {
+          summary: 'Send the latest status again now',
+          parameters: [idParam],
+          responses: { 202: { description: 'Queued' }, 409: error('No callbackUrl') },
+        },
+      },
+      '/v1/webhook-secret/rotate': {
+        post: {
+          summary: 'Issue a new signing secret (the old one signs too for a while)',
+          responses: { 201: { description: '{"secret": "whsec_…"}' } },
+        },
+      },
+      '/tasks': {
+        post: {
+          summary: 'Legacy: sum every 10th column of a CSV',
+          responses: { 202: { description: '{"task_id": "<uuid>"}' }, 400: error('Invalid input') },
+        },
+      },
+      '/tasks/active': {
+        get: {
+          summary: 'Legacy: CSV tasks being computed now',
+          responses: { 200: { description: '{"count": N}' } },
+        },
+      },
+      '/tasks/{id}': {
+        get: {
+          summary: 'Legacy: a CSV task and its result',
+          parameters: [idParam],
+          responses: { 200: { description: 'The task' }, 404: error('Unknown task') },
+        },
+      },
+      '/api/v1/images/resize': {
+        post: {
+          summary: 'Legacy: upload an image (file, width, height)',
+          responses: {
+            202: { description: '{"status":"accepted","message":"Upload complete","task_id"}' },
+            422: error(OLD_IMAGE_ERROR),
+          },
+        },
+      },
+      '/api/v1/status/{id}': {
+        get: {
+          summary: 'Legacy: image task status',
+          parameters: [idParam],
+          responses: {
+            200: {
+              description:
+                '{"status": "SENT" | "STARTED" | "RETRY" | "FAILURE" | "SUCCESS"} (Celery\'s states)',
+            },
+            404: error(OLD_IMAGE_ERROR),
+          },
+        },
+      },
+      '/api/v1/images/result/{id}': {
+        get: {
+          summary: 'Legacy: the resized image',
+          parameters: [idParam],
+          responses: { 200: { description: 'The image' }, 404: error(OLD_IMAGE_ERROR) },
+        },
+      },
+      '/factor': {
+        post: {
+          summary: 'Legacy: submit a factorization',
+          responses: { 202: { description: '{"task_id": "<uuid>"}' } },
+        },
+      },
+      '/get/{task_id}': {
+        get: {
+          summary: 'Legacy: factorization result',
+          responses: {
+            200: { description: '{"result": "2,617"} or {"result": "Calculating..."}' },
+            404: {
+              description: 'Unknown task: the text "Task_id <task_id> does not exist"',
+              content: { 'text/plain': { schema: { type: 'string' } } },
+            },
+          },
+        },
+      },
     },
   };
 }
@@ -134,6 +278,10 @@ export function openApiRouter(document: () => Promise<Record<string, unknown>>):
   router.get('/openapi.json', async (_req, res) => {
     res.json(await document());
   });
-  router.use('/docs', swaggerUi.serve, swaggerUi.setup(undefined, { customSiteTitle: 'Conveyor API', swaggerOptions: { url: '/openapi.json' } }));
+  router.use(
+    '/docs',
+    swaggerUi.serve,
+    swaggerUi.setup(undefined, { customSiteTitle: 'Conveyor API', swaggerOptions: { url: '/openapi.json' } }),
+  );
   return router;
 }

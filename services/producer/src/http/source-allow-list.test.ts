@@ -9,7 +9,16 @@ describe('parseCidr', () => {
   });
 
   it('refuses what is not an address or a range', () => {
-    for (const text of ['', '10.0.0.0/33', '::/129', 'example.com', '10.0.0/8', '10.0.0.0/-1', '10.0.0.0/8/8', '1.2.3.4/']) {
+    for (const text of [
+      '',
+      '10.0.0.0/33',
+      '::/129',
+      'example.com',
+      '10.0.0/8',
+      '10.0.0.0/-1',
+      '10.0.0.0/8/8',
+      '1.2.3.4/',
+    ]) {
       expect(parseCidr(text)).toBeUndefined();
     }
   });
@@ -26,7 +35,15 @@ describe('SourceAllowList', () => {
   });
 
   it('refuses everything else', () => {
-    for (const address of ['10.2.0.1', '203.0.113.8', '::ffff:10.2.0.1', '2001:db8::1', '127.0.0.1', 'not-an-address', undefined]) {
+    for (const address of [
+      '10.2.0.1',
+      '203.0.113.8',
+      '::ffff:10.2.0.1',
+      '2001:db8::1',
+      '127.0.0.1',
+      'not-an-address',
+      undefined,
+    ]) {
       expect(list.allows(address)).toBe(false);
     }
   });

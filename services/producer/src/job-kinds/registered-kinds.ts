@@ -1,5 +1,10 @@
 import { BuiltInJobKind } from '@conveyor/contracts';
-import { jsonSchemaValidator, type JobKindRegistry, type RegisteredJobKind, type SchemaCheck } from '@conveyor/jobs';
+import {
+  jsonSchemaValidator,
+  type JobKindRegistry,
+  type RegisteredJobKind,
+  type SchemaCheck,
+} from '@conveyor/jobs';
 
 /** A registered kind as the producer uses it: what it is, and its input check compiled once. */
 export interface RegisteredKindInput {
@@ -30,7 +35,11 @@ export class RegisteredKinds {
     if (cached && cached.until > this.now()) return cached.value;
     const row = await this.registry.find(kind);
     const value =
-      row === undefined ? undefined : cached?.value?.kind.schemaHash === row.schemaHash ? { ...cached.value, kind: row } : { kind: row, checkInput: jsonSchemaValidator(row.inputSchema) };
+      row === undefined
+        ? undefined
+        : cached?.value?.kind.schemaHash === row.schemaHash
+          ? { ...cached.value, kind: row }
+          : { kind: row, checkInput: jsonSchemaValidator(row.inputSchema) };
     this.entries.set(kind, { value, until: this.now() + (value ? FRESH_MS : ABSENT_MS) });
     return value;
   }

@@ -80,7 +80,11 @@ export class ColumnSummer {
   }
 
   cellError(rejection: DecimalRejection, field: number, line: number, cell: string): CsvSumError {
-    return new CsvSumError(rejection.code, this.position(field, line), `${previewCell(cell)} ${rejection.problem}`);
+    return new CsvSumError(
+      rejection.code,
+      this.position(field, line),
+      `${previewCell(cell)} ${rejection.problem}`,
+    );
   }
 
   malformed(field: number, line: number, problem: string): CsvSumError {

@@ -1,4 +1,9 @@
-import { FRACTION_DIGITS, isDecimalRejection, parseScaledDecimal, type DecimalRejection } from './exact-decimal.js';
+import {
+  FRACTION_DIGITS,
+  isDecimalRejection,
+  parseScaledDecimal,
+  type DecimalRejection,
+} from './exact-decimal.js';
 
 const MINUS = 0x2d;
 const PLUS = 0x2b;
@@ -61,7 +66,10 @@ export class ColumnTotals {
     }
 
     const plain =
-      i === end && integerDigits <= FAST_INTEGER_DIGITS && fractionDigits <= FRACTION_DIGITS && integerDigits + fractionDigits > 0;
+      i === end &&
+      integerDigits <= FAST_INTEGER_DIGITS &&
+      fractionDigits <= FRACTION_DIGITS &&
+      integerDigits + fractionDigits > 0;
     if (!plain) return this.addText(latin1.decode(bytes.subarray(start, end)), ordinal);
 
     if (fractionDigits <= HALF_DIGITS) high *= POWERS_OF_TEN[HALF_DIGITS - fractionDigits] as number;

@@ -1,4 +1,10 @@
-import { CsvColumnSummer, CsvSumError, sumCsvStream, type CsvSumOptions, type CsvSumResult } from './index.js';
+import {
+  CsvColumnSummer,
+  CsvSumError,
+  sumCsvStream,
+  type CsvSumOptions,
+  type CsvSumResult,
+} from './index.js';
 import { sumCsvReference } from './reference-parser.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -87,7 +93,9 @@ class CsvWriter {
   }
 
   text(): string {
-    const alphabet = this.shape.textCells ? ['a', 'b', 'Z', ' ', 'é', '😀', ',', ';', '\t', '"', '\n', '\r\n', '7'] : ['a', 'b', 'é', 'x'];
+    const alphabet = this.shape.textCells
+      ? ['a', 'b', 'Z', ' ', 'é', '😀', ',', ';', '\t', '"', '\n', '\r\n', '7']
+      : ['a', 'b', 'é', 'x'];
     let text = '';
     const length = Math.floor(this.next() * 8);
     for (let i = 0; i < length; i++) text += this.pick(alphabet);
@@ -171,7 +179,7 @@ function generateCsv(shape: Shape): GeneratedCsv {
 /** Splits bytes into chunks; subarrays keep arbitrary (unaligned) byte offsets. */
 function chunksOf(bytes: Uint8Array, sizes: () => number): Uint8Array[] {
   const chunks: Uint8Array[] = [];
-  for (let start = 0; start < bytes.length; ) {
+  for (let start = 0; start < bytes.length;) {
     const end = Math.min(bytes.length, start + Math.max(1, sizes()));
     chunks.push(bytes.subarray(start, end));
     start = end;
@@ -206,7 +214,12 @@ async function allOutcomes(text: string | Buffer, options: Partial<CsvSumOptions
   const bytes = typeof text === 'string' ? Buffer.from(text) : text;
   const sizes = random(bytes.length);
   const reference = await outcome(() => sumCsvReference(streamOf([bytes]), options));
-  for (const chunks of [[bytes], chunksOf(bytes, () => 1), chunksOf(bytes, () => 7), chunksOf(bytes, () => sizes() * 40)]) {
+  for (const chunks of [
+    [bytes],
+    chunksOf(bytes, () => 1),
+    chunksOf(bytes, () => 7),
+    chunksOf(bytes, () => sizes() * 40),
+  ]) {
     expect(await outcome(() => pushAll(chunks, options))).toEqual(reference);
   }
   return reference;
@@ -237,7 +250,10 @@ const SHAPES: [string, Partial<Shape>][] = [
   ['semicolons, every 3rd', { seed: 5, delimiter: ';', every: 3, width: 17 }],
   ['tabs, heavy quoting', { seed: 6, delimiter: '\t', quoteRate: 0.5, every: 4, width: 13 }],
   ['no header, widths vary', { seed: 7, header: false, width: 12, every: 5 }],
-  ['no header, CRLF, one trailing blank line', { seed: 8, header: false, lineEnd: '\r\n', trailingBlankLines: 1, every: 2, width: 7 }],
+  [
+    'no header, CRLF, one trailing blank line',
+    { seed: 8, header: false, lineEnd: '\r\n', trailingBlankLines: 1, every: 2, width: 7 },
+  ],
   ['every column', { seed: 9, every: 1, width: 4 }],
   ['header narrower than every', { seed: 10, every: 10, width: 6 }],
 ];
@@ -283,7 +299,6 @@ describe('edge cases', () => {
       columns: [{ column: 2, name: 'b,c', sum: '0' }],
       rowsRead: 0,
       bytesRead: 12, // the BOM counts as read
-
     });
   });
 
@@ -345,7 +360,9 @@ describe('errors', () => {
   it('rejects a cell too long to be a number, showing only its start', async () => {
     const result = await allOutcomes(`a\n${'1'.repeat(5000)}\n`, { every: 1 });
     expect(result).toMatchObject({ code: 'non_numeric_cell', row: 1, line: 2, column: 1 });
-    expect((result as { message: string }).message).toBe(`row 1 (line 2), column 1 ("a"): "${'1'.repeat(40)}"… is not a number`);
+    expect((result as { message: string }).message).toBe(
+      `row 1 (line 2), column 1 ("a"): "${'1'.repeat(40)}"… is not a number`,
+    );
   });
 
   it('counts blank lines before a bad row, and works without a header', async () => {
@@ -372,7 +389,9 @@ describe('errors', () => {
       { row: 1, line: 2, column: 2, name: 'price' },
       'unterminated quoted field: the file ends inside quotes',
     );
-    expect(expected.message).toBe('row 1 (line 2), column 2 ("price"): unterminated quoted field: the file ends inside quotes');
+    expect(expected.message).toBe(
+      'row 1 (line 2), column 2 ("price"): unterminated quoted field: the file ends inside quotes',
+    );
     expect(() => summer.finish()).toThrow(expected);
     expect(() => summer.finish()).toThrow(expected); // no result after a failure
     expect(() => summer.push(Buffer.from('"'))).toThrow();
@@ -389,7 +408,11 @@ describe('sumCsvStream', () => {
 
   it('reports progress after each chunk', async () => {
     const progress: number[] = [];
-    const result = await sumCsvStream(streamOf(chunksOf(bytes, () => 5)), { every: 2 }, { onProgress: (read) => progress.push(read) });
+    const result = await sumCsvStream(
+      streamOf(chunksOf(bytes, () => 5)),
+      { every: 2 },
+      { onProgress: (read) => progress.push(read) },
+    );
     expect(progress).toEqual([5, 10, 12]);
     expect(result.columns).toEqual([{ column: 2, name: 'b', sum: '6' }]);
   });
@@ -403,13 +426,19 @@ describe('sumCsvStream', () => {
         yield chunk;
       }
     }
-    const run = sumCsvStream(source(), { every: 2 }, { signal: controller.signal, onProgress: () => controller.abort() });
+    const run = sumCsvStream(
+      source(),
+      { every: 2 },
+      { signal: controller.signal, onProgress: () => controller.abort() },
+    );
     await expect(run).rejects.toMatchObject({ name: 'AbortError' });
     expect(chunksPulled).toBe(2);
   });
 
   it('throws the abort reason, also when aborted before the start', async () => {
     const reason = new Error('job cancelled');
-    await expect(sumCsvStream(streamOf([bytes]), {}, { signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+    await expect(sumCsvStream(streamOf([bytes]), {}, { signal: AbortSignal.abort(reason) })).rejects.toBe(
+      reason,
+    );
   });
 });

@@ -35,7 +35,8 @@ function describePosition({ row, line, column, name }: CsvPosition): string {
 /** Problems of malformed CSV, worded the same by both parsers. */
 export const MALFORMED = {
   unterminatedQuote: 'unterminated quoted field: the file ends inside quotes',
-  quoteInUnquotedField: 'a quote inside an unquoted field; quote the whole field and double the quotes in it ("")',
+  quoteInUnquotedField:
+    'a quote inside an unquoted field; quote the whole field and double the quotes in it ("")',
   badClosingQuote:
     'a closing quote must be followed by a delimiter or a line end (write "" for a quote inside a quoted field)',
 } as const;

@@ -17,7 +17,8 @@ const QUOTED = 2;
 const QUOTE_IN_QUOTED = 3; // a closing quote, or the first half of ""
 const CR_AFTER_QUOTE = 4; // only a LF may follow
 
-type FieldState = typeof FIELD_START | typeof UNQUOTED | typeof QUOTED | typeof QUOTE_IN_QUOTED | typeof CR_AFTER_QUOTE;
+type FieldState =
+  typeof FIELD_START | typeof UNQUOTED | typeof QUOTED | typeof QUOTE_IN_QUOTED | typeof CR_AFTER_QUOTE;
 
 /** One extra byte beyond the longest number tells a too-long cell apart from a maximal one. */
 const CELL_CAPACITY = Math.max(MAX_NUMBER_LENGTH, MAX_HEADER_NAME_BYTES) + 1;
@@ -102,7 +103,11 @@ export class CsvColumnSummer {
   private skipBom(bytes: Buffer): Buffer {
     if (this.bomChecked) return bytes;
     let i = 0;
-    while (this.bomBytesMatched < UTF8_BOM.length && i < bytes.length && bytes[i] === UTF8_BOM[this.bomBytesMatched]) {
+    while (
+      this.bomBytesMatched < UTF8_BOM.length &&
+      i < bytes.length &&
+      bytes[i] === UTF8_BOM[this.bomBytesMatched]
+    ) {
       this.bomBytesMatched++;
       i++;
     }
@@ -134,7 +139,12 @@ export class CsvColumnSummer {
    * Returns `end` when it stopped at a row start, otherwise the start of the field it handed
    * to the general scanner.
    */
-  private scanRowsFast(bytes: Buffer, { words, firstAligned }: AlignedWords, start: number, end: number): number {
+  private scanRowsFast(
+    bytes: Buffer,
+    { words, firstAligned }: AlignedWords,
+    start: number,
+    end: number,
+  ): number {
     if (start < firstAligned) return this.handOff(start, 0, this.line);
     const summer = this.summer;
     const totals = summer.totals;
@@ -156,7 +166,8 @@ export class CsvColumnSummer {
     let wordIndex = (start - firstAligned) >> 2;
     let wordStart = firstAligned + wordIndex * 4;
     // Lanes before `start` are masked off: they belong to a row already read.
-    let candidates = wordIndex < wordLimit ? delimiterOrLineFeedLanes(words[wordIndex] as number, delimiterWord) : 0;
+    let candidates =
+      wordIndex < wordLimit ? delimiterOrLineFeedLanes(words[wordIndex] as number, delimiterWord) : 0;
     candidates &= -1 << ((start - wordStart) * 8);
     for (;;) {
       while (candidates === 0) {
@@ -175,11 +186,17 @@ export class CsvColumnSummer {
 
       if (field === summedField) {
         // A CR right before the LF belongs to the line end (CRLF), not to the cell.
-        const valueEnd = byte === LF && position > fieldStart && bytes[position - 1] === CR ? position - 1 : position;
+        const valueEnd =
+          byte === LF && position > fieldStart && bytes[position - 1] === CR ? position - 1 : position;
         if (valueEnd > fieldStart) {
           const rejection = totals.addBytes(bytes, fieldStart, valueEnd, ordinal);
           if (rejection !== undefined) {
-            throw summer.cellError(rejection, field, line, utf8Decoder.decode(bytes.subarray(fieldStart, valueEnd)));
+            throw summer.cellError(
+              rejection,
+              field,
+              line,
+              utf8Decoder.decode(bytes.subarray(fieldStart, valueEnd)),
+            );
           }
         }
         ordinal++;
@@ -213,7 +230,7 @@ export class CsvColumnSummer {
 
   /** Reads bytes until the current row ends (returns the index after its LF) or the chunk does. */
   private scanGeneral(bytes: Buffer, start: number, end: number): number {
-    for (let i = start; i < end; ) {
+    for (let i = start; i < end;) {
       if (this.step(bytes[i++] as number)) return i;
     }
     return end;
@@ -316,7 +333,8 @@ export class CsvColumnSummer {
     }
     if (cell.length === 0) return;
     const rejection = this.summer.totals.addBytes(cell, 0, cell.length, this.summer.ordinalOf(this.field));
-    if (rejection !== undefined) throw this.summer.cellError(rejection, this.field, this.rowLine, utf8Decoder.decode(cell));
+    if (rejection !== undefined)
+      throw this.summer.cellError(rejection, this.field, this.rowLine, utf8Decoder.decode(cell));
   }
 
   private endRow(): void {
@@ -375,7 +393,8 @@ const NO_WORDS = new Uint32Array(0);
 function alignedWords(bytes: Buffer): AlignedWords {
   const firstAligned = (4 - (bytes.byteOffset & 3)) & 3;
   const count = Math.max(0, (bytes.length - firstAligned) >> 2);
-  const words = count === 0 ? NO_WORDS : new Uint32Array(bytes.buffer, bytes.byteOffset + firstAligned, count);
+  const words =
+    count === 0 ? NO_WORDS : new Uint32Array(bytes.buffer, bytes.byteOffset + firstAligned, count);
   return { words, firstAligned };
 }
 

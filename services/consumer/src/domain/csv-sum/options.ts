@@ -35,7 +35,9 @@ export function resolveCsvSumOptions(options: Partial<CsvSumOptions> = {}): CsvS
     throw new RangeError(`every must be a positive integer, got ${String(resolved.every)}`);
   }
   if (!DELIMITERS.includes(resolved.delimiter)) {
-    throw new RangeError(`delimiter must be one of ",", ";" or a tab, got ${JSON.stringify(resolved.delimiter)}`);
+    throw new RangeError(
+      `delimiter must be one of ",", ";" or a tab, got ${JSON.stringify(resolved.delimiter)}`,
+    );
   }
   return resolved;
 }

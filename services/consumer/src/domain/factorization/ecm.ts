@@ -39,7 +39,7 @@ export const ECM_SCHEDULE: readonly EcmLevel[] = [
   { b1: 43_000_000, curves: 19_300 },
 ];
 /** Stage 2 bound relative to B1: there it costs about half as much as stage 1. */
-export const B2_PER_B1 = 100;
+const B2_PER_B1 = 100;
 /** Suyama's σ must avoid a few small values (0, ±1, ±3, ±5) that give singular curves. */
 const SIGMA_MIN = 6;
 /**

@@ -28,7 +28,7 @@ const LIMB_MASK = 2 ** LIMB_BITS - 1;
 /** R ≥ 16n: the lazy-reduction headroom described above. */
 const HEADROOM_BITS = 4;
 /** 2·limbs products of < 2^48 each must stay below 2^53 in a column. */
-export const MAX_MONTGOMERY_LIMBS = 15;
+const MAX_MONTGOMERY_LIMBS = 15;
 export const MAX_MONTGOMERY_BITS = MAX_MONTGOMERY_LIMBS * LIMB_BITS - HEADROOM_BITS;
 
 export class MontgomeryDomain {

@@ -1,4 +1,3 @@
 export { configureSharp } from './configure-sharp.js';
 export { ImageError, type ImageErrorCode } from './image-error.js';
-export { CONTENT_TYPES } from './output-format.js';
 export { resizeImage, type ResizedImage, type ResizeImageOptions } from './resize-image.js';
