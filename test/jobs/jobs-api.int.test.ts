@@ -1,7 +1,7 @@
 import { createApiClient } from '../../services/producer/src/adapters/api-client.repository.js';
-import { createDatabase, migrateToLatest, type DatabaseHandle } from '@conveyor/database';
+import { createDatabase, type DatabaseHandle } from '@conveyor/database';
 import { silentLogger } from '@conveyor/platform';
-import { TEST_DATABASE_URL, waitFor } from '@conveyor/testkit';
+import { migratedDatabase, TEST_DATABASE_URL, waitFor, type MigratedDatabase } from '@conveyor/testkit';
 import {
   consumerApp,
   createIsolatedEnv,
@@ -263,31 +263,24 @@ describe('jobs API', () => {
 });
 
 describe('jobs API with authentication on', () => {
-  let isolated: IsolatedEnv;
+  let migrated: MigratedDatabase;
   let producer: ReturnType<typeof producerApp>;
   let database: DatabaseHandle;
   let alice: string;
   let bob: string;
 
   beforeAll(async () => {
-    isolated = await createIsolatedEnv('jobsauth');
-    producer = producerApp({ ...isolated.env, AUTH_ENABLED: 'true' });
+    migrated = await migratedDatabase('jobsauth', { poolMax: 1 });
+    database = migrated.database;
+    producer = producerApp({ ...migrated.isolated.env, AUTH_ENABLED: 'true' });
     await producer.start();
-    database = createDatabase({
-      url: TEST_DATABASE_URL,
-      schema: isolated.schema,
-      poolMax: 1,
-      log: silentLogger(),
-    });
-    await migrateToLatest(database.db, isolated.schema, silentLogger());
     alice = (await createApiClient(database.db, 'alice')).apiKey;
     bob = (await createApiClient(database.db, 'bob')).apiKey;
   });
 
   afterAll(async () => {
     await producer.stop();
-    await database.close();
-    await isolated.dispose();
+    await migrated.dispose();
   });
 
   const as = (key: string) => ({ authorization: `Bearer ${key}` });

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { JobEvent } from '@conveyor/contracts';
-import { createDatabase, migrateToLatest, sql, type DatabaseHandle } from '@conveyor/database';
-import { silentLogger } from '@conveyor/platform';
-import { createIsolatedEnv, TEST_DATABASE_URL, type IsolatedEnv } from '@conveyor/testkit';
+import { sql, type DatabaseHandle } from '@conveyor/database';
+import { migratedDatabase, type MigratedDatabase } from '@conveyor/testkit';
 import {
   DeliveryStore,
   type AttemptRecord,
@@ -17,25 +16,18 @@ const URL = 'http://receiver.test/hooks';
 
 /** Batched recording and bookkeeping keep every rule of recording one event and one attempt at a time. */
 describe('DeliveryStore', () => {
-  let isolated: IsolatedEnv;
+  let migrated: MigratedDatabase;
   let database: DatabaseHandle;
   let store: DeliveryStore;
 
   beforeAll(async () => {
-    isolated = await createIsolatedEnv('deliverystore');
-    database = createDatabase({
-      url: TEST_DATABASE_URL,
-      schema: isolated.schema,
-      poolMax: 4,
-      log: silentLogger(),
-    });
-    await migrateToLatest(database.db, isolated.schema, silentLogger());
+    migrated = await migratedDatabase('deliverystore');
+    database = migrated.database;
     store = new DeliveryStore(database.db);
   });
 
   afterAll(async () => {
-    await database.close();
-    await isolated.dispose();
+    await migrated.dispose();
   });
 
   async function newJob(): Promise<string> {
@@ -346,24 +338,17 @@ describe('DeliveryStore', () => {
 });
 
 describe('WebhookSecretStore', () => {
-  let isolated: IsolatedEnv;
+  let migrated: MigratedDatabase;
   let database: DatabaseHandle;
   const defaultSecret = generateWebhookSecret();
 
   beforeAll(async () => {
-    isolated = await createIsolatedEnv('secretstore');
-    database = createDatabase({
-      url: TEST_DATABASE_URL,
-      schema: isolated.schema,
-      poolMax: 2,
-      log: silentLogger(),
-    });
-    await migrateToLatest(database.db, isolated.schema, silentLogger());
+    migrated = await migratedDatabase('secretstore', { poolMax: 2 });
+    database = migrated.database;
   });
 
   afterAll(async () => {
-    await database.close();
-    await isolated.dispose();
+    await migrated.dispose();
   });
 
   /** The version a delivery leased now would carry. */

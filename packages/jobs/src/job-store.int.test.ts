@@ -1,38 +1,24 @@
 import { JobEvent, MessageEnvelope, topologyNames, type JobStatus } from '@conveyor/contracts';
-import {
-  createDatabase,
-  migrateToLatest,
-  sql,
-  type DatabaseHandle,
-  type OutboxMessage,
-} from '@conveyor/database';
-import { silentLogger } from '@conveyor/platform';
-import { createIsolatedEnv, TEST_DATABASE_URL, type IsolatedEnv } from '@conveyor/testkit';
+import { sql, type DatabaseHandle, type OutboxMessage } from '@conveyor/database';
+import { migratedDatabase, type MigratedDatabase } from '@conveyor/testkit';
 import { jobEventOf } from './job-messages.js';
 import { JobStore, type NewJob } from './job-store.js';
 
 /** Every job change is one statement: the row, its event and its outbox message, all or nothing. */
 describe('JobStore', () => {
-  let isolated: IsolatedEnv;
+  let migrated: MigratedDatabase;
   let database: DatabaseHandle;
   let store: JobStore;
   const names = topologyNames('jobstore-test');
 
   beforeAll(async () => {
-    isolated = await createIsolatedEnv('jobstore');
-    database = createDatabase({
-      url: TEST_DATABASE_URL,
-      schema: isolated.schema,
-      poolMax: 4,
-      log: silentLogger(),
-    });
-    await migrateToLatest(database.db, isolated.schema, silentLogger());
+    migrated = await migratedDatabase('jobstore');
+    database = migrated.database;
     store = new JobStore(database.db, names);
   });
 
   afterAll(async () => {
-    await database.close();
-    await isolated.dispose();
+    await migrated.dispose();
   });
 
   const newJob = (customId: string | null = null): NewJob => ({

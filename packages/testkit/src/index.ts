@@ -7,3 +7,4 @@ export * from './broker-probe.js';
 export * from './http-stub.js';
 export * from './s3-server.js';
 export * from './proxied-url.js';
+export * from './migrated-database.js';

@@ -1,30 +1,23 @@
 import { silentLogger } from '@conveyor/platform';
-import { createIsolatedEnv, TEST_DATABASE_URL, waitFor, type IsolatedEnv } from '@conveyor/testkit';
-import { createDatabase, migrateToLatest, type DatabaseHandle } from '../database.js';
+import { migratedDatabase, waitFor, type MigratedDatabase } from '@conveyor/testkit';
+import type { DatabaseHandle } from '../database.js';
 import { OutboxRelay, type OutboxRelayOptions } from './outbox-relay.js';
 import { insertOutboxMessages, type OutboxMessage } from './outbox.repository.js';
 
 /** sendNow: resolves once the publishes are confirmed; the rows are deleted afterwards, in batches. */
 describe('OutboxRelay.sendNow', () => {
-  let isolated: IsolatedEnv;
+  let migrated: MigratedDatabase;
   let database: DatabaseHandle;
   const relays: OutboxRelay[] = [];
 
   beforeAll(async () => {
-    isolated = await createIsolatedEnv('outboxrelay');
-    database = createDatabase({
-      url: TEST_DATABASE_URL,
-      schema: isolated.schema,
-      poolMax: 4,
-      log: silentLogger(),
-    });
-    await migrateToLatest(database.db, isolated.schema, silentLogger());
+    migrated = await migratedDatabase('outboxrelay');
+    database = migrated.database;
   });
 
   afterAll(async () => {
     for (const relay of relays) await relay.stop();
-    await database.close();
-    await isolated.dispose();
+    await migrated.dispose();
   });
 
   function relayWith(

@@ -1,29 +1,21 @@
-import { createDatabase, migrateToLatest, type DatabaseHandle } from '@conveyor/database';
-import { silentLogger } from '@conveyor/platform';
-import { createIsolatedEnv, TEST_DATABASE_URL, type IsolatedEnv } from '@conveyor/testkit';
+import type { DatabaseHandle } from '@conveyor/database';
+import { migratedDatabase, type MigratedDatabase } from '@conveyor/testkit';
 import { JobKindRegistry, type JobKindRegistration } from './job-kind-registry.js';
 import { WorkerHostRegistry } from './worker-host-registry.js';
 
 describe('JobKindRegistry', () => {
-  let isolated: IsolatedEnv;
+  let migrated: MigratedDatabase;
   let database: DatabaseHandle;
   let registry: JobKindRegistry;
 
   beforeAll(async () => {
-    isolated = await createIsolatedEnv('kinds');
-    database = createDatabase({
-      url: TEST_DATABASE_URL,
-      schema: isolated.schema,
-      poolMax: 4,
-      log: silentLogger(),
-    });
-    await migrateToLatest(database.db, isolated.schema, silentLogger());
+    migrated = await migratedDatabase('kinds');
+    database = migrated.database;
     registry = new JobKindRegistry(database.db);
   });
 
   afterAll(async () => {
-    await database.close();
-    await isolated.dispose();
+    await migrated.dispose();
   });
 
   const lomo = (changes: Partial<JobKindRegistration> = {}): JobKindRegistration => ({
@@ -65,23 +57,16 @@ describe('JobKindRegistry', () => {
 });
 
 describe('WorkerHostRegistry', () => {
-  let isolated: IsolatedEnv;
+  let migrated: MigratedDatabase;
   let database: DatabaseHandle;
 
   beforeAll(async () => {
-    isolated = await createIsolatedEnv('hosts');
-    database = createDatabase({
-      url: TEST_DATABASE_URL,
-      schema: isolated.schema,
-      poolMax: 2,
-      log: silentLogger(),
-    });
-    await migrateToLatest(database.db, isolated.schema, silentLogger());
+    migrated = await migratedDatabase('hosts', { poolMax: 2 });
+    database = migrated.database;
   });
 
   afterAll(async () => {
-    await database.close();
-    await isolated.dispose();
+    await migrated.dispose();
   });
 
   it('lists hosts by the age of their heartbeat and forgets a stopped one', async () => {

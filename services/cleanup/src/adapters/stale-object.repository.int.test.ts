@@ -1,27 +1,19 @@
-import { createDatabase, migrateToLatest, sql, type DatabaseHandle } from '@conveyor/database';
-import { silentLogger } from '@conveyor/platform';
-import { createIsolatedEnv, TEST_DATABASE_URL, type IsolatedEnv } from '@conveyor/testkit';
+import { sql, type DatabaseHandle } from '@conveyor/database';
+import { migratedDatabase, type MigratedDatabase } from '@conveyor/testkit';
 import { untilExhausted } from '../routines/periodic-routine.js';
 import { deleteStaleObjects } from './stale-object.repository.js';
 
 describe('stale object cleanup', () => {
-  let isolated: IsolatedEnv;
+  let migrated: MigratedDatabase;
   let database: DatabaseHandle;
 
   beforeAll(async () => {
-    isolated = await createIsolatedEnv('cleanup');
-    database = createDatabase({
-      url: TEST_DATABASE_URL,
-      schema: isolated.schema,
-      poolMax: 4,
-      log: silentLogger(),
-    });
-    await migrateToLatest(database.db, isolated.schema, silentLogger());
+    migrated = await migratedDatabase('cleanup');
+    database = migrated.database;
   });
 
   afterAll(async () => {
-    await database.close();
-    await isolated.dispose();
+    await migrated.dispose();
   });
 
   it('deletes only objects older than the TTL, in bounded batches, from several replicas at once', async () => {

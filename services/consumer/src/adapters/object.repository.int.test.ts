@@ -1,28 +1,21 @@
-import { createDatabase, migrateToLatest, type DatabaseHandle } from '@conveyor/database';
+import type { DatabaseHandle } from '@conveyor/database';
 import { silentLogger } from '@conveyor/platform';
-import { createIsolatedEnv, TEST_DATABASE_URL, type IsolatedEnv } from '@conveyor/testkit';
+import { migratedDatabase, type MigratedDatabase } from '@conveyor/testkit';
 import { upsertLastSeen } from './object.repository.js';
 import { LastSeenWriter } from './last-seen.writer.js';
 
 describe('last_seen upserts', () => {
-  let isolated: IsolatedEnv;
+  let migrated: MigratedDatabase;
   let database: DatabaseHandle;
   const t = (s: number) => new Date(Date.UTC(2026, 10, 23, 12, 0, s));
 
   beforeAll(async () => {
-    isolated = await createIsolatedEnv('lastseen');
-    database = createDatabase({
-      url: TEST_DATABASE_URL,
-      schema: isolated.schema,
-      poolMax: 4,
-      log: silentLogger(),
-    });
-    await migrateToLatest(database.db, isolated.schema, silentLogger());
+    migrated = await migratedDatabase('lastseen');
+    database = migrated.database;
   });
 
   afterAll(async () => {
-    await database.close();
-    await isolated.dispose();
+    await migrated.dispose();
   });
 
   const lastSeenOf = async (id: number) =>

@@ -6,21 +6,22 @@ import {
   type ConsumerHandle,
 } from '@conveyor/broker';
 import { topologyNames } from '@conveyor/contracts';
-import { createDatabase, migrateToLatest, type DatabaseHandle, type OutboxMessage } from '@conveyor/database';
+import type { DatabaseHandle, OutboxMessage } from '@conveyor/database';
 import { JobStore } from '@conveyor/jobs';
 import { createMetrics, silentLogger } from '@conveyor/platform';
 import {
   BrokerProbe,
-  createIsolatedEnv,
+  migratedDatabase,
   TEST_AMQP_URL,
-  TEST_DATABASE_URL,
   waitFor,
   type IsolatedEnv,
+  type MigratedDatabase,
 } from '@conveyor/testkit';
 import { jobHandler, type JobWork, type WorkOutcome } from './job.consumer.js';
 
 /** The job runner against the real broker and database, with work whose outcome the test decides. */
 describe('job runner retries', () => {
+  let migrated: MigratedDatabase;
   let isolated: IsolatedEnv;
   let database: DatabaseHandle;
   let broker: Broker;
@@ -31,10 +32,9 @@ describe('job runner retries', () => {
   const log = silentLogger();
 
   beforeAll(async () => {
-    isolated = await createIsolatedEnv('jobretry');
+    migrated = await migratedDatabase('jobretry');
+    ({ isolated, database } = migrated);
     const names = topologyNames(isolated.prefix);
-    database = createDatabase({ url: TEST_DATABASE_URL, schema: isolated.schema, poolMax: 4, log });
-    await migrateToLatest(database.db, isolated.schema, log);
     broker = new Broker({
       url: TEST_AMQP_URL,
       connectionName: 'job-retry-test',
@@ -54,9 +54,8 @@ describe('job runner retries', () => {
     await consumer?.cancel();
     await broker?.close();
     await probe?.close();
-    await database?.close();
     metrics.stop();
-    await isolated.dispose();
+    await migrated.dispose();
   });
 
   const sendNow = async (messages: OutboxMessage[]) => {

@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { JobEvent } from '@conveyor/contracts';
-import { createDatabase, migrateToLatest, sql, type DatabaseHandle } from '@conveyor/database';
+import { sql, type DatabaseHandle } from '@conveyor/database';
 import { DeliveryStore, generateWebhookSecret, WebhookSecretStore } from '@conveyor/jobs';
 import { silentLogger } from '@conveyor/platform';
-import { createIsolatedEnv, TEST_DATABASE_URL, waitFor, type IsolatedEnv } from '@conveyor/testkit';
+import { migratedDatabase, waitFor, type MigratedDatabase } from '@conveyor/testkit';
 import { AddressPolicy } from '../domain/address-policy.js';
 import { CircuitBreakers } from '../domain/circuit-breaker.js';
 import { EndpointLimiter } from '../domain/endpoint-limiter.js';
@@ -16,7 +16,7 @@ const TIMEOUT_MS = 2_000;
 
 /** Deliveries handed over leased are sent at once, or queued for a slot; never more than the concurrency at a time. */
 describe('Dispatcher', () => {
-  let isolated: IsolatedEnv;
+  let migrated: MigratedDatabase;
   let database: DatabaseHandle;
   let store: DeliveryStore;
   let server: http.Server;
@@ -26,14 +26,8 @@ describe('Dispatcher', () => {
   let maxOpen = 0;
 
   beforeAll(async () => {
-    isolated = await createIsolatedEnv('dispatcher');
-    database = createDatabase({
-      url: TEST_DATABASE_URL,
-      schema: isolated.schema,
-      poolMax: 4,
-      log: silentLogger(),
-    });
-    await migrateToLatest(database.db, isolated.schema, silentLogger());
+    migrated = await migratedDatabase('dispatcher');
+    database = migrated.database;
     store = new DeliveryStore(database.db);
     server = http.createServer((req, res) => {
       open += 1;
@@ -58,8 +52,7 @@ describe('Dispatcher', () => {
   afterAll(async () => {
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
-    await database.close();
-    await isolated.dispose();
+    await migrated.dispose();
   });
 
   const dispatcher = () =>
