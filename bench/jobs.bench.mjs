@@ -1,10 +1,16 @@
-// Benchmark: small factorize jobs end to end, one producer process and one consumer process.
+// Benchmark: small jobs end to end, one producer process and one consumer process: the built-in
+// `factorize` kind, and `noop`, a job module hosted through the worker SDK (bench/fixtures/noop-job.mjs,
+// a `run` that returns at once), to show what the SDK and the module host cost against the built-in path.
 //
-//   cd /work/main && npx tsc -b services/producer services/consumer && node bench/jobs.bench.mjs [--jobs 5000]
+//   cd /work/main && pnpm exec tsc -b && node bench/jobs.bench.mjs [--jobs 5000]
 //
 // Options: --jobs N            jobs per run (default 5000)
 //          --clients 32,64     concurrent keep-alive HTTP clients to try in the submit-only phase
-//          --concurrency 4,16,64  FACTORIZE_CONCURRENCY (job-queue prefetch) of the end-to-end runs
+//          --concurrency 4,16,64  job-queue prefetch of the end-to-end runs: FACTORIZE_CONCURRENCY for
+//                              factorize, the module's `concurrency` (NOOP_JOB_CONCURRENCY) for noop
+//          --kind K            factorize, noop or both (default both): the job kind(s) of the end-to-end runs
+//          --rounds R          end-to-end runs of each kind per concurrency, interleaved f, n, f, n
+//                              (default 2 with --kind both, else 1)
 //          --workers W         FACTORIZE_WORKERS of the consumer (default: the consumer's own default, the CPU count)
 //          --max-seconds S     bound of one run, from its first submit (default 40)
 //          --profile DIR       diagnosis: run producer and consumer under `node --cpu-prof`, profiles in DIR
@@ -16,10 +22,16 @@
 //   1. Submit only: producer alone (no consumer), N × POST /v1/jobs {"kind":"factorize","input":{"number":"1000000+i"}}
 //      from C clients, for each C of --clients: 202s per second and HTTP latency p50/p99. The better C
 //      is used afterwards. Queues are purged and the tables truncated after each run.
-//   2. End to end, once per FACTORIZE_CONCURRENCY: a fresh consumer process, then N jobs submitted
-//      by the better C; completion is read from the jobs table every 200 ms (a count), and at the end
-//      every job's created_at / finished_at: end-to-end latency p50/p99, and jobs/s = N / (first
-//      submit → last finished_at). Purged and truncated after each run, the consumer stopped.
+//      Always factorize jobs: the producer's path for a registered kind differs only in its input check.
+//   2. End to end, per concurrency and per kind (R rounds, kinds interleaved): a fresh consumer process
+//      (for noop: WORKER_MODULES=<the fixture's file URL>, BUILT_IN_KINDS=false, and the run waits until
+//      the producer accepts the kind), then N jobs submitted by the better C ({"kind":"noop","input":{}}
+//      for noop); completion is read from the jobs table every 200 ms (a count), and at the end every
+//      job's created_at / finished_at: end-to-end latency p50/p99, and jobs/s = N / (first submit →
+//      last finished_at). Purged and truncated after each run, the consumer stopped.
+//   3. With both kinds: noop ÷ factorize per concurrency (mean jobs/s and latency of the rounds, CPU
+//      per job over all rounds), against the issue's bar "within 10 %": noop jobs/s ≥ 0.9 × factorize's
+//      and CPU per job (producer + consumer + PostgreSQL + RabbitMQ) ≤ 1.1 × factorize's.
 //   Evidence recorded per run: CPU of each process from /proc (% of one core), the consumer's
 //   /metrics (processing time, event-loop lag), PostgreSQL commits, WAL syncs and row writes per job
 //   (pg_stat_database, pg_stat_wal, pg_stat_user_tables), RabbitMQ messages left in job-events.
@@ -28,15 +40,23 @@
 // deleted at the end, and every child process is killed, on error and on Ctrl-C too.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { argument, flag, numberList } from './lib/args.mjs';
 import { cpuCells, cpuGroups, cpuSnapshot, CPU_COUNT, formatCpu } from './lib/cpu.mjs';
 import { connectBackends, parkedMessages, versionsLine } from './lib/backends.mjs';
-import { pg } from './lib/deps.mjs';
-import { closedLoop, freePort, request } from './lib/http.mjs';
+import { pg, ROOT } from './lib/deps.mjs';
+import { closedLoop, freePort, opsAgent, request } from './lib/http.mjs';
 import { DATABASE_URL as ADMIN_DATABASE_URL, cleanUpOnce, isolate, runBenchmark } from './lib/isolation.mjs';
 import { metricSum, scrapeOrEmpty as scrape } from './lib/metrics.mjs';
 import { fmt, log, printTable } from './lib/output.mjs';
-import { assertAlive, assertBuilt, startService as start, stopService, waitForStatus, waitForSubscriber } from './lib/services.mjs';
+import {
+  assertAlive,
+  assertBuilt,
+  startService as start,
+  stopService,
+  waitForStatus,
+  waitForSubscriber,
+} from './lib/services.mjs';
 import { counterDelta, percentile } from './lib/stats.mjs';
 
 // ---------------------------------------------------------------------------------------------
@@ -48,6 +68,15 @@ const CONCURRENCIES = numberList('concurrency', [4, 16, 64], { integers: true })
 const WORKERS = numberList('workers', [], { integers: true })[0];
 const MAX_SECONDS = numberList('max-seconds', [40], { integers: true })[0];
 const ASYNC_COMMIT = flag('async-commit');
+const KIND_OPTION = argument('kind') ?? 'both';
+if (!['factorize', 'noop', 'both'].includes(KIND_OPTION)) {
+  console.error('--kind needs factorize, noop or both');
+  process.exit(2);
+}
+const KINDS = KIND_OPTION === 'both' ? ['factorize', 'noop'] : [KIND_OPTION];
+const ROUNDS = numberList('rounds', [KINDS.length > 1 ? 2 : 1], { integers: true })[0];
+/** The issue's bar for a module kind against the built-in one: "within 10 %". */
+const SDK_MARGIN = 0.1;
 const POLL_MS = 200;
 const TARGET_JOBS_PER_SECOND = 1000;
 
@@ -56,25 +85,79 @@ const CORNER = isolate({ ownDatabase: ASYNC_COMMIT });
 const { prefix: PREFIX, schema: SCHEMA, ownDatabase: OWN_DATABASE, databaseUrl: DATABASE_URL } = CORNER;
 const NAMES = {
   jobQueue: CORNER.names.workQueue('job.factorize'),
+  noopQueue: CORNER.names.workQueue('job.noop'),
   objectQueue: CORNER.names.workQueue('object.check'),
   deadLetterQueue: CORNER.names.deadLetterQueue,
   jobEventsQueue: CORNER.names.jobEventsQueue,
   retryQueues: CORNER.names.retryQueues,
 };
-/** The queues purged between runs. */
-const ALL_QUEUES = [NAMES.jobQueue, NAMES.objectQueue, NAMES.deadLetterQueue, NAMES.jobEventsQueue, ...NAMES.retryQueues];
+/**
+ * The retry tiers of the noop kind (its default retry policy: 1, 2, 4, 8 s), which its host declares
+ * besides the bench's RETRY_DELAYS_MS; read from the module by the built SDK in main().
+ */
+const NOOP_RETRY_QUEUES = [];
+/**
+ * The queues purged between runs. The noop kind's queues join once a noop host has declared them:
+ * a purge of a queue that does not exist would close the bench's channel.
+ */
+const ALL_QUEUES = [
+  NAMES.jobQueue,
+  NAMES.objectQueue,
+  NAMES.deadLetterQueue,
+  NAMES.jobEventsQueue,
+  ...NAMES.retryQueues,
+];
+
+const NOOP_MODULE_URL = pathToFileURL(resolve(ROOT, 'bench/fixtures/noop-job.mjs')).href;
+/**
+ * What differs between the kinds: the queue, the request body, the consumer's settings (the same
+ * prefetch for both), and whether the producer must first learn the kind from the registry.
+ */
+const JOB_KINDS = {
+  factorize: {
+    queue: NAMES.jobQueue,
+    body: (n) => ({ kind: 'factorize', input: { number: String(n) } }),
+    consumerEnv: (concurrency) => ({
+      FACTORIZE_CONCURRENCY: String(concurrency),
+      ...(WORKERS ? { FACTORIZE_WORKERS: String(WORKERS) } : {}),
+    }),
+    registered: false,
+  },
+  noop: {
+    queue: NAMES.noopQueue,
+    body: () => ({ kind: 'noop', input: {} }),
+    consumerEnv: (concurrency) => ({
+      WORKER_MODULES: NOOP_MODULE_URL,
+      BUILT_IN_KINDS: 'false',
+      NOOP_JOB_CONCURRENCY: String(concurrency),
+    }),
+    registered: true,
+  },
+};
 
 /** --profile DIR: producer and consumer run under `node --cpu-prof`, their profiles written to DIR (diagnosis only). */
 const PROFILE_DIR = flag('profile') ? resolve(argument('profile') ?? '/tmp') : undefined;
 const startService = (service, env) =>
-  start(service, { ...CORNER.serviceEnv, ...env }, PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []);
+  start(
+    service,
+    { ...CORNER.serviceEnv, ...env },
+    PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [],
+  );
 
 // ---------------------------------------------------------------------------------------------
 // PostgreSQL counters (the whole cluster for commits and WAL; this schema for row writes)
 
 async function pgCounters(db) {
-  const [database] = (await db.query(`select xact_commit::bigint as commits from pg_stat_database where datname = current_database()`)).rows;
-  const [wal] = (await db.query(`select wal_records::bigint as records, wal_bytes::bigint as bytes, wal_sync::bigint as syncs, wal_write::bigint as writes from pg_stat_wal`)).rows;
+  const [database] = (
+    await db.query(
+      `select xact_commit::bigint as commits from pg_stat_database where datname = current_database()`,
+    )
+  ).rows;
+  const [wal] = (
+    await db.query(
+      `select wal_records::bigint as records, wal_bytes::bigint as bytes, wal_sync::bigint as syncs, wal_write::bigint as writes from pg_stat_wal`,
+    )
+  ).rows;
   const tables = (
     await db.query(
       `select relname, n_tup_ins::bigint as ins, n_tup_upd::bigint as upd, n_tup_del::bigint as del from pg_stat_user_tables where schemaname = $1`,
@@ -83,7 +166,13 @@ async function pgCounters(db) {
   ).rows;
   const rows = {};
   for (const t of tables) rows[t.relname] = { ins: Number(t.ins), upd: Number(t.upd), del: Number(t.del) };
-  return { commits: Number(database.commits), walRecords: Number(wal.records), walBytes: Number(wal.bytes), walSyncs: Number(wal.syncs), rows };
+  return {
+    commits: Number(database.commits),
+    walRecords: Number(wal.records),
+    walBytes: Number(wal.bytes),
+    walSyncs: Number(wal.syncs),
+    rows,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -93,14 +182,44 @@ async function pgCounters(db) {
  * N jobs from `clients` keep-alive clients, back to back (closed loop). Resolves with the first
  * submit time (epoch ms), the submit window, per-request latencies and the failures.
  */
-function submitJobs(port, clients, firstNumber, count = JOBS) {
+function submitJobs(port, clients, firstNumber, count = JOBS, kind = 'factorize') {
+  const { body } = JOB_KINDS[kind];
   return closedLoop({
     count,
     clients,
     maxSeconds: MAX_SECONDS,
-    call: (agent, i) =>
-      request(agent, port, 'POST', '/v1/jobs', JSON.stringify({ kind: 'factorize', input: { number: String(firstNumber + i) } })),
+    call: (agent, i) => request(agent, port, 'POST', '/v1/jobs', JSON.stringify(body(firstNumber + i))),
   });
+}
+
+/**
+ * Waits until the producer accepts `kind`, which a fresh host registers after declaring its queue.
+ * The probe's input is no object, so once the kind is known it is refused with `invalid_input`
+ * (no job is created); before, with `unknown_kind`.
+ */
+async function waitUntilAccepted(producerPort, consumer, kind, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    assertAlive(consumer);
+    const probe = JSON.stringify({ kind, input: 'probe' });
+    const { status, body } = await request(opsAgent, producerPort, 'POST', '/v1/jobs', probe);
+    let code;
+    try {
+      code = JSON.parse(body).error?.code;
+    } catch {
+      code = undefined;
+    }
+    if (status === 422 && code === 'invalid_input') return;
+    if (code !== 'unknown_kind') {
+      throw new Error(`the producer answered the ${kind} probe with HTTP ${status}: ${body.slice(0, 300)}`);
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `the producer did not accept the ${kind} kind within ${timeoutMs} ms:\n${consumer.lines.slice(-20).join('\n')}`,
+      );
+    }
+    await sleep(100);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -141,16 +260,18 @@ async function submitOnly(producer, producerPort, db, channel, clients, firstNum
 // ---------------------------------------------------------------------------------------------
 // Phase 2: end to end
 
-async function endToEnd({ producer, producerPort, db, channel, clients, concurrency, firstNumber }) {
+async function endToEnd({ producer, producerPort, db, channel, clients, concurrency, firstNumber, kind }) {
+  const spec = JOB_KINDS[kind];
   const opsPort = await freePort();
-  const consumer = startService('consumer', {
-    OPS_PORT: String(opsPort),
-    FACTORIZE_CONCURRENCY: String(concurrency),
-    ...(WORKERS ? { FACTORIZE_WORKERS: String(WORKERS) } : {}),
-  });
+  const consumer = startService('consumer', { OPS_PORT: String(opsPort), ...spec.consumerEnv(concurrency) });
   try {
     await waitForStatus(consumer, opsPort, '/readyz', 200);
-    await waitForSubscriber(channel, NAMES.jobQueue, 'the consumer', 'the job queue');
+    // A module kind's queue exists once it is registered (its host declares the queue first).
+    if (spec.registered) await waitUntilAccepted(producerPort, consumer, kind);
+    await waitForSubscriber(channel, spec.queue, 'the consumer', `the ${kind} queue`);
+    if (kind === 'noop' && !ALL_QUEUES.includes(NAMES.noopQueue)) {
+      ALL_QUEUES.push(NAMES.noopQueue, ...NOOP_RETRY_QUEUES.filter((q) => !ALL_QUEUES.includes(q)));
+    }
     const groups = cpuGroups({ producer, consumer });
     const metricsBefore = await scrape(opsPort);
     const pgBefore = await pgCounters(db);
@@ -179,21 +300,28 @@ async function endToEnd({ producer, producerPort, db, channel, clients, concurre
           const p99 = metricSum(text, 'conveyor_event_loop_delay_p99_seconds');
           loopLagMax = Math.max(loopLagMax, lag);
           loopP99Max = Math.max(loopP99Max, p99);
-          const queue = await channel.checkQueue(NAMES.jobQueue);
-          timeline.push({ t: (performance.now() - started) / 1000, ...finished, ready: queue.messageCount, lag, p99 });
+          const queue = await channel.checkQueue(spec.queue);
+          timeline.push({
+            t: (performance.now() - started) / 1000,
+            ...finished,
+            ready: queue.messageCount,
+            lag,
+            p99,
+          });
         }
         tick += 1;
         await sleep(POLL_MS);
       }
     })();
 
-    const submit = await submitJobs(producerPort, clients, firstNumber);
+    const submit = await submitJobs(producerPort, clients, firstNumber, JOBS, kind);
     const deadline = started + MAX_SECONDS * 1000;
     while (finished.succeeded + finished.failed < submit.accepted && performance.now() < deadline) {
       assertAlive(consumer);
       await sleep(POLL_MS);
     }
-    const cpu = cpuSnapshot(groups).since(cpuBefore);
+    const usage = cpuSnapshot(groups).usageSince(cpuBefore);
+    const cpu = usage.percent;
     polling = false;
     await poller;
     const metricsAfter = await scrape(opsPort);
@@ -210,19 +338,31 @@ async function endToEnd({ producer, producerPort, db, channel, clients, concurre
     const at = (fraction) => finishes[Math.min(finishes.length - 1, Math.floor(fraction * finishes.length))];
     const steadyRate = finishes.length > 10 ? (0.6 * finishes.length) / ((at(0.8) - at(0.2)) / 1000) : NaN;
 
-    const label = `queue="${NAMES.jobQueue}"`;
-    const processingCount = metricSum(metricsAfter, 'conveyor_message_processing_seconds_count', label) - metricSum(metricsBefore, 'conveyor_message_processing_seconds_count', label);
-    const processingSum = metricSum(metricsAfter, 'conveyor_message_processing_seconds_sum', label) - metricSum(metricsBefore, 'conveyor_message_processing_seconds_sum', label);
-    const under10ms = metricSum(metricsAfter, 'conveyor_message_processing_seconds_bucket', `le="0.01"`) - metricSum(metricsBefore, 'conveyor_message_processing_seconds_bucket', `le="0.01"`);
-    const under50ms = metricSum(metricsAfter, 'conveyor_message_processing_seconds_bucket', `le="0.05"`) - metricSum(metricsBefore, 'conveyor_message_processing_seconds_bucket', `le="0.05"`);
+    const label = `queue="${spec.queue}"`;
+    const processingCount =
+      metricSum(metricsAfter, 'conveyor_message_processing_seconds_count', label) -
+      metricSum(metricsBefore, 'conveyor_message_processing_seconds_count', label);
+    const processingSum =
+      metricSum(metricsAfter, 'conveyor_message_processing_seconds_sum', label) -
+      metricSum(metricsBefore, 'conveyor_message_processing_seconds_sum', label);
+    const under10ms =
+      metricSum(metricsAfter, 'conveyor_message_processing_seconds_bucket', `le="0.01"`) -
+      metricSum(metricsBefore, 'conveyor_message_processing_seconds_bucket', `le="0.01"`);
+    const under50ms =
+      metricSum(metricsAfter, 'conveyor_message_processing_seconds_bucket', `le="0.05"`) -
+      metricSum(metricsBefore, 'conveyor_message_processing_seconds_bucket', `le="0.05"`);
 
     await waitForEmptyOutbox(db);
     await sleep(1000); // let the backends flush their table statistics
     const pgUse = counterDelta(pgBefore, await pgCounters(db));
     const events = (await channel.checkQueue(NAMES.jobEventsQueue)).messageCount;
-    const { deadLettered, retried } = await parkedMessages(channel, NAMES);
+    const { deadLettered, retried } = await parkedMessages(channel, {
+      deadLetterQueue: NAMES.deadLetterQueue,
+      retryQueues: ALL_QUEUES.filter((q) => q.startsWith(`${PREFIX}.retry.`)),
+    });
 
     return {
+      kind,
       concurrency,
       clients,
       submit,
@@ -236,6 +376,11 @@ async function endToEnd({ producer, producerPort, db, channel, clients, concurre
       p99: percentile(latencies, 99),
       max: latencies.at(-1),
       cpu,
+      // CPU ms per succeeded job: the services and the backends (not the bench's client, irq or others).
+      cpuMsPerJob:
+        (usage.ms.producer + usage.ms.consumer + usage.ms.postgres + usage.ms.rabbitmq) /
+        Math.max(1, rows.length),
+      consumerMsPerJob: usage.ms.consumer / Math.max(1, rows.length),
       meanProcessingMs: (1000 * processingSum) / Math.max(1, processingCount),
       processed: processingCount,
       under10ms,
@@ -255,7 +400,35 @@ async function endToEnd({ producer, producerPort, db, channel, clients, concurre
   }
 }
 
-const cleanUp = cleanUpOnce(CORNER);
+// The noop queue and tiers are deleted too (deleting one never declared is harmless); the tiers are
+// filled in by main() before any host starts, and cleanUpOnce reads the list when it runs.
+const EXTRA_QUEUES = [NAMES.noopQueue];
+const cleanUp = cleanUpOnce(CORNER, { queues: EXTRA_QUEUES });
+
+/** The noop module's retry tiers as its host declares them: the SDK's normalized retry policy → tier delays. */
+async function noopRetryQueues() {
+  const worker = await import(pathToFileURL(resolve(ROOT, 'packages/worker/dist/index.js')).href);
+  const contracts = await import(pathToFileURL(resolve(ROOT, 'packages/contracts/dist/index.js')).href);
+  const [noop] = await worker.loadJobModules(NOOP_MODULE_URL);
+  const names = contracts.topologyNames(PREFIX);
+  return contracts.retryTierDelays(noop.retry).map((delayMs) => names.retryQueue(delayMs));
+}
+
+const mean = (values) => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
+
+/** One kind at one concurrency over its rounds: mean jobs/s and latencies, CPU per job over all rounds. */
+function kindFigures(runs) {
+  const succeeded = runs.reduce((a, r) => a + r.succeeded, 0);
+  return {
+    runs,
+    jobsPerSecond: mean(runs.map((r) => r.jobsPerSecond)),
+    p50: mean(runs.map((r) => r.p50)),
+    p99: mean(runs.map((r) => r.p99)),
+    cpuMsPerJob: runs.reduce((a, r) => a + r.cpuMsPerJob * r.succeeded, 0) / Math.max(1, succeeded),
+    consumerMsPerJob: runs.reduce((a, r) => a + r.consumerMsPerJob * r.succeeded, 0) / Math.max(1, succeeded),
+    complete: runs.every((r) => r.complete && r.failed === 0),
+  };
+}
 
 // ---------------------------------------------------------------------------------------------
 // Main
@@ -263,8 +436,14 @@ const cleanUp = cleanUpOnce(CORNER);
 const perJob = (n, jobs) => fmt(n / Math.max(1, jobs), 2);
 
 async function main() {
-  assertBuilt(['producer', 'consumer'], 'npx tsc -b services/producer services/consumer');
-  console.log(`Jobs end-to-end benchmark — ${fmt(JOBS)} jobs per run, prefix ${PREFIX}, schema ${SCHEMA}, ${CPU_COUNT} cores, node ${process.version}`);
+  assertBuilt(['producer', 'consumer'], 'pnpm exec tsc -b');
+  console.log(
+    `Jobs end-to-end benchmark — kinds ${KINDS.join(', ')}, ${fmt(JOBS)} jobs per run, ${ROUNDS} round(s), prefix ${PREFIX}, schema ${SCHEMA}, ${CPU_COUNT} cores, node ${process.version}`,
+  );
+  if (KINDS.includes('noop')) {
+    NOOP_RETRY_QUEUES.push(...(await noopRetryQueues()));
+    EXTRA_QUEUES.push(...NOOP_RETRY_QUEUES);
+  }
 
   if (OWN_DATABASE) {
     const admin = new pg.Client({ connectionString: ADMIN_DATABASE_URL });
@@ -272,15 +451,22 @@ async function main() {
     await admin.query(`create database "${OWN_DATABASE}"`);
     await admin.query(`alter database "${OWN_DATABASE}" set synchronous_commit = off`);
     await admin.end();
-    console.log(`DIAGNOSIS MODE: database ${OWN_DATABASE} with synchronous_commit = off (commits do not wait for the WAL fsync)`);
+    console.log(
+      `DIAGNOSIS MODE: database ${OWN_DATABASE} with synchronous_commit = off (commits do not wait for the WAL fsync)`,
+    );
   }
-  const backends = await connectBackends(DATABASE_URL, { onChannelError: (error) => log(`probe channel error: ${error.message}`) });
+  const backends = await connectBackends(DATABASE_URL, {
+    onChannelError: (error) => log(`probe channel error: ${error.message}`),
+  });
   const { channel, db } = backends;
   try {
     console.log(await versionsLine(backends, { synchronousCommit: true }));
 
     const producerPort = await freePort();
-    const producer = startService('producer', { PORT: String(producerPort), OPS_PORT: String(await freePort()) });
+    const producer = startService('producer', {
+      PORT: String(producerPort),
+      OPS_PORT: String(await freePort()),
+    });
     await waitForStatus(producer, producerPort, '/readyz', 200);
     // Warm-up: JIT, connection pool, broker channel (a few hundred jobs, then wiped).
     await submitJobs(producerPort, 16, 1, Math.min(500, JOBS));
@@ -304,25 +490,55 @@ async function main() {
     const bestSubmit = submits.reduce((a, b) => (b.rate > a.rate ? b : a));
     const clients = bestSubmit.clients;
 
-    // 2. End to end
+    // 2. End to end: per concurrency, the kinds interleaved round by round (f, n, f, n), so a drift
+    // of the machine over the run weighs on both alike.
     const runs = [];
     for (const concurrency of CONCURRENCIES) {
-      log(`phase 2: end to end, FACTORIZE_CONCURRENCY=${concurrency}, ${fmt(JOBS)} jobs from ${clients} clients`);
-      const run = await endToEnd({ producer, producerPort, db, channel, clients, concurrency, firstNumber });
-      firstNumber += JOBS;
-      runs.push(run);
-      log(
-        `e2e prefetch ${concurrency}: ${fmt(run.jobsPerSecond)} jobs/s (${fmt(run.succeeded)} of ${fmt(run.submit.accepted)} in ${fmt(run.elapsedSeconds, 1)} s, steady ${fmt(run.steadyRate)}/s), ` +
-          `latency p50 ${fmt(run.p50)} ms p99 ${fmt(run.p99)} ms; submit ${fmt(run.submit.rate)}/s; CPU: ${formatCpu(run.cpu)}`,
-      );
-      if (run.submit.firstFailure) log(`first failure: ${run.submit.firstFailure}`);
-      assertAlive(producer);
+      for (let round = 1; round <= ROUNDS; round += 1) {
+        for (const kind of KINDS) {
+          log(
+            `phase 2: end to end, ${kind}, concurrency ${concurrency}, round ${round} of ${ROUNDS}, ${fmt(JOBS)} jobs from ${clients} clients`,
+          );
+          const run = await endToEnd({
+            producer,
+            producerPort,
+            db,
+            channel,
+            clients,
+            concurrency,
+            firstNumber,
+            kind,
+          });
+          run.round = round;
+          firstNumber += JOBS;
+          runs.push(run);
+          log(
+            `e2e ${kind} prefetch ${concurrency}: ${fmt(run.jobsPerSecond)} jobs/s (${fmt(run.succeeded)} of ${fmt(run.submit.accepted)} in ${fmt(run.elapsedSeconds, 1)} s, steady ${fmt(run.steadyRate)}/s), ` +
+              `latency p50 ${fmt(run.p50)} ms p99 ${fmt(run.p99)} ms; ${fmt(run.cpuMsPerJob, 2)} ms CPU a job; submit ${fmt(run.submit.rate)}/s; CPU: ${formatCpu(run.cpu)}`,
+          );
+          if (run.submit.firstFailure) log(`first failure: ${run.submit.firstFailure}`);
+          assertAlive(producer);
+        }
+      }
     }
-    const best = runs.reduce((a, b) => (b.jobsPerSecond > a.jobsPerSecond ? b : a));
+    const bestOf = (kind) =>
+      runs.filter((r) => r.kind === kind).reduce((a, b) => (b.jobsPerSecond > a.jobsPerSecond ? b : a));
+    const bestRuns = KINDS.map(bestOf);
+    const runName = (r) => `${r.kind} ${r.concurrency}${ROUNDS > 1 ? ` #${r.round}` : ''}`;
 
     printTable(
       'Submit only (producer alone, no consumer)',
-      ['Clients', '202/s', 'p50 ms', 'p99 ms', 'max ms', 'failed', 'PG commits/job', 'WAL syncs/job', 'CPU (% of one core)'],
+      [
+        'Clients',
+        '202/s',
+        'p50 ms',
+        'p99 ms',
+        'max ms',
+        'failed',
+        'PG commits/job',
+        'WAL syncs/job',
+        'CPU (% of one core)',
+      ],
       submits.map((s) => [
         s.clients,
         fmt(s.rate),
@@ -338,9 +554,20 @@ async function main() {
 
     printTable(
       `End to end (one producer, one consumer, ${clients} clients)`,
-      ['FACTORIZE_CONCURRENCY', 'jobs/s', 'steady jobs/s', 'e2e p50 ms', 'e2e p99 ms', 'done', 'submit 202/s', 'submit p50 / p99 ms', 'delivery→ack mean ms'],
+      [
+        'Kind, concurrency (prefetch), round',
+        'jobs/s',
+        'steady jobs/s',
+        'e2e p50 ms',
+        'e2e p99 ms',
+        'done',
+        'submit 202/s',
+        'submit p50 / p99 ms',
+        'delivery→ack mean ms',
+        'CPU ms/job (consumer)',
+      ],
       runs.map((r) => [
-        r.concurrency,
+        runName(r),
         fmt(r.jobsPerSecond),
         fmt(r.steadyRate),
         fmt(r.p50),
@@ -349,14 +576,28 @@ async function main() {
         fmt(r.submit.rate),
         `${fmt(r.submit.p50, 1)} / ${fmt(r.submit.p99, 1)}`,
         fmt(r.meanProcessingMs, 1),
+        `${fmt(r.cpuMsPerJob, 2)} (${fmt(r.consumerMsPerJob, 2)})`,
       ]),
     );
 
     printTable(
       'Where the time goes (per run; CPU in % of one core over first submit → last finish)',
-      ['FACTORIZE_CONCURRENCY', 'producer', 'consumer', 'postgres', 'rabbitmq', 'bench', 'irq', 'others', 'machine', 'loop lag max ms', 'loop p99 max ms', 'acked <10 ms / <50 ms'],
+      [
+        'Kind, concurrency, round',
+        'producer',
+        'consumer',
+        'postgres',
+        'rabbitmq',
+        'bench',
+        'irq',
+        'others',
+        'machine',
+        'loop lag max ms',
+        'loop p99 max ms',
+        'acked <10 ms / <50 ms',
+      ],
       runs.map((r) => [
-        r.concurrency,
+        runName(r),
         ...cpuCells(r.cpu, ['producer', 'consumer', 'postgres', 'rabbitmq', 'bench', 'irq', 'others']),
         fmt(r.loopLagMax * 1000, 1),
         fmt(r.loopP99Max * 1000, 1),
@@ -376,9 +617,20 @@ async function main() {
     const row = (table, key) => (x) => x.pg.rows[table]?.[key] ?? 0;
     printTable(
       'PostgreSQL and RabbitMQ work per job = producer (per job of phase 1) + consumer (the rest, per succeeded job)',
-      ['FACTORIZE_CONCURRENCY', 'commits', 'WAL syncs', 'WAL records', 'jobs upd', 'job_events ins', 'outbox ins', 'outbox del', 'job-events msgs / expected', 'retried / dead'],
+      [
+        'Kind, concurrency, round',
+        'commits',
+        'WAL syncs',
+        'WAL records',
+        'jobs upd',
+        'job_events ins',
+        'outbox ins',
+        'outbox del',
+        'job-events msgs / expected',
+        'retried / dead',
+      ],
       runs.map((r) => [
-        r.concurrency,
+        runName(r),
         split(r, (x) => x.pg.commits),
         split(r, (x) => x.pg.walSyncs),
         split(r, (x) => x.pg.walRecords),
@@ -391,35 +643,137 @@ async function main() {
       ]),
     );
 
-    printTable(
-      `Timeline of the best run (FACTORIZE_CONCURRENCY=${best.concurrency}, per ~1 s)`,
-      ['t (s)', 'succeeded', 'queued/running rows', 'job queue ready', 'loop lag ms'],
-      best.timeline.map((s) => [fmt(s.t, 1), fmt(s.succeeded), fmt(s.other), fmt(s.ready), fmt(s.lag * 1000, 1)]),
-    );
+    for (const best of bestRuns) {
+      printTable(
+        `Timeline of the best ${best.kind} run (concurrency ${best.concurrency}, per ~1 s)`,
+        ['t (s)', 'succeeded', 'queued/running rows', 'job queue ready', 'loop lag ms'],
+        best.timeline.map((s) => [
+          fmt(s.t, 1),
+          fmt(s.succeeded),
+          fmt(s.other),
+          fmt(s.ready),
+          fmt(s.lag * 1000, 1),
+        ]),
+      );
+    }
 
-    const noisy = [...submits.map((s) => [`submit C=${s.clients}`, s.cpu]), ...runs.map((r) => [`e2e prefetch ${r.concurrency}`, r.cpu])].filter(([, cpu]) => cpu.others > 20);
+    // 3. noop ÷ factorize, per concurrency.
+    const comparisons =
+      KINDS.length < 2
+        ? []
+        : CONCURRENCIES.map((concurrency) => {
+            const f = kindFigures(
+              runs.filter((r) => r.kind === 'factorize' && r.concurrency === concurrency),
+            );
+            const n = kindFigures(runs.filter((r) => r.kind === 'noop' && r.concurrency === concurrency));
+            const speed = n.jobsPerSecond / f.jobsPerSecond;
+            const cpu = n.cpuMsPerJob / f.cpuMsPerJob;
+            const within = speed >= 1 - SDK_MARGIN && cpu <= 1 + SDK_MARGIN;
+            return { concurrency, f, n, speed, cpu, within: within && f.complete && n.complete };
+          });
+    if (comparisons.length > 0) {
+      const range = (values, digits) =>
+        values.length > 1 ? ` (${values.map((v) => fmt(v, digits)).join(', ')})` : '';
+      printTable(
+        `noop (job module through the SDK) ÷ factorize (built in), mean of ${ROUNDS} round(s); CPU = producer + consumer + postgres + rabbitmq`,
+        [
+          'Concurrency',
+          'factorize jobs/s',
+          'noop jobs/s',
+          'noop ÷ factorize',
+          'CPU ms/job f / n',
+          'CPU ratio',
+          'consumer ms/job f / n',
+          'p50 ms f / n',
+          'p99 ms f / n',
+          'within 10 %',
+        ],
+        comparisons.map((c) => [
+          c.concurrency,
+          `${fmt(c.f.jobsPerSecond)}${range(
+            c.f.runs.map((r) => r.jobsPerSecond),
+            0,
+          )}`,
+          `${fmt(c.n.jobsPerSecond)}${range(
+            c.n.runs.map((r) => r.jobsPerSecond),
+            0,
+          )}`,
+          fmt(c.speed, 3),
+          `${fmt(c.f.cpuMsPerJob, 2)} / ${fmt(c.n.cpuMsPerJob, 2)}`,
+          fmt(c.cpu, 3),
+          `${fmt(c.f.consumerMsPerJob, 2)} / ${fmt(c.n.consumerMsPerJob, 2)}`,
+          `${fmt(c.f.p50)} / ${fmt(c.n.p50)}`,
+          `${fmt(c.f.p99)} / ${fmt(c.n.p99)}`,
+          c.within ? 'yes' : 'NO',
+        ]),
+      );
+    }
+
+    const noisy = [
+      ...submits.map((s) => [`submit C=${s.clients}`, s.cpu]),
+      ...runs.map((r) => [`e2e ${runName(r)}`, r.cpu]),
+    ].filter(([, cpu]) => cpu.others > 20);
     if (noisy.length > 0) {
       console.log(
         `\nWARNING: other processes on this machine used CPU during the run (${noisy.map(([phase, cpu]) => `${phase}: ${fmt(cpu.others)}% of a core`).join(', ')}); those figures are lower than on an idle machine.`,
       );
     }
-    console.log(`service warn/error log lines: producer ${producer.warnings}/${producer.errors}, consumers ${runs.map((r) => r.logs).join(', ')}`);
+    console.log(
+      `service warn/error log lines: producer ${producer.warnings}/${producer.errors}, consumers ${runs.map((r) => r.logs).join(', ')}`,
+    );
 
     const verdict = (ok) => (ok ? 'PASS' : 'FAIL');
     const allDone = runs.every((r) => r.complete && r.failed === 0);
-    printTable('Summary', ['Figure', 'Measured', 'Target', 'Result'], [
-      [`Submit rate, ${bestSubmit.clients} clients, no consumer (202/s)`, fmt(bestSubmit.rate), '(reference)', ''],
-      ['Submit latency p50 / p99 (ms)', `${fmt(bestSubmit.p50, 1)} / ${fmt(bestSubmit.p99, 1)}`, '(reference)', ''],
-      ...runs.map((r) => [
-        `End to end, FACTORIZE_CONCURRENCY=${r.concurrency} (jobs/s)`,
-        fmt(r.jobsPerSecond),
-        `≥ ${fmt(TARGET_JOBS_PER_SECOND)}`,
-        verdict(r.complete && r.jobsPerSecond >= TARGET_JOBS_PER_SECOND),
-      ]),
-      [`End-to-end latency p50 / p99, best run (ms)`, `${fmt(best.p50)} / ${fmt(best.p99)}`, '', ''],
-      [`Best end to end (jobs/s)`, fmt(best.jobsPerSecond), `≥ ${fmt(TARGET_JOBS_PER_SECOND)}`, verdict(best.complete && best.jobsPerSecond >= TARGET_JOBS_PER_SECOND)],
-      ['Every job succeeded', allDone ? 'yes' : runs.map((r) => `${r.succeeded}/${JOBS}`).join(', '), 'yes', verdict(allDone)],
-    ]);
+    printTable(
+      'Summary',
+      ['Figure', 'Measured', 'Target', 'Result'],
+      [
+        [
+          `Submit rate, ${bestSubmit.clients} clients, no consumer (202/s)`,
+          fmt(bestSubmit.rate),
+          '(reference)',
+          '',
+        ],
+        [
+          'Submit latency p50 / p99 (ms)',
+          `${fmt(bestSubmit.p50, 1)} / ${fmt(bestSubmit.p99, 1)}`,
+          '(reference)',
+          '',
+        ],
+        ...runs.map((r) => [
+          `End to end, ${runName(r)} (jobs/s)`,
+          fmt(r.jobsPerSecond),
+          `≥ ${fmt(TARGET_JOBS_PER_SECOND)}`,
+          verdict(r.complete && r.jobsPerSecond >= TARGET_JOBS_PER_SECOND),
+        ]),
+        ...bestRuns.flatMap((best) => [
+          [
+            `End-to-end latency p50 / p99, best ${best.kind} run (ms)`,
+            `${fmt(best.p50)} / ${fmt(best.p99)}`,
+            '',
+            '',
+          ],
+          [
+            `Best end to end, ${best.kind} (jobs/s, concurrency ${best.concurrency})`,
+            fmt(best.jobsPerSecond),
+            `≥ ${fmt(TARGET_JOBS_PER_SECOND)}`,
+            verdict(best.complete && best.jobsPerSecond >= TARGET_JOBS_PER_SECOND),
+          ],
+        ]),
+        ...comparisons.map((c) => [
+          `noop ÷ factorize at concurrency ${c.concurrency}: jobs/s; CPU per job`,
+          `${fmt(c.speed, 3)}; ${fmt(c.cpu, 3)}`,
+          `≥ ${1 - SDK_MARGIN}; ≤ ${1 + SDK_MARGIN}`,
+          verdict(c.within),
+        ]),
+        [
+          'Every job succeeded',
+          allDone ? 'yes' : runs.map((r) => `${runName(r)}: ${r.succeeded}/${JOBS}`).join(', '),
+          'yes',
+          verdict(allDone),
+        ],
+      ],
+    );
   } finally {
     await backends.close();
     await cleanUp();
