@@ -9,8 +9,9 @@ import { DuckDBInstance } from '@duckdb/node-api';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const FILE = resolve(ROOT, 'bench/.data/csv-sum-3000000x30.csv');
-if (!existsSync(FILE)) throw new Error('run node bench/csv-sum.bench.mjs first: it generates the 3M-row file');
-const { sumCsvStream } = await import(resolve(ROOT, 'services/consumer/dist/domain/csv-sum/index.js'));
+if (!existsSync(FILE))
+  throw new Error('run node bench/csv-sum.bench.mjs first: it generates the 3M-row file');
+const { sumCsvStream } = await import(resolve(ROOT, 'services/consumer/dist/csv-sum/domain/index.js'));
 const RUNS = 3;
 
 async function ours() {
@@ -24,7 +25,9 @@ const connection = await instance.connect();
 const columns = Array.from({ length: 30 }, (_, i) => `'c${i + 1}': 'DOUBLE'`).join(', ');
 async function duckdb() {
   const startedAt = performance.now();
-  const reader = await connection.runAndReadAll(`select sum(c10), sum(c20), sum(c30) from read_csv('${FILE}', header = true, columns = {${columns}})`);
+  const reader = await connection.runAndReadAll(
+    `select sum(c10), sum(c20), sum(c30) from read_csv('${FILE}', header = true, columns = {${columns}})`,
+  );
   return { seconds: (performance.now() - startedAt) / 1000, sums: reader.getRows()[0].map(String) };
 }
 
@@ -41,7 +44,11 @@ for (let i = 0; i < RUNS; i++) {
 const best = (list) => Math.min(...list);
 const mb = statSync(FILE).size / 1e6;
 console.log(`file: ${FILE} (${mb.toFixed(0)} MB); ${RUNS} interleaved runs each`);
-console.log(`ours (exact, sumCsvStream, 1 MiB reads): best ${best(timings.ours).toFixed(3)} s [${timings.ours.map((t) => t.toFixed(2)).join(', ')}] → ${(mb / best(timings.ours)).toFixed(0)} MB/s; sums ${sample.ours.join(' ')}`);
-console.log(`DuckDB read_csv, 2 threads (doubles): best ${best(timings.duckdb).toFixed(3)} s [${timings.duckdb.map((t) => t.toFixed(2)).join(', ')}] → ${(mb / best(timings.duckdb)).toFixed(0)} MB/s; sums ${sample.duckdb.join(' ')}`);
+console.log(
+  `ours (exact, sumCsvStream, 1 MiB reads): best ${best(timings.ours).toFixed(3)} s [${timings.ours.map((t) => t.toFixed(2)).join(', ')}] → ${(mb / best(timings.ours)).toFixed(0)} MB/s; sums ${sample.ours.join(' ')}`,
+);
+console.log(
+  `DuckDB read_csv, 2 threads (doubles): best ${best(timings.duckdb).toFixed(3)} s [${timings.duckdb.map((t) => t.toFixed(2)).join(', ')}] → ${(mb / best(timings.duckdb)).toFixed(0)} MB/s; sums ${sample.duckdb.join(' ')}`,
+);
 const ratio = best(timings.ours) / best(timings.duckdb);
 console.log(`ours / DuckDB = ${ratio.toFixed(2)} (target ≤ 1.5): ${ratio <= 1.5 ? 'PASS' : 'FAIL'}`);

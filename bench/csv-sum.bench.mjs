@@ -15,9 +15,9 @@ import { fileURLToPath } from 'node:url';
 import { generateCsv } from './gen-csv.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
-const SUMMER = new URL('../services/consumer/dist/domain/csv-sum/index.js', import.meta.url);
+const SUMMER = new URL('../services/consumer/dist/csv-sum/domain/index.js', import.meta.url);
 // The csv-parse reference is a test aid, not part of the deployed consumer's entry point.
-const REFERENCE = new URL('../services/consumer/dist/domain/csv-sum/reference-parser.js', import.meta.url);
+const REFERENCE = new URL('../services/consumer/dist/csv-sum/domain/reference-parser.js', import.meta.url);
 const STORAGE = new URL('../packages/storage/dist/index.js', import.meta.url);
 const DATA_DIR = fileURLToPath(new URL('./.data/', import.meta.url));
 const S3RVER_DIR = `${DATA_DIR}s3rver`;
@@ -69,7 +69,12 @@ async function storeChildRun(spec) {
   const store =
     spec.kind === 'local'
       ? new LocalBlobStore(spec.root)
-      : new S3BlobStore({ endpoint: spec.endpoint, region: 'us-east-1', forcePathStyle: true, ...S3_CREDENTIALS });
+      : new S3BlobStore({
+          endpoint: spec.endpoint,
+          region: 'us-east-1',
+          forcePathStyle: true,
+          ...S3_CREDENTIALS,
+        });
   const location = spec.kind === 'local' ? { key: spec.key } : { bucket: spec.bucket, key: spec.key };
   const started = performance.now();
   const info = await store.stat(location);
@@ -87,7 +92,9 @@ async function storeChildRun(spec) {
   const seconds = (performance.now() - started) / 1000;
   store.destroy?.();
   if (result.bytesRead !== info.size) throw new Error(`read ${result.bytesRead} of ${info.size} bytes`);
-  process.stdout.write(JSON.stringify({ seconds, result, peakRssMB: peakRssMB(), cpuSeconds: cpuSeconds(), progressReports }));
+  process.stdout.write(
+    JSON.stringify({ seconds, result, peakRssMB: peakRssMB(), cpuSeconds: cpuSeconds(), progressReports }),
+  );
 }
 
 /** Runs this script in child mode without blocking the event loop (the s3rver lives in this process). */
@@ -122,7 +129,14 @@ async function ensureCsv(rows) {
 async function startS3rver() {
   const S3rver = createRequire(new URL('../packages/testkit/package.json', import.meta.url))('s3rver');
   mkdirSync(S3RVER_DIR, { recursive: true });
-  const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: S3RVER_DIR, vhostBuckets: false, configureBuckets: [{ name: BUCKET }] });
+  const server = new S3rver({
+    address: '127.0.0.1',
+    port: 0,
+    silent: true,
+    directory: S3RVER_DIR,
+    vhostBuckets: false,
+    configureBuckets: [{ name: BUCKET }],
+  });
   const { port } = await server.run();
   return {
     endpoint: `http://127.0.0.1:${port}`,
@@ -137,7 +151,9 @@ async function startS3rver() {
 async function ensureUploaded(endpoint, path, key) {
   const rootRequire = createRequire(new URL('../package.json', import.meta.url));
   const { S3Client, HeadObjectCommand } = rootRequire('@aws-sdk/client-s3');
-  const { Upload } = createRequire(new URL('../packages/storage/package.json', import.meta.url))('@aws-sdk/lib-storage');
+  const { Upload } = createRequire(new URL('../packages/storage/package.json', import.meta.url))(
+    '@aws-sdk/lib-storage',
+  );
   const client = new S3Client({
     endpoint,
     region: 'us-east-1',
@@ -149,12 +165,20 @@ async function ensureUploaded(endpoint, path, key) {
   const { size, mtimeMs } = statSync(path);
   const version = `${size}-${mtimeMs}`;
   try {
-    const head = await client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key })).catch(() => undefined);
-    if (head?.ContentLength === size && head.Metadata?.['source-version'] === version) return { uploaded: false };
+    const head = await client
+      .send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }))
+      .catch(() => undefined);
+    if (head?.ContentLength === size && head.Metadata?.['source-version'] === version)
+      return { uploaded: false };
     const started = performance.now();
     const upload = new Upload({
       client,
-      params: { Bucket: BUCKET, Key: key, Body: createReadStream(path, { highWaterMark: READ_CHUNK }), Metadata: { 'source-version': version } },
+      params: {
+        Bucket: BUCKET,
+        Key: key,
+        Body: createReadStream(path, { highWaterMark: READ_CHUNK }),
+        Metadata: { 'source-version': version },
+      },
       partSize: 16 * 1024 * 1024,
       queueSize: 2,
     });
@@ -170,7 +194,9 @@ function runAwk(path) {
   const awk = spawnSyncOk('mawk', ['-W', 'version']) ? 'mawk' : 'awk';
   const timed = existsSync('/usr/bin/time');
   const program = '{a+=$10; b+=$20; c+=$30} END {printf "%.6f %.6f %.6f\\n", a, b, c}';
-  const [command, args] = timed ? ['/usr/bin/time', ['-f', 'TIME %U %S %M', awk, '-F,', program, path]] : [awk, ['-F,', program, path]];
+  const [command, args] = timed
+    ? ['/usr/bin/time', ['-f', 'TIME %U %S %M', awk, '-F,', program, path]]
+    : [awk, ['-F,', program, path]];
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -202,7 +228,8 @@ const megabytes = (bytes) => bytes / 1e6;
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const sameResult = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 const sumCpu = (runs) => runs.reduce((total, run) => total + run.cpuSeconds, 0);
-const sameSums = (a, b) => sameResult(a.columns, b.columns) && a.rowsRead === b.rowsRead && a.bytesRead === b.bytesRead;
+const sameSums = (a, b) =>
+  sameResult(a.columns, b.columns) && a.rowsRead === b.rowsRead && a.bytesRead === b.bytesRead;
 
 /**
  * Starts measuring the CPU the rest of the machine uses; the returned function takes the CPU
@@ -212,7 +239,10 @@ const sameSums = (a, b) => sameResult(a.columns, b.columns) && a.rowsRead === b.
 function othersCpu() {
   const ticks = () => {
     const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    return { busy: fields[0] + fields[1] + fields[2] + fields[5] + fields[6] + fields[7], all: fields.reduce((a, b) => a + b, 0) };
+    return {
+      busy: fields[0] + fields[1] + fields[2] + fields[5] + fields[6] + fields[7],
+      all: fields.reduce((a, b) => a + b, 0),
+    };
   };
   const start = ticks();
   const startedAt = performance.now();
@@ -220,7 +250,8 @@ function othersCpu() {
   return (childCpuSeconds) => {
     const end = ticks();
     const wall = (performance.now() - startedAt) / 1000;
-    const machineCpuSeconds = ((end.busy - start.busy) / Math.max(1, end.all - start.all)) * availableParallelism() * wall;
+    const machineCpuSeconds =
+      ((end.busy - start.busy) / Math.max(1, end.all - start.all)) * availableParallelism() * wall;
     const own = process.cpuUsage(ownStart);
     const ours = childCpuSeconds + (own.user + own.system) / 1e6;
     return Math.max(0, (100 * (machineCpuSeconds - ours)) / wall);
@@ -241,8 +272,12 @@ async function main() {
   const rows = Number(process.argv[2] ?? 3_000_000);
   const path = await ensureCsv(rows);
   const size = statSync(path).size;
-  console.log(`file: ${path} (${megabytes(size).toFixed(1)} MB, ${rows.toLocaleString('en')} rows × ${COLUMNS} columns + header), every ${EVERY}th column`);
-  console.log(`node ${process.version}, ${process.arch}; machine load average at start: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+  console.log(
+    `file: ${path} (${megabytes(size).toFixed(1)} MB, ${rows.toLocaleString('en')} rows × ${COLUMNS} columns + header), every ${EVERY}th column`,
+  );
+  console.log(
+    `node ${process.version}, ${process.arch}; machine load average at start: ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`,
+  );
 
   // 1. The bare fast path on an fs stream (the original measurement).
   const fastOthers = othersCpu();
@@ -250,8 +285,14 @@ async function main() {
   for (let i = 0; i < FAST_RUNS; i++) fastRuns.push(await runChild(['--child', path]));
   const fastBusy = fastOthers(sumCpu(fastRuns));
   const ours = fastRuns[0].result;
-  const fast = describeRuns(`fast path (sumCsvStream on fs.createReadStream, ${READ_CHUNK >> 20} MiB reads)`, fastRuns, size);
-  console.log(`  rowsRead ${ours.rowsRead}, sums: ${ours.columns.map((column) => `${column.name} = ${column.sum}`).join(', ')}`);
+  const fast = describeRuns(
+    `fast path (sumCsvStream on fs.createReadStream, ${READ_CHUNK >> 20} MiB reads)`,
+    fastRuns,
+    size,
+  );
+  console.log(
+    `  rowsRead ${ours.rowsRead}, sums: ${ours.columns.map((column) => `${column.name} = ${column.sum}`).join(', ')}`,
+  );
   if (!fastRuns.every((run) => sameResult(run.result, ours))) throw new Error('fast path runs disagree');
 
   // 2. The reference parser on a prefix.
@@ -265,13 +306,16 @@ async function main() {
     `reference (csv-parse) on ${referenceRows.toLocaleString('en')} rows: ${reference.seconds.toFixed(2)} s → ${megabytes(referenceRate).toFixed(1)} MB/s, ` +
       `extrapolated to the full file ≈ ${(size / referenceRate).toFixed(1)} s (${(size / referenceRate / fast.best).toFixed(1)}× the fast path)`,
   );
-  console.log(`  reference result equals the fast path's on that prefix: ${sameResult(reference.result, fastOnPrefix.result) ? 'yes' : 'NO'}`);
+  console.log(
+    `  reference result equals the fast path's on that prefix: ${sameResult(reference.result, fastOnPrefix.result) ? 'yes' : 'NO'}`,
+  );
 
   // 3. The job's read path: LocalBlobStore, then S3BlobStore against an in-process s3rver.
   const localSpec = { kind: 'local', root: dirname(path), key: basename(path) };
   const localOthers = othersCpu();
   const localRuns = [];
-  for (let i = 0; i < STORE_RUNS; i++) localRuns.push(await runChild(['--store-child', JSON.stringify(localSpec)]));
+  for (let i = 0; i < STORE_RUNS; i++)
+    localRuns.push(await runChild(['--store-child', JSON.stringify(localSpec)]));
   const local = describeRuns('job path, local disk (LocalBlobStore.read → sumCsvStream)', localRuns, size);
   const localBusy = localOthers(sumCpu(localRuns));
 
@@ -290,14 +334,21 @@ async function main() {
     const s3Spec = { kind: 's3', endpoint: s3.endpoint, bucket: BUCKET, key };
     const s3Others = othersCpu();
     s3Runs = [];
-    for (let i = 0; i < STORE_RUNS; i++) s3Runs.push(await runChild(['--store-child', JSON.stringify(s3Spec)]));
+    for (let i = 0; i < STORE_RUNS; i++)
+      s3Runs.push(await runChild(['--store-child', JSON.stringify(s3Spec)]));
     s3Busy = s3Others(sumCpu(s3Runs));
-    s3Stats = describeRuns('job path, S3 (s3rver in the parent process, S3BlobStore.read → sumCsvStream)', s3Runs, size);
+    s3Stats = describeRuns(
+      'job path, S3 (s3rver in the parent process, S3BlobStore.read → sumCsvStream)',
+      s3Runs,
+      size,
+    );
   } finally {
     await s3.stop();
   }
   const storeResultsAgree = [...localRuns, ...s3Runs].every((run) => sameSums(run.result, ours));
-  console.log(`  local and S3 results equal the fast path's (every run): ${storeResultsAgree ? 'yes' : 'NO'}`);
+  console.log(
+    `  local and S3 results equal the fast path's (every run): ${storeResultsAgree ? 'yes' : 'NO'}`,
+  );
 
   // 4. awk on the same file, in the same run.
   const awkOthers = othersCpu();
@@ -309,25 +360,58 @@ async function main() {
     `${awk.awk} -F, summing $10, $20, $30 on the same file: best ${awk.seconds.toFixed(3)} s of ${AWK_RUNS} [${awkRuns.map((run) => run.seconds.toFixed(2)).join(', ')}] ` +
       `→ ${(megabytes(size) / awk.seconds).toFixed(0)} MB/s`,
   );
-  const deviations = ours.columns.map((column, i) => Math.abs(awk.sums[i] - Number(column.sum)) / Math.max(1, Math.abs(Number(column.sum))));
+  const deviations = ours.columns.map(
+    (column, i) => Math.abs(awk.sums[i] - Number(column.sum)) / Math.max(1, Math.abs(Number(column.sum))),
+  );
   const agree = deviations.length === 3 && deviations.every((deviation) => deviation <= AWK_TOLERANCE);
-  console.log(`  awk's floating sums [${awk.sums.join(', ')}] agree within ${AWK_TOLERANCE} relative: ${agree ? 'yes' : 'NO'} (max ${Math.max(...deviations).toExponential(1)})`);
+  console.log(
+    `  awk's floating sums [${awk.sums.join(', ')}] agree within ${AWK_TOLERANCE} relative: ${agree ? 'yes' : 'NO'} (max ${Math.max(...deviations).toExponential(1)})`,
+  );
 
   // 5. Summary.
   const row = (name, seconds, peak, note = '') =>
     `| ${name.padEnd(46)} | ${seconds.toFixed(2).padStart(6)} | ${(megabytes(size) / seconds).toFixed(0).padStart(5)} | ${peak === undefined ? '—'.padStart(6) : peak.toFixed(0).padStart(6)} | ${(seconds / awk.seconds).toFixed(2).padStart(8)} | ${note}`;
   console.log('');
-  console.log(`| ${'path (same file, same run)'.padEnd(46)} |      s |  MB/s | RSS MB | s vs awk | others' CPU`);
+  console.log(
+    `| ${'path (same file, same run)'.padEnd(46)} |      s |  MB/s | RSS MB | s vs awk | others' CPU`,
+  );
   console.log(`| ${'-'.repeat(46)} | -----: | ----: | -----: | -------: | ---`);
-  console.log(row('sumCsvStream on fs.createReadStream', fast.best, fast.peak, `${fastBusy.toFixed(0)} % of a core`));
-  console.log(row('job path: LocalBlobStore → sumCsvStream', local.best, local.peak, `${localBusy.toFixed(0)} % of a core`));
-  console.log(row('job path: S3BlobStore (s3rver) → sumCsvStream', s3Stats.best, s3Stats.peak, `${s3Busy.toFixed(0)} % of a core`));
-  console.log(row(`${awk.awk} -F,`, awk.seconds, Math.max(...awkRuns.map((run) => run.peakRssMB ?? 0)) || undefined, `${awkBusy.toFixed(0)} % of a core`));
+  console.log(
+    row('sumCsvStream on fs.createReadStream', fast.best, fast.peak, `${fastBusy.toFixed(0)} % of a core`),
+  );
+  console.log(
+    row(
+      'job path: LocalBlobStore → sumCsvStream',
+      local.best,
+      local.peak,
+      `${localBusy.toFixed(0)} % of a core`,
+    ),
+  );
+  console.log(
+    row(
+      'job path: S3BlobStore (s3rver) → sumCsvStream',
+      s3Stats.best,
+      s3Stats.peak,
+      `${s3Busy.toFixed(0)} % of a core`,
+    ),
+  );
+  console.log(
+    row(
+      `${awk.awk} -F,`,
+      awk.seconds,
+      Math.max(...awkRuns.map((run) => run.peakRssMB ?? 0)) || undefined,
+      `${awkBusy.toFixed(0)} % of a core`,
+    ),
+  );
   console.log('');
   const localBeatsAwk = local.best < awk.seconds;
   const rssOk = Math.max(local.peak, s3Stats.peak) < RSS_TARGET_MB;
-  console.log(`target: beats awk from local disk — ${localBeatsAwk ? 'PASS' : 'FAIL'} (${(awk.seconds / local.best).toFixed(2)}× awk's speed)`);
-  console.log(`target: under ${RSS_TARGET_MB} MB RSS — ${rssOk ? 'PASS' : 'FAIL'} (local ${local.peak.toFixed(0)} MB, S3 ${s3Stats.peak.toFixed(0)} MB)`);
+  console.log(
+    `target: beats awk from local disk — ${localBeatsAwk ? 'PASS' : 'FAIL'} (${(awk.seconds / local.best).toFixed(2)}× awk's speed)`,
+  );
+  console.log(
+    `target: under ${RSS_TARGET_MB} MB RSS — ${rssOk ? 'PASS' : 'FAIL'} (local ${local.peak.toFixed(0)} MB, S3 ${s3Stats.peak.toFixed(0)} MB)`,
+  );
   console.log(`S3 vs awk from local disk: ${(awk.seconds / s3Stats.best).toFixed(2)}× awk's speed`);
   if (!agree || !storeResultsAgree || !localBeatsAwk || !rssOk) process.exitCode = 1;
 }

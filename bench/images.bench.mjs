@@ -13,7 +13,7 @@
 //
 // Cases: a 1920×1080 photo-like JPEG (bench/.data, from sharp-baseline.mjs) resized to 100×100 and
 // to 800×600, cover, JPEG out with mozjpeg (the job's encoder, see
-// services/consumer/src/domain/image/output-format.ts).
+// services/consumer/src/image-resize/domain/output-format.ts).
 //
 // Phases:
 //   0. Upload memory: producer alone, 8 clients upload a 20 MB file (the 4000×3000 photo padded
@@ -37,13 +37,27 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import sharp from 'sharp';
 import { argument, flag, numberList } from './lib/args.mjs';
-import { connectBackends, jobCounts, parkedMessages, pgCounters, versionsLine, waitForEmptyOutbox } from './lib/backends.mjs';
+import {
+  connectBackends,
+  jobCounts,
+  parkedMessages,
+  pgCounters,
+  versionsLine,
+  waitForEmptyOutbox,
+} from './lib/backends.mjs';
 import { cpuGroups, cpuSnapshot, CPU_COUNT, formatCpu, threadDelta, threadTicks } from './lib/cpu.mjs';
 import { closedLoop, freePort, opsAgent, send } from './lib/http.mjs';
 import { cleanUpOnce, isolate, runBenchmark } from './lib/isolation.mjs';
 import { metricSum, scrapeOrEmpty as scrape } from './lib/metrics.mjs';
 import { fmt, log, printTable } from './lib/output.mjs';
-import { assertAlive, assertBuilt, startService as start, stopService, waitForStatus, waitForSubscriber } from './lib/services.mjs';
+import {
+  assertAlive,
+  assertBuilt,
+  startService as start,
+  stopService,
+  waitForStatus,
+  waitForSubscriber,
+} from './lib/services.mjs';
 import { counterDelta, percentile, steadyRate } from './lib/stats.mjs';
 import { measureBareSharp, readBenchJpeg } from './sharp-baseline.mjs';
 
@@ -51,7 +65,8 @@ import { measureBareSharp, readBenchJpeg } from './sharp-baseline.mjs';
 // Settings
 
 const CONCURRENCIES = numberList('concurrency', [2, 4], { integers: true });
-const FIXED_IMAGES = argument('images') === undefined ? undefined : numberList('images', [], { integers: true })[0];
+const FIXED_IMAGES =
+  argument('images') === undefined ? undefined : numberList('images', [], { integers: true })[0];
 const BARE_SECONDS = numberList('bare-seconds', [10], { integers: true })[0];
 const CLIENTS = numberList('clients', [4], { integers: true })[0];
 const MAX_SECONDS = numberList('max-seconds', [90], { integers: true })[0];
@@ -66,7 +81,11 @@ const ALL_CASES = [
   { name: '1080p → 100×100', width: 100, height: 100 },
   { name: '1080p → 800×600', width: 800, height: 600 },
 ];
-const CASE_WIDTHS = numberList('cases', ALL_CASES.map((c) => c.width), { integers: true });
+const CASE_WIDTHS = numberList(
+  'cases',
+  ALL_CASES.map((c) => c.width),
+  { integers: true },
+);
 const CASES = ALL_CASES.filter((c) => CASE_WIDTHS.includes(c.width));
 if (CASES.length === 0) {
   console.error(`--cases takes output widths among ${ALL_CASES.map((c) => c.width).join(', ')}`);
@@ -84,7 +103,12 @@ const NAMES = {
   retryQueues: CORNER.names.retryQueues,
 };
 /** The queues purged between runs (main keeps only those the services declared). */
-const ALL_QUEUES = [...CORNER.names.workQueues, NAMES.deadLetterQueue, NAMES.jobEventsQueue, ...NAMES.retryQueues];
+const ALL_QUEUES = [
+  ...CORNER.names.workQueues,
+  NAMES.deadLetterQueue,
+  NAMES.jobEventsQueue,
+  ...NAMES.retryQueues,
+];
 
 const startService = (service, env) =>
   start(
@@ -126,9 +150,15 @@ function multipartBody(file, fields, fileName = 'photo.jpg') {
   const boundary = `----bench${randomBytes(8).toString('hex')}`;
   const parts = [];
   for (const [name, value] of Object.entries(fields)) {
-    parts.push(Buffer.from(`--${boundary}\r\ncontent-disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`));
+    parts.push(
+      Buffer.from(`--${boundary}\r\ncontent-disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`),
+    );
   }
-  parts.push(Buffer.from(`--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="${fileName}"\r\ncontent-type: image/jpeg\r\n\r\n`));
+  parts.push(
+    Buffer.from(
+      `--${boundary}\r\ncontent-disposition: form-data; name="file"; filename="${fileName}"\r\ncontent-type: image/jpeg\r\n\r\n`,
+    ),
+  );
   parts.push(file, Buffer.from(`\r\n--${boundary}--\r\n`));
   return { body: Buffer.concat(parts), contentType: `multipart/form-data; boundary=${boundary}` };
 }
@@ -140,7 +170,12 @@ async function uploadAll(port, form, count, clients) {
     count,
     clients,
     maxSeconds: MAX_SECONDS,
-    call: (agent) => send(agent, port, 'POST', '/v1/images', { body: form.body, headers: { 'content-type': form.contentType }, timeoutMs: 30_000 }),
+    call: (agent) =>
+      send(agent, port, 'POST', '/v1/images', {
+        body: form.body,
+        headers: { 'content-type': form.contentType },
+        timeoutMs: 30_000,
+      }),
     onAccepted: ({ body }) => ids.push(JSON.parse(body).id),
   });
   return { ids, ...result };
@@ -153,7 +188,8 @@ async function uploadAll(port, form, count, clients) {
 async function reset(db, channel) {
   for (const queue of ALL_QUEUES) await channel.purgeQueue(queue).catch(() => undefined);
   await db.query(`truncate "${SCHEMA}".job_events, "${SCHEMA}".outbox, "${SCHEMA}".jobs cascade`);
-  for (const folder of ['originals', 'results']) rmSync(join(STORAGE_ROOT, 'images', folder), { recursive: true, force: true });
+  for (const folder of ['originals', 'results'])
+    rmSync(join(STORAGE_ROOT, 'images', folder), { recursive: true, force: true });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -173,7 +209,15 @@ async function uploadMemory(producer, producerPort, db, channel) {
   assertAlive(producer);
   await waitForEmptyOutbox(db, SCHEMA);
   await reset(db, channel);
-  return { ...result, before, after, peakReset: reset_, cpu, inFlightBytes: MEMORY_PHASE.clients * padded.length, fileBytes: padded.length };
+  return {
+    ...result,
+    before,
+    after,
+    peakReset: reset_,
+    cpu,
+    inFlightBytes: MEMORY_PHASE.clients * padded.length,
+    fileBytes: padded.length,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -182,7 +226,14 @@ async function uploadMemory(producer, producerPort, db, channel) {
 async function bare(input, testCase) {
   const groups = cpuGroups({});
   const cpuBefore = cpuSnapshot(groups);
-  const run = await measureBareSharp({ input, width: testCase.width, height: testCase.height, inFlight: BARE_IN_FLIGHT, seconds: BARE_SECONDS, jpeg: { mozjpeg: true } });
+  const run = await measureBareSharp({
+    input,
+    width: testCase.width,
+    height: testCase.height,
+    inFlight: BARE_IN_FLIGHT,
+    seconds: BARE_SECONDS,
+    jpeg: { mozjpeg: true },
+  });
   const cpu = cpuSnapshot(groups).usageSince(cpuBefore);
   return { ...run, cpu };
 }
@@ -195,7 +246,12 @@ async function pipelineRun({ producer, producerPort, db, channel, input, testCas
     SHARP_THREADS: String(SHARP_THREADS),
     ...(RESIZES_AT_ONCE ? { IMAGE_RESIZES_AT_ONCE: String(RESIZES_AT_ONCE) } : {}),
   });
-  const form = multipartBody(input, { width: String(testCase.width), height: String(testCase.height), fit: 'cover', format: 'jpeg' });
+  const form = multipartBody(input, {
+    width: String(testCase.width),
+    height: String(testCase.height),
+    fit: 'cover',
+    format: 'jpeg',
+  });
   try {
     await waitForStatus(consumer, opsPort, '/readyz', 200);
     await waitForSubscriber(channel, NAMES.imageQueue, 'the consumer', 'the image-resize queue');
@@ -222,7 +278,11 @@ async function pipelineRun({ producer, producerPort, db, channel, input, testCas
       let tick = 0;
       while (polling) {
         finished = await jobCounts(db, SCHEMA);
-        if (tick % 5 === 0) loopP99Max = Math.max(loopP99Max, metricSum(await scrape(opsPort), 'conveyor_event_loop_delay_p99_seconds'));
+        if (tick % 5 === 0)
+          loopP99Max = Math.max(
+            loopP99Max,
+            metricSum(await scrape(opsPort), 'conveyor_event_loop_delay_p99_seconds'),
+          );
         tick += 1;
         await sleep(POLL_MS);
       }
@@ -237,7 +297,10 @@ async function pipelineRun({ producer, producerPort, db, channel, input, testCas
       await sleep(POLL_MS);
     }
     const cpu = cpuSnapshot(groups).usageSince(cpuBefore);
-    const threads = { producer: threadDelta(threadsBefore.producer, threadTicks(producer.pid)), consumer: threadDelta(threadsBefore.consumer, threadTicks(consumer.pid)) };
+    const threads = {
+      producer: threadDelta(threadsBefore.producer, threadTicks(producer.pid)),
+      consumer: threadDelta(threadsBefore.consumer, threadTicks(consumer.pid)),
+    };
     polling = false;
     await poller;
     const metricsAfter = await scrape(opsPort);
@@ -260,14 +323,19 @@ async function pipelineRun({ producer, producerPort, db, channel, input, testCas
     const label = `queue="${NAMES.imageQueue}"`;
     const delta = (name) => metricSum(metricsAfter, name, label) - metricSum(metricsBefore, name, label);
     const processed = delta('conveyor_message_processing_seconds_count');
-    const deliveryToAckMs = (1000 * delta('conveyor_message_processing_seconds_sum')) / Math.max(1, processed);
+    const deliveryToAckMs =
+      (1000 * delta('conveyor_message_processing_seconds_sum')) / Math.max(1, processed);
 
     // A few results downloaded and decoded: the right size, and really JPEG.
     let verified = 0;
     for (const row of rows.slice(0, 3)) {
-      const { status, body } = await send(opsAgent, producerPort, 'GET', `/v1/jobs/${row.id}/result`, { binary: true, timeoutMs: 30_000 });
+      const { status, body } = await send(opsAgent, producerPort, 'GET', `/v1/jobs/${row.id}/result`, {
+        binary: true,
+        timeoutMs: 30_000,
+      });
       const meta = status === 200 ? await sharp(body).metadata() : {};
-      if (meta.format === 'jpeg' && meta.width === testCase.width && meta.height === testCase.height) verified += 1;
+      if (meta.format === 'jpeg' && meta.width === testCase.width && meta.height === testCase.height)
+        verified += 1;
     }
 
     await waitForEmptyOutbox(db, SCHEMA);
@@ -326,18 +394,26 @@ async function main() {
   console.log(
     `Image-resize benchmark — prefix ${PREFIX}, schema ${SCHEMA}, STORAGE_ROOT ${STORAGE_ROOT}; ${CPU_COUNT} cores, node ${process.version}, ` +
       `sharp ${sharp.versions.sharp} / libvips ${sharp.versions.vips}, SHARP_THREADS ${SHARP_THREADS}, IMAGE_CONCURRENCY ${CONCURRENCIES.join(',')}, ` +
-        `IMAGE_RESIZES_AT_ONCE ${RESIZES_AT_ONCE ?? `default (${CPU_COUNT})`}, ${CLIENTS} upload clients`,
+      `IMAGE_RESIZES_AT_ONCE ${RESIZES_AT_ONCE ?? `default (${CPU_COUNT})`}, ${CLIENTS} upload clients`,
   );
-  if (PROFILE_DIR) console.log(`Profiling: producer and consumer run under node --cpu-prof (slower), profiles in ${PROFILE_DIR}`);
+  if (PROFILE_DIR)
+    console.log(
+      `Profiling: producer and consumer run under node --cpu-prof (slower), profiles in ${PROFILE_DIR}`,
+    );
 
-  const backends = await connectBackends(DATABASE_URL, { onChannelError: (error) => log(`probe channel error: ${error.message}`) });
+  const backends = await connectBackends(DATABASE_URL, {
+    onChannelError: (error) => log(`probe channel error: ${error.message}`),
+  });
   const { connection, channel, db } = backends;
   try {
     console.log(await versionsLine(backends, { synchronousCommit: true }));
 
     const input = await readBenchJpeg(1920, 1080);
     const producerPort = await freePort();
-    const producer = startService('producer', { PORT: String(producerPort), OPS_PORT: String(await freePort()) });
+    const producer = startService('producer', {
+      PORT: String(producerPort),
+      OPS_PORT: String(await freePort()),
+    });
     await waitForStatus(producer, producerPort, '/readyz', 200);
     // The producer declares the topology when it starts; a consumer started once declares the rest (queues purged by reset).
     {
@@ -350,13 +426,18 @@ async function main() {
     for (const queue of [...ALL_QUEUES]) {
       const probe = await connection.createChannel();
       probe.on('error', () => undefined);
-      const exists = await probe.checkQueue(queue).then(() => true, () => false);
+      const exists = await probe.checkQueue(queue).then(
+        () => true,
+        () => false,
+      );
       if (exists) await probe.close().catch(() => undefined);
       else ALL_QUEUES.splice(ALL_QUEUES.indexOf(queue), 1);
     }
 
     // 0. Upload memory
-    log(`phase 0: producer alone, ${MEMORY_PHASE.uploads} uploads of ${mib(MEMORY_PHASE.fileBytes)} from ${MEMORY_PHASE.clients} clients`);
+    log(
+      `phase 0: producer alone, ${MEMORY_PHASE.uploads} uploads of ${mib(MEMORY_PHASE.fileBytes)} from ${MEMORY_PHASE.clients} clients`,
+    );
     const memory = await uploadMemory(producer, producerPort, db, channel);
     log(
       `uploads: ${memory.accepted}/${MEMORY_PHASE.uploads} accepted (${memory.failures} failed${memory.firstFailure ? `: ${memory.firstFailure}` : ''}) in ${fmt(memory.seconds, 1)} s, ` +
@@ -371,11 +452,24 @@ async function main() {
       log(`bare sharp, ${testCase.name}, ${BARE_IN_FLIGHT} in flight, mozjpeg, ${BARE_SECONDS} s`);
       const b = await bare(input, testCase);
       bares.push({ testCase, ...b });
-      log(`bare ${testCase.name}: ${fmt(b.imagesPerSecond, 1)} images/s, ${fmt(b.cpuMsPerImage, 1)} CPU ms/image; CPU: ${formatCpu(b.cpu.percent)}`);
+      log(
+        `bare ${testCase.name}: ${fmt(b.imagesPerSecond, 1)} images/s, ${fmt(b.cpuMsPerImage, 1)} CPU ms/image; CPU: ${formatCpu(b.cpu.percent)}`,
+      );
       const images = FIXED_IMAGES ?? Math.min(1500, Math.max(100, Math.round(b.imagesPerSecond * 6)));
       for (const concurrency of CONCURRENCIES) {
-        log(`pipeline ${testCase.name}, IMAGE_CONCURRENCY=${concurrency}, ${images} images from ${CLIENTS} clients`);
-        const run = await pipelineRun({ producer, producerPort, db, channel, input, testCase, concurrency, images });
+        log(
+          `pipeline ${testCase.name}, IMAGE_CONCURRENCY=${concurrency}, ${images} images from ${CLIENTS} clients`,
+        );
+        const run = await pipelineRun({
+          producer,
+          producerPort,
+          db,
+          channel,
+          input,
+          testCase,
+          concurrency,
+          images,
+        });
         run.bareRate = b.imagesPerSecond;
         run.bareCpuMs = b.cpuMsPerImage;
         runs.push(run);
@@ -391,7 +485,13 @@ async function main() {
     // ------------------------------------------------------------------- tables
     printTable(
       `Bare sharp (this process, ${BARE_IN_FLIGHT} in flight, sharp.concurrency(${SHARP_THREADS}), cache off, jpeg mozjpeg)`,
-      ['Case', 'images/s', 'CPU ms/image', `wall ms/image (${BARE_IN_FLIGHT} in flight)`, 'CPU % bench / postgres / rabbitmq / others / machine'],
+      [
+        'Case',
+        'images/s',
+        'CPU ms/image',
+        `wall ms/image (${BARE_IN_FLIGHT} in flight)`,
+        'CPU % bench / postgres / rabbitmq / others / machine',
+      ],
       bares.map((b) => [
         b.testCase.name,
         fmt(b.imagesPerSecond, 1),
@@ -404,7 +504,21 @@ async function main() {
     const name = (r) => `${r.testCase.name}, c=${r.concurrency}`;
     printTable(
       `Pipeline (one producer, one consumer, ${CLIENTS} upload clients, SHARP_THREADS=${SHARP_THREADS})`,
-      ['Case, IMAGE_CONCURRENCY', 'images/s', 'steady/s', 'bare/s', 'ratio', 'done', 'uploads/s', 'upload p50 / p99 ms', 'e2e p50 / p99 ms', 'queue wait p50 ms', 'run mean ms', 'delivery→ack ms', 'results checked'],
+      [
+        'Case, IMAGE_CONCURRENCY',
+        'images/s',
+        'steady/s',
+        'bare/s',
+        'ratio',
+        'done',
+        'uploads/s',
+        'upload p50 / p99 ms',
+        'e2e p50 / p99 ms',
+        'queue wait p50 ms',
+        'run mean ms',
+        'delivery→ack ms',
+        'results checked',
+      ],
       runs.map((r) => [
         name(r),
         fmt(r.imagesPerSecond, 1),
@@ -424,10 +538,32 @@ async function main() {
 
     printTable(
       'Where the time goes: CPU in % of one core over first upload → last finish, and CPU ms per finished image',
-      ['Case, IMAGE_CONCURRENCY', 'producer', 'consumer', 'postgres', 'rabbitmq', 'bench', 'irq', 'others', 'machine', 'ms/img producer', 'ms/img consumer (bare)', 'ms/img pg + mq', 'ms/img all ours', 'bare / ours (CPU-bound ratio)', 'loop p99 max ms'],
+      [
+        'Case, IMAGE_CONCURRENCY',
+        'producer',
+        'consumer',
+        'postgres',
+        'rabbitmq',
+        'bench',
+        'irq',
+        'others',
+        'machine',
+        'ms/img producer',
+        'ms/img consumer (bare)',
+        'ms/img pg + mq',
+        'ms/img all ours',
+        'bare / ours (CPU-bound ratio)',
+        'loop p99 max ms',
+      ],
       runs.map((r) => {
         const per = (ms) => ms / Math.max(1, r.succeeded);
-        const ours = r.cpu.ms.producer + r.cpu.ms.consumer + r.cpu.ms.postgres + r.cpu.ms.rabbitmq + r.cpu.ms.bench + r.cpu.ms.irq;
+        const ours =
+          r.cpu.ms.producer +
+          r.cpu.ms.consumer +
+          r.cpu.ms.postgres +
+          r.cpu.ms.rabbitmq +
+          r.cpu.ms.bench +
+          r.cpu.ms.irq;
         return [
           name(r),
           fmt(r.cpu.percent.producer),
@@ -450,20 +586,37 @@ async function main() {
 
     const threadGroups = (service) => [...new Set(runs.flatMap((r) => Object.keys(r.threads[service])))];
     for (const service of ['consumer', 'producer']) {
-      const groups = threadGroups(service).filter((g) => runs.some((r) => r.threads[service][g] / Math.max(1, r.succeeded) >= 0.05));
+      const groups = threadGroups(service).filter((g) =>
+        runs.some((r) => r.threads[service][g] / Math.max(1, r.succeeded) >= 0.05),
+      );
       printTable(
         `${service[0].toUpperCase()}${service.slice(1)} CPU ms per finished image, by thread (main = event loop: JS, HTTP, pg, amqp; node = libuv pool (sharp's decode/encode calls, fs) and V8 GC/compiler threads; libvips worker = libvips's own pipeline threads)`,
         ['Case, IMAGE_CONCURRENCY', ...groups, 'total'],
         runs.map((r) => {
           const per = (ms) => fmt(ms / Math.max(1, r.succeeded), 1);
-          return [name(r), ...groups.map((g) => per(r.threads[service][g] ?? 0)), per(Object.values(r.threads[service]).reduce((a, b) => a + b, 0))];
+          return [
+            name(r),
+            ...groups.map((g) => per(r.threads[service][g] ?? 0)),
+            per(Object.values(r.threads[service]).reduce((a, b) => a + b, 0)),
+          ];
         }),
       );
     }
 
     printTable(
       'Per image: PostgreSQL and RabbitMQ work (whole run, producer + consumer)',
-      ['Case, IMAGE_CONCURRENCY', 'commits', 'WAL syncs', 'WAL kB', 'jobs upd', 'job_events ins', 'outbox ins / del', 'job events published', 'retried / dead / extra attempts', 'warn/error logs'],
+      [
+        'Case, IMAGE_CONCURRENCY',
+        'commits',
+        'WAL syncs',
+        'WAL kB',
+        'jobs upd',
+        'job_events ins',
+        'outbox ins / del',
+        'job events published',
+        'retried / dead / extra attempts',
+        'warn/error logs',
+      ],
       runs.map((r) => {
         const per = (n) => fmt(n / Math.max(1, r.succeeded), 2);
         const row = (table) => r.pg.rows[table] ?? { ins: 0, upd: 0, del: 0 };
@@ -505,7 +658,10 @@ async function main() {
       ],
     );
 
-    const noisy = [...bares.map((b) => [`bare ${b.testCase.name}`, b.cpu.percent]), ...runs.map((r) => [name(r), r.cpu.percent])].filter(([, cpu]) => cpu.others > 20);
+    const noisy = [
+      ...bares.map((b) => [`bare ${b.testCase.name}`, b.cpu.percent]),
+      ...runs.map((r) => [name(r), r.cpu.percent]),
+    ].filter(([, cpu]) => cpu.others > 20);
     if (noisy.length > 0) {
       console.log(
         `\nWARNING: other processes on this machine used CPU during the run (${noisy.map(([phase, cpu]) => `${phase}: ${fmt(cpu.others)}% of a core`).join(', ')}); images/s are lower than on an idle machine, and bare vs pipeline compare only if both saw the same load.`,
@@ -520,16 +676,30 @@ async function main() {
       const caseRuns = runs.filter((r) => r.testCase === testCase);
       for (const r of caseRuns) {
         const ratio = r.imagesPerSecond / r.bareRate;
-        summary.push([`${name(r)}: pipeline / bare sharp`, `${fmt(r.imagesPerSecond, 1)} / ${fmt(r.bareRate, 1)} = ${fmt(100 * ratio, 1)} %`, `≥ ${fmt(100 * TARGET_RATIO)} %`, verdict(r.complete && ratio >= TARGET_RATIO)]);
+        summary.push([
+          `${name(r)}: pipeline / bare sharp`,
+          `${fmt(r.imagesPerSecond, 1)} / ${fmt(r.bareRate, 1)} = ${fmt(100 * ratio, 1)} %`,
+          `≥ ${fmt(100 * TARGET_RATIO)} %`,
+          verdict(r.complete && ratio >= TARGET_RATIO),
+        ]);
       }
     }
     const allDone = runs.every((r) => r.complete && r.failed === 0 && r.verified === 3);
-    summary.push(['Every image succeeded, results decoded right', allDone ? 'yes' : runs.map((r) => `${r.succeeded}/${r.images}`).join(', '), 'yes', verdict(allDone)]);
+    summary.push([
+      'Every image succeeded, results decoded right',
+      allDone ? 'yes' : runs.map((r) => `${r.succeeded}/${r.images}`).join(', '),
+      'yes',
+      verdict(allDone),
+    ]);
     summary.push([
       `Producer peak RSS growth, uploading ${MEMORY_PHASE.clients} × ${mib(memory.fileBytes)} at once`,
       `${mib(memoryGrowth)} (peak ${mib(memory.after.peak)})`,
       `< ${mib(memory.inFlightBytes / 2)} (half of what is in flight)`,
-      verdict(memory.accepted === MEMORY_PHASE.uploads && memory.peakReset && memoryGrowth < memory.inFlightBytes / 2),
+      verdict(
+        memory.accepted === MEMORY_PHASE.uploads &&
+          memory.peakReset &&
+          memoryGrowth < memory.inFlightBytes / 2,
+      ),
     ]);
     printTable('Summary', ['Figure', 'Measured', 'Target', 'Result'], summary);
   } finally {

@@ -26,7 +26,7 @@ export function producerApp(env: Record<string, string>): ProducerApp {
 
 export function consumerApp(env: Record<string, string>): ConsumerApp {
   return new ConsumerApp(loadConfig(ConsumerEnv, { OPS_PORT: '0', ...env }), testLogger('consumer'), {
-    workerDir: resolve(__dirname, '../services/consumer/dist/workers'),
+    distDir: resolve(__dirname, '../services/consumer/dist'),
   });
 }
 
@@ -37,6 +37,44 @@ export function cleanupApp(env: Record<string, string>): CleanupApp {
 export function notifierApp(env: Record<string, string>): NotifierApp {
   return new NotifierApp(loadConfig(NotifierEnv, { OPS_PORT: '0', ...env }), testLogger('notifier'));
 }
+
+export interface Services {
+  producer: ProducerApp;
+  consumer: ConsumerApp;
+  /** The producer's API port. */
+  port: number;
+  /** Stops what was started, the last first. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A producer and a consumer on one env, and a notifier after them when asked, started in that
+ * order (the producer first: it migrates the schema). `stop()` stops them in the reverse order.
+ */
+export async function startServices(
+  env: Record<string, string>,
+  { notifier = false }: { notifier?: boolean } = {},
+): Promise<Services> {
+  const producer = producerApp(env);
+  const consumer = consumerApp(env);
+  const started: { stop(): Promise<void> }[] = [];
+  const stop = async () => {
+    for (const app of started.splice(0).reverse()) await app.stop();
+  };
+  try {
+    for (const app of notifier ? [producer, consumer, notifierApp(env)] : [producer, consumer]) {
+      await app.start();
+      started.push(app);
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { producer, consumer, port: producer.port, stop };
+}
+
+/** The secret the webhook tests' notifiers sign with, and their receivers verify. */
+export const WEBHOOK_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
 export async function postCallback(
   port: number,

@@ -175,8 +175,13 @@ describe('infra/Dockerfile', () => {
     expect(started.status).toBe(1);
 
     // piscina loads worker files by name at run time, outside main.js's import graph.
-    const workers = join(folder, 'dist/workers');
-    const workerFiles = existsSync(workers) ? readdirSync(workers).filter((f) => /\.c?js$/.test(f)) : [];
+    // Worker entry points are the *.worker.js files and the CommonJS entry that loads them.
+    const workers = folder;
+    const workerFiles = existsSync(join(folder, 'dist'))
+      ? readdirSync(join(folder, 'dist'), { recursive: true, encoding: 'utf8' })
+          .filter((f) => /(\.worker\.js|esm-task\.cjs)$/.test(f))
+          .map((f) => join('dist', f))
+      : [];
     if (workerFiles.length === 0) return;
     const imports = workerFiles
       .map((f) => `await import(${JSON.stringify(pathToFileURL(join(workers, f)).href)});`)

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { startMessageConsumer, type ConsumerHandle, type MessageConsumerDeps } from '@conveyor/broker';
 import { BuiltInJobKind } from '@conveyor/contracts';
 import type { OutboxRelay } from '@conveyor/database';
@@ -7,19 +6,19 @@ import { ConcurrencyLimit, type Logger } from '@conveyor/platform';
 import { ServiceCore } from '@conveyor/runtime';
 import { openBlobStore, storeSettingsFrom } from '@conveyor/storage';
 import type { LoadedJobKind } from '@conveyor/worker';
-import { FactorizePool } from './adapters/factorize-pool.js';
-import { LastSeenWriter } from './adapters/last-seen.writer.js';
-import { ObjectStatusClient } from './adapters/object-status.client.js';
-import { WorkerTaskPool } from './adapters/worker-task-pool.js';
+import { FactorizePool } from './factorize/factorize-pool.js';
+import { LastSeenWriter } from './object-check/last-seen.writer.js';
+import { ObjectStatusClient } from './object-check/object-status.client.js';
+import { WorkerTaskPool } from './worker-threads/worker-task-pool.js';
 import type { ConsumerConfig } from './config.js';
-import { csvSumWork } from './consumers/csv-sum.work.js';
-import { factorizeWork } from './consumers/factorize.work.js';
-import { imageResizeWork } from './consumers/image-resize.work.js';
-import { jobHandler, type JobConsumerDeps } from './consumers/job.consumer.js';
+import { csvSumWork } from './csv-sum/csv-sum.work.js';
+import { factorizeWork } from './factorize/factorize.work.js';
+import { imageResizeWork } from './image-resize/image-resize.work.js';
+import { jobHandler, type JobConsumerDeps } from './job-runner/job.consumer.js';
 import { JobHost, moduleTopology } from './job-host/job-host.js';
-import { objectCheckHandler } from './consumers/object-check.consumer.js';
-import { configureSharp } from './domain/image/index.js';
-import type { CsvSumOutcome, CsvSumTask } from './workers/csv-sum.worker.js';
+import { objectCheckHandler } from './object-check/object-check.consumer.js';
+import { configureSharp } from './image-resize/domain/index.js';
+import type { CsvSumOutcome, CsvSumTask } from './csv-sum/csv-sum.worker.js';
 
 /**
  * How long the ids of sent outbox rows collect before one DELETE removes them: every job sends
@@ -30,8 +29,8 @@ import type { CsvSumOutcome, CsvSumTask } from './workers/csv-sum.worker.js';
 const SENT_ROWS_DELETE_WAIT_MS = 50;
 
 export interface ConsumerAppOptions {
-  /** Folder holding the compiled worker-thread entry points (`dist/workers`). */
-  workerDir: string;
+  /** The consumer's compiled folder (`dist`): worker threads load their modules from it. */
+  distDir: string;
   /** Job modules to host (loaded from WORKER_MODULES by main.ts, or given by a test). */
   jobModules?: readonly LoadedJobKind[];
 }
@@ -73,11 +72,12 @@ export class ConsumerApp {
       deleteBatchWaitMs: SENT_ROWS_DELETE_WAIT_MS,
     });
     this.factorizePool = new FactorizePool({
-      workerDir: options.workerDir,
+      distDir: options.distDir,
       threads: config.FACTORIZE_WORKERS,
     });
     this.csvSumPool = new WorkerTaskPool({
-      filename: join(options.workerDir, 'csv-sum.worker.js'),
+      distDir: options.distDir,
+      worker: 'csv-sum/csv-sum.worker.js',
       threads: config.CSV_SUM_WORKERS,
     });
     this.writer = new LastSeenWriter(

@@ -8,7 +8,7 @@ const config = loadConfigOrExit('consumer', ConsumerEnv, withDotenv(process.env)
 const log = createLogger({ service: 'consumer', level: config.LOG_LEVEL, format: config.LOG_FORMAT });
 const jobModules = await orExit(log, 'loading job modules', () => loadHostedKinds(config.WORKER_MODULES));
 const app = new ConsumerApp(config, log, {
-  workerDir: fileURLToPath(new URL('./workers/', import.meta.url)),
+  distDir: fileURLToPath(new URL('./', import.meta.url)),
   jobModules,
 });
 onShutdownSignal(log, () => app.stop());

@@ -1,8 +1,8 @@
 import type { CsvSumInput } from '@conveyor/contracts';
 import type { StoreSettings } from '@conveyor/storage';
-import type { WorkerTaskPool } from '../adapters/worker-task-pool.js';
-import type { CsvSumOutcome, CsvSumTask } from '../workers/csv-sum.worker.js';
-import type { JobWork } from './job.consumer.js';
+import type { WorkerTaskPool } from '../worker-threads/worker-task-pool.js';
+import type { CsvSumOutcome, CsvSumTask } from './csv-sum.worker.js';
+import type { JobWork } from '../job-runner/job.consumer.js';
 
 /** Sums every Nth column of a stored CSV in the worker pool. */
 export function csvSumWork(

@@ -11,8 +11,8 @@ import {
   type StorageErrorCode,
   type StoreSettings,
 } from '@conveyor/storage';
-import type { PooledTaskControl } from '../adapters/worker-task-pool.js';
-import { CsvSumError, sumCsvStream } from '../domain/csv-sum/index.js';
+import type { PooledTaskControl } from '../worker-threads/worker-task-pool.js';
+import { CsvSumError, sumCsvStream } from './domain/index.js';
 
 export interface CsvSumTask {
   input: CsvSumInput;

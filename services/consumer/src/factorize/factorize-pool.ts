@@ -1,7 +1,6 @@
-import { join } from 'node:path';
-import { factorize } from '../domain/factorization/index.js';
-import type { FactorizeOutcome, FactorizeTaskInput } from '../workers/factorize.worker.js';
-import { WorkerTaskPool, type TaskProgress } from './worker-task-pool.js';
+import { factorize } from './domain/index.js';
+import type { FactorizeOutcome, FactorizeTaskInput } from './factorize.worker.js';
+import { WorkerTaskPool, type TaskProgress } from '../worker-threads/worker-task-pool.js';
 
 /**
  * Numbers below this are factorized on the calling thread: at most about half a millisecond
@@ -20,9 +19,10 @@ export type FactorizeRun = FactorizeOutcome;
 export class FactorizePool {
   private readonly pool: WorkerTaskPool<FactorizeTaskInput, FactorizeOutcome>;
 
-  constructor(options: { workerDir: string; threads: number }) {
+  constructor(options: { distDir: string; threads: number }) {
     this.pool = new WorkerTaskPool({
-      filename: join(options.workerDir, 'factorize.worker.js'),
+      distDir: options.distDir,
+      worker: 'factorize/factorize.worker.js',
       threads: options.threads,
     });
   }

@@ -1,6 +1,6 @@
 import type { FactorizeInput, FactorizeResult } from '@conveyor/contracts';
-import type { FactorizePool } from '../adapters/factorize-pool.js';
-import type { JobWork } from './job.consumer.js';
+import type { FactorizePool } from './factorize-pool.js';
+import type { JobWork } from '../job-runner/job.consumer.js';
 
 /** Factorizes in the worker pool and checks the product of the factors against the input. */
 export function factorizeWork(pool: FactorizePool, timeoutMs: number): JobWork {

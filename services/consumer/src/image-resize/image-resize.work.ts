@@ -1,8 +1,8 @@
 import type { ImageLimits, ImageResizeInput, ImageResizeResult } from '@conveyor/contracts';
 import { StorageError, type BlobLocation, type BlobStore } from '@conveyor/storage';
 import type { ConcurrencyLimit } from '@conveyor/platform';
-import { ImageError, resizeImage } from '../domain/image/index.js';
-import type { JobWork, WorkOutcome } from './job.consumer.js';
+import { ImageError, resizeImage } from './domain/index.js';
+import type { JobWork, WorkOutcome } from '../job-runner/job.consumer.js';
 
 const EXTENSIONS = { jpeg: 'jpg', png: 'png', webp: 'webp', avif: 'avif' } as const;
 /** Storage failures that retrying cannot fix. */

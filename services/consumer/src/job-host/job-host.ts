@@ -6,7 +6,7 @@ import { JobKindRegistry, WorkerHostRegistry, type JobStore } from '@conveyor/jo
 import { errorMessage, type Logger } from '@conveyor/platform';
 import type { OutboxMessage, Database, Kysely } from '@conveyor/database';
 import { JobThreadPool, type JsonSchema, type LoadedJobKind } from '@conveyor/worker';
-import { jobHandler } from '../consumers/job.consumer.js';
+import { jobHandler } from '../job-runner/job.consumer.js';
 import { moduleWork } from './module-work.js';
 
 export interface JobHostDeps {

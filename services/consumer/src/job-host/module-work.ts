@@ -6,7 +6,7 @@ import {
   type JobThreadPool,
   type LoadedJobKind,
 } from '@conveyor/worker';
-import type { JobWork } from '../consumers/job.consumer.js';
+import type { JobWork } from '../job-runner/job.consumer.js';
 
 /**
  * A job module's `run` as the job runner's work: the SDK validates the input, applies the kind's

@@ -1,6 +1,6 @@
 import type { Database, Kysely } from '@conveyor/database';
 import { AppError, backoffDelay, errorMessage, sleep, type Logger } from '@conveyor/platform';
-import { latestPerObject, type LastSeen } from '../domain/last-seen.js';
+import { latestPerObject, type LastSeen } from './last-seen.js';
 import { upsertLastSeen } from './object.repository.js';
 
 interface PendingRow extends LastSeen {

@@ -1,7 +1,7 @@
 import type { HandlerContext } from '@conveyor/broker';
 import type { ObjectCheckRequested } from '@conveyor/contracts';
-import type { LastSeenWriter } from '../adapters/last-seen.writer.js';
-import type { ObjectStatusClient } from '../adapters/object-status.client.js';
+import type { LastSeenWriter } from './last-seen.writer.js';
+import type { ObjectStatusClient } from './object-status.client.js';
 
 export interface ObjectCheckDeps {
   statusClient: ObjectStatusClient;

@@ -1,5 +1,5 @@
 import { sql, type Database, type Kysely, type Transaction } from '@conveyor/database';
-import type { LastSeen } from '../domain/last-seen.js';
+import type { LastSeen } from './last-seen.js';
 
 /**
  * Upserts last_seen, taking the greater of the stored and the new time, so a redelivered or

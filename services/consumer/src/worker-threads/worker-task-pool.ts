@@ -1,4 +1,4 @@
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
@@ -22,11 +22,15 @@ export interface TaskProgress {
 export class WorkerTaskPool<Task extends object, Outcome> {
   private readonly pool: Piscina;
 
-  constructor(options: { filename: string; threads: number }) {
+  /**
+   * `distDir` is the consumer's compiled folder (worker files run from the build, under jest too);
+   * `worker` the worker module's path inside it, e.g. `factorize/factorize.worker.js`.
+   */
+  constructor(options: { distDir: string; worker: string; threads: number }) {
     this.pool = new Piscina({
-      // The worker module is loaded through a CommonJS entry beside it (see workers/esm-task.cts).
-      filename: join(dirname(options.filename), 'esm-task.cjs'),
-      workerData: { module: pathToFileURL(options.filename).href },
+      // The worker module is loaded through a CommonJS entry (see esm-task.cts, beside this file).
+      filename: join(options.distDir, 'worker-threads', 'esm-task.cjs'),
+      workerData: { module: pathToFileURL(join(options.distDir, options.worker)).href },
       minThreads: 1,
       maxThreads: options.threads,
       // One task per thread: queueing belongs in RabbitMQ (prefetch), not in here.
