@@ -1,34 +1,30 @@
-import { createApiClient } from '../../services/producer/src/adapters/api-client.repository.js';
+import { createApiClient } from '../../services/producer/src/auth/api-client.repository.js';
 import { createDatabase, type DatabaseHandle } from '@conveyor/database';
 import { silentLogger } from '@conveyor/platform';
 import { migratedDatabase, TEST_DATABASE_URL, waitFor, type MigratedDatabase } from '@conveyor/testkit';
 import {
-  consumerApp,
   createIsolatedEnv,
   producerApp,
   request,
   jobFinished,
+  startServices,
   type IsolatedEnv,
+  type Services,
 } from '../harness.js';
 
 describe('jobs API', () => {
   let isolated: IsolatedEnv;
-  let producer: ReturnType<typeof producerApp>;
-  let consumer: ReturnType<typeof consumerApp>;
+  let services: Services;
   let port: number;
 
   beforeAll(async () => {
     isolated = await createIsolatedEnv('jobsapi');
-    producer = producerApp(isolated.env);
-    consumer = consumerApp(isolated.env);
-    await producer.start();
-    await consumer.start();
-    port = producer.port;
+    services = await startServices(isolated.env);
+    ({ port } = services);
   });
 
   afterAll(async () => {
-    await consumer.stop();
-    await producer.stop();
+    await services.stop();
     await isolated.dispose();
   });
 

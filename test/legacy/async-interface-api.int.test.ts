@@ -1,17 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { waitFor } from '@conveyor/testkit';
 import {
-  consumerApp,
   createIsolatedEnv,
   jobFinished,
-  notifierApp,
-  producerApp,
   request,
+  startServices,
+  WEBHOOK_SECRET,
   type IsolatedEnv,
+  type Services,
 } from '../harness.js';
 import { Receiver, verifySignature } from '../webhooks/receiver.js';
-
-const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
 /**
  * The async interface design (如何设计一个异步Web服务——接口部分) and how Conveyor serves it:
@@ -26,33 +24,27 @@ const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
  */
 describe('the async interface design: addTask(customId), setStatus pushes, getStatus recovery', () => {
   let isolated: IsolatedEnv;
+  let services: Services;
   let port: number;
-  const apps: { stop(): Promise<void> }[] = [];
   const receivers: Receiver[] = [];
 
   beforeAll(async () => {
     isolated = await createIsolatedEnv('legacyasync');
     const env = {
       ...isolated.env,
-      WEBHOOK_SECRET: SECRET,
+      WEBHOOK_SECRET,
       WEBHOOK_ALLOW_LOOPBACK: 'true',
       // A failed push is retried only after this test ends: recovery must come from getStatus.
       WEBHOOK_RETRY_SCHEDULE_MS: '600000',
       WEBHOOK_TIMEOUT_MS: '1000',
       DISPATCH_POLL_MS: '50',
     };
-    const producer = producerApp(env);
-    const consumer = consumerApp(env);
-    const notifier = notifierApp(env);
-    await producer.start();
-    await consumer.start();
-    await notifier.start();
-    apps.push(producer, consumer, notifier);
-    port = producer.port;
+    services = await startServices(env, { notifier: true });
+    ({ port } = services);
   });
 
   afterAll(async () => {
-    for (const app of apps.reverse()) await app.stop();
+    await services.stop();
     for (const receiver of receivers) await receiver.stop();
     await isolated.dispose();
   });
@@ -97,9 +89,9 @@ describe('the async interface design: addTask(customId), setStatus pushes, getSt
     expect(sequences).toEqual([...sequences].sort((a, b) => a - b));
     for (const push of pushes) {
       expect(push.payload).toMatchObject({ jobId: task.id, customId });
-      expect(verifySignature(SECRET, push.id, push.timestamp, push.body, push.signatures.join(' '))).toBe(
-        true,
-      );
+      expect(
+        verifySignature(WEBHOOK_SECRET, push.id, push.timestamp, push.body, push.signatures.join(' ')),
+      ).toBe(true);
     }
     expect(pushes.at(-1)!.payload.result).toMatchObject({ factors: ['2', '617'] });
   });

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { HttpStub, TEST_DATABASE_URL, waitFor } from '@conveyor/testkit';
-import { consumerApp, createIsolatedEnv, producerApp, type IsolatedEnv } from '../harness.js';
+import { createIsolatedEnv, startServices, type IsolatedEnv, type Services } from '../harness.js';
 
 /**
  * The object-status service's callback as its README and its tester describe it: the tester
@@ -13,9 +13,9 @@ describe('the old object-status callback', () => {
   let isolated: IsolatedEnv;
   let tester: HttpStub;
   let db: pg.Client;
+  let services: Services;
   let port: number;
   const asked = new Map<number, number>();
-  const apps: { stop(): Promise<void> }[] = [];
 
   beforeAll(async () => {
     isolated = await createIsolatedEnv('legacyobjects');
@@ -29,19 +29,14 @@ describe('the old object-status callback', () => {
       asked.set(id, (asked.get(id) ?? 0) + 1);
       res.end(JSON.stringify({ id, online: id % 2 === 0 }));
     });
-    const env = { ...isolated.env, OBJECTS_API_URL: tester.url };
-    const producer = producerApp(env);
-    const consumer = consumerApp(env);
-    await producer.start();
-    await consumer.start();
-    apps.push(producer, consumer);
-    port = producer.port;
+    services = await startServices({ ...isolated.env, OBJECTS_API_URL: tester.url });
+    ({ port } = services);
     db = new pg.Client({ connectionString: TEST_DATABASE_URL });
     await db.connect();
   });
 
   afterAll(async () => {
-    for (const app of apps.reverse()) await app.stop();
+    await services.stop();
     await db.end();
     await tester.stop();
     await isolated.dispose();

@@ -1,14 +1,7 @@
 import pg from 'pg';
 import { startObjectsApi, type ObjectsApi } from '../../services/tester/src/objects-api.js';
 import { TEST_DATABASE_URL, waitFor } from '@conveyor/testkit';
-import {
-  cleanupApp,
-  consumerApp,
-  createIsolatedEnv,
-  postCallback,
-  producerApp,
-  type IsolatedEnv,
-} from '../harness.js';
+import { cleanupApp, createIsolatedEnv, postCallback, startServices, type IsolatedEnv } from '../harness.js';
 
 describe('object-status pipeline end to end', () => {
   let isolated: IsolatedEnv;
@@ -27,12 +20,9 @@ describe('object-status pipeline end to end', () => {
       OBJECT_TTL_MS: '4000',
       ROUTINE_INTERVAL_MS: '200',
     };
-    const producer = producerApp(env);
-    const consumer = consumerApp(env);
-    await producer.start();
-    await consumer.start();
-    apps.push(consumer, producer);
-    producerPort = producer.port;
+    const services = await startServices(env);
+    apps.push(services);
+    producerPort = services.port;
     db = new pg.Client({ connectionString: TEST_DATABASE_URL });
     await db.connect();
   });

@@ -1,7 +1,13 @@
 import { topologyNames } from '@conveyor/contracts';
 import { BrokerProbe, HttpStub, TEST_DATABASE_URL, waitFor } from '@conveyor/testkit';
 import pg from 'pg';
-import { consumerApp, createIsolatedEnv, postCallback, producerApp, type IsolatedEnv } from '../harness.js';
+import {
+  createIsolatedEnv,
+  postCallback,
+  startServices,
+  type IsolatedEnv,
+  type Services,
+} from '../harness.js';
 
 /**
  * An upstream that fails in every way: 500s, hangs past the timeout, bad JSON, 404. Transient
@@ -13,8 +19,7 @@ describe('upstream failures', () => {
   let stub: HttpStub;
   let probe: BrokerProbe;
   let db: pg.Client;
-  let producer: ReturnType<typeof producerApp>;
-  let consumer: ReturnType<typeof consumerApp>;
+  let services: Services;
   const calls = new Map<number, number>();
 
   beforeAll(async () => {
@@ -52,18 +57,14 @@ describe('upstream failures', () => {
       MAX_ATTEMPTS: '3',
       PUBLISH_TIMEOUT_MS: '10000',
     };
-    producer = producerApp(env);
-    consumer = consumerApp(env);
-    await producer.start();
-    await consumer.start();
+    services = await startServices(env);
     probe = await BrokerProbe.open();
     db = new pg.Client({ connectionString: TEST_DATABASE_URL });
     await db.connect();
   });
 
   afterAll(async () => {
-    await consumer.stop();
-    await producer.stop();
+    await services.stop();
     await probe.close();
     await db.end();
     await stub.stop();
@@ -71,7 +72,7 @@ describe('upstream failures', () => {
   });
 
   it('retries transient failures with backoff, then dead-letters them with the reason', async () => {
-    expect((await postCallback(producer.port, { object_ids: [1, 2, 3, 4, 5, 6] })).status).toBe(200);
+    expect((await postCallback(services.port, { object_ids: [1, 2, 3, 4, 5, 6] })).status).toBe(200);
     const names = topologyNames(isolated.prefix);
     await waitFor(
       'four messages dead-lettered',
@@ -107,7 +108,7 @@ describe('upstream failures', () => {
     );
     expect(rows.map((r) => Number(r.id))).toEqual([5, 6]);
 
-    const metrics = await (await fetch(`http://127.0.0.1:${consumer.opsPort}/metrics`)).text();
+    const metrics = await (await fetch(`http://127.0.0.1:${services.consumer.opsPort}/metrics`)).text();
     expect(metrics).toMatch(/conveyor_messages_dead_lettered_total\{[^}]*code="retries_exhausted"[^}]*\} 3/);
     expect(metrics).toMatch(/conveyor_messages_retried_total\{[^}]*tier="100"[^}]*\} [1-9]/);
   });

@@ -4,10 +4,8 @@ import pg from 'pg';
 import { topologyNames, type JobEvent } from '@conveyor/contracts';
 import { jobEventMessage } from '@conveyor/jobs';
 import { BrokerProbe, ServiceProcess, TEST_AMQP_URL, TEST_DATABASE_URL, waitFor } from '@conveyor/testkit';
-import { createIsolatedEnv, type IsolatedEnv } from '../harness.js';
+import { createIsolatedEnv, WEBHOOK_SECRET, type IsolatedEnv } from '../harness.js';
 import { Receiver, verifySignature } from './receiver.js';
-
-const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
 /**
  * Job events are recorded in batches (one transaction each) and acked only once their batch has
@@ -52,7 +50,7 @@ describe('notifier recording events in batches', () => {
       ...isolated.env,
       OPS_PORT: '0',
       LOG_LEVEL: 'info',
-      WEBHOOK_SECRET: SECRET,
+      WEBHOOK_SECRET,
       WEBHOOK_ALLOW_LOOPBACK: 'true',
       DISPATCH_POLL_MS: '50',
       WEBHOOK_TIMEOUT_MS: '1500',
@@ -136,7 +134,7 @@ describe('notifier recording events in batches', () => {
     expect(got.map((w) => w.payload.sequence)).toEqual([1, 2, 3]);
     expect(new Set(got.map((w) => w.id)).size).toBe(3);
     for (const w of got)
-      expect(verifySignature(SECRET, w.id, w.timestamp, w.body, w.signatures.join(' '))).toBe(true);
+      expect(verifySignature(WEBHOOK_SECRET, w.id, w.timestamp, w.body, w.signatures.join(' '))).toBe(true);
     // Attempts are logged in batches, a moment after the webhook went out.
     await waitFor('every delivery logged', async () => {
       const rows = await rowsFor(job);

@@ -1,25 +1,23 @@
 import { ServiceProcess, waitFor } from '@conveyor/testkit';
 import {
-  consumerApp,
   createIsolatedEnv,
-  notifierApp,
-  producerApp,
   request,
+  startServices,
+  WEBHOOK_SECRET,
   type IsolatedEnv,
+  type Services,
 } from '../harness.js';
 import { Receiver } from './receiver.js';
 
-const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
-
 describe('notifier killed mid-delivery', () => {
   let isolated: IsolatedEnv;
-  let producer: ReturnType<typeof producerApp>;
-  let consumer: ReturnType<typeof consumerApp>;
+  let services: Services;
+  let producer: Services['producer'];
   const receiver = new Receiver();
   const notifiers: ServiceProcess[] = [];
   const env = () => ({
     ...isolated.env,
-    WEBHOOK_SECRET: SECRET,
+    WEBHOOK_SECRET,
     WEBHOOK_ALLOW_LOOPBACK: 'true',
     WEBHOOK_TIMEOUT_MS: '1500',
     WEBHOOK_RETRY_SCHEDULE_MS: '200,400',
@@ -28,17 +26,14 @@ describe('notifier killed mid-delivery', () => {
 
   beforeAll(async () => {
     isolated = await createIsolatedEnv('notifcrash');
-    producer = producerApp(env());
-    consumer = consumerApp(env());
-    await producer.start();
-    await consumer.start();
+    services = await startServices(env());
+    ({ producer } = services);
     await receiver.start();
   });
 
   afterAll(async () => {
     for (const n of notifiers) await n.kill9();
-    await consumer.stop();
-    await producer.stop();
+    await services.stop();
     await receiver.stop();
     await isolated.dispose();
   });
@@ -97,26 +92,21 @@ describe('notifier address policy', () => {
     isolated = await createIsolatedEnv('notifpolicy');
     const env = {
       ...isolated.env,
-      WEBHOOK_SECRET: SECRET,
+      WEBHOOK_SECRET,
       WEBHOOK_ALLOW_LOOPBACK: 'false',
       DISPATCH_POLL_MS: '50',
     };
-    const producer = producerApp(env);
-    const consumer = consumerApp(env);
-    const notifier = notifierApp(env);
-    for (const app of [producer, consumer, notifier]) {
-      await app.start();
-      apps.push(app);
-    }
+    const services = await startServices(env, { notifier: true });
+    apps.push(services);
     const receiver = await new Receiver().start();
     apps.push(receiver);
-    const { body: job } = await request(producer.port, 'POST', '/v1/jobs', {
+    const { body: job } = await request(services.port, 'POST', '/v1/jobs', {
       kind: 'factorize',
       input: { number: '77' },
       callbackUrl: `http://localhost:${receiver.port}/hooks`,
     });
     const refused = await waitFor('refused', async () => {
-      const { body } = await request(producer.port, 'GET', `/v1/jobs/${job.id}/deliveries`);
+      const { body } = await request(services.port, 'GET', `/v1/jobs/${job.id}/deliveries`);
       return body.deliveries.find((d: { status: string }) => d.status === 'failed');
     });
     expect(refused.lastError).toMatch(/^address_refused/);

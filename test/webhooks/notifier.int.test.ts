@@ -1,23 +1,19 @@
 import { waitFor } from '@conveyor/testkit';
 import {
-  consumerApp,
   createIsolatedEnv,
-  notifierApp,
-  producerApp,
   request,
   SLOW_SEMIPRIME,
+  startServices,
+  WEBHOOK_SECRET,
   type IsolatedEnv,
+  type Services,
 } from '../harness.js';
 import { Receiver, verifySignature } from './receiver.js';
-
-const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
 /** Signed status pushes to a real HTTP receiver, with every failure the issue names caused for real. */
 describe('callback notifier', () => {
   let isolated: IsolatedEnv;
-  let producer: ReturnType<typeof producerApp>;
-  let consumer: ReturnType<typeof consumerApp>;
-  let notifier: ReturnType<typeof notifierApp>;
+  let services: Services;
   let port: number;
   const receivers: Receiver[] = [];
 
@@ -25,26 +21,19 @@ describe('callback notifier', () => {
     isolated = await createIsolatedEnv('notifier');
     const env = {
       ...isolated.env,
-      WEBHOOK_SECRET: SECRET,
+      WEBHOOK_SECRET,
       WEBHOOK_ALLOW_LOOPBACK: 'true',
       WEBHOOK_RETRY_SCHEDULE_MS: '200,400,800,1600',
       WEBHOOK_TIMEOUT_MS: '1000',
       DISPATCH_POLL_MS: '50',
       JOB_CHECK_INTERVAL_MS: '200',
     };
-    producer = producerApp(env);
-    consumer = consumerApp(env);
-    notifier = notifierApp(env);
-    await producer.start();
-    await consumer.start();
-    await notifier.start();
-    port = producer.port;
+    services = await startServices(env, { notifier: true });
+    ({ port } = services);
   });
 
   afterAll(async () => {
-    await notifier.stop();
-    await consumer.stop();
-    await producer.stop();
+    await services.stop();
     for (const r of receivers) await r.stop();
     await isolated.dispose();
   });
@@ -80,7 +69,7 @@ describe('callback notifier', () => {
       expect.arrayContaining(['queued', 'running', 'succeeded']),
     );
     for (const w of got) {
-      expect(verifySignature(SECRET, w.id, w.timestamp, w.body, w.signatures.join(' '))).toBe(true);
+      expect(verifySignature(WEBHOOK_SECRET, w.id, w.timestamp, w.body, w.signatures.join(' '))).toBe(true);
       expect(
         verifySignature(
           'whsec_' + Buffer.from('x'.repeat(32)).toString('base64'),
@@ -237,7 +226,7 @@ describe('callback notifier', () => {
 
   it('signs with the new secret and the previous one as soon as the secret is rotated', async () => {
     const hooks = await receiver();
-    // The notifier has signed with SECRET already (and cached it).
+    // The notifier has signed with WEBHOOK_SECRET already (and cached it).
     const before = await submit(hooks.url);
     await waitFor('delivered before the rotation', () =>
       hooks.forJob(before.id).some((w) => w.payload.status === 'succeeded'),
@@ -253,7 +242,7 @@ describe('callback notifier', () => {
     for (const w of hooks.forJob(after.id)) {
       expect(w.signatures).toHaveLength(2);
       expect(verifySignature(rotated, w.id, w.timestamp, w.body, w.signatures.join(' '))).toBe(true);
-      expect(verifySignature(SECRET, w.id, w.timestamp, w.body, w.signatures.join(' '))).toBe(true);
+      expect(verifySignature(WEBHOOK_SECRET, w.id, w.timestamp, w.body, w.signatures.join(' '))).toBe(true);
     }
   });
 });
