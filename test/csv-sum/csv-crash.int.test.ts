@@ -2,7 +2,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   FaultProxy,
   ServiceProcess,
@@ -13,14 +12,7 @@ import {
 } from '@conveyor/testkit';
 import pg from 'pg';
 import { createIsolatedEnv, producerApp, request, type IsolatedEnv } from '../harness.js';
-import { writeCsvFixture } from './csv-fixture.js';
-
-/** Exact decimal strings compared as numbers scaled to 18 fraction digits. */
-const scaled = (decimal: string) => {
-  const [int, frac = ''] = decimal.replace('-', '').split('.');
-  const value = BigInt(int!) * 10n ** 18n + BigInt((frac + '0'.repeat(18)).slice(0, 18));
-  return decimal.startsWith('-') ? -value : value;
-};
+import { csvStorageEnv, putObjects, scaledDecimal, writeCsvFixture } from './csv-fixture.js';
 
 /**
  * A consumer killed with kill -9 in the middle of reading a CSV from S3 (a real child process,
@@ -52,19 +44,7 @@ describe('csv-sum across a consumer crash', () => {
     const file = join(root, 'data.csv');
     ({ sums: expected, bytes: fileBytes } = await writeCsvFixture(file, ROWS));
     s3 = await startS3Server({ buckets: ['data'] });
-    const client = new S3Client({
-      endpoint: s3.endpoint,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-    });
-    await client.send(new CreateBucketCommand({ Bucket: 'data' })).catch(() => undefined);
-    await client.send(
-      new PutObjectCommand({ Bucket: 'data', Key: 'big/data.csv', Body: await readFile(file) }),
-    );
-    client.destroy();
+    await putObjects(s3, 'data', { 'big/data.csv': await readFile(file) });
     proxy = await FaultProxy.start({ targetHost: '127.0.0.1', targetPort: s3.port });
     producer = producerApp({ ...isolated.env, JOB_CHECK_INTERVAL_MS: '100' });
     await producer.start();
@@ -85,10 +65,7 @@ describe('csv-sum across a consumer crash', () => {
       ...isolated.env,
       OPS_PORT: '0',
       LOG_LEVEL: 'info',
-      STORAGE_ROOT: root,
-      S3_ENDPOINT: `http://${proxy.url}`,
-      S3_ACCESS_KEY_ID: 'S3RVER',
-      S3_SECRET_ACCESS_KEY: 'S3RVER',
+      ...csvStorageEnv(root, `http://${proxy.url}`),
       JOB_CHECK_INTERVAL_MS: '100',
     });
     processes.push(consumer);
@@ -147,7 +124,7 @@ describe('csv-sum across a consumer crash', () => {
       [30, 'c30'],
     ]);
     for (const c of done.result.columns as { column: number; sum: string }[])
-      expect(scaled(c.sum)).toBe(scaled(expected.get(c.column)!));
+      expect(scaledDecimal(c.sum)).toBe(scaledDecimal(expected.get(c.column)!));
 
     const { rows } = await db.query(
       `select count(*)::int as n from "${isolated.schema}".job_events where job_id = $1 and status = 'succeeded'`,

@@ -2,16 +2,16 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { S3Client, PutObjectCommand } from '@aws-sdk/client-s3';
 import { HttpStub, startS3Server, type S3Server } from '@conveyor/testkit';
 import {
-  consumerApp,
   createIsolatedEnv,
   jobFinished,
-  producerApp,
   request,
+  startServices,
   type IsolatedEnv,
+  type Services,
 } from '../harness.js';
+import { csvStorageEnv, putObjects } from './csv-fixture.js';
 
 /**
  * Storage errors no retry can fix: refused at submit when the request alone shows it (400 naming
@@ -24,8 +24,8 @@ describe('csv-sum: permanent storage errors', () => {
   /** An S3-compatible server stricter than s3rver: it refuses keys under refused/ with a 400, forwards the rest. */
   let strictS3: HttpStub;
   let refusedRequests = 0;
-  let producer: ReturnType<typeof producerApp>;
-  let consumer: ReturnType<typeof consumerApp>;
+  let services: Services;
+  let producer: Services['producer'];
   let root: string;
 
   beforeAll(async () => {
@@ -38,17 +38,7 @@ describe('csv-sum: permanent storage errors', () => {
     symlinkSync(join(root, 'ping'), join(root, 'pong'));
 
     s3 = await startS3Server({ buckets: ['data'] });
-    const client = new S3Client({
-      endpoint: s3.endpoint,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-    });
-    await client.send(new PutObjectCommand({ Bucket: 'data', Key: 'ok/data.csv', Body: 'a,b\n1,2\n3,4\n' }));
-    await client.send(new PutObjectCommand({ Bucket: 'data', Key: 'refused/data.csv', Body: 'a,b\n1,2\n' }));
-    client.destroy();
+    await putObjects(s3, 'data', { 'ok/data.csv': 'a,b\n1,2\n3,4\n', 'refused/data.csv': 'a,b\n1,2\n' });
     strictS3 = await HttpStub.start((req, res, body) => {
       if (req.url?.startsWith('/data/refused/')) {
         refusedRequests += 1;
@@ -72,25 +62,18 @@ describe('csv-sum: permanent storage errors', () => {
       upstream.end(body);
     });
 
-    const env = {
+    services = await startServices({
       ...isolated.env,
-      STORAGE_ROOT: root,
-      S3_ENDPOINT: strictS3.url,
-      S3_ACCESS_KEY_ID: 'S3RVER',
-      S3_SECRET_ACCESS_KEY: 'S3RVER',
+      ...csvStorageEnv(root, strictS3.url),
       JOB_CHECK_INTERVAL_MS: '100',
       // Short tiers, so a job wrongly retried would show attempts > 1 well within the wait below.
       RETRY_DELAYS_MS: '200,500',
-    };
-    producer = producerApp(env);
-    consumer = consumerApp(env);
-    await producer.start();
-    await consumer.start();
+    });
+    ({ producer } = services);
   });
 
   afterAll(async () => {
-    await consumer.stop();
-    await producer.stop();
+    await services.stop();
     await strictS3.stop();
     await s3.stop();
     await isolated.dispose();

@@ -2,31 +2,23 @@ import { mkdtempSync, mkdirSync, symlinkSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { S3Client, PutObjectCommand, CreateBucketCommand } from '@aws-sdk/client-s3';
 import { FaultProxy, startS3Server, waitFor, type S3Server } from '@conveyor/testkit';
 import {
-  consumerApp,
   createIsolatedEnv,
-  producerApp,
   request,
   jobFinished,
+  startServices,
   type IsolatedEnv,
+  type Services,
 } from '../harness.js';
-import { writeCsvFixture } from './csv-fixture.js';
-
-/** Exact decimal strings compared as numbers scaled to 18 fraction digits. */
-const scaled = (decimal: string) => {
-  const [int, frac = ''] = decimal.replace('-', '').split('.');
-  const value = BigInt(int!) * 10n ** 18n + BigInt((frac + '0'.repeat(18)).slice(0, 18));
-  return decimal.startsWith('-') ? -value : value;
-};
+import { csvStorageEnv, putObjects, scaledDecimal, writeCsvFixture } from './csv-fixture.js';
 
 describe('csv-sum jobs', () => {
   let isolated: IsolatedEnv;
   let s3: S3Server;
   let proxy: FaultProxy;
-  let producer: ReturnType<typeof producerApp>;
-  let consumer: ReturnType<typeof consumerApp>;
+  let services: Services;
+  let producer: Services['producer'];
   let root: string;
   let expected: Map<number, string>;
   const ROWS = 60_000;
@@ -38,43 +30,20 @@ describe('csv-sum jobs', () => {
     ({ sums: expected } = await writeCsvFixture(join(root, 'in', 'data.csv'), ROWS));
     symlinkSync('/etc', join(root, 'escape'));
     s3 = await startS3Server({ buckets: ['data'] });
-    const client = new S3Client({
-      endpoint: s3.endpoint,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-    });
-    await client.send(new CreateBucketCommand({ Bucket: 'data' })).catch(() => undefined);
-    await client.send(
-      new PutObjectCommand({
-        Bucket: 'data',
-        Key: 'big/data.csv',
-        Body: await readFile(join(root, 'in', 'data.csv')),
-      }),
-    );
-    client.destroy();
+    await putObjects(s3, 'data', { 'big/data.csv': await readFile(join(root, 'in', 'data.csv')) });
     proxy = await FaultProxy.start({ targetHost: '127.0.0.1', targetPort: s3.port });
-    const env = {
+    services = await startServices({
       ...isolated.env,
-      STORAGE_ROOT: root,
-      S3_ENDPOINT: `http://${proxy.url}`,
-      S3_ACCESS_KEY_ID: 'S3RVER',
-      S3_SECRET_ACCESS_KEY: 'S3RVER',
+      ...csvStorageEnv(root, `http://${proxy.url}`),
       S3_REQUEST_TIMEOUT_MS: '1000',
       JOB_CHECK_INTERVAL_MS: '100',
       RETRY_DELAYS_MS: '200,500',
-    };
-    producer = producerApp(env);
-    consumer = consumerApp(env);
-    await producer.start();
-    await consumer.start();
+    });
+    ({ producer } = services);
   });
 
   afterAll(async () => {
-    await consumer.stop();
-    await producer.stop();
+    await services.stop();
     await proxy.stop();
     await s3.stop();
     await isolated.dispose();
@@ -92,7 +61,7 @@ describe('csv-sum jobs', () => {
       [20, 'c20'],
       [30, 'c30'],
     ]);
-    for (const c of result.columns) expect(scaled(c.sum)).toBe(scaled(expected.get(c.column)!));
+    for (const c of result.columns) expect(scaledDecimal(c.sum)).toBe(scaledDecimal(expected.get(c.column)!));
   };
 
   it('sums every 10th column of a local file exactly', async () => {

@@ -3,10 +3,9 @@ import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { FaultProxy, startS3Server, waitFor, type S3Server } from '@conveyor/testkit';
-import { consumerApp, createIsolatedEnv, producerApp, request, type IsolatedEnv } from '../harness.js';
-import { writeCsvFixture } from '../csv-sum/csv-fixture.js';
+import { createIsolatedEnv, request, startServices, type IsolatedEnv, type Services } from '../harness.js';
+import { csvStorageEnv, putObjects, writeCsvFixture } from '../csv-sum/csv-fixture.js';
 
 /**
  * The CSV-sum service's three endpoints as its description gives them: `POST /tasks` with the
@@ -21,8 +20,8 @@ describe('the old CSV-sum API', () => {
   let s3: S3Server;
   let proxy: FaultProxy;
   let expected: Map<number, string>;
+  let services: Services;
   let port: number;
-  const apps: { stop(): Promise<void> }[] = [];
   const ROWS = 2_000;
 
   beforeAll(async () => {
@@ -31,37 +30,16 @@ describe('the old CSV-sum API', () => {
     mkdirSync(join(root, 'in'));
     ({ sums: expected } = await writeCsvFixture(join(root, 'in', 'data.csv'), ROWS));
     s3 = await startS3Server({ buckets: ['reports'] });
-    const client = new S3Client({
-      endpoint: s3.endpoint,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-    });
-    const body = await readFile(join(root, 'in', 'data.csv'));
-    await client.send(new PutObjectCommand({ Bucket: 'reports', Key: '2026/data.csv', Body: body }));
-    client.destroy();
+    await putObjects(s3, 'reports', { '2026/data.csv': await readFile(join(root, 'in', 'data.csv')) });
     // Between the consumer and S3, so a test can hold tasks mid-computation.
     proxy = await FaultProxy.start({ targetHost: '127.0.0.1', targetPort: s3.port });
-    const env = {
-      ...isolated.env,
-      STORAGE_ROOT: root,
-      S3_ENDPOINT: `http://${proxy.url}`,
-      S3_ACCESS_KEY_ID: 'S3RVER',
-      S3_SECRET_ACCESS_KEY: 'S3RVER',
-    };
-    const producer = producerApp(env);
-    const consumer = consumerApp(env);
-    await producer.start();
-    await consumer.start();
-    apps.push(producer, consumer);
-    port = producer.port;
+    services = await startServices({ ...isolated.env, ...csvStorageEnv(root, `http://${proxy.url}`) });
+    ({ port } = services);
   });
 
   afterAll(async () => {
     proxy.unstall();
-    for (const app of apps.reverse()) await app.stop();
+    await services.stop();
     await proxy.stop();
     await s3.stop();
     rmSync(root, { recursive: true, force: true });
