@@ -2,7 +2,7 @@ import { topologyNames } from '@conveyor/contracts';
 import { createDatabase, type DatabaseHandle } from '@conveyor/database';
 import { silentLogger } from '@conveyor/platform';
 import { BrokerProbe, TEST_DATABASE_URL, waitFor } from '@conveyor/testkit';
-import { createApiClient } from '../../services/producer/src/adapters/api-client.repository.js';
+import { createApiClient } from '../../services/producer/src/auth/api-client.repository.js';
 import { createIsolatedEnv, postCallback, producerApp, request, type IsolatedEnv } from '../harness.js';
 
 const SECRET = 'old-upstream-secret-0123456789';

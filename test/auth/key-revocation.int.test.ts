@@ -5,8 +5,8 @@ import {
   createApiClient,
   hashApiKey,
   revokeApiClient,
-} from '../../services/producer/src/adapters/api-client.repository.js';
-import { API_KEY_CACHE_TTL_MS } from '../../services/producer/src/http/api-key-cache.js';
+} from '../../services/producer/src/auth/api-client.repository.js';
+import { API_KEY_CACHE_TTL_MS } from '../../services/producer/src/auth/api-key-cache.js';
 import { ProducerEnv } from '../../services/producer/src/config.js';
 import { ProducerApp } from '../../services/producer/src/producer-app.js';
 import { createIsolatedEnv, postCallback, request, type IsolatedEnv } from '../harness.js';

@@ -1,7 +1,7 @@
 import { loadConfig, memoryLogger } from '@conveyor/platform';
 import { createDatabase, type DatabaseHandle } from '@conveyor/database';
 import { proxyInFrontOf, TEST_DATABASE_URL, waitFor, type FaultProxy } from '@conveyor/testkit';
-import { createApiClient } from '../../services/producer/src/adapters/api-client.repository.js';
+import { createApiClient } from '../../services/producer/src/auth/api-client.repository.js';
 import { ProducerEnv } from '../../services/producer/src/config.js';
 import { ProducerApp } from '../../services/producer/src/producer-app.js';
 import { createIsolatedEnv, request, type IsolatedEnv } from '../harness.js';

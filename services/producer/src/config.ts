@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { commonEnvShape, env, httpServerEnvShape } from '@conveyor/platform';
 import { storageEnvShape } from '@conveyor/storage';
-import { parseCidr } from './http/source-allow-list.js';
+import { parseCidr } from './callback/source-allow-list.js';
 
 export const ProducerEnv = z.object({
   ...commonEnvShape,

@@ -5,24 +5,24 @@ import { DeliveryStore, JobKindRegistry, JobStore, WebhookSecretStore } from '@c
 import { waitAtMost, type Logger } from '@conveyor/platform';
 import { ServiceCore } from '@conveyor/runtime';
 import { openBlobStore, storeSettingsFrom, validateLocalPath } from '@conveyor/storage';
-import { findClientIdByKey } from './adapters/api-client.repository.js';
-import { listenForRevocations } from './adapters/api-key-revocations.js';
-import { DurablePublisher } from './adapters/durable-publisher.js';
+import { findClientIdByKey } from './auth/api-client.repository.js';
+import { listenForRevocations } from './auth/api-key-revocations.js';
+import { DurablePublisher } from './callback/durable-publisher.js';
 import type { ProducerConfig } from './config.js';
-import { RegisteredKinds } from './job-kinds/registered-kinds.js';
-import { ApiKeyCache } from './http/api-key-cache.js';
-import { authenticate } from './http/auth.js';
-import { authenticateCallback } from './http/callback-auth.js';
-import { callbackRouter } from './http/callback.routes.js';
-import { deliveriesRouter } from './http/deliveries.routes.js';
+import { RegisteredKinds } from './jobs/registered-kinds.js';
+import { ApiKeyCache } from './auth/api-key-cache.js';
+import { authenticate } from './auth/auth.js';
+import { authenticateCallback } from './callback/callback-auth.js';
+import { callbackRouter } from './callback/callback.routes.js';
+import { deliveriesRouter } from './jobs/deliveries.routes.js';
 import { createHttpApp } from './http/http-app.js';
-import { imagesRouter } from './http/images.routes.js';
-import { jobsRouter } from './http/jobs.routes.js';
-import { legacyFactorRouter } from './http/legacy-factor.routes.js';
-import { legacyImageErrorBodies, legacyImagesRouter } from './http/legacy-images.routes.js';
-import { legacyTasksRouter } from './http/legacy-tasks.routes.js';
+import { imagesRouter } from './images/images.routes.js';
+import { jobsRouter } from './jobs/jobs.routes.js';
+import { legacyFactorRouter } from './legacy/legacy-factor.routes.js';
+import { legacyImageErrorBodies, legacyImagesRouter } from './legacy/legacy-images.routes.js';
+import { legacyTasksRouter } from './legacy/legacy-tasks.routes.js';
 import { openApiDocument, openApiRouter } from './http/openapi.js';
-import { SourceAllowList } from './http/source-allow-list.js';
+import { SourceAllowList } from './callback/source-allow-list.js';
 
 /**
  * How long the ids of sent outbox rows collect before one DELETE removes them: every job sends

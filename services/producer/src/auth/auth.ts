@@ -1,6 +1,6 @@
 import { AppError } from '@conveyor/platform';
 import type { Request, RequestHandler, Response } from 'express';
-import { DEFAULT_CLIENT_ID } from '../adapters/api-client.repository.js';
+import { DEFAULT_CLIENT_ID } from './api-client.repository.js';
 import type { ApiKeyCache } from './api-key-cache.js';
 
 export interface AuthOptions {

@@ -17,8 +17,8 @@ import {
   type InputPath,
   type JobInputLimits,
   type KindLookup,
-} from '../domain/job-request.js';
-import { clientIdOf } from './auth.js';
+} from './job-request.js';
+import { clientIdOf } from '../auth/auth.js';
 import { validateCallbackUrl } from './callback-url.js';
 
 export interface JobRoutesDeps {

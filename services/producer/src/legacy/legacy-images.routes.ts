@@ -2,9 +2,9 @@ import type { JobRecord } from '@conveyor/jobs';
 import { AppError } from '@conveyor/platform';
 import express, { type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
-import { celeryStateOf } from '../domain/legacy-status.js';
-import { clientIdOf } from './auth.js';
-import { acceptImage, sendResultImage, type ImageRoutesDeps } from './images.routes.js';
+import { celeryStateOf } from './legacy-status.js';
+import { clientIdOf } from '../auth/auth.js';
+import { acceptImage, sendResultImage, type ImageRoutesDeps } from '../images/images.routes.js';
 
 /** Where the image service's routes live: its errors answer in its own body. */
 const IMAGE_SERVICE_PATHS = ['/api/v1/images', '/api/v1/status'];

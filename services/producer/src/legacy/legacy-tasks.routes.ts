@@ -2,8 +2,8 @@ import { toApiJob } from '@conveyor/jobs';
 import { AppError, requireJsonBody } from '@conveyor/platform';
 import express from 'express';
 import { z } from 'zod';
-import { clientIdOf } from './auth.js';
-import { submitJob, type JobRoutesDeps } from './jobs.routes.js';
+import { clientIdOf } from '../auth/auth.js';
+import { submitJob, type JobRoutesDeps } from '../jobs/jobs.routes.js';
 
 /**
  * The CSV-sum service's API, kept working: `POST /tasks {"storage":"s3","bucket","key"}` (or

@@ -9,7 +9,7 @@ import {
 import { AppError } from '@conveyor/platform';
 import express from 'express';
 import { z } from 'zod';
-import { clientIdOf } from './auth.js';
+import { clientIdOf } from '../auth/auth.js';
 import { notFound } from './jobs.routes.js';
 
 export interface DeliveryRoutesDeps {

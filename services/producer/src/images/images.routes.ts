@@ -13,10 +13,10 @@ import { AppError, type ErrorDetail } from '@conveyor/platform';
 import { StorageError, type BlobLocation, type BlobStore } from '@conveyor/storage';
 import express, { type Request, type Response } from 'express';
 import { z } from 'zod';
-import { receiveImageUpload } from '../adapters/image-upload.js';
-import { clientIdOf } from './auth.js';
-import { validateCallbackUrl } from './callback-url.js';
-import { notFound, submitJob, type JobRoutesDeps } from './jobs.routes.js';
+import { receiveImageUpload } from './image-upload.js';
+import { clientIdOf } from '../auth/auth.js';
+import { validateCallbackUrl } from '../jobs/callback-url.js';
+import { notFound, submitJob, type JobRoutesDeps } from '../jobs/jobs.routes.js';
 
 export interface ImageRoutesDeps extends JobRoutesDeps {
   images: BlobStore;

@@ -1,8 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { AppError } from '@conveyor/platform';
 import type { RequestHandler } from 'express';
-import type { ApiKeyCache } from './api-key-cache.js';
-import { bearerKey, SEND_KEY, unauthorized } from './auth.js';
+import type { ApiKeyCache } from '../auth/api-key-cache.js';
+import { bearerKey, SEND_KEY, unauthorized } from '../auth/auth.js';
 import type { SourceAllowList } from './source-allow-list.js';
 
 export interface CallbackAuthOptions {

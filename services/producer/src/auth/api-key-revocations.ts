@@ -1,6 +1,6 @@
 import { NotificationListener } from '@conveyor/database';
 import type { Logger } from '@conveyor/platform';
-import type { ApiKeyCache } from '../http/api-key-cache.js';
+import type { ApiKeyCache } from './api-key-cache.js';
 import { API_KEY_REVOKED_CHANNEL, revokedClientIdOf } from './api-client.repository.js';
 
 /**

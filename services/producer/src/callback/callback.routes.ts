@@ -2,8 +2,8 @@ import { workMessages } from '@conveyor/broker';
 import { callbackBody, type CallbackAccepted, type TopologyNames } from '@conveyor/contracts';
 import { contextOf, parseOrThrow, requireJsonBody } from '@conveyor/platform';
 import express, { type RequestHandler } from 'express';
-import type { DurablePublisher } from '../adapters/durable-publisher.js';
-import { splitCallback } from '../domain/callback.js';
+import type { DurablePublisher } from './durable-publisher.js';
+import { splitCallback } from './callback.js';
 
 export interface CallbackRouteDeps {
   publisher: DurablePublisher;

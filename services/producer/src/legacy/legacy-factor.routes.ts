@@ -1,9 +1,9 @@
 import { AppError, requireJsonBody } from '@conveyor/platform';
 import express, { type Response } from 'express';
 import { z } from 'zod';
-import { factorizationAnswer } from '../domain/legacy-status.js';
-import { clientIdOf } from './auth.js';
-import { submitJob, type JobRoutesDeps } from './jobs.routes.js';
+import { factorizationAnswer } from './legacy-status.js';
+import { clientIdOf } from '../auth/auth.js';
+import { submitJob, type JobRoutesDeps } from '../jobs/jobs.routes.js';
 
 /**
  * The old service's 404 for an unknown id: plain text, not JSON. Flask sent it as text/html;
