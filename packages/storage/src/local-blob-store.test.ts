@@ -38,6 +38,15 @@ describe('LocalBlobStore', () => {
     store = new LocalBlobStore(root);
   });
 
+  /** Every way a key reaches the disk: the store's four operations and the path check itself. */
+  const everyOperation = (key: string) => [
+    () => store.stat({ key }),
+    () => collect(store.read({ key })),
+    () => store.write({ key }, Buffer.from('x')),
+    () => store.delete({ key }),
+    () => validateLocalPath(root, key),
+  ];
+
   afterEach(() => rm(sandbox, { recursive: true, force: true }));
 
   it('writes, stats, reads and deletes a blob, with the bucket as a top-level folder', async () => {
@@ -103,13 +112,7 @@ describe('LocalBlobStore', () => {
     ['an absolute path outside the root', '/etc/passwd'],
     ['a NUL byte', 'file\0.txt'],
   ])('refuses %s with path_outside_root (400)', async (_label, key) => {
-    for (const operation of [
-      () => store.stat({ key }),
-      () => collect(store.read({ key })),
-      () => store.write({ key }, Buffer.from('x')),
-      () => store.delete({ key }),
-      () => validateLocalPath(root, key),
-    ]) {
+    for (const operation of everyOperation(key)) {
       const error = await caught(operation());
       expect(error.code).toBe('path_outside_root');
       expect(error.status).toBe(400);
@@ -121,13 +124,7 @@ describe('LocalBlobStore', () => {
     await symlink(path.join(root, 'pong'), path.join(root, 'ping'));
     await symlink('self', path.join(root, 'self'));
     for (const key of ['ping', 'pong/data.csv', 'self/data.csv']) {
-      for (const operation of [
-        () => store.stat({ key }),
-        () => collect(store.read({ key })),
-        () => store.write({ key }, Buffer.from('x')),
-        () => store.delete({ key }),
-        () => validateLocalPath(root, key),
-      ]) {
+      for (const operation of everyOperation(key)) {
         const error = await caught(operation());
         expect(error).toMatchObject({
           code: 'invalid_location',

@@ -71,18 +71,17 @@ describe('job runner retries', () => {
     );
   }
 
+  const newJob = {
+    clientId: 'default',
+    kind: 'factorize',
+    customId: null,
+    requestHash: 'h',
+    input: { number: '6' },
+    callbackUrl: null,
+  };
+
   async function submit(): Promise<string> {
-    const { job, outbox } = await store.create(
-      {
-        clientId: 'default',
-        kind: 'factorize',
-        customId: null,
-        requestHash: 'h',
-        input: { number: '6' },
-        callbackUrl: null,
-      },
-      'test',
-    );
+    const { job, outbox } = await store.create(newJob, 'test');
     await sendNow(outbox);
     return job.id;
   }
@@ -178,17 +177,7 @@ describe('job runner retries', () => {
     const ids: string[] = [];
     await Promise.all(
       Array.from({ length: 20 }, async () => {
-        const { job, outbox } = await batched.create(
-          {
-            clientId: 'default',
-            kind: 'factorize',
-            customId: null,
-            requestHash: 'h',
-            input: { number: '6' },
-            callbackUrl: null,
-          },
-          'dup',
-        );
+        const { job, outbox } = await batched.create(newJob, 'dup');
         ids.push(job.id);
         await sendNow(outbox);
         await sendNow(outbox.filter((m) => m.exchange === names.workExchange)); // the same work message again
