@@ -1,5 +1,5 @@
 import { startMessageConsumer, type ConsumerHandle } from '@conveyor/broker';
-import { DeliveryStore, WebhookSecretStore } from '@conveyor/jobs';
+import { DeliveryStore, WebhookSecretStore } from '@conveyor/webhooks';
 import type { Logger } from '@conveyor/platform';
 import { ServiceCore } from '@conveyor/runtime';
 import client from 'prom-client';

@@ -1,10 +1,11 @@
 import express from 'express';
 import { DEFAULT_IMAGE_LIMITS } from '@conveyor/contracts';
 import type { NotificationListener, OutboxRelay } from '@conveyor/database';
-import { DeliveryStore, JobKindRegistry, JobStore, WebhookSecretStore } from '@conveyor/jobs';
+import { JobKindRegistry, JobStore } from '@conveyor/jobs';
 import { waitAtMost, type Logger } from '@conveyor/platform';
 import { ServiceCore } from '@conveyor/runtime';
 import { openBlobStore, storeSettingsFrom, validateLocalPath } from '@conveyor/storage';
+import { DeliveryStore, WebhookSecretStore } from '@conveyor/webhooks';
 import { findClientIdByKey } from './auth/api-client.repository.js';
 import { listenForRevocations } from './auth/api-key-revocations.js';
 import { DurablePublisher } from './callback/durable-publisher.js';

@@ -1,6 +1,6 @@
 import type { HandlerContext } from '@conveyor/broker';
 import type { JobEvent } from '@conveyor/contracts';
-import { webhookPayload } from '@conveyor/jobs';
+import { webhookPayload } from '@conveyor/webhooks';
 import { retryUntilSuccess } from '@conveyor/platform';
 import type { EventRecorder } from '../routines/event-recorder.js';
 

@@ -6,7 +6,7 @@
  * (the producer judges literal callback IPs with it too); what each category may do is decided here.
  */
 import { BlockList } from 'node:net';
-import { categoryOf, ipFamilyOf, parseIpAddress, type RangeCategory } from '@conveyor/jobs';
+import { categoryOf, ipFamilyOf, parseIpAddress, type RangeCategory } from '@conveyor/webhooks';
 import { AppError } from '@conveyor/platform';
 
 export interface AddressPolicyConfig {

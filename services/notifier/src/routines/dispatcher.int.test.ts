@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { JobEvent } from '@conveyor/contracts';
 import { sql, type DatabaseHandle } from '@conveyor/database';
-import { DeliveryStore, generateWebhookSecret, WebhookSecretStore } from '@conveyor/jobs';
+import { DeliveryStore, generateWebhookSecret, WebhookSecretStore } from '@conveyor/webhooks';
 import { silentLogger } from '@conveyor/platform';
 import { migratedDatabase, waitFor, type MigratedDatabase } from '@conveyor/testkit';
 import { AddressPolicy } from '../domain/address-policy.js';

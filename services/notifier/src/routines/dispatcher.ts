@@ -7,7 +7,7 @@ import {
   type LeasedDelivery,
   type RecordedEvents,
   type WebhookSecretStore,
-} from '@conveyor/jobs';
+} from '@conveyor/webhooks';
 import { Batcher, errorMessage, sleep, type Logger } from '@conveyor/platform';
 import { postWebhook, WebhookRequestError } from '../adapters/safe-http-client.js';
 import type { AddressPolicy } from '../domain/address-policy.js';

@@ -1,4 +1,4 @@
-import type { DeliveryStore, EventToRecord } from '@conveyor/jobs';
+import type { DeliveryStore, EventToRecord } from '@conveyor/webhooks';
 import { Batcher, type BatcherOptions } from '@conveyor/platform';
 import type { Dispatcher } from './dispatcher.js';
 

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { sql, type Database, type Kysely } from '@conveyor/database';
-import { generateWebhookSecret } from '@conveyor/jobs';
+import { generateWebhookSecret } from '@conveyor/webhooks';
 import { z } from 'zod';
 
 export const DEFAULT_CLIENT_ID = 'default';

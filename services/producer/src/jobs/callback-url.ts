@@ -3,7 +3,7 @@ import {
   classifyAddress,
   type AddressCategory,
   type CallbackAddressJudge,
-} from '@conveyor/jobs';
+} from '@conveyor/webhooks';
 import { AppError } from '@conveyor/platform';
 
 /**

@@ -1,12 +1,11 @@
+import { jobEventOf, type JobStore } from '@conveyor/jobs';
+import { AppError } from '@conveyor/platform';
 import {
   generateWebhookSecret,
-  jobEventOf,
   webhookPayload,
   type DeliveryStore,
-  type JobStore,
   type WebhookSecretStore,
-} from '@conveyor/jobs';
-import { AppError } from '@conveyor/platform';
+} from '@conveyor/webhooks';
 import express from 'express';
 import { z } from 'zod';
 import { clientIdOf } from '../auth/auth.js';

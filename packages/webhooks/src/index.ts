@@ -1,0 +1,7 @@
+export * from './delivery-store.js';
+export * from './webhook-signature.js';
+export * from './delivery-batch.js';
+export * from './delivery-id.js';
+export * from './webhook-secret-store.js';
+export * from './address-category.js';
+export * from './callback-url.js';
