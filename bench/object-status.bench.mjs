@@ -165,15 +165,26 @@ async function windowedPublish(channel, exchange, routingKey, message, seconds, 
 
 /** The bare client's messages: ~100-byte JSON bodies, persistent, mandatory, a short message id. */
 function plainMessages() {
-  const body = Buffer.from(JSON.stringify({ objectId: 123456789, receivedAt: new Date().toISOString(), pad: 'x'.repeat(40) }));
+  const body = Buffer.from(
+    JSON.stringify({ objectId: 123456789, receivedAt: new Date().toISOString(), pad: 'x'.repeat(40) }),
+  );
   let sequence = 0;
   return () => ({
     body,
-    properties: { persistent: true, mandatory: true, contentType: 'application/json', messageId: `raw-${(sequence += 1)}` },
+    properties: {
+      persistent: true,
+      mandatory: true,
+      contentType: 'application/json',
+      messageId: `raw-${(sequence += 1)}`,
+    },
   });
 }
 
-const RAW_QUEUE_ARGUMENTS = { 'x-queue-type': 'quorum', 'x-overflow': 'reject-publish', 'x-delivery-limit': 20 };
+const RAW_QUEUE_ARGUMENTS = {
+  'x-queue-type': 'quorum',
+  'x-overflow': 'reject-publish',
+  'x-delivery-limit': 20,
+};
 
 async function rawCeiling(connection) {
   const channel = await connection.createConfirmChannel();
@@ -237,10 +248,14 @@ async function rawCeiling(connection) {
   // at most 32 commands at a time from one channel into a quorum queue.
   await channel.purgeQueue(NAMES.rawQueue);
   await startOnFreshWal();
-  const channels = await Promise.all(Array.from({ length: PUBLISH_CHANNELS }, () => connection.createConfirmChannel()));
+  const channels = await Promise.all(
+    Array.from({ length: PUBLISH_CHANNELS }, () => connection.createConfirmChannel()),
+  );
   const perChannel = Math.ceil(RAW_WINDOW / PUBLISH_CHANNELS);
   const cpuChannelsBefore = cpuSnapshot(cpuGroups({}));
-  const lanes = await Promise.all(channels.map((lane) => windowedPublish(lane, '', NAMES.rawQueue, plain, PHASE_SECONDS, perChannel)));
+  const lanes = await Promise.all(
+    channels.map((lane) => windowedPublish(lane, '', NAMES.rawQueue, plain, PHASE_SECONDS, perChannel)),
+  );
   const cpuChannels = cpuSnapshot(cpuGroups({})).since(cpuChannelsBefore);
   const channelsConfirmed = lanes.reduce((sum, lane) => sum + lane.confirmed, 0);
   const channelsSeconds = Math.max(...lanes.map((lane) => lane.seconds));
@@ -251,7 +266,9 @@ async function rawCeiling(connection) {
   await startOnFreshWal();
   const cpuShapedBefore = cpuSnapshot(cpuGroups({}));
   const shapedLanes = await Promise.all(
-    channels.map((lane) => windowedPublish(lane, NAMES.rawExchange, 'object.check.v1', shaped, PHASE_SECONDS, perChannel)),
+    channels.map((lane) =>
+      windowedPublish(lane, NAMES.rawExchange, 'object.check.v1', shaped, PHASE_SECONDS, perChannel),
+    ),
   );
   const cpuShaped = cpuSnapshot(cpuGroups({})).since(cpuShapedBefore);
   const producerShaped = {
@@ -315,13 +332,17 @@ async function interleavedRounds(connection, probe, producer, producerPort, db) 
   const admin = await connection.createChannel();
   await admin.assertQueue(NAMES.rawQueue, { durable: true, arguments: RAW_QUEUE_ARGUMENTS });
   const single = await connection.createConfirmChannel();
-  const lanes = await Promise.all(Array.from({ length: PUBLISH_CHANNELS }, () => connection.createConfirmChannel()));
+  const lanes = await Promise.all(
+    Array.from({ length: PUBLISH_CHANNELS }, () => connection.createConfirmChannel()),
+  );
   const perChannel = Math.ceil(RAW_WINDOW / PUBLISH_CHANNELS);
   const plain = plainMessages();
   const steps = {
     one: async () => (await windowedPublish(single, '', NAMES.rawQueue, plain, ROUND_SECONDS)).rate,
     channels: async () => {
-      const results = await Promise.all(lanes.map((lane) => windowedPublish(lane, '', NAMES.rawQueue, plain, ROUND_SECONDS, perChannel)));
+      const results = await Promise.all(
+        lanes.map((lane) => windowedPublish(lane, '', NAMES.rawQueue, plain, ROUND_SECONDS, perChannel)),
+      );
       return results.reduce((sum, r) => sum + r.confirmed, 0) / Math.max(...results.map((r) => r.seconds));
     },
     producer: async () => (await producerRate(producer, producerPort, db, ROUND_SECONDS)).rate,
@@ -360,7 +381,9 @@ async function startOnFreshWal() {
   const rolled = await rollQuorumQueueWal();
   if (!rolled.ok && walRollFailure === undefined) {
     walRollFailure = rolled.error;
-    log(`could not roll RabbitMQ's quorum-queue WAL over (${rolled.error}); the figures may include its rollovers`);
+    log(
+      `could not roll RabbitMQ's quorum-queue WAL over (${rolled.error}); the figures may include its rollovers`,
+    );
   }
   return waitForQuietBroker();
 }
@@ -507,7 +530,11 @@ async function endToEnd({ producer, producerPort, consumer, opsPort, simulator, 
     walRoll = sleep(ROLL_WAL_AT_SECONDS * 1000).then(async () => {
       const at = elapsed();
       const result = await rollQuorumQueueWal();
-      log(result.ok ? `rolled RabbitMQ's WAL over at ${fmt(at, 1)} s` : `could not roll RabbitMQ's WAL over: ${result.error}`);
+      log(
+        result.ok
+          ? `rolled RabbitMQ's WAL over at ${fmt(at, 1)} s`
+          : `could not roll RabbitMQ's WAL over: ${result.error}`,
+      );
       return { ...result, at };
     });
   }
@@ -690,7 +717,11 @@ async function main() {
     const producerOpsPort = await freePort();
     const producer = startService(
       'producer',
-      { PORT: String(producerPort), OPS_PORT: String(producerOpsPort), PUBLISH_CHANNELS: String(PUBLISH_CHANNELS) },
+      {
+        PORT: String(producerPort),
+        OPS_PORT: String(producerOpsPort),
+        PUBLISH_CHANNELS: String(PUBLISH_CHANNELS),
+      },
       PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [],
     );
     // The producer's /metrics is on its ops port, not the API's.
@@ -709,7 +740,9 @@ async function main() {
     await settle('the producer phase');
 
     // 2b. The producer against the bare client, interleaved
-    log(`phase 2b: ${ROUNDS} interleaved rounds of bare one-channel / ${PUBLISH_CHANNELS}-channel / producer, ${ROUND_SECONDS} s each`);
+    log(
+      `phase 2b: ${ROUNDS} interleaved rounds of bare one-channel / ${PUBLISH_CHANNELS}-channel / producer, ${ROUND_SECONDS} s each`,
+    );
     const interleaved = await interleavedRounds(connection, probe, producer, producerPort, db);
     await settle('the interleaved rounds');
 
@@ -725,7 +758,7 @@ async function main() {
       'consumer',
       {
         OPS_PORT: String(opsPort),
-        MAX_CONSUMERS: String(MAX_CONSUMERS),
+        OBJECT_CHECKS_IN_FLIGHT: String(MAX_CONSUMERS),
         OBJECTS_API_URL: `http://127.0.0.1:${simulatorPort}`,
       },
       PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [],
@@ -744,7 +777,16 @@ async function main() {
 
     printTable(
       'End-to-end timeline (per ~5 s)',
-      ['t (s)', 'rows', 'rows/s', 'in flight', 'queue ready', 'loop p99 ms', 'POSTs sent', 'POST p50 / max ms'],
+      [
+        't (s)',
+        'rows',
+        'rows/s',
+        'in flight',
+        'queue ready',
+        'loop p99 ms',
+        'POSTs sent',
+        'POST p50 / max ms',
+      ],
       e2e.samples
         .filter((s, i) => i % 5 === 0 || i === e2e.samples.length - 1)
         .map((s, i, shown) => {
@@ -847,7 +889,9 @@ async function main() {
         [
           "RabbitMQ's quorum-queue WAL",
           [
-            walRollFailure === undefined ? 'rolled over before each measurement' : `not rolled over (${walRollFailure})`,
+            walRollFailure === undefined
+              ? 'rolled over before each measurement'
+              : `not rolled over (${walRollFailure})`,
             e2e.walRoll &&
               (e2e.walRoll.ok
                 ? `rolled over at ${fmt(e2e.walRoll.at, 1)} s into it (counted in the POST latencies)`
@@ -888,17 +932,37 @@ async function main() {
       [
         ['Raw ceiling, 1,000 in flight (msg/s)', fmt(raw.windowedRate), '(reference)', ''],
         ['Raw, awaiting each confirm (msg/s)', fmt(raw.eachRate), '(reference)', ''],
-        [`Raw, 1,000 in flight over ${PUBLISH_CHANNELS} channels (msg/s)`, fmt(raw.channelsRate), '(reference)', ''],
-        [`Raw, the producer's messages over ${PUBLISH_CHANNELS} channels (msg/s)`, fmt(raw.shapedRate), '(reference)', ''],
+        [
+          `Raw, 1,000 in flight over ${PUBLISH_CHANNELS} channels (msg/s)`,
+          fmt(raw.channelsRate),
+          '(reference)',
+          '',
+        ],
+        [
+          `Raw, the producer's messages over ${PUBLISH_CHANNELS} channels (msg/s)`,
+          fmt(raw.shapedRate),
+          '(reference)',
+          '',
+        ],
         [`Producer, ${PRODUCER_CLIENTS} clients × 200 ids (ids/s)`, fmt(prod.rate), '', ''],
-        ['Producer / raw ceiling, the phases above (the better bare figure)', `${fmt(100 * ratio, 1)} %`, '(reference)', ''],
+        [
+          'Producer / raw ceiling, the phases above (the better bare figure)',
+          `${fmt(100 * ratio, 1)} %`,
+          '(reference)',
+          '',
+        ],
         [
           `Producer / raw ceiling, median of ${ROUNDS} interleaved rounds (range)`,
           `${fmt(100 * interleaved.medianRatio, 1)} % (${fmt(100 * interleaved.minRatio, 1)}–${fmt(100 * interleaved.maxRatio, 1)})`,
           '≥ 70 %',
           verdict(interleaved.medianRatio >= TARGETS.producerRatio),
         ],
-        ["Producer / bare client sending the producer's messages", `${fmt((100 * prod.rate) / raw.shapedRate, 1)} %`, '(reference)', ''],
+        [
+          "Producer / bare client sending the producer's messages",
+          `${fmt((100 * prod.rate) / raw.shapedRate, 1)} %`,
+          '(reference)',
+          '',
+        ],
         [
           'End-to-end checks/s, one consumer',
           fmt(e2e.rowsRate),

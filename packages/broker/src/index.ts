@@ -5,3 +5,4 @@ export * from './work-topology.js';
 export * from './envelope.js';
 export * from './outgoing-message.js';
 export * from './message-consumer.js';
+export * from './retry-tiers.js';

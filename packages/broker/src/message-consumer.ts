@@ -1,13 +1,13 @@
 import {
   messageDefinition,
   MessageEnvelope,
-  RETRY_TIER_HEADER,
   type MessageKind,
   type MessagePayload,
   type TopologyNames,
 } from '@conveyor/contracts';
 import { errorMessage, PermanentError, RetryLaterError, type Logger, type Metrics } from '@conveyor/platform';
 import type { Broker, ConsumerHandle, Delivery } from './broker.js';
+import { publishToTier, tierAtLeast, tierForAttempt } from './retry-tiers.js';
 
 export interface HandlerContext {
   log: Logger;
@@ -43,21 +43,6 @@ export interface MessageConsumerDeps {
   names: TopologyNames;
   log: Logger;
   metrics: Metrics;
-}
-
-/** The retry tier for an envelope that has failed `attempt + 1` times: delays grow, then stay at the longest. */
-export function retryDelayFor(attempt: number, delaysMs: readonly number[]): number {
-  const delay = delaysMs[Math.min(attempt, delaysMs.length - 1)];
-  if (delay === undefined) throw new Error('at least one retry delay is required');
-  return delay;
-}
-
-/** The shortest retry tier of at least `delayMs` (the longest when none is): tiers are fixed queues. */
-export function tierAtLeast(delayMs: number, delaysMs: readonly number[]): number {
-  const sorted = [...delaysMs].sort((a, b) => a - b);
-  const tier = sorted.find((d) => d >= delayMs) ?? sorted[sorted.length - 1];
-  if (tier === undefined) throw new Error('at least one retry delay is required');
-  return tier;
 }
 
 type Outcome =
@@ -182,7 +167,7 @@ export function startMessageConsumer<K extends MessageKind>(
     const delayMs =
       error instanceof RetryLaterError
         ? tierAtLeast(error.retryAfterMs, options.retryDelaysMs)
-        : retryDelayFor(attempt, options.retryDelaysMs);
+        : tierForAttempt(attempt, options.retryDelaysMs);
     return { type: 'retry', delayMs, error: errorMessage(error) };
   }
 
@@ -195,19 +180,12 @@ export function startMessageConsumer<K extends MessageKind>(
       case 'ack':
         break;
       case 'retry': {
-        const next: MessageEnvelope = { ...envelope!, attempt: envelope!.attempt + 1 };
-        await deps.broker.publish(
-          deps.names.retryExchange,
-          delivery.routingKey,
-          Buffer.from(JSON.stringify(next)),
-          {
-            messageId: next.messageId,
-            headers: {
-              [RETRY_TIER_HEADER]: String(outcome.delayMs),
-              'x-last-error': outcome.error.slice(0, 500),
-            },
-          },
-        );
+        await publishToTier(deps.broker, deps.names, {
+          routingKey: delivery.routingKey,
+          envelope: envelope!,
+          delayMs: outcome.delayMs,
+          error: outcome.error,
+        });
         deps.metrics.retried.inc({ queue, tier: String(outcome.delayMs) });
         break;
       }

@@ -1,5 +1,4 @@
 import { topologyNames } from '@conveyor/contracts';
-import { retryDelayFor } from './message-consumer.js';
 import { workTopology } from './work-topology.js';
 
 describe('workTopology', () => {
@@ -30,11 +29,5 @@ describe('workTopology', () => {
     ]);
     const binding = spec.bindings.find((b) => b.queue === 'p.retry.100ms')!;
     expect(binding.arguments).toEqual({ 'x-match': 'all', 'conveyor-retry-tier': '100' });
-  });
-});
-
-describe('retryDelayFor', () => {
-  it('grows with the attempt, then stays at the longest tier', () => {
-    expect([0, 1, 2, 5].map((a) => retryDelayFor(a, [100, 200, 400]))).toEqual([100, 200, 400, 400]);
   });
 });

@@ -1,4 +1,5 @@
-import { RETRY_TIER_HEADER, type MessageKind, type TopologyNames } from '@conveyor/contracts';
+import type { MessageKind, TopologyNames } from '@conveyor/contracts';
+import { retryTierTopology } from './retry-tiers.js';
 import type { QueueSpec, TopologySpec } from './topology-spec.js';
 
 export interface WorkTopologyOptions {
@@ -32,10 +33,7 @@ export function workTopology(names: TopologyNames, options: WorkTopologyOptions)
       'x-dead-letter-exchange': names.deadLetterExchange,
     }),
   }));
-  const retryQueues: QueueSpec[] = options.retryDelaysMs.map((delayMs) => ({
-    name: names.retryQueue(delayMs),
-    arguments: quorum({ 'x-message-ttl': delayMs, 'x-dead-letter-exchange': names.workExchange }),
-  }));
+  const tiers = retryTierTopology(names, options.retryDelaysMs, quorum);
   return {
     exchanges: [
       { name: names.workExchange, type: 'direct' },
@@ -47,7 +45,7 @@ export function workTopology(names: TopologyNames, options: WorkTopologyOptions)
     ],
     queues: [
       ...workQueues,
-      ...retryQueues,
+      ...tiers.queues,
       { name: names.deadLetterQueue, arguments: { 'x-queue-type': 'quorum' } },
       {
         name: names.jobEventsQueue,
@@ -63,12 +61,7 @@ export function workTopology(names: TopologyNames, options: WorkTopologyOptions)
         exchange: names.workExchange,
         routingKey: names.routingKey(kind),
       })),
-      ...options.retryDelaysMs.map((delayMs) => ({
-        queue: names.retryQueue(delayMs),
-        exchange: names.retryExchange,
-        routingKey: '',
-        arguments: { 'x-match': 'all', [RETRY_TIER_HEADER]: String(delayMs) },
-      })),
+      ...tiers.bindings,
       { queue: names.deadLetterQueue, exchange: names.deadLetterExchange, routingKey: '' },
       { queue: names.jobEventsQueue, exchange: names.eventsExchange, routingKey: 'job.#' },
     ],

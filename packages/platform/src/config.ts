@@ -72,6 +72,9 @@ export const env = {
 };
 
 /** Variables every service reads: where the broker and database are, how to log, how to retry. */
+/** The retry tiers a service declares when RETRY_DELAYS_MS names none (see the broker's retry-tiers.ts). */
+export const DEFAULT_RETRY_TIERS_MS: readonly number[] = [1_000, 5_000, 30_000, 120_000, 600_000];
+
 export const commonEnvShape = {
   LOG_LEVEL: env.logLevel(),
   LOG_FORMAT: env.logFormat(),
@@ -92,7 +95,7 @@ export const commonEnvShape = {
     .regex(/^[a-z][a-z0-9._-]{0,60}$/, 'must be lowercase letters, digits, . _ -')
     .default('conveyor'),
   /** Retry tiers in ms; each tier is a queue, so changing a value adds a queue rather than altering one. */
-  RETRY_DELAYS_MS: env.intList([1_000, 5_000, 30_000, 120_000, 600_000]),
+  RETRY_DELAYS_MS: env.intList(DEFAULT_RETRY_TIERS_MS),
   /** Handler attempts (first try included) before a message is dead-lettered. */
   MAX_ATTEMPTS: env.int(5, 1),
   /** Deliveries of one message (crashes, requeues) before the broker itself dead-letters it. */
@@ -112,4 +115,21 @@ export function loadConfigOrExit<S extends z.ZodType>(
     process.stderr.write(`${service}: ${error.message}\n`);
     process.exit(1);
   }
+}
+
+/**
+ * Reads variables under their old names too, so a deployment configured before a rename keeps
+ * working: for each `old → current`, the old one's value is used when the current one is unset.
+ * Use it as `z.preprocess(renamedVariables({ OLD: 'NEW' }), schema)`.
+ */
+export function renamedVariables(renames: Readonly<Record<string, string>>): (env: unknown) => unknown {
+  return (env) => {
+    if (typeof env !== 'object' || env === null) return env;
+    const copy: Record<string, unknown> = { ...env };
+    for (const [old, current] of Object.entries(renames)) {
+      if (copy[current] === undefined && copy[old] !== undefined) copy[current] = copy[old];
+      delete copy[old];
+    }
+    return copy;
+  };
 }

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import amqp from 'amqplib';
+import { DEFAULT_RETRY_TIERS_MS } from '@conveyor/platform';
 import pg from 'pg';
 import {
-  DEFAULT_RETRY_DELAYS_MS,
   MessageCatalog,
   retryTierDelays,
   topologyNames,
@@ -114,7 +114,7 @@ async function deleteBrokerNames(
 function brokerNames(prefix: string): { queues: string[]; exchanges: string[] } {
   const names = topologyNames(prefix);
   const kinds = Object.keys(MessageCatalog) as MessageKind[];
-  const delays = new Set<number>([...DEFAULT_RETRY_DELAYS_MS, ...testRetryDelays]);
+  const delays = new Set<number>([...DEFAULT_RETRY_TIERS_MS, ...testRetryDelays]);
   return {
     queues: [
       ...kinds.map((k) => names.workQueue(k)),

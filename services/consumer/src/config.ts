@@ -1,19 +1,19 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
-import { commonEnvShape, env } from '@conveyor/platform';
+import { commonEnvShape, env, renamedVariables } from '@conveyor/platform';
 import { storageEnvShape } from '@conveyor/storage';
 
-export const ConsumerEnv = z.object({
+const ConsumerVariables = z.object({
   ...commonEnvShape,
   ...storageEnvShape,
   /** Port of /healthz, /readyz and /metrics. Default 9091. */
   OPS_PORT: env.int(9091),
   /**
    * Object checks in flight per process. The upstream takes 0.3–4.3 s per id, so throughput ≈
-   * MAX_CONSUMERS / 2.3 s. The AMQP prefetch is twice this when acks are held (ACK_HOLD_MS), so
+   * OBJECT_CHECKS_IN_FLIGHT / 2.3 s. The AMQP prefetch is twice this when acks are held (ACK_HOLD_MS), so
    * held acks never take places from running checks. Default 5000.
    */
-  MAX_CONSUMERS: env.int(5_000, 1),
+  OBJECT_CHECKS_IN_FLIGHT: env.int(5_000, 1),
   /**
    * Longest time a finished object check's ack waits for the checks delivered before it, so that
    * a run of finished checks is acknowledged with one `multiple` ack instead of one command per
@@ -97,4 +97,9 @@ export const ConsumerEnv = z.object({
   /** How often this host writes its heartbeat (kinds, jobs in flight) to the registry, in ms. Default 5000. */
   WORKER_HEARTBEAT_MS: env.int(5_000, 100),
 });
+/** MAX_CONSUMERS is OBJECT_CHECKS_IN_FLIGHT's old name: it counted checks, never consumers. */
+export const ConsumerEnv = z.preprocess(
+  renamedVariables({ MAX_CONSUMERS: 'OBJECT_CHECKS_IN_FLIGHT' }),
+  ConsumerVariables,
+);
 export type ConsumerConfig = z.infer<typeof ConsumerEnv>;

@@ -63,7 +63,7 @@ export class ConsumerApp {
     this.statusClient = new ObjectStatusClient({
       baseUrl: config.OBJECTS_API_URL,
       timeoutMs: config.UPSTREAM_TIMEOUT_MS,
-      maxSockets: config.MAX_CONSUMERS,
+      maxSockets: config.OBJECT_CHECKS_IN_FLIGHT,
     });
     this.relay = this.core.outboxRelay({
       pollMs: 1_000,
@@ -138,8 +138,9 @@ export class ConsumerApp {
         deps,
         {
           kind: 'object.check',
-          prefetch: config.ACK_HOLD_MS > 0 ? 2 * config.MAX_CONSUMERS : config.MAX_CONSUMERS,
-          concurrency: config.MAX_CONSUMERS,
+          prefetch:
+            config.ACK_HOLD_MS > 0 ? 2 * config.OBJECT_CHECKS_IN_FLIGHT : config.OBJECT_CHECKS_IN_FLIGHT,
+          concurrency: config.OBJECT_CHECKS_IN_FLIGHT,
           ackHoldMs: config.ACK_HOLD_MS,
           retryDelaysMs: config.RETRY_DELAYS_MS,
           maxAttempts: config.MAX_ATTEMPTS,

@@ -1,0 +1,17 @@
+import { loadConfig } from '@conveyor/platform';
+import { ConsumerEnv } from './config.js';
+
+describe('ConsumerEnv', () => {
+  it('reads OBJECT_CHECKS_IN_FLIGHT, and MAX_CONSUMERS (its old name) when it is unset', () => {
+    expect(loadConfig(ConsumerEnv, {}).OBJECT_CHECKS_IN_FLIGHT).toBe(5_000);
+    expect(loadConfig(ConsumerEnv, { MAX_CONSUMERS: '700' }).OBJECT_CHECKS_IN_FLIGHT).toBe(700);
+    expect(
+      loadConfig(ConsumerEnv, { MAX_CONSUMERS: '700', OBJECT_CHECKS_IN_FLIGHT: '900' })
+        .OBJECT_CHECKS_IN_FLIGHT,
+    ).toBe(900);
+  });
+
+  it('names the variable it refuses, under its current name', () => {
+    expect(() => loadConfig(ConsumerEnv, { MAX_CONSUMERS: 'lots' })).toThrow(/OBJECT_CHECKS_IN_FLIGHT/);
+  });
+});
