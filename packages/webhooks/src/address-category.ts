@@ -1,7 +1,7 @@
 /**
  * What kind of IP address a webhook would reach: public unicast, or one of the ranges a client
  * must not make us POST to (loopback, private, the cloud metadata service...). Facts about the
- * address space only; which categories are allowed is the notifier's AddressPolicy.
+ * address space only; which categories are allowed is an address policy's (address-policy.ts).
  */
 import { BlockList, isIP } from 'node:net';
 

@@ -2,12 +2,13 @@
  * Which IP addresses a webhook may be delivered to. Callback URLs come from clients, so without
  * this a client could make the notifier POST into our own network (SSRF): the cloud metadata
  * service, the database, an admin port on localhost. Everything that is not public unicast is
- * refused unless the operator opted in. What category an address is belongs to @conveyor/jobs
- * (the producer judges literal callback IPs with it too); what each category may do is decided here.
+ * refused unless the operator opted in. What category an address is belongs to address-category.ts;
+ * what each category may do is decided here.
  */
 import { BlockList } from 'node:net';
-import { categoryOf, ipFamilyOf, parseIpAddress, type RangeCategory } from '@conveyor/webhooks';
 import { AppError } from '@conveyor/platform';
+import { categoryOf, ipFamilyOf, parseIpAddress, type RangeCategory } from './address-category.js';
+import type { CallbackAddressJudge } from './callback-url.js';
 
 export interface AddressPolicyConfig {
   /** 127.0.0.0/8 and ::1: local development and tests only. */
@@ -21,7 +22,7 @@ export interface AddressPolicyConfig {
 /** Addresses whose verdict is remembered; past this the memory starts over. */
 const MAX_CACHED_VERDICTS = 10_000;
 
-export class AddressPolicy {
+export class AddressPolicy implements CallbackAddressJudge {
   readonly #config: AddressPolicyConfig;
   readonly #allowedRanges: BlockList;
   readonly #allowedHosts: ReadonlySet<string>;

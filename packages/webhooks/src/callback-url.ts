@@ -3,7 +3,7 @@
  * and again before every delivery (notifier): a URL accepted at submit can only be refused at
  * delivery for where it points, never for its syntax. Host names are not resolved here (DNS
  * answers change): the notifier's HTTP client checks the addresses it actually connects to.
- * Literal IPs are judged by the caller's judge, when it gives one.
+ * Literal IPs are judged by the caller's address policy.
  */
 import { ipFamilyOf } from './address-category.js';
 
@@ -24,7 +24,7 @@ export type CallbackUrlCheck =
  * `url.href` is the canonical form to store: checking it again gives the same verdict, so what
  * the producer stores is what the notifier accepts.
  */
-export function checkCallbackUrl(raw: string, judge?: CallbackAddressJudge): CallbackUrlCheck {
+export function checkCallbackUrl(raw: string, judge: CallbackAddressJudge): CallbackUrlCheck {
   // Counted before parsing, so a megabyte of URL costs nothing; the canonical form again below.
   if (raw.length > CALLBACK_URL_MAX_LENGTH) return tooLong();
   // The parser would silently drop tabs and newlines and trim spaces or percent-encode them
@@ -52,7 +52,7 @@ export function checkCallbackUrl(raw: string, judge?: CallbackAddressJudge): Cal
   if (raw.includes('#')) return invalid('The callback URL must not contain a fragment (#...).');
   // Percent-encoding non-ASCII characters can make the canonical form longer than the input.
   if (url.href.length > CALLBACK_URL_MAX_LENGTH) return tooLong();
-  const refusal = judge === undefined ? undefined : hostRefusal(url.hostname, judge);
+  const refusal = hostRefusal(url.hostname, judge);
   return refusal === undefined ? { ok: true, url } : { ok: false, code: 'address_refused', message: refusal };
 }
 

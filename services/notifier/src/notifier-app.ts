@@ -1,11 +1,10 @@
 import { startMessageConsumer, type ConsumerHandle } from '@conveyor/broker';
-import { DeliveryStore, WebhookSecretStore } from '@conveyor/webhooks';
 import type { Logger } from '@conveyor/platform';
 import { ServiceCore } from '@conveyor/runtime';
+import { AddressPolicy, DeliveryStore, WebhookSecretStore } from '@conveyor/webhooks';
 import client from 'prom-client';
 import type { NotifierConfig } from './config.js';
 import { jobEventHandler } from './consumers/job-event.consumer.js';
-import { AddressPolicy } from './domain/address-policy.js';
 import { CircuitBreakers } from './domain/circuit-breaker.js';
 import { EndpointLimiter } from './domain/endpoint-limiter.js';
 import { Dispatcher } from './routines/dispatcher.js';

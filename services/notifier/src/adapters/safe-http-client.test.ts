@@ -2,7 +2,7 @@ import dns from 'node:dns';
 import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { AddressPolicy } from '../domain/address-policy.js';
+import { AddressPolicy } from '@conveyor/webhooks';
 import { postWebhook, WebhookRequestError, type PostWebhookRequest } from './safe-http-client.js';
 
 const loopbackAllowed = new AddressPolicy({ allowLoopback: true, allowPrivate: false, allowList: [] });

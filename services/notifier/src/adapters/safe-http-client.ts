@@ -25,9 +25,8 @@ import https from 'node:https';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { LookupFunction } from 'node:net';
 import { AppError, errorMessage } from '@conveyor/platform';
-import type { AddressPolicy } from '../domain/address-policy.js';
+import { checkCallbackUrl, type AddressPolicy } from '@conveyor/webhooks';
 import type { AttemptError, DeliveryErrorCode } from '../domain/delivery-outcome.js';
-import { validateCallbackUrl } from '../domain/webhook-url.js';
 
 const USER_AGENT = 'Conveyor-Webhooks/1.0';
 /** Idle kept-alive sockets close after this, in ms (Node's own server default keep-alive is 5 s). */
@@ -83,7 +82,7 @@ export async function postWebhook(request: PostWebhookRequest): Promise<WebhookR
   if (!(request.timeoutMs > 0) || !(request.maxResponseBytes >= 0)) {
     throw new AppError('invalid_request', `timeoutMs must be > 0 and maxResponseBytes ≥ 0.`);
   }
-  const check = validateCallbackUrl(String(request.url), request.policy);
+  const check = checkCallbackUrl(String(request.url), request.policy);
   if (!check.ok) throw new WebhookRequestError(check.code, check.message, { durationMs: elapsed() });
   if (request.signal?.aborted) {
     throw new WebhookRequestError('aborted', 'The delivery was aborted before it started.', {

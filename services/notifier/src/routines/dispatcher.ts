@@ -1,5 +1,7 @@
+import { Batcher, errorMessage, sleep, type Logger } from '@conveyor/platform';
 import {
   webhookHeaders,
+  type AddressPolicy,
   type AttemptOutcome,
   type AttemptRecord,
   type AttemptReport,
@@ -8,9 +10,7 @@ import {
   type RecordedEvents,
   type WebhookSecretStore,
 } from '@conveyor/webhooks';
-import { Batcher, errorMessage, sleep, type Logger } from '@conveyor/platform';
 import { postWebhook, WebhookRequestError } from '../adapters/safe-http-client.js';
-import type { AddressPolicy } from '../domain/address-policy.js';
 import type { CircuitBreakers } from '../domain/circuit-breaker.js';
 import { classifyResponse, isEndpointFailure, type DeliveryOutcome } from '../domain/delivery-outcome.js';
 import type { EndpointLimiter } from '../domain/endpoint-limiter.js';
