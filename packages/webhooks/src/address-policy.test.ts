@@ -1,4 +1,4 @@
-import { AddressPolicy } from './address-policy.js';
+import { AddressPolicy, SUBMIT_ADDRESS_POLICY } from './address-policy.js';
 
 const strict = new AddressPolicy({ allowLoopback: false, allowPrivate: false, allowList: [] });
 
@@ -78,4 +78,29 @@ describe('AddressPolicy', () => {
       ).toThrow(expect.objectContaining({ code: 'invalid_address_policy' }));
     },
   );
+});
+
+describe('SUBMIT_ADDRESS_POLICY', () => {
+  it.each([
+    ['169.254.169.254', 'cloud metadata'],
+    ['::ffff:0:a9fe:a9fe', 'cloud metadata'],
+    ['169.254.10.1', 'link local'],
+    ['0.0.0.0', 'unspecified'],
+    ['224.0.0.1', 'multicast'],
+    ['255.255.255.255', 'broadcast'],
+  ])('refuses %s, where no receiver can be', (ip, category) => {
+    expect(SUBMIT_ADDRESS_POLICY.refusalReason(ip)).toBe(`${ip} is a ${category} address`);
+  });
+
+  // The notifier may be configured to allow these (allowLoopback, allowPrivate, its allow-list).
+  it.each(['127.0.0.1', '10.0.0.1', 'fd12::1', '198.18.0.1', '93.184.215.14'])(
+    'leaves %s to the notifier',
+    (ip) => {
+      expect(SUBMIT_ADDRESS_POLICY.refusalReason(ip)).toBeUndefined();
+    },
+  );
+
+  it('trusts no host name (the notifier allow-list is not known at submit)', () => {
+    expect(SUBMIT_ADDRESS_POLICY.isHostAllowListed('hooks.internal')).toBe(false);
+  });
 });

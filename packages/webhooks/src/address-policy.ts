@@ -7,7 +7,14 @@
  */
 import { BlockList } from 'node:net';
 import { AppError } from '@conveyor/platform';
-import { categoryOf, ipFamilyOf, parseIpAddress, type RangeCategory } from './address-category.js';
+import {
+  categoryOf,
+  classifyAddress,
+  ipFamilyOf,
+  parseIpAddress,
+  type AddressCategory,
+  type RangeCategory,
+} from './address-category.js';
 import type { CallbackAddressJudge } from './callback-url.js';
 
 export interface AddressPolicyConfig {
@@ -88,6 +95,29 @@ export class AddressPolicy implements CallbackAddressJudge {
     }
   }
 }
+
+/**
+ * Literal IPs refused at submit (the producer). The notifier's policy (loopback, private ranges
+ * and an allow-list, all its own configuration) is not known there, so only addresses no receiver
+ * can be at are refused then: the metadata service and link-local (SSRF targets), "this host",
+ * multicast and broadcast. Anything else the notifier may still refuse at delivery; an operator
+ * who allow-lists one of these ranges gives its receivers host names, which are never judged at submit.
+ */
+const NEVER_A_RECEIVER: ReadonlySet<AddressCategory> = new Set([
+  'cloud_metadata',
+  'link_local',
+  'unspecified',
+  'multicast',
+  'broadcast',
+]);
+
+export const SUBMIT_ADDRESS_POLICY: CallbackAddressJudge = {
+  isHostAllowListed: () => false,
+  refusalReason(ip) {
+    const category = classifyAddress(ip);
+    return NEVER_A_RECEIVER.has(category) ? `${ip} is a ${category.replace('_', ' ')} address` : undefined;
+  },
+};
 
 /** Adds an IP or CIDR allow-list entry; false when the entry is not one (then it is a host name). */
 function addAllowedRange(blockList: BlockList, entry: string): boolean {
