@@ -8,6 +8,7 @@ import {
   type TopologyNames,
 } from '@conveyor/contracts';
 import type { Broker, PublishOptions } from './broker.js';
+import { encodeEnvelope, envelopeTemplate } from './envelope.js';
 
 export type { OutgoingMessage };
 
@@ -22,15 +23,15 @@ export function workMessage(
     messageId: envelope.messageId,
     correlationId: envelope.correlationId,
     type: envelope.kind,
-    body: Buffer.from(JSON.stringify(envelope)),
+    body: Buffer.from(encodeEnvelope(envelope, JSON.stringify(envelope.payload))),
   };
 }
 
 /**
  * Work messages for many payloads of one kind at once, each in its own first-attempt envelope
  * (what createEnvelope + workMessage make, byte for byte). Everything but the message id and the
- * payload is the same for the batch, so it is serialized once: a callback of 200 ids no longer
- * stringifies 200 envelopes. The JSON keeps createEnvelope's key order.
+ * payload is the same for the batch, so it is encoded once, as an envelope template: a callback
+ * of 200 ids no longer stringifies 200 envelopes.
  */
 export function workMessages<K extends MessageKind>(
   names: TopologyNames,
@@ -40,7 +41,17 @@ export function workMessages<K extends MessageKind>(
   now: Date = new Date(),
 ): OutgoingMessage[] {
   const { routingKey, version } = messageDefinition(kind);
-  const shared = `","kind":${JSON.stringify(kind)},"version":${version},"createdAt":"${now.toISOString()}","attempt":0,"correlationId":${JSON.stringify(correlationId)},"payload":`;
+  // Only the message id and the payload vary: [before id, between id and payload, after payload].
+  const { pieces } = envelopeTemplate({
+    kind,
+    version,
+    attempt: 0,
+    createdAt: now.toISOString(),
+    correlationId,
+  });
+  const [beforeId, beforePayload, end] = pieces;
+  if (beforeId === undefined || beforePayload === undefined || end === undefined)
+    throw new Error('unexpected envelope template');
   return payloads.map((payload) => {
     const messageId = randomUUID();
     return {
@@ -49,7 +60,7 @@ export function workMessages<K extends MessageKind>(
       messageId,
       correlationId,
       type: kind,
-      body: Buffer.from(`{"messageId":"${messageId}${shared}${JSON.stringify(payload)}}`),
+      body: Buffer.from(`${beforeId}"${messageId}"${beforePayload}${JSON.stringify(payload)}${end}`),
     };
   });
 }

@@ -17,6 +17,7 @@ import {
   type Kysely,
   type OutboxMessage,
 } from '@conveyor/database';
+import { envelopeTemplate } from '@conveyor/broker';
 
 type SqlFragment = ReturnType<typeof sql.raw>;
 
@@ -277,19 +278,23 @@ function byOrd(
  */
 function eventAndOutbox(names: TopologyNames, also?: SqlFragment): SqlFragment {
   const definition = MessageCatalog['job.event'];
-  // Same fields as createEnvelope: a fresh messageId for the envelope; the AMQP message id is the event id.
-  // json, not jsonb: built once and turned into text, it needs no binary form.
-  const envelope = sql`json_build_object(
-    'messageId', gen_random_uuid(),
-    'kind', ${definition.kind}::text,
-    'version', ${definition.version}::int,
-    'createdAt', to_char(now() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-    'attempt', 0,
-    'correlationId', b.correlation_id,
-    'payload', ${jobEventJson()}
-  )`;
+  // encodeEnvelope's own text, its per-row parts filled in here: a fresh messageId for the
+  // envelope (the AMQP message id is the event id), the transaction's time, the row's
+  // correlation id and the event as the database knows it once the change is made.
+  const template = envelopeTemplate({ kind: definition.kind, version: definition.version, attempt: 0 });
+  const fill = {
+    messageId: sql`to_json(gen_random_uuid()::text)::text`,
+    createdAt: sql`to_json(to_char(now() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))::text`,
+    correlationId: sql`to_json(b.correlation_id)::text`,
+    payload: sql`${jobEventJson()}::text`,
+  };
+  const parts = template.pieces.flatMap((piece, i) => {
+    const hole = template.holes[i];
+    return hole === undefined ? [sql`${piece}::text`] : [sql`${piece}::text`, fill[hole]];
+  });
+  const envelope = sql.join(parts, sql` || `);
   const eventMessage = sql`select b.ord, 1 as n, ${names.eventsExchange}::text, ${eventRoutingKey()}, b.event_id::text, b.correlation_id,
-    ${definition.kind}::text, ${envelope}::text
+    ${definition.kind}::text, ${envelope}
     from changed join batch b on b.id = changed.id`;
   // occurred_at is now(), the transaction's time, the same in the event row and in its message.
   return sql`event as (
