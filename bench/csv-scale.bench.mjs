@@ -16,7 +16,8 @@ const pg = requireFromTestkit('pg');
 const amqp = requireFromTestkit('amqplib');
 const TASKS = Number(process.argv[process.argv.indexOf('--tasks') + 1]) || 10;
 const FILE = 'csv-sum-3000000x30.csv';
-if (!existsSync(resolve(ROOT, 'bench/.data', FILE))) throw new Error('run node bench/csv-sum.bench.mjs first: it generates the 3M-row file');
+if (!existsSync(resolve(ROOT, 'bench/.data', FILE)))
+  throw new Error('run node bench/csv-sum.bench.mjs first: it generates the 3M-row file');
 
 const id = randomBytes(4).toString('hex');
 const env = {
@@ -30,7 +31,11 @@ const env = {
 };
 const children = [];
 const start = (service, extra) => {
-  const child = spawn(process.execPath, [resolve(ROOT, 'services', service, 'dist/main.js')], { cwd: ROOT, env: { ...env, ...extra }, stdio: ['ignore', 'inherit', 'inherit'] });
+  const child = spawn(process.execPath, [resolve(ROOT, 'services', service, 'dist/main.js')], {
+    cwd: ROOT,
+    env: { ...env, ...extra },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   children.push(child);
   return child;
 };
@@ -41,7 +46,15 @@ async function cleanup() {
   await db.query(`drop schema if exists "${env.DATABASE_SCHEMA}" cascade`).catch(() => undefined);
   await db.end().catch(() => undefined);
   const connection = await amqp.connect(env.AMQP_URL);
-  for (const q of ['object.check', 'job.factorize', 'job.csv-sum', 'job.image-resize', 'dead-letter', 'job-events', ...[1000, 5000, 30000, 120000, 600000].map((d) => `retry.${d}ms`)]) {
+  for (const q of [
+    'object.check',
+    'job.factorize',
+    'job.csv-sum',
+    'job.image-resize',
+    'dead-letter',
+    'job-events',
+    ...[1000, 5000, 30000, 120000, 600000].map((d) => `retry.${d}ms`),
+  ]) {
     const ch = await connection.createChannel();
     await ch.deleteQueue(`${env.AMQP_PREFIX}.${q}`).catch(() => undefined);
     await ch.close().catch(() => undefined);
@@ -66,7 +79,11 @@ try {
   const startedAt = Date.now();
   const ids = await Promise.all(
     Array.from({ length: TASKS }, async () => {
-      const response = await fetch('http://127.0.0.1:19391/tasks', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ storage: 'local', path: FILE }) });
+      const response = await fetch('http://127.0.0.1:19391/tasks', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ storage: 'local', path: FILE }),
+      });
       return (await response.json()).task_id;
     }),
   );
@@ -74,18 +91,28 @@ try {
   for (;;) {
     const { count } = await (await fetch('http://127.0.0.1:19391/tasks/active')).json();
     maxActive = Math.max(maxActive, count);
-    const { rows } = await db.query(`select status, count(*)::int as n from "${env.DATABASE_SCHEMA}".jobs group by 1`);
-    const done = rows.filter((r) => ['succeeded', 'failed', 'cancelled'].includes(r.status)).reduce((s, r) => s + r.n, 0);
+    const { rows } = await db.query(
+      `select status, count(*)::int as n from "${env.DATABASE_SCHEMA}".jobs group by 1`,
+    );
+    const done = rows
+      .filter((r) => ['succeeded', 'failed', 'cancelled'].includes(r.status))
+      .reduce((s, r) => s + r.n, 0);
     if (done === TASKS) break;
     if (Date.now() - startedAt > 600_000) throw new Error('tasks did not finish within 10 minutes');
     await sleep(500);
   }
   const seconds = (Date.now() - startedAt) / 1000;
-  const results = await Promise.all(ids.map(async (taskId) => (await (await fetch(`http://127.0.0.1:19391/tasks/${taskId}`)).json())));
+  const results = await Promise.all(
+    ids.map(async (taskId) => await (await fetch(`http://127.0.0.1:19391/tasks/${taskId}`)).json()),
+  );
   const statuses = results.map((r) => r.status);
   const sums = new Set(results.map((r) => JSON.stringify(r.result?.columns)));
-  console.log(`${TASKS} tasks of 3,000,000 rows (746 MB each) from one client: ${seconds.toFixed(1)} s in all, ${((TASKS * 746) / seconds).toFixed(0)} MB/s aggregate; at most ${maxActive} computed at once`);
-  console.log(`statuses: ${JSON.stringify(statuses)}; identical exact sums in every result: ${sums.size === 1 ? 'yes' : 'NO'}`);
+  console.log(
+    `${TASKS} tasks of 3,000,000 rows (746 MB each) from one client: ${seconds.toFixed(1)} s in all, ${((TASKS * 746) / seconds).toFixed(0)} MB/s aggregate; at most ${maxActive} computed at once`,
+  );
+  console.log(
+    `statuses: ${JSON.stringify(statuses)}; identical exact sums in every result: ${sums.size === 1 ? 'yes' : 'NO'}`,
+  );
   console.log(`sums: ${[...sums][0]}`);
   if (!statuses.every((s) => s === 'succeeded') || sums.size !== 1) process.exitCode = 1;
 } finally {

@@ -33,7 +33,7 @@ export async function generateCsv({ rows, file, columns = 30, seed = 20240611 })
   const header = Array.from({ length: columns }, (_, i) => `c${i + 1}`).join(',');
   out.write(`${header}\n`);
   const cells = new Array(columns);
-  for (let written = 0; written < rows; ) {
+  for (let written = 0; written < rows;) {
     const batch = Math.min(ROWS_PER_WRITE, rows - written);
     let text = '';
     for (let r = 0; r < batch; r++) {

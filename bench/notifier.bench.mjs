@@ -55,7 +55,14 @@ import { freePort } from './lib/http.mjs';
 import { cleanUpOnce, isolate, runBenchmark } from './lib/isolation.mjs';
 import { metricSum, scrapeOrEmpty as scrape } from './lib/metrics.mjs';
 import { fmt, log, printTable } from './lib/output.mjs';
-import { assertAlive, assertBuilt, startService, stopService, waitForStatus, waitForSubscriber } from './lib/services.mjs';
+import {
+  assertAlive,
+  assertBuilt,
+  startService,
+  stopService,
+  waitForStatus,
+  waitForSubscriber,
+} from './lib/services.mjs';
 import { counterDelta, percentile } from './lib/stats.mjs';
 
 // ---------------------------------------------------------------------------------------------
@@ -148,10 +155,11 @@ function startReceiver() {
   return {
     state,
     listen: () => new Promise((ok) => server.listen(0, '127.0.0.1', () => ok(server.address().port))),
-    close: () => new Promise((ok) => {
-      server.closeAllConnections?.();
-      server.close(() => ok());
-    }),
+    close: () =>
+      new Promise((ok) => {
+        server.closeAllConnections?.();
+        server.close(() => ok());
+      }),
   };
 }
 
@@ -184,7 +192,8 @@ function pgClientPorts(pid) {
     for (const line of text.split('\n').slice(1)) {
       const fields = line.trim().split(/\s+/);
       if (fields.length < 10) continue;
-      if (fields[2].endsWith(':1538') && inodes.has(fields[9])) ports.push(parseInt(fields[1].split(':')[1], 16));
+      if (fields[2].endsWith(':1538') && inodes.has(fields[9]))
+        ports.push(parseInt(fields[1].split(':')[1], 16));
     }
   }
   return ports;
@@ -194,9 +203,21 @@ function pgClientPorts(pid) {
 // PostgreSQL counters (the whole database for commits, the cluster for WAL, this schema for row writes)
 
 async function pgCounters(db) {
-  const [database] = (await db.query(`select xact_commit::bigint as commits, xact_rollback::bigint as rollbacks from pg_stat_database where datname = current_database()`)).rows;
-  const [wal] = (await db.query(`select wal_records::bigint as records, wal_sync::bigint as syncs, wal_fpi::bigint as fpi, wal_bytes::bigint as bytes from pg_stat_wal`)).rows;
-  const [bgwriter] = (await db.query(`select (checkpoints_timed + checkpoints_req)::bigint as checkpoints, buffers_checkpoint::bigint as buffers from pg_stat_bgwriter`)).rows;
+  const [database] = (
+    await db.query(
+      `select xact_commit::bigint as commits, xact_rollback::bigint as rollbacks from pg_stat_database where datname = current_database()`,
+    )
+  ).rows;
+  const [wal] = (
+    await db.query(
+      `select wal_records::bigint as records, wal_sync::bigint as syncs, wal_fpi::bigint as fpi, wal_bytes::bigint as bytes from pg_stat_wal`,
+    )
+  ).rows;
+  const [bgwriter] = (
+    await db.query(
+      `select (checkpoints_timed + checkpoints_req)::bigint as checkpoints, buffers_checkpoint::bigint as buffers from pg_stat_bgwriter`,
+    )
+  ).rows;
   const tables = (
     await db.query(
       `select relname, n_tup_ins::bigint as ins, n_tup_upd::bigint as upd, seq_scan::bigint as seq, coalesce(idx_scan, 0)::bigint as idx
@@ -205,7 +226,8 @@ async function pgCounters(db) {
     )
   ).rows;
   const rows = {};
-  for (const t of tables) rows[t.relname] = { ins: Number(t.ins), upd: Number(t.upd), scans: Number(t.seq) + Number(t.idx) };
+  for (const t of tables)
+    rows[t.relname] = { ins: Number(t.ins), upd: Number(t.upd), scans: Number(t.seq) + Number(t.idx) };
   return {
     commits: Number(database.commits),
     walRecords: Number(wal.records),
@@ -244,8 +266,15 @@ async function explainPolls(db) {
        where id in (select chosen.id from chosen) returning id`,
     'bench sampler: open rows': OPEN_ROWS_SQL,
   };
-  const [size] = (await db.query(`select n_live_tup::int as live, n_dead_tup::int as dead from pg_stat_user_tables where schemaname = $1 and relname = 'webhook_deliveries'`, [SCHEMA])).rows;
-  console.log(`\n--explain: webhook_deliveries ${fmt(size?.live ?? 0)} live, ${fmt(size?.dead ?? 0)} dead tuples`);
+  const [size] = (
+    await db.query(
+      `select n_live_tup::int as live, n_dead_tup::int as dead from pg_stat_user_tables where schemaname = $1 and relname = 'webhook_deliveries'`,
+      [SCHEMA],
+    )
+  ).rows;
+  console.log(
+    `\n--explain: webhook_deliveries ${fmt(size?.live ?? 0)} live, ${fmt(size?.dead ?? 0)} dead tuples`,
+  );
   for (const [name, statement] of Object.entries(statements)) {
     await db.query('begin');
     try {
@@ -319,19 +348,37 @@ async function publishEvents(channel, jobIds, rate, callbackUrl, sent) {
             status: 'succeeded',
             sequence: 1,
             progress: { fraction: 1, message: null },
-            result: { number: String(1000000 + next), factors: ['2', '2', '2', '2', '2', '2', '5', '5', '5', '5', '5', '5'] },
+            result: {
+              number: String(1000000 + next),
+              factors: ['2', '2', '2', '2', '2', '2', '5', '5', '5', '5', '5', '5'],
+            },
             error: null,
             callbackUrl,
             occurredAt: now.toISOString(),
           };
           const correlationId = randomUUID();
-          const envelope = { messageId: randomUUID(), kind: 'job.event', version: 1, createdAt: now.toISOString(), attempt: 0, correlationId, payload };
+          const envelope = {
+            messageId: randomUUID(),
+            kind: 'job.event',
+            version: 1,
+            createdAt: now.toISOString(),
+            attempt: 0,
+            correlationId,
+            payload,
+          };
           sent.set(eventId, now.getTime());
           channel.publish(
             NAMES.eventsExchange,
             'job.factorize.succeeded',
             Buffer.from(JSON.stringify(envelope)),
-            { persistent: true, messageId: eventId, correlationId, type: 'job.event', contentType: 'application/json', timestamp: Math.floor(now.getTime() / 1000) },
+            {
+              persistent: true,
+              messageId: eventId,
+              correlationId,
+              type: 'job.event',
+              contentType: 'application/json',
+              timestamp: Math.floor(now.getTime() / 1000),
+            },
             (error) => {
               if (error) nacked += 1;
               else confirmed += 1;
@@ -357,7 +404,9 @@ async function publishEvents(channel, jobIds, rate, callbackUrl, sent) {
 
 async function reset(db, channel) {
   for (const queue of ALL_QUEUES) await channel.purgeQueue(queue).catch(() => undefined);
-  await db.query(`truncate "${SCHEMA}".webhook_attempts, "${SCHEMA}".webhook_deliveries, "${SCHEMA}".jobs cascade`);
+  await db.query(
+    `truncate "${SCHEMA}".webhook_attempts, "${SCHEMA}".webhook_deliveries, "${SCHEMA}".jobs cascade`,
+  );
 }
 
 async function runOnce({ db, channel, concurrency }) {
@@ -366,21 +415,38 @@ async function runOnce({ db, channel, concurrency }) {
   const callbackUrl = `http://127.0.0.1:${receiverPort}/hooks/conveyor`;
   const opsPort = await freePort();
   const perEndpoint = PER_ENDPOINT ?? concurrency;
-  const notifier = startService('notifier', {
-    ...CORNER.serviceEnv,
-    OPS_PORT: String(opsPort),
-    WEBHOOK_SECRET,
-    WEBHOOK_ALLOW_LOOPBACK: 'true',
-    NOTIFIER_CONCURRENCY: String(concurrency),
-    WEBHOOK_MAX_PER_ENDPOINT: String(perEndpoint),
-    ...(POOL ? { DATABASE_POOL_MAX: String(POOL) } : {}),
-  }, [...NODE_ARGS, ...(TRACE_GC ? ['--trace-gc'] : [])]);
+  const notifier = startService(
+    'notifier',
+    {
+      ...CORNER.serviceEnv,
+      OPS_PORT: String(opsPort),
+      WEBHOOK_SECRET,
+      WEBHOOK_ALLOW_LOOPBACK: 'true',
+      NOTIFIER_CONCURRENCY: String(concurrency),
+      WEBHOOK_MAX_PER_ENDPOINT: String(perEndpoint),
+      ...(POOL ? { DATABASE_POOL_MAX: String(POOL) } : {}),
+    },
+    [...NODE_ARGS, ...(TRACE_GC ? ['--trace-gc'] : [])],
+  );
   // GC pauses as the notifier reports them, stamped on arrival (stdout is read at once).
   const gcPauses = [];
   if (TRACE_GC) {
     notifier.child.stdout.on('data', (chunk) => {
-      if (process.env.BENCH_GC_LOG) appendFileSync(process.env.BENCH_GC_LOG, chunk.toString('utf8').split('\n').filter((l) => l.includes(' ms: ')).map((l) => `${Date.now()} ${l}\n`).join(''));
-      for (const match of chunk.toString('utf8').matchAll(/(Scavenge|Mark-Compact|Mark-sweep|Minor Mark-Compact)[^\n]*?MB, ([\d.]+) \/ ([\d.]+) ms/g)) {
+      if (process.env.BENCH_GC_LOG)
+        appendFileSync(
+          process.env.BENCH_GC_LOG,
+          chunk
+            .toString('utf8')
+            .split('\n')
+            .filter((l) => l.includes(' ms: '))
+            .map((l) => `${Date.now()} ${l}\n`)
+            .join(''),
+        );
+      for (const match of chunk
+        .toString('utf8')
+        .matchAll(
+          /(Scavenge|Mark-Compact|Mark-sweep|Minor Mark-Compact)[^\n]*?MB, ([\d.]+) \/ ([\d.]+) ms/g,
+        )) {
         gcPauses.push({ at: Date.now(), kind: match[1], ms: Number(match[2]) });
       }
     });
@@ -400,8 +466,12 @@ async function runOnce({ db, channel, concurrency }) {
     for (let i = 0; receiver.state.received < WARMUP_EVENTS && i < 200; i += 1) await sleep(100);
     const warmupReceived = receiver.state.received;
     const warmupArrivals = receiver.state.arrivals.length;
-    const warmupDelays = [...warmSent.keys()].flatMap((id) => receiver.state.byEvent.get(id)?.delay ?? []).sort((a, b) => a - b);
-    log(`warm-up: ${fmt(warmupDelays.length)}/${fmt(WARMUP_EVENTS)} delivered, delay p50 ${fmt(percentile(warmupDelays, 50))} ms p99 ${fmt(percentile(warmupDelays, 99))} ms (not counted)`);
+    const warmupDelays = [...warmSent.keys()]
+      .flatMap((id) => receiver.state.byEvent.get(id)?.delay ?? [])
+      .sort((a, b) => a - b);
+    log(
+      `warm-up: ${fmt(warmupDelays.length)}/${fmt(WARMUP_EVENTS)} delivered, delay p50 ${fmt(percentile(warmupDelays, 50))} ms p99 ${fmt(percentile(warmupDelays, 99))} ms (not counted)`,
+    );
     await sleep(500);
 
     const groups = cpuGroups({ notifier });
@@ -453,13 +523,19 @@ async function runOnce({ db, channel, concurrency }) {
           loopP99: metricSum(text, 'conveyor_event_loop_delay_p99_seconds'),
           connections: ports.length,
           busy: activity.rows.filter((r) => r.state !== 'idle').reduce((a, r) => a + r.n, 0),
-          activity: activity.rows.map((r) => `${r.state === 'active' ? '' : `${r.state} `}${r.state === 'idle' ? '' : r.wait} ${r.n}`.trim()).join(', '),
+          activity: activity.rows
+            .map((r) =>
+              `${r.state === 'active' ? '' : `${r.state} `}${r.state === 'idle' ? '' : r.wait} ${r.n}`.trim(),
+            )
+            .join(', '),
         });
       }
     })();
     const steadyTimer = setTimeout(() => (cpuSteadyStart = cpuSnapshot(groups)), STEADY_SKIP_SECONDS * 1000);
 
-    log(`publishing ${fmt(EVENTS)} events at ${fmt(RATE)}/s to ${NAMES.eventsExchange} (NOTIFIER_CONCURRENCY=${concurrency}, WEBHOOK_MAX_PER_ENDPOINT=${perEndpoint}${POOL ? `, DATABASE_POOL_MAX=${POOL}` : ''})`);
+    log(
+      `publishing ${fmt(EVENTS)} events at ${fmt(RATE)}/s to ${NAMES.eventsExchange} (NOTIFIER_CONCURRENCY=${concurrency}, WEBHOOK_MAX_PER_ENDPOINT=${perEndpoint}${POOL ? `, DATABASE_POOL_MAX=${POOL}` : ''})`,
+    );
     const publish = await publishEvents(channel, jobIds, RATE, callbackUrl, sent);
     clearTimeout(steadyTimer);
     cpuSteadyEnd = cpuSnapshot(groups);
@@ -499,8 +575,15 @@ async function runOnce({ db, channel, concurrency }) {
         `select d.status, d.attempts, (select count(*)::int from "${SCHEMA}".webhook_attempts a where a.delivery_id = d.id) as logged from "${SCHEMA}".webhook_deliveries d where d.id = $1`,
         [id],
       );
-      const gaps = seen.later.map((l) => `+${fmt((l.at - seen.firstAt) / 1000, 1)} s (webhook-timestamp ${l.timestamp} vs ${seen.timestamp})`).join(', ');
-      sampleText.push(`${id}: again ${gaps}; row ${rows[0]?.status ?? '?'}, attempts ${rows[0]?.attempts ?? '?'}, ${rows[0]?.logged ?? '?'} logged`);
+      const gaps = seen.later
+        .map(
+          (l) =>
+            `+${fmt((l.at - seen.firstAt) / 1000, 1)} s (webhook-timestamp ${l.timestamp} vs ${seen.timestamp})`,
+        )
+        .join(', ');
+      sampleText.push(
+        `${id}: again ${gaps}; row ${rows[0]?.status ?? '?'}, attempts ${rows[0]?.attempts ?? '?'}, ${rows[0]?.logged ?? '?'} logged`,
+      );
     }
 
     // Delivered exactly once, under one webhook-id, each?
@@ -518,7 +601,8 @@ async function runOnce({ db, channel, concurrency }) {
     }
     delays.sort((a, b) => a - b);
     const allWebhookIds = new Set();
-    for (const entry of receiver.state.byEvent.values()) for (const id of entry.webhookIds) allWebhookIds.add(id);
+    for (const entry of receiver.state.byEvent.values())
+      for (const id of entry.webhookIds) allWebhookIds.add(id);
 
     // Sustained deliveries/s: arrivals of the load's events in the steady window (3 s after the first publish → last publish).
     const arrivals = receiver.state.arrivals.slice(warmupArrivals);
@@ -582,7 +666,10 @@ async function runOnce({ db, channel, concurrency }) {
           max: b.delays.at(-1),
           toRow: percentile(b.toRow, 99),
           rowToAttempt: percentile(b.rowToAttempt, 99),
-          gc: gcPauses.filter((g) => during(g.at) && g.ms >= 5).map((g) => `${g.kind} ${fmt(g.ms, 0)}`).join(', '),
+          gc: gcPauses
+            .filter((g) => during(g.at) && g.ms >= 5)
+            .map((g) => `${g.kind} ${fmt(g.ms, 0)}`)
+            .join(', '),
           // The sample taken within the second after this interval started (WAL and checkpoint counters are per second).
           sample: timeline.find((x) => x.at >= from && x.at < from + 1000),
         };
@@ -591,13 +678,17 @@ async function runOnce({ db, channel, concurrency }) {
     const late = EVENTS - delivered;
     const lostEvents = Math.max(0, EVENTS - loadRows - leftInQueue);
 
-    const diff = (name, filter = '') => metricSum(metricsAfter, name, filter) - metricSum(metricsBefore, name, filter);
+    const diff = (name, filter = '') =>
+      metricSum(metricsAfter, name, filter) - metricSum(metricsBefore, name, filter);
     const attemptsCount = diff('conveyor_webhook_attempt_seconds_count');
     const attemptsSum = diff('conveyor_webhook_attempt_seconds_sum');
     const outcomes = {};
     for (const line of metricsAfter.split('\n')) {
       const match = /^conveyor_webhook_attempts_total\{[^}]*outcome="([^"]+)"[^}]*\} (\S+)/.exec(line);
-      if (match) outcomes[match[1]] = Number(match[2]) - metricSum(metricsBefore, 'conveyor_webhook_attempts_total', `outcome="${match[1]}"`);
+      if (match)
+        outcomes[match[1]] =
+          Number(match[2]) -
+          metricSum(metricsBefore, 'conveyor_webhook_attempts_total', `outcome="${match[1]}"`);
     }
     const queueLabel = `queue="${NAMES.jobEventsQueue}"`;
     const handled = diff('conveyor_message_processing_seconds_count', queueLabel);
@@ -644,7 +735,10 @@ async function runOnce({ db, channel, concurrency }) {
       drainSeconds,
       // New pids (PostgreSQL backends opened in the window) count from 0, not their whole life.
       cpu: cpuSteadyEnd.since(cpuSteadyStart, { skipNewPids: true }),
-      failures: Object.entries(outcomes).filter(([k]) => k !== 'delivered').reduce((a, [, v]) => a + v, 0) + publish.nacked,
+      failures:
+        Object.entries(outcomes)
+          .filter(([k]) => k !== 'delivered')
+          .reduce((a, [, v]) => a + v, 0) + publish.nacked,
       outcomes,
       attemptMeanMs: (1000 * attemptsSum) / Math.max(1, attemptsCount),
       handled,
@@ -679,7 +773,10 @@ async function main() {
   console.log(
     `Webhook notifier benchmark — ${fmt(EVENTS)} events at ${fmt(RATE)}/s for ${SECONDS} s per run after a ${fmt(WARMUP_SECONDS, 1)} s warm-up at the same rate, prefix ${PREFIX}, schema ${SCHEMA}, ${CPU_COUNT} cores, node ${process.version}`,
   );
-  const backends = await connectBackends(DATABASE_URL, { confirm: true, onChannelError: (error) => log(`bench channel error: ${error.message}`) });
+  const backends = await connectBackends(DATABASE_URL, {
+    confirm: true,
+    onChannelError: (error) => log(`bench channel error: ${error.message}`),
+  });
   const { channel, db } = backends;
   try {
     console.log(await versionsLine(backends, { synchronousCommit: true }));
@@ -693,12 +790,26 @@ async function main() {
           `delay p50 ${fmt(run.p50)} ms p99 ${fmt(run.p99)} ms max ${fmt(run.max)} ms, drained ${fmt(run.drainSeconds, 1)} s after sending; CPU: ${formatCpu(run.cpu)}`,
       );
       if (run.firstBad) log(`first bad signature: ${run.firstBad}`);
-      if (run.errors || run.logs !== '0/0') log(`notifier warn/error lines ${run.logs}; last: ${run.lastLines.join(' | ')}`);
+      if (run.errors || run.logs !== '0/0')
+        log(`notifier warn/error lines ${run.logs}; last: ${run.lastLines.join(' | ')}`);
     }
 
     printTable(
       `Deliveries (${fmt(RATE)} events/s offered for ${SECONDS} s, one receiver; steady window = ${STEADY_SKIP_SECONDS} s after the first publish → last publish)`,
-      ['NOTIFIER_CONCURRENCY', 'offered/s', 'steady deliveries/s', 'overall/s', 'delivered', 'delay p50 ms', 'p99 ms', 'max ms', 'drain s', 'failed', 'dup webhooks', 'late / lost'],
+      [
+        'NOTIFIER_CONCURRENCY',
+        'offered/s',
+        'steady deliveries/s',
+        'overall/s',
+        'delivered',
+        'delay p50 ms',
+        'p99 ms',
+        'max ms',
+        'drain s',
+        'failed',
+        'dup webhooks',
+        'late / lost',
+      ],
       runs.map((r) => [
         `${r.concurrency} (per endpoint ${r.perEndpoint})`,
         fmt(r.offered),
@@ -717,7 +828,17 @@ async function main() {
 
     printTable(
       'Where the delay goes (p50 / p99 ms): publish → delivery row created → first attempt started → webhook received',
-      ['NOTIFIER_CONCURRENCY', 'event → row', 'row → attempt', 'attempt → arrival', 'attempt mean ms (/metrics)', 'job-event handling mean ms', 'queue ready max', 'pending rows max', 'loop p99 max ms'],
+      [
+        'NOTIFIER_CONCURRENCY',
+        'event → row',
+        'row → attempt',
+        'attempt → arrival',
+        'attempt mean ms (/metrics)',
+        'job-event handling mean ms',
+        'queue ready max',
+        'pending rows max',
+        'loop p99 max ms',
+      ],
       runs.map((r) => [
         r.concurrency,
         `${fmt(r.split.toRow[0])} / ${fmt(r.split.toRow[1])}`,
@@ -733,7 +854,16 @@ async function main() {
 
     printTable(
       'CPU in % of one core over the steady window',
-      ['NOTIFIER_CONCURRENCY', 'notifier', 'postgres', 'rabbitmq', 'bench (publisher + receiver)', 'irq', 'others', 'machine'],
+      [
+        'NOTIFIER_CONCURRENCY',
+        'notifier',
+        'postgres',
+        'rabbitmq',
+        'bench (publisher + receiver)',
+        'irq',
+        'others',
+        'machine',
+      ],
       runs.map((r) => [
         r.concurrency,
         ...cpuCells(r.cpu, ['notifier', 'postgres', 'rabbitmq', 'bench', 'irq', 'others']),
@@ -744,7 +874,18 @@ async function main() {
     const row = (r, table, key) => r.pg.rows[table]?.[key] ?? 0;
     printTable(
       'PostgreSQL work per delivery (whole measured load incl. drain; commits are database-wide, so other users of the database add to them)',
-      ['NOTIFIER_CONCURRENCY', 'commits', 'WAL syncs', 'WAL records', 'deliveries ins', 'deliveries upd', 'deliveries scans', 'attempts ins', 'gone_urls scans', 'secrets scans'],
+      [
+        'NOTIFIER_CONCURRENCY',
+        'commits',
+        'WAL syncs',
+        'WAL records',
+        'deliveries ins',
+        'deliveries upd',
+        'deliveries scans',
+        'attempts ins',
+        'gone_urls scans',
+        'secrets scans',
+      ],
       runs.map((r) => [
         r.concurrency,
         per(r, r.pg.commits),
@@ -762,13 +903,49 @@ async function main() {
     for (const r of runs) {
       printTable(
         `Timeline, NOTIFIER_CONCURRENCY=${r.concurrency} (per ~1 s)`,
-        ['t (s)', 'received', 'job-events ready', 'pending rows', 'sending rows', 'loop p99 ms', 'CPU % notifier / postgres / rabbitmq / bench / others', 'PG conns busy/open', 'busy conns: state wait_event (pg_stat_activity)'],
-        r.timeline.map((s) => [fmt(s.t, 1), fmt(s.received), fmt(s.ready), fmt(s.pending), fmt(s.sending), fmt(s.loopP99 * 1000, 1), ['notifier', 'postgres', 'rabbitmq', 'bench', 'others'].map((k) => fmt(s.cpu[k])).join(' / '), `${s.busy}/${s.connections}`, s.activity.split(', ').filter((x) => !/^idle \d/.test(x)).join(', ')]),
+        [
+          't (s)',
+          'received',
+          'job-events ready',
+          'pending rows',
+          'sending rows',
+          'loop p99 ms',
+          'CPU % notifier / postgres / rabbitmq / bench / others',
+          'PG conns busy/open',
+          'busy conns: state wait_event (pg_stat_activity)',
+        ],
+        r.timeline.map((s) => [
+          fmt(s.t, 1),
+          fmt(s.received),
+          fmt(s.ready),
+          fmt(s.pending),
+          fmt(s.sending),
+          fmt(s.loopP99 * 1000, 1),
+          ['notifier', 'postgres', 'rabbitmq', 'bench', 'others'].map((k) => fmt(s.cpu[k])).join(' / '),
+          `${s.busy}/${s.connections}`,
+          s.activity
+            .split(', ')
+            .filter((x) => !/^idle \d/.test(x))
+            .join(', '),
+        ]),
       );
       if (SERIES) {
         printTable(
           `Delay by publish time, NOTIFIER_CONCURRENCY=${r.concurrency} (per ${SERIES_MS} ms; WAL and checkpoint figures from the 1 s sample taken in that interval)`,
-          ['t (s)', 'events', 'p50 ms', 'p99 ms', 'max ms', 'event → row p99', 'row → attempt p99', 'GC ≥ 5 ms', 'WAL MB/s', 'WAL FPI/s', 'checkpoint buffers/s', 'loop p99 ms'],
+          [
+            't (s)',
+            'events',
+            'p50 ms',
+            'p99 ms',
+            'max ms',
+            'event → row p99',
+            'row → attempt p99',
+            'GC ≥ 5 ms',
+            'WAL MB/s',
+            'WAL FPI/s',
+            'checkpoint buffers/s',
+            'loop p99 ms',
+          ],
           r.series.map((b) => [
             fmt(b.t, 1),
             fmt(b.n),
@@ -788,7 +965,9 @@ async function main() {
       if (TRACE_GC) {
         const pauses = r.gcPauses.map((g) => g.ms).sort((a, b) => a - b);
         const long = r.gcPauses.filter((g) => g.ms >= 20);
-        console.log(`GC (whole run incl. warm-up): ${pauses.length} pauses, p99 ${fmt(percentile(pauses, 99), 1)} ms, max ${fmt(pauses.at(-1) ?? 0, 1)} ms; ≥ 20 ms: ${long.map((g) => `${g.kind} ${fmt(g.ms, 0)} ms at +${fmt((g.at - r.publish.firstEpoch) / 1000, 1)} s`).join(', ') || 'none'}`);
+        console.log(
+          `GC (whole run incl. warm-up): ${pauses.length} pauses, p99 ${fmt(percentile(pauses, 99), 1)} ms, max ${fmt(pauses.at(-1) ?? 0, 1)} ms; ≥ 20 ms: ${long.map((g) => `${g.kind} ${fmt(g.ms, 0)} ms at +${fmt((g.at - r.publish.firstEpoch) / 1000, 1)} s`).join(', ') || 'none'}`,
+        );
       }
       console.log(
         `outcomes ${JSON.stringify(r.outcomes)}; delivery rows ${JSON.stringify(r.statuses)}, ${r.multiAttempt} with >1 attempt; ` +
@@ -796,7 +975,10 @@ async function main() {
           `retry tiers ${r.retried}, dead-lettered ${r.deadLettered}; receiver connections ${fmt(r.connections)} for ${fmt(r.receivedAll)} requests; ` +
           `signatures verified ${fmt(r.verified)}, bad ${r.badSignatures}; distinct webhook-ids ${fmt(r.distinctWebhookIds)}, events under >1 id ${r.multiIds}; notifier warn/error lines ${r.logs}`,
       );
-      if (r.sampleText.length > 0) console.log(`duplicate webhooks (${r.duplicateRequests} requests), e.g.:\n  ${r.sampleText.join('\n  ')}`);
+      if (r.sampleText.length > 0)
+        console.log(
+          `duplicate webhooks (${r.duplicateRequests} requests), e.g.:\n  ${r.sampleText.join('\n  ')}`,
+        );
     }
 
     const noisy = runs.filter((r) => r.cpu.others > 20);
@@ -809,23 +991,48 @@ async function main() {
     const verdict = (ok) => (ok ? 'PASS' : 'FAIL');
     const summary = [];
     for (const r of runs) {
-      summary.push([`Deliveries/s sustained, NOTIFIER_CONCURRENCY=${r.concurrency}`, fmt(r.steadyRate), `≥ ${fmt(TARGETS.perSecond)}`, verdict(r.steadyRate >= TARGETS.perSecond)]);
-      summary.push([`Delay p99 (status change → webhook), NOTIFIER_CONCURRENCY=${r.concurrency} (ms)`, `${fmt(r.p99)} (p50 ${fmt(r.p50)}, max ${fmt(r.max)})`, `< ${TARGETS.p99Ms}`, verdict(r.p99 < TARGETS.p99Ms && r.late === 0)]);
+      summary.push([
+        `Deliveries/s sustained, NOTIFIER_CONCURRENCY=${r.concurrency}`,
+        fmt(r.steadyRate),
+        `≥ ${fmt(TARGETS.perSecond)}`,
+        verdict(r.steadyRate >= TARGETS.perSecond),
+      ]);
+      summary.push([
+        `Delay p99 (status change → webhook), NOTIFIER_CONCURRENCY=${r.concurrency} (ms)`,
+        `${fmt(r.p99)} (p50 ${fmt(r.p50)}, max ${fmt(r.max)})`,
+        `< ${TARGETS.p99Ms}`,
+        verdict(r.p99 < TARGETS.p99Ms && r.late === 0),
+      ]);
       summary.push([
         `Delivered within ${DRAIN_SECONDS} s of the end of sending, NOTIFIER_CONCURRENCY=${r.concurrency}`,
         `${fmt(r.delivered)}/${fmt(EVENTS)}${r.late ? ` (${fmt(r.loadWaiting)} rows waiting, ${fmt(r.leftInQueue)} events queued)` : ''}`,
         'all',
         verdict(r.late === 0),
       ]);
-      summary.push([`No event lost (delivered, row waiting or still queued), NOTIFIER_CONCURRENCY=${r.concurrency}`, `${fmt(r.lostEvents)} lost`, '0', verdict(r.lostEvents === 0)]);
+      summary.push([
+        `No event lost (delivered, row waiting or still queued), NOTIFIER_CONCURRENCY=${r.concurrency}`,
+        `${fmt(r.lostEvents)} lost`,
+        '0',
+        verdict(r.lostEvents === 0),
+      ]);
       summary.push([
         `Each webhook received once (by webhook-id, one id per event), NOTIFIER_CONCURRENCY=${r.concurrency}`,
         `${r.duplicateRequests} duplicate requests, ${r.multiIds} events under >1 id`,
         '0',
         verdict(r.duplicateRequests === 0 && r.duplicates === 0 && r.multiIds === 0),
       ]);
-      summary.push([`Failed attempts / nacked publishes, NOTIFIER_CONCURRENCY=${r.concurrency}`, `${r.failures}`, '0', verdict(r.failures === 0)]);
-      summary.push([`Signatures valid (independent HMAC), NOTIFIER_CONCURRENCY=${r.concurrency}`, `${fmt(r.verified)}/${fmt(r.verified + r.badSignatures)}`, 'all', verdict(r.badSignatures === 0 && r.verified > 0)]);
+      summary.push([
+        `Failed attempts / nacked publishes, NOTIFIER_CONCURRENCY=${r.concurrency}`,
+        `${r.failures}`,
+        '0',
+        verdict(r.failures === 0),
+      ]);
+      summary.push([
+        `Signatures valid (independent HMAC), NOTIFIER_CONCURRENCY=${r.concurrency}`,
+        `${fmt(r.verified)}/${fmt(r.verified + r.badSignatures)}`,
+        'all',
+        verdict(r.badSignatures === 0 && r.verified > 0),
+      ]);
     }
     printTable('Summary', ['Figure', 'Measured', 'Target', 'Result'], summary);
   } finally {

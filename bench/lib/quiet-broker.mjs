@@ -10,7 +10,12 @@ function diskBytesWritten() {
     const fields = line.trim().split(/\s+/);
     const name = fields[2] ?? '';
     // Whole disks only: partitions would count twice; loop and zram devices are not the disk.
-    if (/^(loop|zram|ram)/.test(name) || /^(sd[a-z]+|vd[a-z]+|xvd[a-z]+|hd[a-z]+)\d+$/.test(name) || /^nvme\d+n\d+p\d+$/.test(name)) continue;
+    if (
+      /^(loop|zram|ram)/.test(name) ||
+      /^(sd[a-z]+|vd[a-z]+|xvd[a-z]+|hd[a-z]+)\d+$/.test(name) ||
+      /^nvme\d+n\d+p\d+$/.test(name)
+    )
+      continue;
     sectors += Number(fields[9] ?? 0);
   }
   return sectors * 512;
@@ -24,7 +29,12 @@ function diskBytesWritten() {
  * every confirm, waits); the next phase should not measure that. Returns how long it waited and
  * the last second's figures.
  */
-export async function waitForQuietBroker({ belowPercent = 15, belowDiskMiBps = 4, quietSeconds = 2, maxSeconds = 60 } = {}) {
+export async function waitForQuietBroker({
+  belowPercent = 15,
+  belowDiskMiBps = 4,
+  quietSeconds = 2,
+  maxSeconds = 60,
+} = {}) {
   const groups = cpuGroups({}, ['rabbitmq']);
   const started = performance.now();
   let quiet = 0;

@@ -16,8 +16,11 @@ const run = promisify(execFile);
  */
 export async function rollQuorumQueueWal() {
   try {
-    const { stdout } = await run('rabbitmqctl', ['eval', 'ra_log_wal:force_roll_over(ra_log_wal).'], { timeout: 30_000 });
-    if (stdout.trim() !== 'ok') return { ok: false, error: `rabbitmqctl answered ${stdout.trim().slice(0, 200)}` };
+    const { stdout } = await run('rabbitmqctl', ['eval', 'ra_log_wal:force_roll_over(ra_log_wal).'], {
+      timeout: 30_000,
+    });
+    if (stdout.trim() !== 'ok')
+      return { ok: false, error: `rabbitmqctl answered ${stdout.trim().slice(0, 200)}` };
     return { ok: true };
   } catch (error) {
     return { ok: false, error: error.message.split('\n')[0] };
