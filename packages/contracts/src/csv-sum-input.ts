@@ -60,8 +60,18 @@ export const CsvSumInput = z.discriminatedUnion('storage', [
 export type CsvSumInput = z.infer<typeof CsvSumInput>;
 
 /** `csv-sum` job result: one entry per summed column, sums exact as decimal strings. */
-export interface CsvSumResult {
-  columns: { column: number; name: string | null; sum: string }[];
-  rowsRead: number;
-  bytesRead: number;
-}
+export const CsvSumResult = z.object({
+  columns: z.array(
+    z.object({
+      /** 1-based column position. */
+      column: z.number().int(),
+      /** Header cell of the column, or null when the file has no header. */
+      name: z.string().nullable(),
+      sum: z.string(),
+    }),
+  ),
+  /** Data rows, not counting the header or blank lines at the end of the file. */
+  rowsRead: z.number().int(),
+  bytesRead: z.number().int(),
+});
+export type CsvSumResult = z.infer<typeof CsvSumResult>;

@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /**
  * Parses the number a user asks to factorize: a string of decimal digits, or a JSON number that is
  * a safe integer. Every refusal names the rule it broke and says what to send instead.
@@ -97,15 +99,17 @@ function echo(text: string): string {
   );
 }
 
-/** `factorize` job input as stored: the number as a canonical decimal string. */
-export interface FactorizeInput {
-  number: string;
-}
+/** `factorize` job input as stored: the number as a canonical decimal string (parseFactorizeInput's value). */
+export const FactorizeInput = z.object({
+  number: z.string().regex(/^[1-9]\d*$/, 'must be canonical decimal digits'),
+});
+export type FactorizeInput = z.infer<typeof FactorizeInput>;
 
 /** `factorize` job result. */
-export interface FactorizeResult {
-  factors: string[];
+export const FactorizeResult = z.object({
+  factors: z.array(z.string()),
   /** The product of the factors, recomputed after factoring: always equal to the input. */
-  product: string;
-  verified: boolean;
-}
+  product: z.string(),
+  verified: z.boolean(),
+});
+export type FactorizeResult = z.infer<typeof FactorizeResult>;

@@ -3,6 +3,7 @@ export * from './messages.js';
 export * from './http.js';
 export * from './topology.js';
 export * from './jobs.js';
+export * from './job-catalog.js';
 export * from './factorize-input.js';
 export * from './csv-sum-input.js';
 export * from './image/image-options.js';
