@@ -15,7 +15,7 @@ interface CachedSecrets {
  * Signing secrets per client; during a rotation the previous one stays valid until it expires.
  *
  * Lists are cached per client, keyed by the newest secret id: deliveries are claimed with their
- * client's current version (LeasedDelivery.secretsVersion), so a rotation (a new row, hence a
+ * client's current version (LeasedWebhookDelivery.secretsVersion), so a rotation (a new row, hence a
  * higher id) invalidates the cache for the next delivery leased after it, in any process. An
  * entry also lapses when its first secret expires.
  */

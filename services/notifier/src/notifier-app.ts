@@ -1,7 +1,7 @@
 import { startMessageConsumer, type ConsumerHandle } from '@conveyor/broker';
 import type { Logger } from '@conveyor/platform';
 import { ServiceCore } from '@conveyor/runtime';
-import { AddressPolicy, DeliveryStore, WebhookSecretStore } from '@conveyor/webhooks';
+import { AddressPolicy, WebhookDeliveryStore, WebhookSecretStore } from '@conveyor/webhooks';
 import client from 'prom-client';
 import type { NotifierConfig } from './config.js';
 import { jobEventHandler } from './consumers/job-event.consumer.js';
@@ -28,7 +28,7 @@ const EVENT_BATCH_WAIT_MS = 2;
 export class NotifierApp {
   private readonly core: ServiceCore;
   private readonly dispatcher: Dispatcher;
-  private readonly deliveries: DeliveryStore;
+  private readonly deliveries: WebhookDeliveryStore;
   private readonly recorder: EventRecorder;
   private consumer: ConsumerHandle | undefined;
 
@@ -39,7 +39,7 @@ export class NotifierApp {
     this.core = new ServiceCore('notifier', config, log, { kinds: ['job.event'] });
     const { registry } = this.core.metrics;
     const db = this.core.database.db;
-    this.deliveries = new DeliveryStore(db);
+    this.deliveries = new WebhookDeliveryStore(db);
     const attempts = new client.Counter({
       name: 'conveyor_webhook_attempts_total',
       help: 'Webhook delivery attempts by outcome',

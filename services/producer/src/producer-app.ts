@@ -5,7 +5,7 @@ import { JobKindRegistry, JobStore } from '@conveyor/jobs';
 import { waitAtMost, type Logger } from '@conveyor/platform';
 import { ServiceCore } from '@conveyor/runtime';
 import { openBlobStore, storeSettingsFrom, validateLocalPath } from '@conveyor/storage';
-import { DeliveryStore, WebhookSecretStore } from '@conveyor/webhooks';
+import { WebhookDeliveryStore, WebhookSecretStore } from '@conveyor/webhooks';
 import { findClientIdByKey } from './auth/api-client.repository.js';
 import { listenForRevocations } from './auth/api-key-revocations.js';
 import { DurablePublisher } from './callback/durable-publisher.js';
@@ -148,7 +148,7 @@ export class ProducerApp {
       legacyImagesRouter(imageDeps),
       deliveriesRouter({
         jobs: store,
-        deliveries: new DeliveryStore(db),
+        deliveries: new WebhookDeliveryStore(db),
         secrets: new WebhookSecretStore(db, config.WEBHOOK_SECRET),
         publicBaseUrl: config.PUBLIC_BASE_URL,
         secretOverlapMs: config.WEBHOOK_SECRET_OVERLAP_MS,

@@ -5,7 +5,12 @@ import type { JobEvent } from '@conveyor/contracts';
 import { sql, type DatabaseHandle } from '@conveyor/database';
 import { silentLogger } from '@conveyor/platform';
 import { migratedDatabase, waitFor, type MigratedDatabase } from '@conveyor/testkit';
-import { AddressPolicy, DeliveryStore, generateWebhookSecret, WebhookSecretStore } from '@conveyor/webhooks';
+import {
+  AddressPolicy,
+  WebhookDeliveryStore,
+  generateWebhookSecret,
+  WebhookSecretStore,
+} from '@conveyor/webhooks';
 import { CircuitBreakers } from '../domain/circuit-breaker.js';
 import { EndpointLimiter } from '../domain/endpoint-limiter.js';
 import { Dispatcher } from './dispatcher.js';
@@ -17,7 +22,7 @@ const TIMEOUT_MS = 2_000;
 describe('Dispatcher', () => {
   let migrated: MigratedDatabase;
   let database: DatabaseHandle;
-  let store: DeliveryStore;
+  let store: WebhookDeliveryStore;
   let server: http.Server;
   let url: string;
   const received: { id: string; sequence: number }[] = [];
@@ -27,7 +32,7 @@ describe('Dispatcher', () => {
   beforeAll(async () => {
     migrated = await migratedDatabase('dispatcher');
     database = migrated.database;
-    store = new DeliveryStore(database.db);
+    store = new WebhookDeliveryStore(database.db);
     server = http.createServer((req, res) => {
       open += 1;
       maxOpen = Math.max(maxOpen, open);

@@ -5,9 +5,9 @@ import {
   type AttemptOutcome,
   type AttemptRecord,
   type AttemptReport,
-  type DeliveryStore,
-  type LeasedDelivery,
+  type LeasedWebhookDelivery,
   type RecordedEvents,
+  type WebhookDeliveryStore,
   type WebhookSecretStore,
 } from '@conveyor/webhooks';
 import { postWebhook, WebhookRequestError } from '../adapters/safe-http-client.js';
@@ -17,7 +17,7 @@ import type { EndpointLimiter } from '../domain/endpoint-limiter.js';
 import { nextAttemptDelay, parseRetryAfter } from '../domain/retry-schedule.js';
 
 export interface DispatcherDeps {
-  deliveries: DeliveryStore;
+  deliveries: WebhookDeliveryStore;
   secrets: WebhookSecretStore;
   policy: AddressPolicy;
   breakers: CircuitBreakers;
@@ -66,7 +66,7 @@ export class Dispatcher {
    * so none waits longer than one attempt timeout: a burst waits here rather than as pending rows
    * that each need a claim.
    */
-  private readonly queued: { delivery: LeasedDelivery; startBy: number }[] = [];
+  private readonly queued: { delivery: LeasedWebhookDelivery; startBy: number }[] = [];
   /** Pending rows may be claimable now: recorded without a lease, or the last claim came back full. */
   private backlog = false;
   /** Jobs with a delivery recorded pending behind an older one: the end of that one wakes a claim. */
@@ -114,7 +114,7 @@ export class Dispatcher {
   }
 
   /** Sends leased deliveries now, or queues them (in order) behind those already waiting. */
-  private take(deliveries: readonly LeasedDelivery[], leasedSince: number): void {
+  private take(deliveries: readonly LeasedWebhookDelivery[], leasedSince: number): void {
     const startBy = leasedSince + this.leaseMs - this.options.timeoutMs - LEASE_MARGIN_MS;
     for (const delivery of deliveries) {
       if (this.inFlight < this.options.concurrency && this.queued.length === 0) void this.deliver(delivery);
@@ -193,7 +193,7 @@ export class Dispatcher {
     }
   }
 
-  private async deliver(delivery: LeasedDelivery, startBy = Infinity): Promise<void> {
+  private async deliver(delivery: LeasedWebhookDelivery, startBy = Infinity): Promise<void> {
     this.inFlight += 1;
     try {
       // Handed over while stopping, or queued so long that the lease could end mid-attempt: give
@@ -220,7 +220,7 @@ export class Dispatcher {
 
   /** 410 settles the whole URL in a transaction of its own; every other outcome is logged in batches. */
   private record(
-    delivery: LeasedDelivery,
+    delivery: LeasedWebhookDelivery,
     attempt: AttemptRecord | undefined,
     outcome: AttemptOutcome,
   ): Promise<void> {
@@ -228,7 +228,7 @@ export class Dispatcher {
     return this.attempts.add({ delivery, attempt, outcome });
   }
 
-  private async attempt(delivery: LeasedDelivery): Promise<void> {
+  private async attempt(delivery: LeasedWebhookDelivery): Promise<void> {
     const { breakers, limiter } = this.deps;
     const origin = new URL(delivery.url).origin;
     const admission = breakers.tryPass(origin);
@@ -258,7 +258,9 @@ export class Dispatcher {
     }
   }
 
-  private async send(delivery: LeasedDelivery): Promise<{ record: AttemptRecord; outcome: DeliveryOutcome }> {
+  private async send(
+    delivery: LeasedWebhookDelivery,
+  ): Promise<{ record: AttemptRecord; outcome: DeliveryOutcome }> {
     const startedAt = new Date();
     const attempt = delivery.attempts + 1;
     // Signed afresh on every attempt (new timestamp), always with the same webhook-id.

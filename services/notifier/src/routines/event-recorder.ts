@@ -1,10 +1,10 @@
-import type { DeliveryStore, EventToRecord } from '@conveyor/webhooks';
+import type { WebhookDeliveryStore, EventToRecord } from '@conveyor/webhooks';
 import { Batcher, type BatcherOptions } from '@conveyor/platform';
 import type { Dispatcher } from './dispatcher.js';
 
 /**
  * Group commit for job events: the deliveries of events that arrive together are recorded in one
- * statement (see DeliveryStore.recordEvents), and those the dispatcher has room for (a slot or a
+ * statement (see WebhookDeliveryStore.recordEvents), and those the dispatcher has room for (a slot or a
  * place in its queue) are recorded already leased and handed to it in memory, so a new status
  * goes out without a claim.
  * `record` resolves only once the event's delivery row is committed: its caller acks after that.
@@ -12,7 +12,7 @@ import type { Dispatcher } from './dispatcher.js';
 export class EventRecorder {
   private readonly batcher: Batcher<EventToRecord, void>;
 
-  constructor(store: DeliveryStore, dispatcher: Dispatcher, options: BatcherOptions) {
+  constructor(store: WebhookDeliveryStore, dispatcher: Dispatcher, options: BatcherOptions) {
     this.batcher = new Batcher<EventToRecord, void>(async (items) => {
       const slots = dispatcher.reserve(items.length);
       const startedAt = Date.now();

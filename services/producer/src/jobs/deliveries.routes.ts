@@ -3,7 +3,7 @@ import { AppError } from '@conveyor/platform';
 import {
   generateWebhookSecret,
   webhookPayload,
-  type DeliveryStore,
+  type WebhookDeliveryStore,
   type WebhookSecretStore,
 } from '@conveyor/webhooks';
 import express from 'express';
@@ -13,7 +13,7 @@ import { notFound } from './jobs.routes.js';
 
 export interface DeliveryRoutesDeps {
   jobs: JobStore;
-  deliveries: DeliveryStore;
+  deliveries: WebhookDeliveryStore;
   secrets: WebhookSecretStore;
   publicBaseUrl: string;
   /** How long the previous secret keeps signing after a rotation. */

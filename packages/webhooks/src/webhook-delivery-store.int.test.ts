@@ -3,11 +3,11 @@ import type { JobEvent } from '@conveyor/contracts';
 import { sql, type DatabaseHandle } from '@conveyor/database';
 import { migratedDatabase, type MigratedDatabase } from '@conveyor/testkit';
 import {
-  DeliveryStore,
+  WebhookDeliveryStore,
   type AttemptRecord,
   type EventToRecord,
-  type LeasedDelivery,
-} from './delivery-store.js';
+  type LeasedWebhookDelivery,
+} from './webhook-delivery-store.js';
 import { generateWebhookSecret } from './webhook-signature.js';
 import { WebhookSecretStore } from './webhook-secret-store.js';
 
@@ -15,15 +15,15 @@ const LEASE_MS = 30_000;
 const URL = 'http://receiver.test/hooks';
 
 /** Batched recording and bookkeeping keep every rule of recording one event and one attempt at a time. */
-describe('DeliveryStore', () => {
+describe('WebhookDeliveryStore', () => {
   let migrated: MigratedDatabase;
   let database: DatabaseHandle;
-  let store: DeliveryStore;
+  let store: WebhookDeliveryStore;
 
   beforeAll(async () => {
     migrated = await migratedDatabase('deliverystore');
     database = migrated.database;
-    store = new DeliveryStore(database.db);
+    store = new WebhookDeliveryStore(database.db);
   });
 
   afterAll(async () => {
@@ -256,11 +256,11 @@ describe('DeliveryStore', () => {
       { leaseUpTo: 10, leaseMs: LEASE_MS },
     );
     const [delivered, retried, failed, deferred, superseded] = leased as [
-      LeasedDelivery,
-      LeasedDelivery,
-      LeasedDelivery,
-      LeasedDelivery,
-      LeasedDelivery,
+      LeasedWebhookDelivery,
+      LeasedWebhookDelivery,
+      LeasedWebhookDelivery,
+      LeasedWebhookDelivery,
+      LeasedWebhookDelivery,
     ];
     // A newer event supersedes `superseded` while it is in flight: its retry must not revive it.
     await sql`update webhook_deliveries set status = 'superseded' where id = ${superseded.id}`.execute(

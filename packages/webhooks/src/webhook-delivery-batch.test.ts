@@ -1,4 +1,4 @@
-import { planEventBatch, type BatchedEvent } from './delivery-batch.js';
+import { planEventBatch, type BatchedEvent } from './webhook-delivery-batch.js';
 
 const event = (jobId: string, sequence: number, eventId = `${jobId}-${sequence}`): BatchedEvent => ({
   eventId,

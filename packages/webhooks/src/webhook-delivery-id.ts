@@ -10,7 +10,7 @@
  * Unique across processes by the random part (64 bits within one millisecond and counter value);
  * the same shape as the earlier random ids, so both kinds live in one table.
  */
-export class DeliveryIdGenerator {
+export class WebhookDeliveryIdGenerator {
   private lastMs = -1;
   private counter = 0;
   /** Random bytes fetched RANDOM_POOL_IDS ids at a time: one getrandom call per id cost ~1 % of the notifier's CPU. */

@@ -1,11 +1,11 @@
-import { DeliveryIdGenerator } from './delivery-id.js';
+import { WebhookDeliveryIdGenerator } from './webhook-delivery-id.js';
 
 const zeros = (n: number) => new Uint8Array(n);
 const sorted = (ids: string[]) => [...ids].sort();
 
-describe('DeliveryIdGenerator', () => {
+describe('WebhookDeliveryIdGenerator', () => {
   it('makes msg_ ids of 32 lowercase hex digits that start with the time in ms', () => {
-    const id = new DeliveryIdGenerator(
+    const id = new WebhookDeliveryIdGenerator(
       () => 0x0192_3456_789a,
       (n) => new Uint8Array(n).fill(0xab),
     ).next();
@@ -15,7 +15,7 @@ describe('DeliveryIdGenerator', () => {
 
   it('sorts ids of later milliseconds after earlier ones, as text', () => {
     let clock = 1_700_000_000_000;
-    const ids = new DeliveryIdGenerator(
+    const ids = new WebhookDeliveryIdGenerator(
       () => clock,
       (n) => new Uint8Array(n).fill(0xff),
     );
@@ -29,7 +29,7 @@ describe('DeliveryIdGenerator', () => {
 
   it('keeps ids made within one millisecond in order whatever the random part', () => {
     let byte = 0xff;
-    const ids = new DeliveryIdGenerator(
+    const ids = new WebhookDeliveryIdGenerator(
       () => 1_700_000_000_000,
       (n) => new Uint8Array(n).fill((byte -= 17)),
     );
@@ -40,7 +40,7 @@ describe('DeliveryIdGenerator', () => {
 
   it('stays in order when the clock steps back', () => {
     const times = [5_000, 5_001, 4_000, 4_500, 5_002];
-    const ids = new DeliveryIdGenerator(() => times.shift()!, zeros);
+    const ids = new WebhookDeliveryIdGenerator(() => times.shift()!, zeros);
     const made = Array.from({ length: 5 }, () => ids.next());
     expect(sorted(made)).toEqual(made);
     expect(new Set(made).size).toBe(5);
@@ -49,7 +49,7 @@ describe('DeliveryIdGenerator', () => {
   it('draws the random part from one pool of 256 ids at a time', () => {
     let draws = 0;
     // First pool: every byte of the i-th id's part is i; second pool: all 0xee.
-    const ids = new DeliveryIdGenerator(
+    const ids = new WebhookDeliveryIdGenerator(
       () => 7,
       (n) => {
         draws += 1;
@@ -67,7 +67,7 @@ describe('DeliveryIdGenerator', () => {
   });
 
   it('moves to the next millisecond once the counter of one is used up', () => {
-    const ids = new DeliveryIdGenerator(() => 0x10, zeros);
+    const ids = new WebhookDeliveryIdGenerator(() => 0x10, zeros);
     const made = Array.from({ length: 0x10001 }, () => ids.next());
     expect(made[0]).toBe(`msg_${'10'.padStart(12, '0')}0000${'0'.repeat(16)}`);
     expect(made.at(-2)).toBe(`msg_${'10'.padStart(12, '0')}ffff${'0'.repeat(16)}`);

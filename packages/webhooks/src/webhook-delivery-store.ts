@@ -1,35 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { JobEvent } from '@conveyor/contracts';
 import { sql, type Database, type DeliveryRow, type Kysely } from '@conveyor/database';
-import { planEventBatch } from './delivery-batch.js';
-import { DeliveryIdGenerator } from './delivery-id.js';
+import { planEventBatch } from './webhook-delivery-batch.js';
+import { WebhookDeliveryIdGenerator } from './webhook-delivery-id.js';
 
-/** Results larger than this are linked (resultUrl), not inlined in the webhook body. */
-export const MAX_INLINE_RESULT_BYTES = 16 * 1024;
-
-/** The JSON body pushed to a client's webhook for one job event. */
-export function webhookPayload(event: JobEvent, publicBaseUrl: string): Record<string, unknown> {
-  const result = event.result === null ? null : JSON.stringify(event.result);
-  const inline = result !== null && Buffer.byteLength(result) <= MAX_INLINE_RESULT_BYTES;
-  return {
-    eventId: event.eventId,
-    jobId: event.jobId,
-    customId: event.customId,
-    kind: event.kind,
-    status: event.status,
-    sequence: event.sequence,
-    progress: event.progress,
-    ...(result === null
-      ? { result: null }
-      : inline
-        ? { result: event.result }
-        : { resultUrl: `${publicBaseUrl}/v1/jobs/${event.jobId}` }),
-    error: event.error,
-    occurredAt: event.occurredAt,
-  };
-}
-
-export interface Delivery {
+export interface WebhookDelivery {
   id: string;
   jobId: string;
   clientId: string;
@@ -41,7 +16,7 @@ export interface Delivery {
 }
 
 /** A delivery this process holds the lease of, ready to send. */
-export interface LeasedDelivery extends Delivery {
+export interface LeasedWebhookDelivery extends WebhookDelivery {
   /**
    * The newest webhook_secrets id of its client when it was leased: a cached secret list at
    * least this new is current (see WebhookSecretStore.secretsFor), so a rotation is seen at once.
@@ -57,7 +32,7 @@ export interface EventToRecord {
 
 export interface RecordedEvents {
   /** Inserted already leased (`sending`): the caller sends them now, within `leaseMs`. */
-  leased: LeasedDelivery[];
+  leased: LeasedWebhookDelivery[];
   /** Jobs of the deliveries inserted as `pending` (an older one of the job is ahead, or no lease slot was left). */
   waitingJobIds: string[];
 }
@@ -81,7 +56,7 @@ export type AttemptOutcome =
 
 /** One attempt (or deferral) of one delivery, as the dispatcher reports it. */
 export interface AttemptReport {
-  delivery: Delivery;
+  delivery: WebhookDelivery;
   attempt: AttemptRecord | undefined;
   outcome: AttemptOutcome;
 }
@@ -89,7 +64,7 @@ export interface AttemptReport {
 const GONE_ERROR = 'the endpoint answered 410 Gone earlier';
 const NEWER_ERROR = 'a newer status of the job arrived first';
 
-function toDelivery(row: DeliveryRow): Delivery {
+function toWebhookDelivery(row: DeliveryRow): WebhookDelivery {
   return {
     id: row.id,
     jobId: row.job_id,
@@ -102,8 +77,8 @@ function toDelivery(row: DeliveryRow): Delivery {
   };
 }
 
-/** Time-ordered, so new rows go to the right edge of the primary-key index (see DeliveryIdGenerator). */
-const deliveryIds = new DeliveryIdGenerator(Date.now, randomBytes);
+/** Time-ordered, so new rows go to the right edge of the primary-key index (see WebhookDeliveryIdGenerator). */
+const deliveryIds = new WebhookDeliveryIdGenerator(Date.now, randomBytes);
 const newDeliveryId = (): string => deliveryIds.next();
 
 /** The newest secret id of the delivery's client (0: none stored), read with the delivery. */
@@ -121,7 +96,7 @@ const secretsVersionOf = (clientId: ReturnType<typeof sql.ref>) =>
  * settling a URL as gone takes that URL's lock exclusively, so a delivery recorded concurrently is
  * either recorded as gone or committed before the URL's rows are settled, never leased to a gone URL.
  */
-export class DeliveryStore {
+export class WebhookDeliveryStore {
   constructor(private readonly db: Kysely<Database>) {}
 
   /** Records the delivery for an event (idempotent per event id) and supersedes older waiting ones. */
@@ -165,7 +140,7 @@ export class DeliveryStore {
       )
     `.execute(this.db);
     const byId = new Map(rows.map((r) => [r.id, r]));
-    const leased: LeasedDelivery[] = [];
+    const leased: LeasedWebhookDelivery[] = [];
     const waitingJobIds: string[] = [];
     for (const { delivery_id: id, delivery_status: status, secrets_version } of inserted) {
       const row = byId.get(id)!;
@@ -232,7 +207,7 @@ export class DeliveryStore {
    * Claims due deliveries under a lease: pending ones whose time has come, and sending ones
    * whose lease ran out (their notifier died mid-delivery).
    */
-  async claimDue(limit: number, leaseMs: number): Promise<LeasedDelivery[]> {
+  async claimDue(limit: number, leaseMs: number): Promise<LeasedWebhookDelivery[]> {
     if (limit <= 0) return [];
     // Plain index scans only: a bitmap scan visits the heap page of every index entry whose row has
     // moved on (one per delivery since the last VACUUM: status changes are never HOT updates) and
@@ -276,13 +251,13 @@ export class DeliveryStore {
       `.execute(trx);
       // Oldest due first, as the dispatcher queues them (RETURNING keeps no order).
       rows.sort((a, b) => a.next_attempt_at.getTime() - b.next_attempt_at.getTime());
-      return rows.map((row) => ({ ...toDelivery(row), secretsVersion: Number(row.secrets_version) }));
+      return rows.map((row) => ({ ...toWebhookDelivery(row), secretsVersion: Number(row.secrets_version) }));
     });
   }
 
   /** Logs one attempt and moves the delivery on. */
   async recordAttempt(
-    delivery: Delivery,
+    delivery: WebhookDelivery,
     attempt: AttemptRecord | undefined,
     outcome: AttemptOutcome,
   ): Promise<void> {
@@ -345,7 +320,7 @@ export class DeliveryStore {
   }
 
   /** A 410: the URL is gone for every delivery to it, pending and in flight alike. */
-  private async recordGone(delivery: Delivery, attempt: AttemptRecord | undefined): Promise<void> {
+  private async recordGone(delivery: WebhookDelivery, attempt: AttemptRecord | undefined): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
       // Exclusive: waits for batches recording deliveries to this URL, then sees their rows.
       await sql`select pg_advisory_xact_lock(hashtext('webhook-url'), hashtext(${delivery.url}))`.execute(
@@ -395,7 +370,7 @@ export class DeliveryStore {
 
   /** A job's deliveries with their attempts, newest first. */
   async listForJob(jobId: string): Promise<
-    (Delivery & {
+    (WebhookDelivery & {
       createdAt: Date;
       deliveredAt: Date | null;
       lastStatusCode: number | null;
@@ -422,7 +397,7 @@ export class DeliveryStore {
       .orderBy('id')
       .execute();
     return deliveries.map((row) => ({
-      ...toDelivery(row),
+      ...toWebhookDelivery(row),
       createdAt: row.created_at,
       deliveredAt: row.delivered_at,
       lastStatusCode: row.last_status_code,
