@@ -1,11 +1,17 @@
 import { createEnvelope, workMessage, type OutgoingMessage } from '@conveyor/broker';
-import { jobEventRoutingKey, jobMessageKind, type JobEvent, type TopologyNames } from '@conveyor/contracts';
+import {
+  jobEventRoutingKey,
+  jobMessageKind,
+  type JobEvent,
+  type JobKind,
+  type TopologyNames,
+} from '@conveyor/contracts';
 import type { JobRecord } from './job-record.js';
 
 /** The work message that makes a consumer run the job. */
 export function jobRunMessage(
   names: TopologyNames,
-  job: Pick<JobRecord, 'id' | 'kind'>,
+  job: { id: string; kind: JobKind },
   correlationId: string,
 ): OutgoingMessage {
   return workMessage(names, createEnvelope(jobMessageKind(job.kind), { jobId: job.id }, correlationId));

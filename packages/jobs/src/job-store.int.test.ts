@@ -1,4 +1,4 @@
-import { JobEvent, MessageEnvelope, topologyNames, type JobStatus } from '@conveyor/contracts';
+import { isJobOfKind, JobEvent, MessageEnvelope, topologyNames, type JobStatus } from '@conveyor/contracts';
 import { sql, type DatabaseHandle, type OutboxMessage } from '@conveyor/database';
 import { migratedDatabase, type MigratedDatabase } from '@conveyor/testkit';
 import { jobEventOf } from './job-messages.js';
@@ -29,6 +29,9 @@ describe('JobStore', () => {
     input: { number: '6' },
     callbackUrl: 'http://example.test/hook',
   });
+
+  /** A factorize result as the catalog types it (its factors are not checked here). */
+  const resultOf = (i: number) => ({ factors: [String(i)], product: String(i), verified: true });
 
   const eventsOf = (jobId: string) =>
     database.db
@@ -156,7 +159,7 @@ describe('JobStore', () => {
       job.id,
       'succeeded',
       {
-        result: { factors: ['2', '3'] },
+        result: { factors: ['2', '3'], product: '6', verified: true },
         progress: { fraction: 1, message: null },
         error: null,
         finishedAt,
@@ -167,7 +170,7 @@ describe('JobStore', () => {
     expect(done!.job).toMatchObject({
       status: 'succeeded',
       sequence: 4,
-      result: { factors: ['2', '3'] },
+      result: { factors: ['2', '3'], product: '6', verified: true },
       error: null,
       finishedAt,
     });
@@ -179,6 +182,29 @@ describe('JobStore', () => {
       [3, 'running'],
       [4, 'succeeded'],
     ]);
+  });
+
+  it('reads a built-in kind typed by its schemas, and refuses a stored input that breaks them', async () => {
+    const { job } = await store.create(newJob(), 'c');
+    const read = await store.get(job.id);
+    if (!read || !isJobOfKind(read, 'factorize')) throw new Error('expected a factorize job');
+    const digits: string = read.input.number;
+    expect(digits).toBe('6');
+    await database.db
+      .updateTable('jobs')
+      .set({ input: JSON.stringify({ number: 6 }) })
+      .where('id', '=', job.id)
+      .execute();
+    await expect(store.get(job.id)).rejects.toThrow(
+      `job ${job.id}: the stored input of a factorize job does not match its schema (input.number:`,
+    );
+  });
+
+  it('passes a registered kind’s input and result through as stored', async () => {
+    const { job } = await store.create({ ...newJob(), kind: 'lomo', input: { strength: [1, 2] } }, 'c');
+    await store.start(job.id, 60_000, 'c');
+    const done = await store.transition(job.id, 'succeeded', { result: 'any JSON' }, 'c');
+    expect(done!.job).toMatchObject({ kind: 'lomo', input: { strength: [1, 2] }, result: 'any JSON' });
   });
 
   it('changes nothing on a disallowed transition or a missing job', async () => {
@@ -248,13 +274,13 @@ describe('JobStore', () => {
     it('commits every job of a batch before answering its caller, each with its own messages', async () => {
       const results = await Promise.all(
         Array.from({ length: 20 }, (_, i) =>
-          batched.create({ ...newJob(), input: { number: String(i) } }, `corr-${i}`),
+          batched.create({ ...newJob(), input: { number: String(i + 1) } }, `corr-${i}`),
         ),
       );
       expect(new Set(results.map((r) => r.job.id)).size).toBe(20);
       for (const [i, { job, outbox, created }] of results.entries()) {
         expect(created).toBe(true);
-        expect(job.input).toEqual({ number: String(i) });
+        expect(job.input).toEqual({ number: String(i + 1) });
         expect(await store.get(job.id)).toEqual(job); // committed: another connection reads it
         expect(outbox).toHaveLength(2);
         await expectCommitted(outbox);
@@ -299,7 +325,7 @@ describe('JobStore', () => {
             id,
             i % 2 ? 'succeeded' : 'failed',
             i % 2
-              ? { result: { i }, finishedAt }
+              ? { result: resultOf(i), finishedAt }
               : { error: { code: 'boom', message: `job ${i}` }, finishedAt },
             `done-${i}`,
           ),
@@ -308,7 +334,7 @@ describe('JobStore', () => {
       for (const [i, committed] of done.entries()) {
         expect(committed!.job).toMatchObject(
           i % 2
-            ? { status: 'succeeded', result: { i }, error: null }
+            ? { status: 'succeeded', result: resultOf(i), error: null }
             : { status: 'failed', error: { code: 'boom', message: `job ${i}` } },
         );
         await expectEventMessage(committed!.outbox[0]!, ids[i]!, i % 2 ? 'succeeded' : 'failed', `done-${i}`);
@@ -328,7 +354,7 @@ describe('JobStore', () => {
       await batched.start(job.id, 60_000, 'c');
       const [progressed, done] = await Promise.all([
         batched.reportProgress(job.id, { fraction: 0.5, message: 'half' }, 'c'),
-        batched.transition(job.id, 'succeeded', { result: 1, finishedAt: new Date() }, 'c'),
+        batched.transition(job.id, 'succeeded', { result: resultOf(6), finishedAt: new Date() }, 'c'),
       ]);
       expect([progressed!.job.sequence, done!.job.sequence]).toEqual([3, 4]);
       expect((await eventsOf(job.id)).map((e) => e.status)).toEqual([
