@@ -19,4 +19,9 @@ describe('job kind retry policy', () => {
       retryTierDelays({ maxAttempts: 1, backoff: { type: 'fixed', delayMs: 250, maxDelayMs: 10_000 } }),
     ).toEqual([250]);
   });
+
+  it('walks a list of tiers, repeating the last', () => {
+    const tiers: JobRetryPolicy = { maxAttempts: 6, backoff: { type: 'tiers', delaysMs: [100, 500, 3_000] } };
+    expect(retryTierDelays(tiers)).toEqual([100, 500, 3_000, 3_000, 3_000]);
+  });
 });

@@ -26,13 +26,19 @@ export interface JobContext {
 export interface RetryPolicy {
   /** Runs in all, the first included: 1 means never retry. */
   maxAttempts: number;
-  backoff?: {
-    type: 'fixed' | 'exponential';
-    /** The first delay; exponential doubles it per attempt. */
-    delayMs: number;
-    /** Cap of an exponential delay; default 60 000 ms (or delayMs when larger). */
-    maxDelayMs?: number;
-  };
+  backoff?:
+    | {
+        type: 'fixed' | 'exponential';
+        /** The first delay; exponential doubles it per attempt. */
+        delayMs: number;
+        /** Cap of an exponential delay; default 60 000 ms (or delayMs when larger). */
+        maxDelayMs?: number;
+      }
+    | {
+        type: 'tiers';
+        /** The delay before each retry in turn; the last one repeats. */
+        delaysMs: number[];
+      };
 }
 
 /** A plain JSON Schema object (draft 2020-12 unless its `$schema` names draft-07). */

@@ -124,7 +124,11 @@ describe('job definitions are checked field by field', () => {
     [{ kind: 'a', input, run, retry: { maxAttempts: 2, delay: 1 } }, 'unknown field retry.delay'],
     [
       { kind: 'a', input, run, retry: { maxAttempts: 2, backoff: { type: 'linear', delayMs: 1 } } },
-      "retry.backoff.type must be 'fixed' or 'exponential' (got \"linear\")",
+      "retry.backoff.type must be 'fixed', 'exponential' or 'tiers' (got \"linear\")",
+    ],
+    [
+      { kind: 'a', input, run, retry: { maxAttempts: 2, backoff: { type: 'tiers', delaysMs: [] } } },
+      'retry.backoff.delaysMs must be 1 to 100 integers',
     ],
     [
       { kind: 'a', input, run, retry: { maxAttempts: 2, backoff: { type: 'fixed' } } },

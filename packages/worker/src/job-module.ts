@@ -204,11 +204,12 @@ function retryField(value: unknown, fail: Fail): RetryPolicy | undefined {
     );
   }
   const backoff = retry.backoff as Record<string, unknown>;
+  if (backoff.type === 'tiers') return { maxAttempts, backoff: tiersBackoff(backoff, fail) };
   const extraBackoff = Object.keys(backoff).find((key) => !['type', 'delayMs', 'maxDelayMs'].includes(key));
   if (extraBackoff !== undefined)
     fail(`unknown field retry.backoff.${extraBackoff} (known: type, delayMs, maxDelayMs)`);
   if (backoff.type !== 'fixed' && backoff.type !== 'exponential') {
-    fail(`retry.backoff.type must be 'fixed' or 'exponential' (got ${describe(backoff.type)})`);
+    fail(`retry.backoff.type must be 'fixed', 'exponential' or 'tiers' (got ${describe(backoff.type)})`);
   }
   const failBackoff: Fail = (message) => fail(`retry.backoff.${message}`);
   const delayMs = integerField(
@@ -230,6 +231,23 @@ function retryField(value: unknown, fail: Fail): RetryPolicy | undefined {
       ...(maxDelayMs === undefined ? {} : { maxDelayMs }),
     },
   };
+}
+
+/** `{ type: 'tiers', delaysMs: [...] }`: one to 100 delays, each an integer timer value. */
+function tiersBackoff(backoff: Record<string, unknown>, fail: Fail): { type: 'tiers'; delaysMs: number[] } {
+  const extra = Object.keys(backoff).find((key) => key !== 'type' && key !== 'delaysMs');
+  if (extra !== undefined) fail(`unknown field retry.backoff.${extra} (known for tiers: type, delaysMs)`);
+  const delays = backoff.delaysMs;
+  const valid =
+    Array.isArray(delays) &&
+    delays.length >= 1 &&
+    delays.length <= 100 &&
+    delays.every((delay) => Number.isInteger(delay) && delay >= 0 && delay <= MAX_TIMER_MS);
+  if (!valid)
+    fail(
+      `retry.backoff.delaysMs must be 1 to 100 integers from 0 to ${MAX_TIMER_MS} (got ${describe(delays)})`,
+    );
+  return { type: 'tiers', delaysMs: (delays as number[]).slice() };
 }
 
 function schemaField(

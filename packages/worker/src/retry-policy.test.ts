@@ -51,4 +51,9 @@ describe('normalizeRetryPolicy', () => {
       backoff: { type: 'fixed', delayMs: 10, maxDelayMs: 60_000 },
     });
   });
+
+  it('walks a list of tiers, the last one repeating', () => {
+    const policy = { maxAttempts: 5, backoff: { type: 'tiers' as const, delaysMs: [100, 500] } };
+    expect([1, 2, 3, 4].map((attempt) => retryDelayMs(policy, attempt))).toEqual([100, 500, 500, 500]);
+  });
 });

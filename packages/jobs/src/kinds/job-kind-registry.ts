@@ -90,11 +90,14 @@ export class JobKindRegistry {
 /** Parsed on the way out of the database, like any other boundary. */
 const StoredRetryPolicy = z.object({
   maxAttempts: z.number().int().positive(),
-  backoff: z.object({
-    type: z.enum(['fixed', 'exponential']),
-    delayMs: z.number().nonnegative(),
-    maxDelayMs: z.number().nonnegative(),
-  }),
+  backoff: z.discriminatedUnion('type', [
+    z.object({
+      type: z.enum(['fixed', 'exponential']),
+      delayMs: z.number().nonnegative(),
+      maxDelayMs: z.number().nonnegative(),
+    }),
+    z.object({ type: z.literal('tiers'), delaysMs: z.array(z.number().nonnegative()).min(1) }),
+  ]),
 });
 const StoredSchema = z.record(z.string(), z.unknown());
 
