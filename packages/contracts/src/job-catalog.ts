@@ -52,7 +52,7 @@ export type JobData = BuiltInJobData | RegisteredJobData;
 export function isJobOfKind<J extends JobData, K extends BuiltInJobKind>(
   job: J,
   kind: K,
-): job is Extract<J, { kind: K }> {
+): job is J & BuiltInJobData<K> {
   return job.kind === kind;
 }
 

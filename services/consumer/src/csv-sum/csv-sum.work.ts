@@ -1,7 +1,7 @@
-import type { CsvSumInput } from '@conveyor/contracts';
 import type { StoreSettings } from '@conveyor/storage';
 import type { WorkerTaskPool } from '../worker-threads/worker-task-pool.js';
 import type { CsvSumOutcome, CsvSumTask } from './csv-sum.worker.js';
+import { builtInWork } from '../job-runner/built-in-work.js';
 import type { JobWork } from '../job-runner/job.consumer.js';
 
 /** Sums every Nth column of a stored CSV in the worker pool. */
@@ -9,9 +9,9 @@ export function csvSumWork(
   pool: WorkerTaskPool<CsvSumTask, CsvSumOutcome>,
   settings: StoreSettings,
 ): JobWork {
-  return async (job, ctx) => {
+  return builtInWork('csv-sum', async (job, ctx) => {
     const outcome = await pool.run(
-      { input: job.input as CsvSumInput, settings },
+      { input: job.input, settings },
       { signal: ctx.signal, onProgress: (p) => ctx.reportProgress(p.fraction, p.message) },
     );
     switch (outcome.type) {
@@ -30,5 +30,5 @@ export function csvSumWork(
         throw new Error(`unknown outcome ${JSON.stringify(unknownOutcome)}`);
       }
     }
-  };
+  });
 }

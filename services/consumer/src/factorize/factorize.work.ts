@@ -1,11 +1,12 @@
-import type { FactorizeInput, FactorizeResult } from '@conveyor/contracts';
+import type { FactorizeResult } from '@conveyor/contracts';
 import type { FactorizePool } from './factorize-pool.js';
+import { builtInWork } from '../job-runner/built-in-work.js';
 import type { JobWork } from '../job-runner/job.consumer.js';
 
 /** Factorizes in the worker pool and checks the product of the factors against the input. */
 export function factorizeWork(pool: FactorizePool, timeoutMs: number): JobWork {
-  return async (job, ctx) => {
-    const { number } = job.input as FactorizeInput;
+  return builtInWork('factorize', async (job, ctx) => {
+    const { number } = job.input;
     const run = await pool.run(number, {
       timeoutMs,
       signal: ctx.signal,
@@ -40,5 +41,5 @@ export function factorizeWork(pool: FactorizePool, timeoutMs: number): JobWork {
         throw new Error(`unknown run ${JSON.stringify(unknownRun)}`);
       }
     }
-  };
+  });
 }

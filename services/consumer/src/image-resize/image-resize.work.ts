@@ -2,7 +2,8 @@ import type { ImageLimits, ImageResizeInput, ImageResizeResult } from '@conveyor
 import { StorageError, type BlobLocation, type BlobStore } from '@conveyor/storage';
 import type { ConcurrencyLimit } from '@conveyor/platform';
 import { ImageError, resizeImage } from './domain/index.js';
-import type { JobWork, WorkOutcome } from '../job-runner/job.consumer.js';
+import { builtInWork } from '../job-runner/built-in-work.js';
+import type { JobWork } from '../job-runner/job.consumer.js';
 
 const EXTENSIONS = { jpeg: 'jpg', png: 'png', webp: 'webp', avif: 'avif' } as const;
 /** Storage failures that retrying cannot fix. */
@@ -47,8 +48,8 @@ export function imageResizeWork(
   limits: ImageLimits,
   resizes: ConcurrencyLimit,
 ): JobWork {
-  return async (job, ctx): Promise<WorkOutcome> => {
-    const input = job.input as ImageResizeInput;
+  return builtInWork('image-resize', async (job, ctx) => {
+    const { input } = job;
     try {
       const original = await readOriginal(store, input, limits, ctx.signal);
       ctx.reportProgress(0.3, 'original read');
@@ -92,5 +93,5 @@ export function imageResizeWork(
         };
       throw error;
     }
-  };
+  });
 }

@@ -40,7 +40,7 @@ describe('job runner retries', () => {
       connectionName: 'job-retry-test',
       log,
       topology: workTopology(names, {
-        kinds: ['job.factorize'],
+        kinds: ['job.runner-test'],
         retryDelaysMs: [100, 200],
         deliveryLimit: 10,
       }),
@@ -66,14 +66,15 @@ describe('job runner retries', () => {
     const names = topologyNames(isolated.prefix);
     consumer = startMessageConsumer(
       { broker, names, log, metrics },
-      { kind: 'job.factorize', prefetch: 2, retryDelaysMs: [100, 200], maxAttempts: 3 },
+      { kind: 'job.runner-test', prefetch: 2, retryDelaysMs: [100, 200], maxAttempts: 3 },
       jobHandler({ store, sendNow, maxAttempts: 3, resultTtlMs: 60_000, checkIntervalMs: 50 }, work),
     );
   }
 
+  /** A registered kind's job: the runner treats every kind alike, and stores what the test's work returns. */
   const newJob = {
     clientId: 'default',
-    kind: 'factorize',
+    kind: 'runner-test',
     customId: null,
     requestHash: 'h',
     input: { number: '6' },
@@ -165,7 +166,7 @@ describe('job runner retries', () => {
     const runs = new Map<string, number>();
     consumer = startMessageConsumer(
       { broker, names, log, metrics },
-      { kind: 'job.factorize', prefetch: 32, retryDelaysMs: [100, 200], maxAttempts: 3 },
+      { kind: 'job.runner-test', prefetch: 32, retryDelaysMs: [100, 200], maxAttempts: 3 },
       jobHandler(
         { store: batched, sendNow, maxAttempts: 3, resultTtlMs: 60_000, checkIntervalMs: 50 },
         async (job) => {
