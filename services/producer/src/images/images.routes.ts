@@ -1,11 +1,11 @@
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import {
+  isJobOfKind,
   resizeRequestSchema,
   SubmitJobRequest,
   type ImageLimits,
   type ImageResizeInput,
-  type ImageResizeResult,
   type ResizeRequest,
 } from '@conveyor/contracts';
 import { toApiJob, type JobRecord } from '@conveyor/jobs';
@@ -139,12 +139,12 @@ export async function sendResultImage(
   job: JobRecord,
 ): Promise<void> {
   if (job.expired) throw expired(job);
-  if (job.kind !== 'image-resize' || job.status !== 'succeeded') {
+  if (!isJobOfKind(job, 'image-resize') || job.status !== 'succeeded' || job.result === null) {
     throw new AppError('result_not_ready', `job ${job.id} has no image to download (status ${job.status})`, {
       status: 404,
     });
   }
-  const result = job.result as ImageResizeResult;
+  const result = job.result;
   const etag = `"${result.etag}"`;
   const maxAgeSeconds = job.expiresAt
     ? Math.max(0, Math.floor((job.expiresAt.getTime() - Date.now()) / 1000))

@@ -81,8 +81,7 @@ async function normalizeBuiltInInput(
 ): Promise<unknown> {
   switch (kind) {
     case 'factorize': {
-      const raw =
-        typeof input === 'object' && input !== null ? (input as Record<string, unknown>).number : undefined;
+      const raw = typeof input === 'object' && input !== null && 'number' in input ? input.number : undefined;
       const parsed = parseFactorizeInput(raw, limits.factorizeMaxDigits);
       if (!parsed.ok) {
         throw new AppError('invalid_number', parsed.message, {

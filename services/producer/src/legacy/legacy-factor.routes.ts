@@ -1,3 +1,4 @@
+import { isJobOfKind } from '@conveyor/contracts';
 import { AppError, requireJsonBody } from '@conveyor/platform';
 import express, { type Response } from 'express';
 import { z } from 'zod';
@@ -35,7 +36,7 @@ export function legacyFactorRouter(deps: JobRoutesDeps): express.Router {
     }
     const { job } = await submitJob(deps, res, {
       kind: 'factorize',
-      input: { number: (body as { number?: unknown }).number },
+      input: { number: 'number' in body ? body.number : undefined },
     });
     res.status(202).json({ task_id: job.id });
   });
@@ -46,7 +47,7 @@ export function legacyFactorRouter(deps: JobRoutesDeps): express.Router {
       ? await deps.store.get(taskId, clientIdOf(res))
       : undefined;
     // A job of another kind is not a factorization task: it has no factors to show.
-    const answer = job?.kind === 'factorize' ? factorizationAnswer(job) : undefined;
+    const answer = job && isJobOfKind(job, 'factorize') ? factorizationAnswer(job) : undefined;
     if (!answer) {
       unknownTask(res, taskId);
       return;

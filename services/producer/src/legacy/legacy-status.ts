@@ -1,11 +1,14 @@
 import type { FactorizeResult, JobError, JobStatus } from '@conveyor/contracts';
 
-/** What the old APIs show of a job: no more than these fields of a JobRecord. */
+/**
+ * What the old APIs show of a job: no more than these fields of a JobRecord. Only the
+ * factorization service showed a result (the image service served the image itself).
+ */
 export interface LegacyJobView {
   status: JobStatus;
   attempts: number;
   error: JobError | null;
-  result: unknown;
+  result: FactorizeResult | null;
   expired: boolean;
 }
 
@@ -57,7 +60,7 @@ export function factorizationAnswer(job: LegacyJobView): FactorizationAnswer | u
       return { result: CALCULATING };
     case 'succeeded': {
       if (job.expired || job.result === null) return undefined;
-      return { result: (job.result as FactorizeResult).factors.join(',') };
+      return { result: job.result.factors.join(',') };
     }
     case 'failed':
       return { result: 'Failed', ...(job.error ? { error: job.error } : {}) };
