@@ -50,10 +50,10 @@ describe('parseJobData', () => {
 
   it('refuses a stored input or result that does not match, naming the field', () => {
     expect(() => parseJobData('factorize', { number: 12 }, null)).toThrow(
-      /stored input of a factorize job .*input\.number/,
+      /stored input does not match the factorize schema \(input\.number: /,
     );
     expect(() => parseJobData('csv-sum', { storage: 'local', path: 'a.csv' }, { columns: 'no' })).toThrow(
-      /stored result of a csv-sum job .*result\.columns/,
+      /stored result does not match the csv-sum schema \(result\.columns: /,
     );
     expect(() => parseJobData('image-resize', image, { ...imageResult, etag: undefined })).toThrow(
       /result\.etag/,

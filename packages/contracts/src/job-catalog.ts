@@ -103,7 +103,7 @@ function checked<T>(
   const issues = parsed.error.issues.map(
     (issue) => `${[field, ...issue.path.map(String)].join('.')}: ${issue.message}`,
   );
-  throw new Error(`the stored ${field} of a ${kind} job does not match its schema (${issues.join('; ')})`, {
+  throw new Error(`stored ${field} does not match the ${kind} schema (${issues.join('; ')})`, {
     cause: parsed.error,
   });
 }

@@ -44,10 +44,10 @@ export type BuiltInJobRecord<K extends BuiltInJobKind = BuiltInJobKind> = JobFie
 
 /**
  * Parses a row at the boundary: the status, and a built-in kind's input and result against the
- * catalog's schemas, on every read. Eagerly, not lazily: checking these small objects costs less
- * than the driver's own JSON decoding of the same columns (a few microseconds at most per row
- * for the built-in kinds, measured with zod 4), so even the job runner's several reads per job
- * spend far more on their SQL round trips than on this.
+ * catalog's schemas, on every read. Eagerly, not lazily: checking these small objects measured
+ * cheaper than the driver's own JSON decoding of the same columns, so the job runner's several
+ * reads per job spend far more on their SQL round trips than on this, and a bad row fails
+ * where it is read rather than wherever a field is first touched.
  */
 export function toJobRecord(row: JobRow): JobRecord {
   return {
@@ -68,11 +68,12 @@ export function toJobRecord(row: JobRow): JobRecord {
     finishedAt: row.finished_at,
     expiresAt: row.expires_at,
     expired: row.expired,
-    ...dataOf(row),
+    ...jobDataOf(row),
   };
 }
 
-function dataOf(row: JobRow): JobData {
+/** A stored job's kind, input and result, parsed (see toJobRecord); an error names the job. */
+export function jobDataOf(row: Pick<JobRow, 'id' | 'kind' | 'input' | 'result'>): JobData {
   try {
     return parseJobData(row.kind, row.input, row.result);
   } catch (error) {

@@ -196,7 +196,7 @@ describe('JobStore', () => {
       .where('id', '=', job.id)
       .execute();
     await expect(store.get(job.id)).rejects.toThrow(
-      `job ${job.id}: the stored input of a factorize job does not match its schema (input.number:`,
+      `job ${job.id}: stored input does not match the factorize schema (input.number: `,
     );
   });
 

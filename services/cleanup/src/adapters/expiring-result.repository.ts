@@ -1,15 +1,13 @@
+import type { JobData } from '@conveyor/contracts';
 import { sql, type Database, type Kysely } from '@conveyor/database';
+import { jobDataOf } from '@conveyor/jobs';
 
-export interface ExpiringJob {
-  id: string;
-  kind: string;
-  input: unknown;
-  result: unknown;
-}
+/** A job whose result is due to go, its input and result typed per built-in kind. */
+export type ExpiringJob = { id: string } & JobData;
 
 /** Finished jobs whose results are past `expires_at` and not yet dropped. */
 export async function listExpiringJobs(db: Kysely<Database>, limit: number): Promise<ExpiringJob[]> {
-  return db
+  const rows = await db
     .selectFrom('jobs')
     .select(['id', 'kind', 'input', 'result'])
     .where('expires_at', '<', sql<Date>`now()`)
@@ -17,6 +15,7 @@ export async function listExpiringJobs(db: Kysely<Database>, limit: number): Pro
     .orderBy('expires_at')
     .limit(limit)
     .execute();
+  return rows.map((row) => ({ id: row.id, ...jobDataOf(row) }));
 }
 
 /** Drops the results (the jobs themselves stay, marked expired: the API answers 410 for them). */

@@ -1,4 +1,4 @@
-import type { ImageResizeInput, ImageResizeResult } from '@conveyor/contracts';
+import { isJobOfKind } from '@conveyor/contracts';
 import type { Database, Kysely } from '@conveyor/database';
 import type { BlobLocation, BlobStore } from '@conveyor/storage';
 import {
@@ -9,10 +9,8 @@ import {
 
 /** The blobs a job owns: an image job's upload and its resized result. */
 function blobsOf(job: ExpiringJob): BlobLocation[] {
-  if (job.kind !== 'image-resize') return [];
-  const input = job.input as ImageResizeInput;
-  const result = job.result as ImageResizeResult | null;
-  return [input.original, ...(result ? [result.location] : [])];
+  if (!isJobOfKind(job, 'image-resize')) return [];
+  return [job.input.original, ...(job.result ? [job.result.location] : [])];
 }
 
 /**
