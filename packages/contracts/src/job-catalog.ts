@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import { CsvSumInput, CsvSumResult } from './csv-sum-input.js';
 import { FactorizeInput, FactorizeResult } from './factorize-input.js';
 import { ImageResizeInput, ImageResizeResult } from './image/image-job.js';
