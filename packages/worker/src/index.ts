@@ -12,7 +12,13 @@ export { PermanentJobError, RetryJobError, classifyJobError } from './job-errors
 export type { JobErrorClass, JobFailureDetail } from './job-errors.js';
 export { DEFAULT_RETRY_POLICY, retryDelayMs } from './retry-policy.js';
 export type { NormalizedRetryPolicy } from './retry-policy.js';
-export { JobModuleError, KIND_PATTERN, loadJobModule, loadJobModules } from './job-module.js';
+export {
+  JobModuleError,
+  KIND_PATTERN,
+  loadJobDefinitions,
+  loadJobModule,
+  loadJobModules,
+} from './job-module.js';
 export type { LoadedJobKind } from './job-module.js';
 export { createJsonSchemaValidator } from './job-schema.js';
 export type { SchemaIssue, SchemaValidation } from './job-schema.js';

@@ -54,6 +54,24 @@ const DEFINITION_FIELDS = [
 ];
 
 /**
+ * Checks definitions a host builds in its own process (a kind that takes the host's settings, as
+ * the built-in ones do) exactly as it checks a module's; `source` names them in errors. They run
+ * inline or in their own pools: a thread could not import them by a module path.
+ */
+export function loadJobDefinitions(definitions: readonly unknown[], source: string): LoadedJobKind[] {
+  const kinds = jobKindsFromModule(
+    { default: [...definitions] },
+    { name: source, href: `conveyor:${source}` },
+  );
+  const threaded = kinds.find((kind) => kind.isolation === 'thread');
+  if (threaded)
+    throw new JobModuleError(
+      `${source}: kind "${threaded.kind}" asks for a thread, which needs a module path: load it from a module instead`,
+    );
+  return kinds;
+}
+
+/**
  * Imports a job module (an absolute path, a path relative to the working directory, or a file
  * URL) holding exactly one job definition, and checks it. Throws a JobModuleError naming the
  * module and the field ("module ./x.mjs: kind must match ...").

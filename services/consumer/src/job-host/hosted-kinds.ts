@@ -1,3 +1,4 @@
+import { isBuiltInJobKind } from '@conveyor/contracts';
 import { AppError } from '@conveyor/platform';
 import { loadJobModules, type LoadedJobKind } from '@conveyor/worker';
 
@@ -6,6 +7,12 @@ export async function loadHostedKinds(specifiers: readonly string[]): Promise<Lo
   const kinds = (await Promise.all(specifiers.map((specifier) => loadJobModules(specifier)))).flat();
   const seen = new Map<string, string>();
   for (const kind of kinds) {
+    if (isBuiltInJobKind(kind.kind)) {
+      throw new AppError(
+        'reserved_kind',
+        `job kind "${kind.kind}" in ${kind.specifier} is a built-in kind's name: give the module's kind another name`,
+      );
+    }
     const earlier = seen.get(kind.kind);
     if (earlier !== undefined) {
       throw new AppError(

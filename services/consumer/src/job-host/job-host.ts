@@ -22,8 +22,6 @@ export interface JobHostOptions {
   checkIntervalMs: number;
   threads: number;
   heartbeatMs: number;
-  /** Kinds this process runs that are not modules (the built-in ones), listed in its heartbeat too. */
-  otherKinds: readonly string[];
 }
 
 /** `true` and `false` are JSON Schemas too (anything, nothing); the registry stores objects. */
@@ -141,7 +139,7 @@ export class JobHost {
   }
 
   private beat(): Promise<void> {
-    const kinds = [...this.options.otherKinds, ...this.kinds.map((kind) => kind.kind)];
+    const kinds = this.kinds.map((kind) => kind.kind);
     return this.hosts.heartbeat({
       id: this.id,
       hostname: hostname(),

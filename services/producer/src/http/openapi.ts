@@ -1,5 +1,6 @@
 import {
   BuiltInJobKind,
+  isBuiltInJobKind,
   CallbackAccepted,
   ErrorBody,
   Job,
@@ -36,7 +37,9 @@ function component(jsonSchema: object): Record<string, unknown> {
  * POST /v1/jobs's body: one variant per kind, a built-in one (its input checked by its own rules)
  * or a registered one (its input and result schemas as the worker host registered them).
  */
-function submitBodies(registered: readonly RegisteredJobKind[]) {
+function submitBodies(allRegistered: readonly RegisteredJobKind[]) {
+  // The built-in kinds are registered too, by the workers that host them; they have a variant of their own.
+  const registered = allRegistered.filter((kind) => !isBuiltInJobKind(kind.kind));
   const builtIn = schema(SubmitJobRequest.extend({ kind: BuiltInJobKind }));
   const variants = registered.map((kind) => ({
     ...builtIn,

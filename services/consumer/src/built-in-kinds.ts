@@ -1,0 +1,70 @@
+import { ConcurrencyLimit } from '@conveyor/platform';
+import { openBlobStore, storeSettingsFrom } from '@conveyor/storage';
+import { loadJobDefinitions, type LoadedJobKind, type RetryPolicy } from '@conveyor/worker';
+import type { ConsumerConfig } from './config.js';
+import { csvSumJob } from './csv-sum/csv-sum.job.js';
+import type { CsvSumOutcome, CsvSumTask } from './csv-sum/csv-sum.worker.js';
+import { FactorizePool } from './factorize/factorize-pool.js';
+import { factorizeJob } from './factorize/factorize.job.js';
+import { configureSharp } from './image-resize/domain/index.js';
+import { imageResizeJob } from './image-resize/image-resize.job.js';
+import { WorkerTaskPool } from './worker-threads/worker-task-pool.js';
+
+/**
+ * The three kinds Conveyor ships, defined with the same SDK as any team's job module and hosted
+ * the same way; what a module cannot do (take the host's settings, own a worker pool) is why they
+ * are built here from the configuration. They retry on the operator's RETRY_DELAYS_MS tiers.
+ */
+export class BuiltInKinds {
+  readonly kinds: LoadedJobKind[];
+  private readonly factorizePool: FactorizePool;
+  private readonly csvSumPool: WorkerTaskPool<CsvSumTask, CsvSumOutcome>;
+
+  constructor(config: ConsumerConfig, distDir: string) {
+    const retry: RetryPolicy = {
+      maxAttempts: config.MAX_ATTEMPTS,
+      backoff: { type: 'tiers', delaysMs: config.RETRY_DELAYS_MS },
+    };
+    this.factorizePool = new FactorizePool({ distDir, threads: config.FACTORIZE_WORKERS });
+    this.csvSumPool = new WorkerTaskPool({
+      distDir,
+      worker: 'csv-sum/csv-sum.worker.js',
+      threads: config.CSV_SUM_WORKERS,
+    });
+    configureSharp({ concurrency: config.SHARP_THREADS });
+    this.kinds = loadJobDefinitions(
+      [
+        factorizeJob({
+          pool: this.factorizePool,
+          timeoutMs: config.FACTORIZE_TIMEOUT_MS,
+          concurrency: config.FACTORIZE_CONCURRENCY,
+          retry,
+        }),
+        csvSumJob({
+          pool: this.csvSumPool,
+          storage: storeSettingsFrom(config),
+          concurrency: config.CSV_SUM_CONCURRENCY,
+          retry,
+        }),
+        imageResizeJob({
+          store: openBlobStore(config.IMAGE_STORE, storeSettingsFrom(config)),
+          bucket: config.IMAGE_BUCKET,
+          limits: {
+            maxDimension: config.IMAGE_MAX_DIMENSION,
+            maxInputPixels: config.IMAGE_MAX_PIXELS,
+            maxInputBytes: config.IMAGE_MAX_INPUT_BYTES,
+          },
+          resizes: new ConcurrencyLimit(config.IMAGE_RESIZES_AT_ONCE),
+          concurrency: config.IMAGE_CONCURRENCY,
+          retry,
+        }),
+      ],
+      'the built-in kinds',
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.factorizePool.close();
+    await this.csvSumPool.close();
+  }
+}
