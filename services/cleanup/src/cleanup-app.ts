@@ -2,10 +2,10 @@ import { JobStore } from '@conveyor/jobs';
 import type { Logger } from '@conveyor/platform';
 import { ServiceCore } from '@conveyor/runtime';
 import client from 'prom-client';
-import { deleteStaleObjects } from './adapters/stale-object.repository.js';
+import { deleteStaleObjects } from './stale-objects/stale-object.repository.js';
 import type { CleanupConfig } from './config.js';
-import { PeriodicRoutine, untilExhausted } from './routines/periodic-routine.js';
-import { expireResultsBatch } from './routines/result-expiry.js';
+import { PeriodicRoutine, untilExhausted } from './periodic-routine.js';
+import { expireResultsBatch } from './result-expiry/result-expiry.js';
 import { openBlobStore, storeSettingsFrom } from '@conveyor/storage';
 
 const JOB_BATCH = 500;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { commonEnvShape, env } from '@conveyor/platform';
-import { DEFAULT_RETRY_DELAYS_MS } from './domain/retry-schedule.js';
+import { DEFAULT_RETRY_DELAYS_MS } from './delivery/retry-schedule.js';
 
 export const NotifierEnv = z.object({
   ...commonEnvShape,

@@ -4,11 +4,11 @@ import { ServiceCore } from '@conveyor/runtime';
 import { AddressPolicy, WebhookDeliveryStore, WebhookSecretStore } from '@conveyor/webhooks';
 import client from 'prom-client';
 import type { NotifierConfig } from './config.js';
-import { jobEventHandler } from './consumers/job-event.consumer.js';
-import { CircuitBreakers } from './domain/circuit-breaker.js';
-import { EndpointLimiter } from './domain/endpoint-limiter.js';
-import { Dispatcher } from './routines/dispatcher.js';
-import { EventRecorder } from './routines/event-recorder.js';
+import { jobEventHandler } from './events/job-event.consumer.js';
+import { CircuitBreakers } from './endpoint-health/circuit-breaker.js';
+import { EndpointLimiter } from './endpoint-health/endpoint-limiter.js';
+import { Dispatcher } from './delivery/dispatcher.js';
+import { EventRecorder } from './events/event-recorder.js';
 
 /**
  * Job events recorded in one statement at most. One batch is written at a time: events that come

@@ -26,7 +26,7 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { LookupFunction } from 'node:net';
 import { AppError, errorMessage } from '@conveyor/platform';
 import { checkCallbackUrl, type AddressPolicy } from '@conveyor/webhooks';
-import type { AttemptError, DeliveryErrorCode } from '../domain/delivery-outcome.js';
+import type { AttemptError, DeliveryErrorCode } from './delivery-outcome.js';
 
 const USER_AGENT = 'Conveyor-Webhooks/1.0';
 /** Idle kept-alive sockets close after this, in ms (Node's own server default keep-alive is 5 s). */

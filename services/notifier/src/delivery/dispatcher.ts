@@ -10,11 +10,11 @@ import {
   type WebhookDeliveryStore,
   type WebhookSecretStore,
 } from '@conveyor/webhooks';
-import { postWebhook, WebhookRequestError } from '../adapters/safe-http-client.js';
-import type { CircuitBreakers } from '../domain/circuit-breaker.js';
-import { classifyResponse, isEndpointFailure, type DeliveryOutcome } from '../domain/delivery-outcome.js';
-import type { EndpointLimiter } from '../domain/endpoint-limiter.js';
-import { nextAttemptDelay, parseRetryAfter } from '../domain/retry-schedule.js';
+import { postWebhook, WebhookRequestError } from './safe-http-client.js';
+import type { CircuitBreakers } from '../endpoint-health/circuit-breaker.js';
+import { classifyResponse, isEndpointFailure, type DeliveryOutcome } from './delivery-outcome.js';
+import type { EndpointLimiter } from '../endpoint-health/endpoint-limiter.js';
+import { nextAttemptDelay, parseRetryAfter } from './retry-schedule.js';
 
 export interface DispatcherDeps {
   deliveries: WebhookDeliveryStore;

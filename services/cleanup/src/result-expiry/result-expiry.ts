@@ -1,11 +1,7 @@
 import { isJobOfKind } from '@conveyor/contracts';
 import type { Database, Kysely } from '@conveyor/database';
 import type { BlobLocation, BlobStore } from '@conveyor/storage';
-import {
-  listExpiringJobs,
-  markJobsExpired,
-  type ExpiringJob,
-} from '../adapters/expiring-result.repository.js';
+import { listExpiringJobs, markJobsExpired, type ExpiringJob } from './expiring-result.repository.js';
 
 /** The blobs a job owns: an image job's upload and its resized result. */
 function blobsOf(job: ExpiringJob): BlobLocation[] {

@@ -2,7 +2,7 @@ import type { HandlerContext } from '@conveyor/broker';
 import type { JobEvent } from '@conveyor/contracts';
 import { webhookPayload } from '@conveyor/webhooks';
 import { retryUntilSuccess } from '@conveyor/platform';
-import type { EventRecorder } from '../routines/event-recorder.js';
+import type { EventRecorder } from './event-recorder.js';
 
 /**
  * Turns job events into delivery rows. Returning acks the event, so it returns only once the

@@ -1,6 +1,6 @@
 import type { WebhookDeliveryStore, EventToRecord } from '@conveyor/webhooks';
 import { Batcher, type BatcherOptions } from '@conveyor/platform';
-import type { Dispatcher } from './dispatcher.js';
+import type { Dispatcher } from '../delivery/dispatcher.js';
 
 /**
  * Group commit for job events: the deliveries of events that arrive together are recorded in one

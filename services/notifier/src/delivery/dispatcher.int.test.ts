@@ -11,8 +11,8 @@ import {
   generateWebhookSecret,
   WebhookSecretStore,
 } from '@conveyor/webhooks';
-import { CircuitBreakers } from '../domain/circuit-breaker.js';
-import { EndpointLimiter } from '../domain/endpoint-limiter.js';
+import { CircuitBreakers } from '../endpoint-health/circuit-breaker.js';
+import { EndpointLimiter } from '../endpoint-health/endpoint-limiter.js';
 import { Dispatcher } from './dispatcher.js';
 
 const CONCURRENCY = 2;

@@ -1,6 +1,6 @@
 import { sql, type DatabaseHandle } from '@conveyor/database';
 import { migratedDatabase, type MigratedDatabase } from '@conveyor/testkit';
-import { untilExhausted } from '../routines/periodic-routine.js';
+import { untilExhausted } from '../periodic-routine.js';
 import { deleteStaleObjects } from './stale-object.repository.js';
 
 describe('stale object cleanup', () => {
