@@ -14,6 +14,7 @@ module.exports = {
     ],
   },
   moduleNameMapper: {
+    '^@conveyor/([a-z-]+)/contract$': '<rootDir>/packages/$1/src/contract.ts',
     '^@conveyor/([a-z-]+)$': '<rootDir>/packages/$1/src/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },

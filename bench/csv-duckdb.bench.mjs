@@ -11,7 +11,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const FILE = resolve(ROOT, 'bench/.data/csv-sum-3000000x30.csv');
 if (!existsSync(FILE))
   throw new Error('run node bench/csv-sum.bench.mjs first: it generates the 3M-row file');
-const { sumCsvStream } = await import(resolve(ROOT, 'services/consumer/dist/csv-sum/domain/index.js'));
+const { sumCsvStream } = await import(resolve(ROOT, 'packages/kind-csv-sum/dist/domain/index.js'));
 const RUNS = 3;
 
 async function ours() {

@@ -15,9 +15,9 @@ import { fileURLToPath } from 'node:url';
 import { generateCsv } from './gen-csv.mjs';
 
 const SELF = fileURLToPath(import.meta.url);
-const SUMMER = new URL('../services/consumer/dist/csv-sum/domain/index.js', import.meta.url);
+const SUMMER = new URL('../packages/kind-csv-sum/dist/domain/index.js', import.meta.url);
 // The csv-parse reference is a test aid, not part of the deployed consumer's entry point.
-const REFERENCE = new URL('../services/consumer/dist/csv-sum/domain/reference-parser.js', import.meta.url);
+const REFERENCE = new URL('../packages/kind-csv-sum/dist/domain/reference-parser.js', import.meta.url);
 const STORAGE = new URL('../packages/storage/dist/index.js', import.meta.url);
 const DATA_DIR = fileURLToPath(new URL('./.data/', import.meta.url));
 const S3RVER_DIR = `${DATA_DIR}s3rver`;

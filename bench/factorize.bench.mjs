@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 
 // Loading the module (about 20 ms: ES module graph, WebAssembly compilation) is not part of our time.
 const importStart = performance.now();
-const { factorize, isProbablePrime } = await import('../services/consumer/dist/factorize/domain/index.js');
+const { factorize, isProbablePrime } = await import('../packages/kind-factorize/dist/domain/index.js');
 const importMilliseconds = performance.now() - importStart;
 
 /** GNU factor needs minutes on the 40-digit case (rho only); past this it is reported as "> 150 s". */

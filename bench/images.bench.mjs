@@ -13,7 +13,7 @@
 //
 // Cases: a 1920×1080 photo-like JPEG (bench/.data, from sharp-baseline.mjs) resized to 100×100 and
 // to 800×600, cover, JPEG out with mozjpeg (the job's encoder, see
-// services/consumer/src/image-resize/domain/output-format.ts).
+// packages/kind-image-resize/src/domain/output-format.ts).
 //
 // Phases:
 //   0. Upload memory: producer alone, 8 clients upload a 20 MB file (the 4000×3000 photo padded

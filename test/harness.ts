@@ -1,4 +1,3 @@
-import { resolve } from 'node:path';
 import { loadConfig, silentLogger, createLogger } from '@conveyor/platform';
 import { createIsolatedEnv, waitFor, type IsolatedEnv } from '@conveyor/testkit';
 import { CleanupEnv } from '../services/cleanup/src/config.js';
@@ -25,9 +24,7 @@ export function producerApp(env: Record<string, string>): ProducerApp {
 }
 
 export function consumerApp(env: Record<string, string>): ConsumerApp {
-  return new ConsumerApp(loadConfig(ConsumerEnv, { OPS_PORT: '0', ...env }), testLogger('consumer'), {
-    distDir: resolve(__dirname, '../services/consumer/dist'),
-  });
+  return new ConsumerApp(loadConfig(ConsumerEnv, { OPS_PORT: '0', ...env }), testLogger('consumer'));
 }
 
 export function cleanupApp(env: Record<string, string>): CleanupApp {

@@ -174,14 +174,24 @@ describe('infra/Dockerfile', () => {
     expect(output).toMatch(/invalid configuration/);
     expect(started.status).toBe(1);
 
-    // piscina loads worker files by name at run time, outside main.js's import graph.
-    // Worker entry points are the *.worker.js files and the CommonJS entry that loads them.
+    // piscina loads worker files by name at run time, outside main.js's import graph: the
+    // *.worker.js files and the CommonJS entry that loads them, in the service's own dist and in
+    // the dist of each workspace package deployed with it (the job kinds, the runtime).
     const workers = folder;
-    const workerFiles = existsSync(join(folder, 'dist'))
-      ? readdirSync(join(folder, 'dist'), { recursive: true, encoding: 'utf8' })
-          .filter((f) => /(\.worker\.js|esm-task\.cjs)$/.test(f))
-          .map((f) => join('dist', f))
-      : [];
+    const distFolders = [
+      'dist',
+      ...(existsSync(join(folder, 'node_modules/@conveyor'))
+        ? readdirSync(join(folder, 'node_modules/@conveyor')).map((name) =>
+            join('node_modules/@conveyor', name, 'dist'),
+          )
+        : []),
+    ].filter((dist) => existsSync(join(folder, dist)));
+    const workerFiles = distFolders.flatMap((dist) =>
+      readdirSync(join(folder, dist), { recursive: true, encoding: 'utf8' })
+        .filter((f) => /(\.worker\.js|esm-task\.cjs)$/.test(f))
+        .map((f) => join(dist, f)),
+    );
+    if (service === 'consumer') expect(workerFiles.length).toBeGreaterThanOrEqual(3);
     if (workerFiles.length === 0) return;
     const imports = workerFiles
       .map((f) => `await import(${JSON.stringify(pathToFileURL(join(workers, f)).href)});`)

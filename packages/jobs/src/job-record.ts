@@ -1,13 +1,11 @@
 import {
   JobStatus,
-  parseJobData,
-  type BuiltInJobData,
   type BuiltInJobKind,
   type Job,
-  type JobData,
   type JobError,
   type JobProgress,
 } from '@conveyor/contracts';
+import { parseJobData, type BuiltInJobData, type JobData } from './job-catalog.js';
 import type { JobRow } from '@conveyor/database';
 import { errorMessage } from '@conveyor/platform';
 

@@ -1,4 +1,5 @@
-import { isJobOfKind, JobEvent, MessageEnvelope, topologyNames, type JobStatus } from '@conveyor/contracts';
+import { isJobOfKind } from './job-catalog.js';
+import { JobEvent, MessageEnvelope, topologyNames, type JobStatus } from '@conveyor/contracts';
 import { sql, type DatabaseHandle, type OutboxMessage } from '@conveyor/database';
 import { migratedDatabase, type MigratedDatabase } from '@conveyor/testkit';
 import { jobEventOf } from './job-messages.js';

@@ -1,1 +1,2 @@
 export * from './service-core.js';
+export * from './worker-task-pool.js';

@@ -2,13 +2,9 @@ import { ConcurrencyLimit } from '@conveyor/platform';
 import { openBlobStore, storeSettingsFrom } from '@conveyor/storage';
 import { loadJobDefinitions, type LoadedJobKind, type RetryPolicy } from '@conveyor/worker';
 import type { ConsumerConfig } from './config.js';
-import { csvSumJob } from './csv-sum/csv-sum.job.js';
-import type { CsvSumOutcome, CsvSumTask } from './csv-sum/csv-sum.worker.js';
-import { FactorizePool } from './factorize/factorize-pool.js';
-import { factorizeJob } from './factorize/factorize.job.js';
-import { configureSharp } from './image-resize/domain/index.js';
-import { imageResizeJob } from './image-resize/image-resize.job.js';
-import { WorkerTaskPool } from './worker-threads/worker-task-pool.js';
+import { csvSumJob, csvSumPool } from '@conveyor/kind-csv-sum';
+import { factorizeJob, FactorizePool } from '@conveyor/kind-factorize';
+import { configureSharp, imageResizeJob } from '@conveyor/kind-image-resize';
 
 /**
  * The three kinds Conveyor ships, defined with the same SDK as any team's job module and hosted
@@ -18,19 +14,15 @@ import { WorkerTaskPool } from './worker-threads/worker-task-pool.js';
 export class BuiltInKinds {
   readonly kinds: LoadedJobKind[];
   private readonly factorizePool: FactorizePool;
-  private readonly csvSumPool: WorkerTaskPool<CsvSumTask, CsvSumOutcome>;
+  private readonly csvSumPool: ReturnType<typeof csvSumPool>;
 
-  constructor(config: ConsumerConfig, distDir: string) {
+  constructor(config: ConsumerConfig) {
     const retry: RetryPolicy = {
       maxAttempts: config.MAX_ATTEMPTS,
       backoff: { type: 'tiers', delaysMs: config.RETRY_DELAYS_MS },
     };
-    this.factorizePool = new FactorizePool({ distDir, threads: config.FACTORIZE_WORKERS });
-    this.csvSumPool = new WorkerTaskPool({
-      distDir,
-      worker: 'csv-sum/csv-sum.worker.js',
-      threads: config.CSV_SUM_WORKERS,
-    });
+    this.factorizePool = new FactorizePool({ threads: config.FACTORIZE_WORKERS });
+    this.csvSumPool = csvSumPool(config.CSV_SUM_WORKERS);
     configureSharp({ concurrency: config.SHARP_THREADS });
     this.kinds = loadJobDefinitions(
       [

@@ -20,8 +20,6 @@ import { ObjectStatusClient } from './object-check/object-status.client.js';
 const SENT_ROWS_DELETE_WAIT_MS = 50;
 
 export interface ConsumerAppOptions {
-  /** The consumer's compiled folder (`dist`): worker threads load their modules from it. */
-  distDir: string;
   /** Job modules to host (loaded from WORKER_MODULES by main.ts, or given by a test). */
   jobModules?: readonly LoadedJobKind[];
 }
@@ -43,9 +41,9 @@ export class ConsumerApp {
   constructor(
     private readonly config: ConsumerConfig,
     private readonly log: Logger,
-    options: ConsumerAppOptions,
+    options: ConsumerAppOptions = {},
   ) {
-    this.builtIn = config.BUILT_IN_KINDS ? new BuiltInKinds(config, options.distDir) : undefined;
+    this.builtIn = config.BUILT_IN_KINDS ? new BuiltInKinds(config) : undefined;
     this.kinds = [...(this.builtIn?.kinds ?? []), ...(options.jobModules ?? [])];
     const topology = moduleTopology(this.kinds);
     this.core = new ServiceCore('consumer', config, log, {

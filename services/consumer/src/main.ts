@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import { createLogger, loadConfigOrExit, onShutdownSignal, orExit, withDotenv } from '@conveyor/platform';
 import { ConsumerEnv } from './config.js';
 import { ConsumerApp } from './consumer-app.js';
@@ -7,9 +6,6 @@ import { loadHostedKinds } from './job-host/hosted-kinds.js';
 const config = loadConfigOrExit('consumer', ConsumerEnv, withDotenv(process.env));
 const log = createLogger({ service: 'consumer', level: config.LOG_LEVEL, format: config.LOG_FORMAT });
 const jobModules = await orExit(log, 'loading job modules', () => loadHostedKinds(config.WORKER_MODULES));
-const app = new ConsumerApp(config, log, {
-  distDir: fileURLToPath(new URL('./', import.meta.url)),
-  jobModules,
-});
+const app = new ConsumerApp(config, log, { jobModules });
 onShutdownSignal(log, () => app.stop());
 await orExit(log, 'consumer start', () => app.start());

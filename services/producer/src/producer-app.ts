@@ -1,5 +1,5 @@
 import express from 'express';
-import { DEFAULT_IMAGE_LIMITS } from '@conveyor/contracts';
+import { DEFAULT_IMAGE_LIMITS } from '@conveyor/kind-image-resize/contract';
 import type { NotificationListener, OutboxRelay } from '@conveyor/database';
 import { JobKindRegistry, JobStore } from '@conveyor/jobs';
 import { waitAtMost, type Logger } from '@conveyor/platform';

@@ -1,4 +1,4 @@
-import type { JobData } from '@conveyor/contracts';
+import type { JobData } from '@conveyor/jobs';
 import { sql, type Database, type Kysely } from '@conveyor/database';
 import { jobDataOf } from '@conveyor/jobs';
 

@@ -1,4 +1,4 @@
-import { isJobOfKind } from '@conveyor/contracts';
+import { isJobOfKind } from '@conveyor/jobs';
 import type { Database, Kysely } from '@conveyor/database';
 import type { BlobLocation, BlobStore } from '@conveyor/storage';
 import { listExpiringJobs, markJobsExpired, type ExpiringJob } from './expiring-result.repository.js';

@@ -3,7 +3,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import busboy from 'busboy';
-import { SNIFF_BYTES, sniffImageFormat, type ImageFormat } from '@conveyor/contracts';
+import { SNIFF_BYTES, sniffImageFormat, type ImageFormat } from '@conveyor/kind-image-resize/contract';
 import { AppError } from '@conveyor/platform';
 import type { BlobLocation, BlobStore } from '@conveyor/storage';
 

@@ -1,13 +1,13 @@
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
+import { isJobOfKind } from '@conveyor/jobs';
 import {
-  isJobOfKind,
   resizeRequestSchema,
-  SubmitJobRequest,
   type ImageLimits,
   type ImageResizeInput,
   type ResizeRequest,
-} from '@conveyor/contracts';
+} from '@conveyor/kind-image-resize/contract';
+import { SubmitJobRequest } from '@conveyor/contracts';
 import { toApiJob, type JobRecord } from '@conveyor/jobs';
 import { AppError, type ErrorDetail } from '@conveyor/platform';
 import { StorageError, type BlobLocation, type BlobStore } from '@conveyor/storage';

@@ -1,13 +1,8 @@
 import { createHash } from 'node:crypto';
-import {
-  CsvSumInput,
-  ImageResizeInput,
-  isBuiltInJobKind,
-  parseFactorizeInput,
-  type BuiltInJobKind,
-  type FactorizeInput,
-  type JobKind,
-} from '@conveyor/contracts';
+import { CsvSumInput } from '@conveyor/kind-csv-sum/contract';
+import { ImageResizeInput } from '@conveyor/kind-image-resize/contract';
+import { isBuiltInJobKind, type BuiltInJobKind, type JobKind } from '@conveyor/contracts';
+import { parseFactorizeInput, type FactorizeInput } from '@conveyor/kind-factorize/contract';
 import type { SchemaCheck } from '@conveyor/jobs';
 import { AppError, parseOrThrow } from '@conveyor/platform';
 

@@ -1,4 +1,4 @@
-import { isJobOfKind } from '@conveyor/contracts';
+import { isJobOfKind } from '@conveyor/jobs';
 import { AppError, requireJsonBody } from '@conveyor/platform';
 import express, { type Response } from 'express';
 import { z } from 'zod';

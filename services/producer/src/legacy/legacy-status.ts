@@ -1,4 +1,5 @@
-import type { FactorizeResult, JobError, JobStatus } from '@conveyor/contracts';
+import type { FactorizeResult } from '@conveyor/kind-factorize/contract';
+import type { JobError, JobStatus } from '@conveyor/contracts';
 
 /**
  * What the old APIs show of a job: no more than these fields of a JobRecord. Only the

@@ -1,6 +1,6 @@
 import { factorize } from './domain/index.js';
 import type { FactorizeOutcome, FactorizeTaskInput } from './factorize.worker.js';
-import { WorkerTaskPool, type TaskProgress } from '../worker-threads/worker-task-pool.js';
+import { compiledSibling, WorkerTaskPool, type TaskProgress } from '@conveyor/runtime';
 
 /**
  * Numbers below this are factorized on the calling thread: at most about half a millisecond
@@ -19,10 +19,9 @@ export type FactorizeRun = FactorizeOutcome;
 export class FactorizePool {
   private readonly pool: WorkerTaskPool<FactorizeTaskInput, FactorizeOutcome>;
 
-  constructor(options: { distDir: string; threads: number }) {
+  constructor(options: { threads: number }) {
     this.pool = new WorkerTaskPool({
-      distDir: options.distDir,
-      worker: 'factorize/factorize.worker.js',
+      worker: compiledSibling(import.meta.url, 'factorize.worker.js'),
       threads: options.threads,
     });
   }

@@ -1,4 +1,4 @@
-import { parseFactorizeInput, type NumberRule } from './factorize-input.js';
+import { parseFactorizeInput, type NumberRule } from './contract.js';
 
 const MAX_DIGITS = 100;
 

@@ -1,6 +1,6 @@
 import type { Sharp } from 'sharp';
-import type { ImageFormat } from '@conveyor/contracts';
-import { OUTPUT_FORMATS, type OutputFormat } from '@conveyor/contracts';
+import type { ImageFormat } from '../contract.js';
+import { OUTPUT_FORMATS, type OutputFormat } from '../contract.js';
 
 export const CONTENT_TYPES: Readonly<Record<OutputFormat, string>> = {
   jpeg: 'image/jpeg',

@@ -1,4 +1,4 @@
-import { FactorizeInput, FactorizeResult } from '@conveyor/contracts';
+import { FactorizeInput, FactorizeResult } from './contract.js';
 import { defineJob, PermanentJobError, type RetryPolicy } from '@conveyor/worker';
 import type { FactorizePool } from './factorize-pool.js';
 

@@ -1,8 +1,8 @@
 import type { z } from 'zod';
-import { CsvSumInput, CsvSumResult } from './csv-sum-input.js';
-import { FactorizeInput, FactorizeResult } from './factorize-input.js';
-import { ImageResizeInput, ImageResizeResult } from './image/image-job.js';
-import { isBuiltInJobKind, JobKind, type BuiltInJobKind } from './jobs.js';
+import { CsvSumInput, CsvSumResult } from '@conveyor/kind-csv-sum/contract';
+import { FactorizeInput, FactorizeResult } from '@conveyor/kind-factorize/contract';
+import { ImageResizeInput, ImageResizeResult } from '@conveyor/kind-image-resize/contract';
+import { isBuiltInJobKind, JobKind, type BuiltInJobKind } from '@conveyor/contracts';
 
 /**
  * What each built-in kind takes and gives. A registered kind (a job module) brings its own

@@ -1,8 +1,8 @@
 import sharp, { type Metadata } from 'sharp';
 import { fromSharpError, ImageError, SUPPORTED_INPUTS } from './image-error.js';
-import type { ImageLimits, OutputFormat, ResizeRequest } from '@conveyor/contracts';
+import type { ImageLimits, OutputFormat, ResizeRequest } from '../contract.js';
 import { backgroundFor, CONTENT_TYPES, defaultOutputFormat, encode } from './output-format.js';
-import { type ImageFormat, SNIFF_BYTES, sniffImageFormat } from '@conveyor/contracts';
+import { type ImageFormat, SNIFF_BYTES, sniffImageFormat } from '../contract.js';
 
 export interface ResizedImage {
   data: Buffer;

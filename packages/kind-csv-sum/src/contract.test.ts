@@ -1,4 +1,4 @@
-import { CsvSumInput } from './csv-sum-input.js';
+import { CsvSumInput } from './contract.js';
 
 /** The messages of a refused input, by field. */
 function problems(input: unknown): [string, string][] {

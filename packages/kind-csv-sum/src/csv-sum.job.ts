@@ -1,8 +1,13 @@
-import { CsvSumInput, CsvSumResult } from '@conveyor/contracts';
+import { CsvSumInput, CsvSumResult } from './contract.js';
 import type { StoreSettings } from '@conveyor/storage';
 import { defineJob, PermanentJobError, type RetryPolicy } from '@conveyor/worker';
-import type { WorkerTaskPool } from '../worker-threads/worker-task-pool.js';
+import { compiledSibling, WorkerTaskPool } from '@conveyor/runtime';
 import type { CsvSumOutcome, CsvSumTask } from './csv-sum.worker.js';
+
+/** The worker threads csv-sum jobs read and sum in (CSV_SUM_WORKERS). */
+export function csvSumPool(threads: number): WorkerTaskPool<CsvSumTask, CsvSumOutcome> {
+  return new WorkerTaskPool({ worker: compiledSibling(import.meta.url, 'csv-sum.worker.js'), threads });
+}
 
 export interface CsvSumJobSettings {
   pool: WorkerTaskPool<CsvSumTask, CsvSumOutcome>;

@@ -1,7 +1,7 @@
 import { crc32 } from 'node:zlib';
 import sharp, { type Sharp } from 'sharp';
 import { ImageError, type ImageErrorCode } from './image-error.js';
-import { DEFAULT_IMAGE_LIMITS, type OutputFormat, type ResizeRequest } from '@conveyor/contracts';
+import { DEFAULT_IMAGE_LIMITS, type OutputFormat, type ResizeRequest } from '../contract.js';
 import { resizeImage } from './resize-image.js';
 
 const limits = DEFAULT_IMAGE_LIMITS;

@@ -1,9 +1,8 @@
-import { join } from 'node:path';
 import { FactorizePool, INLINE_BELOW } from './factorize-pool.js';
 
 /** Small numbers are factorized on the calling thread; larger ones still go to a worker (from the compiled dist). */
 describe('FactorizePool', () => {
-  const pool = new FactorizePool({ distDir: join(__dirname, '../../dist'), threads: 1 });
+  const pool = new FactorizePool({ threads: 1 });
   const tasksRunByWorkers = () => pool.completedInWorkers;
   const options = () => ({
     timeoutMs: 10_000,

@@ -3,7 +3,7 @@
  * loop that keeps the AMQP heartbeat and the other jobs alive. The main thread stops it by
  * setting a flag in shared memory, which the algorithm polls between steps.
  */
-import type { PooledTaskControl } from '../worker-threads/worker-task-pool.js';
+import type { PooledTaskControl } from '@conveyor/runtime';
 import { FactorizationAborted, factorize } from './domain/index.js';
 
 export interface FactorizeTaskInput {

@@ -1,4 +1,5 @@
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { pathToFileURL } from 'node:url';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
@@ -22,15 +23,12 @@ export interface TaskProgress {
 export class WorkerTaskPool<Task extends object, Outcome> {
   private readonly pool: Piscina;
 
-  /**
-   * `distDir` is the consumer's compiled folder (worker files run from the build, under jest too);
-   * `worker` the worker module's path inside it, e.g. `factorize/factorize.worker.js`.
-   */
-  constructor(options: { distDir: string; worker: string; threads: number }) {
+  /** `worker`: the compiled worker module's path (see compiledSibling). */
+  constructor(options: { worker: string; threads: number }) {
     this.pool = new Piscina({
       // The worker module is loaded through a CommonJS entry (see esm-task.cts, beside this file).
-      filename: join(options.distDir, 'worker-threads', 'esm-task.cjs'),
-      workerData: { module: pathToFileURL(join(options.distDir, options.worker)).href },
+      filename: compiledSibling(import.meta.url, 'esm-task.cjs'),
+      workerData: { module: pathToFileURL(options.worker).href },
       minThreads: 1,
       maxThreads: options.threads,
       // One task per thread: queueing belongs in RabbitMQ (prefetch), not in here.
@@ -66,4 +64,17 @@ export class WorkerTaskPool<Task extends object, Outcome> {
   async close(): Promise<void> {
     await this.pool.destroy();
   }
+}
+
+/**
+ * The compiled file `name` beside the module at `moduleUrl`: piscina loads worker files by path at
+ * run time. From a built module it sits in the same folder; from a source module run by the tests
+ * (under src/) it is in the package's dist/, which `pnpm test` builds first.
+ */
+export function compiledSibling(moduleUrl: string, name: string): string {
+  for (const candidate of [`./${name}`, `../dist/${name}`]) {
+    const path = fileURLToPath(new URL(candidate, moduleUrl));
+    if (existsSync(path)) return path;
+  }
+  throw new Error(`${name} not found beside ${moduleUrl} nor in its package's dist/: build it (tsc -b)`);
 }

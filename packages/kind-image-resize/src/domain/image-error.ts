@@ -1,4 +1,4 @@
-import type { ImageLimits } from '@conveyor/contracts';
+import type { ImageLimits } from '../contract.js';
 
 export type ImageErrorCode =
   | 'unsupported_format'

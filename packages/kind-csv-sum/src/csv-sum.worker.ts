@@ -3,7 +3,7 @@
  * the consumer's event loop. The worker opens its own storage client, streams the object
  * (resuming broken S3 reads), sums it, and reports progress as bytes read of the total.
  */
-import type { CsvSumInput, CsvSumResult } from '@conveyor/contracts';
+import type { CsvSumInput, CsvSumResult } from './contract.js';
 import {
   openBlobStore,
   StorageError,
@@ -11,7 +11,7 @@ import {
   type StorageErrorCode,
   type StoreSettings,
 } from '@conveyor/storage';
-import type { PooledTaskControl } from '../worker-threads/worker-task-pool.js';
+import type { PooledTaskControl } from '@conveyor/runtime';
 import { CsvSumError, sumCsvStream } from './domain/index.js';
 
 export interface CsvSumTask {

@@ -1,4 +1,4 @@
-import { ImageResizeInput, ImageResizeResult, type ImageLimits } from '@conveyor/contracts';
+import { ImageResizeInput, ImageResizeResult, type ImageLimits } from './contract.js';
 import { StorageError, type BlobLocation, type BlobStore } from '@conveyor/storage';
 import type { ConcurrencyLimit } from '@conveyor/platform';
 import { defineJob, PermanentJobError, type RetryPolicy } from '@conveyor/worker';
