@@ -410,6 +410,9 @@ async function endToEnd({ producer, producerPort, db, channel, clients, concurre
         (usage.ms.producer + usage.ms.consumer + usage.ms.postgres + usage.ms.rabbitmq) /
         Math.max(1, rows.length),
       consumerMsPerJob: usage.ms.consumer / Math.max(1, rows.length),
+      msPerJob: Object.fromEntries(
+        CPU_PROCESSES.map((name) => [name, usage.ms[name] / Math.max(1, rows.length)]),
+      ),
       meanProcessingMs: (1000 * processingSum) / Math.max(1, processingCount),
       processed: processingCount,
       under10ms,
@@ -445,6 +448,9 @@ async function noopRetryQueues() {
 
 const mean = (values) => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
 
+/** The processes whose CPU per job the noop ÷ factorize comparison breaks down. */
+const CPU_PROCESSES = ['producer', 'consumer', 'postgres', 'rabbitmq', 'bench'];
+
 /** One kind at one concurrency over its rounds: mean jobs/s and latencies, CPU per job over all rounds. */
 function kindFigures(runs) {
   const succeeded = runs.reduce((a, r) => a + r.succeeded, 0);
@@ -455,6 +461,14 @@ function kindFigures(runs) {
     p99: mean(runs.map((r) => r.p99)),
     cpuMsPerJob: runs.reduce((a, r) => a + r.cpuMsPerJob * r.succeeded, 0) / Math.max(1, succeeded),
     consumerMsPerJob: runs.reduce((a, r) => a + r.consumerMsPerJob * r.succeeded, 0) / Math.max(1, succeeded),
+    msPerJob: Object.fromEntries(
+      CPU_PROCESSES.map((name) => [
+        name,
+        runs.reduce((a, r) => a + r.msPerJob[name] * r.succeeded, 0) / Math.max(1, succeeded),
+      ]),
+    ),
+    commitsPerJob: runs.reduce((a, r) => a + r.pg.commits, 0) / Math.max(1, succeeded),
+    submitRate: mean(runs.map((r) => r.submit.rate)),
     complete: runs.every((r) => r.complete && r.failed === 0),
   };
 }
@@ -736,6 +750,18 @@ async function main() {
           `${fmt(c.f.p50)} / ${fmt(c.n.p50)}`,
           `${fmt(c.f.p99)} / ${fmt(c.n.p99)}`,
           c.within ? 'yes' : 'NO',
+        ]),
+      );
+      // Where a difference would come from: each process's CPU per job, the commits per job and the
+      // submit rate (at high prefetch the closed-loop submitters, i.e. the producer, set the pace).
+      printTable(
+        'noop vs factorize by process: CPU ms per succeeded job (f / n), PostgreSQL commits per job (whole run), submit 202/s',
+        ['Concurrency', ...CPU_PROCESSES, 'commits/job', 'submit 202/s'],
+        comparisons.map((c) => [
+          c.concurrency,
+          ...CPU_PROCESSES.map((name) => `${fmt(c.f.msPerJob[name], 3)} / ${fmt(c.n.msPerJob[name], 3)}`),
+          `${fmt(c.f.commitsPerJob, 3)} / ${fmt(c.n.commitsPerJob, 3)}`,
+          `${fmt(c.f.submitRate)} / ${fmt(c.n.submitRate)}`,
         ]),
       );
     }
