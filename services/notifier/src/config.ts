@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { commonEnvShape, env } from '@conveyor/platform';
-import { DEFAULT_RETRY_DELAYS_MS } from './delivery/retry-schedule.js';
+import { DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS } from './delivery/retry-schedule.js';
 
 export const NotifierEnv = z.object({
   ...commonEnvShape,
@@ -11,7 +11,7 @@ export const NotifierEnv = z.object({
   /** Hard deadline of one delivery attempt (connect, send, response), in ms. Default 15000. */
   WEBHOOK_TIMEOUT_MS: env.int(15_000, 1),
   /** Delays between attempts after the first, in ms. Default: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h. */
-  WEBHOOK_RETRY_SCHEDULE_MS: env.intList(DEFAULT_RETRY_DELAYS_MS),
+  WEBHOOK_RETRY_SCHEDULE_MS: env.intList(DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS),
   /** Allow webhook URLs that resolve to loopback addresses (local development). Default false. */
   WEBHOOK_ALLOW_LOOPBACK: env.bool(false),
   /** Allow private (RFC 1918, unique-local) addresses. Default false. */

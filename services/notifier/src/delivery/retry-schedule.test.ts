@@ -1,4 +1,9 @@
-import { DEFAULT_RETRY_DELAYS_MS, maxAttempts, nextAttemptDelay, parseRetryAfter } from './retry-schedule.js';
+import {
+  DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS,
+  maxAttempts,
+  nextAttemptDelay,
+  parseRetryAfter,
+} from './retry-schedule.js';
 
 const HOUR = 3_600_000;
 const middle = () => 0.5;
@@ -8,7 +13,7 @@ describe('nextAttemptDelay', () => {
     const delays = Array.from({ length: 9 }, (_, made) => nextAttemptDelay(made, { random: middle }));
     expect(delays).toEqual([0, 5_000, 300_000, 1_800_000, 2 * HOUR, 5 * HOUR, 10 * HOUR, 10 * HOUR, null]);
     expect(maxAttempts()).toBe(8);
-    const total = DEFAULT_RETRY_DELAYS_MS.reduce((sum, delay) => sum + delay, 0);
+    const total = DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS.reduce((sum, delay) => sum + delay, 0);
     expect(total / HOUR).toBeCloseTo(27.6, 1);
   });
 

@@ -10,7 +10,7 @@ const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
 
 /** Delay before each retry: entry i is waited after the (i + 1)-th failed attempt. */
-export const DEFAULT_RETRY_DELAYS_MS: readonly number[] = [
+export const DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS: readonly number[] = [
   5 * SECOND,
   5 * MINUTE,
   30 * MINUTE,
@@ -31,7 +31,7 @@ export interface NextAttemptOptions {
   retryAfterMs?: number;
   /** Source of randomness in [0, 1); injectable for deterministic tests. */
   random?: () => number;
-  /** Retry delays replacing DEFAULT_RETRY_DELAYS_MS (tests use short ones). */
+  /** Retry delays replacing DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS (tests use short ones). */
   schedule?: readonly number[];
 }
 
@@ -40,7 +40,7 @@ export interface NextAttemptOptions {
  * attempt and null once the schedule is exhausted (the delivery has failed for good).
  */
 export function nextAttemptDelay(attemptsMade: number, options: NextAttemptOptions = {}): number | null {
-  const { retryAfterMs, random = Math.random, schedule = DEFAULT_RETRY_DELAYS_MS } = options;
+  const { retryAfterMs, random = Math.random, schedule = DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS } = options;
   if (!Number.isSafeInteger(attemptsMade) || attemptsMade < 0) {
     throw new AppError(
       'invalid_attempt_count',
@@ -57,7 +57,7 @@ export function nextAttemptDelay(attemptsMade: number, options: NextAttemptOptio
 }
 
 /** Total attempts the schedule allows, the first one included. */
-export function maxAttempts(schedule: readonly number[] = DEFAULT_RETRY_DELAYS_MS): number {
+export function maxAttempts(schedule: readonly number[] = DEFAULT_WEBHOOK_RETRY_SCHEDULE_MS): number {
   return schedule.length + 1;
 }
 
