@@ -27,7 +27,18 @@ export interface IsolatedEnv {
   dispose(): Promise<void>;
 }
 
-export async function createIsolatedEnv(label: string): Promise<IsolatedEnv> {
+export interface IsolatedEnvOptions {
+  /**
+   * Job kinds the test consumes without registering them (a runner test's own kind): their
+   * queues are deleted with the rest. Registered kinds are found in the schema.
+   */
+  jobKinds?: readonly string[];
+}
+
+export async function createIsolatedEnv(
+  label: string,
+  options: IsolatedEnvOptions = {},
+): Promise<IsolatedEnv> {
   const id = `${label.replace(/[^a-z0-9]/g, '').slice(0, 20)}_${randomBytes(4).toString('hex')}`;
   const schema = `t_${id}`;
   const prefix = `t.${id}`;
@@ -45,8 +56,9 @@ export async function createIsolatedEnv(label: string): Promise<IsolatedEnv> {
     async dispose() {
       // Registered job kinds declared queues of their own; their names are in the schema about to go.
       const registered = await registeredKinds(schema);
+      const unregistered = (options.jobKinds ?? []).map((kind) => ({ kind, retry: NO_RETRY }));
       await dropSchema(schema);
-      await deleteBrokerNames(prefix, registered);
+      await deleteBrokerNames(prefix, [...registered, ...unregistered]);
     },
   };
 }
@@ -61,7 +73,12 @@ async function dropSchema(schema: string): Promise<void> {
   }
 }
 
-/** Deletes the queues and exchanges a prefix owns, found through the broker's own listing. */
+/**
+ * An unregistered kind has no retry tiers of its own to delete: it retries on the test's
+ * RETRY_DELAYS_MS, whose tiers are deleted with the built-in names (testRetryDelays).
+ */
+const NO_RETRY: JobRetryPolicy = { maxAttempts: 1, backoff: { type: 'tiers', delaysMs: [100] } };
+
 /** The job kinds worker hosts registered in a test's schema, with the retry tiers each declared. */
 async function registeredKinds(schema: string): Promise<{ kind: string; retry: JobRetryPolicy }[]> {
   const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
@@ -80,6 +97,7 @@ async function registeredKinds(schema: string): Promise<{ kind: string; retry: J
   }
 }
 
+/** Deletes the queues and exchanges a prefix owns, found through the broker's own listing. */
 async function deleteBrokerNames(
   prefix: string,
   registered: { kind: string; retry: JobRetryPolicy }[] = [],

@@ -1,8 +1,13 @@
 import { createDatabase, migrateToLatest, type DatabaseHandle } from '@conveyor/database';
 import { silentLogger } from '@conveyor/platform';
-import { createIsolatedEnv, TEST_DATABASE_URL, type IsolatedEnv } from './isolation.js';
+import {
+  createIsolatedEnv,
+  TEST_DATABASE_URL,
+  type IsolatedEnv,
+  type IsolatedEnvOptions,
+} from './isolation.js';
 
-export interface MigratedDatabaseOptions {
+export interface MigratedDatabaseOptions extends IsolatedEnvOptions {
   /** The pool's size; 4 unless told. */
   poolMax?: number;
 }
@@ -18,9 +23,9 @@ export interface MigratedDatabase {
 /** A test file's own schema with every migration applied, and a pool on it. */
 export async function migratedDatabase(
   label: string,
-  { poolMax = 4 }: MigratedDatabaseOptions = {},
+  { poolMax = 4, jobKinds }: MigratedDatabaseOptions = {},
 ): Promise<MigratedDatabase> {
-  const isolated = await createIsolatedEnv(label);
+  const isolated = await createIsolatedEnv(label, { jobKinds });
   const database = createDatabase({
     url: TEST_DATABASE_URL,
     schema: isolated.schema,

@@ -32,7 +32,7 @@ describe('job runner retries', () => {
   const log = silentLogger();
 
   beforeAll(async () => {
-    migrated = await migratedDatabase('jobretry');
+    migrated = await migratedDatabase('jobretry', { jobKinds: ['runner-test'] });
     ({ isolated, database } = migrated);
     const names = topologyNames(isolated.prefix);
     broker = new Broker({
