@@ -45,7 +45,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { argument, flag, numberList } from './lib/args.mjs';
 import { cpuCells, cpuGroups, cpuSnapshot, CPU_COUNT, formatCpu } from './lib/cpu.mjs';
-import { connectBackends, parkedMessages, versionsLine } from './lib/backends.mjs';
+import { connectBackends, parkedMessages, pgCounters, versionsLine } from './lib/backends.mjs';
 import { pg, ROOT } from './lib/deps.mjs';
 import { closedLoop, freePort, opsAgent, request } from './lib/http.mjs';
 import { DATABASE_URL as ADMIN_DATABASE_URL, cleanUpOnce, isolate, runBenchmark } from './lib/isolation.mjs';
@@ -147,36 +147,6 @@ const startService = (service, env) =>
   );
 
 // ---------------------------------------------------------------------------------------------
-// PostgreSQL counters (the whole cluster for commits and WAL; this schema for row writes)
-
-async function pgCounters(db) {
-  const [database] = (
-    await db.query(
-      `select xact_commit::bigint as commits from pg_stat_database where datname = current_database()`,
-    )
-  ).rows;
-  const [wal] = (
-    await db.query(
-      `select wal_records::bigint as records, wal_bytes::bigint as bytes, wal_sync::bigint as syncs, wal_write::bigint as writes from pg_stat_wal`,
-    )
-  ).rows;
-  const tables = (
-    await db.query(
-      `select relname, n_tup_ins::bigint as ins, n_tup_upd::bigint as upd, n_tup_del::bigint as del from pg_stat_user_tables where schemaname = $1`,
-      [SCHEMA],
-    )
-  ).rows;
-  const rows = {};
-  for (const t of tables) rows[t.relname] = { ins: Number(t.ins), upd: Number(t.upd), del: Number(t.del) };
-  return {
-    commits: Number(database.commits),
-    walRecords: Number(wal.records),
-    walBytes: Number(wal.bytes),
-    walSyncs: Number(wal.syncs),
-    rows,
-  };
-}
-
 // ---------------------------------------------------------------------------------------------
 // Submitting
 
@@ -246,7 +216,7 @@ async function reset(db, channel) {
 
 async function submitOnly(producer, producerPort, db, channel, clients, firstNumber) {
   const groups = cpuGroups({ producer });
-  const pgBefore = await pgCounters(db);
+  const pgBefore = await pgCounters(db, SCHEMA);
   const cpuBefore = cpuSnapshot(groups);
   const result = await submitJobs(producerPort, clients, firstNumber);
   const cpu = cpuSnapshot(groups).since(cpuBefore);
@@ -254,7 +224,7 @@ async function submitOnly(producer, producerPort, db, channel, clients, firstNum
   const outboxLeft = await waitForEmptyOutbox(db);
   const queued = (await channel.checkQueue(NAMES.jobQueue)).messageCount;
   await sleep(1000); // let the backends flush their table statistics
-  const pgUse = counterDelta(pgBefore, await pgCounters(db));
+  const pgUse = counterDelta(pgBefore, await pgCounters(db, SCHEMA));
   await reset(db, channel);
   return { ...result, cpu, outboxLeft, queued, pg: pgUse };
 }
@@ -303,7 +273,7 @@ async function endToEnd({ producer, producerPort, db, channel, clients, concurre
   try {
     const groups = cpuGroups({ producer, consumer });
     const metricsBefore = await scrape(opsPort);
-    const pgBefore = await pgCounters(db);
+    const pgBefore = await pgCounters(db, SCHEMA);
     const cpuBefore = cpuSnapshot(groups);
 
     // Completion: a count of finished rows every 200 ms; consumer state and queue depth every ~1 s.
@@ -383,7 +353,7 @@ async function endToEnd({ producer, producerPort, db, channel, clients, concurre
 
     await waitForEmptyOutbox(db);
     await sleep(1000); // let the backends flush their table statistics
-    const pgUse = counterDelta(pgBefore, await pgCounters(db));
+    const pgUse = counterDelta(pgBefore, await pgCounters(db, SCHEMA));
     const events = (await channel.checkQueue(NAMES.jobEventsQueue)).messageCount;
     const { deadLettered, retried } = await parkedMessages(channel, {
       deadLetterQueue: NAMES.deadLetterQueue,
