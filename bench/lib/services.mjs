@@ -33,21 +33,33 @@ function forwardedEnv() {
  * (e.g. --cpu-prof). The handle keeps the last 200 output lines and counts warn / error lines.
  */
 export function startService(service, env, nodeArgs = []) {
-  const child = spawn(process.execPath, [...nodeArgs, resolve(ROOT, 'services', service, 'dist/main.js')], {
-    cwd: ROOT,
-    // The services read .env in the cwd as defaults; every variable that matters is set here and wins.
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '/tmp',
+  return startProcess(
+    service,
+    process.execPath,
+    [...nodeArgs, resolve(ROOT, 'services', service, 'dist/main.js')],
+    {
       LOG_LEVEL: 'warn',
       LOG_FORMAT: 'json',
       ...env,
       ...forwardedEnv(),
     },
+  );
+}
+
+/**
+ * Starts any program as a child of the bench (a peer system's process, a private redis-server),
+ * in the repository with PATH, HOME and `env` only. Its handle is the one startService() gives: it
+ * is stopped by stopService() and stopAllServices(), and killed when the bench exits.
+ */
+export function startProcess(name, command, args, env = {}) {
+  const child = spawn(command, args, {
+    cwd: ROOT,
+    // The services read .env in the cwd as defaults; every variable that matters is set here and wins.
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const handle = {
-    service,
+    service: name,
     child,
     pid: child.pid,
     lines: [],
@@ -112,6 +124,19 @@ export async function waitForStatus(handle, port, path, wanted, timeoutMs = 30_0
         `${handle.service} did not answer ${wanted} on ${path} within ${timeoutMs} ms:\n${handle.lines.slice(-20).join('\n')}`,
       );
     await sleep(100);
+  }
+}
+
+/** Waits until the process has printed a line matching `pattern` (its own "ready"), failing at once if it exits. */
+export async function waitForLine(handle, pattern, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!handle.lines.some((line) => pattern.test(line))) {
+    assertAlive(handle);
+    if (Date.now() > deadline)
+      throw new Error(
+        `${handle.service} printed no line matching ${pattern} within ${timeoutMs} ms:\n${handle.lines.slice(-20).join('\n')}`,
+      );
+    await sleep(50);
   }
 }
 
