@@ -83,7 +83,13 @@ describe('job durability across crashes', () => {
   });
 
   it('runs a job whose producer died between the commit and the publish', async () => {
-    const doomed = spawn('producer', { PORT: '0', OPS_PORT: '0', FAULT_INJECTION: 'crash-after-commit' });
+    const doomed = spawn('producer', {
+      PORT: '0',
+      OPS_PORT: '0',
+      FAULT_INJECTION: 'crash-after-commit',
+      DISPATCH_LEASE_MS: '1000',
+      DISPATCH_RENEW_MS: '200',
+    });
     const port = await portOf(doomed);
     await expect(
       request(port, 'POST', '/v1/jobs', {
@@ -94,11 +100,14 @@ describe('job durability across crashes', () => {
     ).rejects.toThrow();
     await waitFor('producer gone', () => doomed.exited);
     const { rows } = await db.query(
-      `select id, status from "${isolated.schema}".jobs where custom_id = 'after-crash'`,
+      `select id, status, dispatcher from "${isolated.schema}".jobs where custom_id = 'after-crash'`,
     );
-    expect(rows).toEqual([{ id: expect.any(String), status: 'queued' }]);
+    // Committed with the dead producer as its dispatcher: no outbox row records its message.
+    expect(rows).toEqual([{ id: expect.any(String), status: 'queued', dispatcher: expect.any(String) }]);
+    const outbox = await db.query(`select count(*)::int as n from "${isolated.schema}".outbox`);
+    expect(outbox.rows[0].n).toBe(0);
 
-    // A healthy producer's outbox relay publishes what the dead one committed.
+    // A healthy producer finds the dead one's lease run out and re-sends its unconfirmed jobs.
     const producer = producerApp({ ...isolated.env, OUTBOX_POLL_MS: '100' });
     const consumer = consumerApp(isolated.env);
     apps.push(consumer, producer);

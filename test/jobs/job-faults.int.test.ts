@@ -102,7 +102,8 @@ describe('job cancellation, timeout and redelivery', () => {
   });
 
   it('does not run a finished job again when its message is redelivered, but republishes its final event', async () => {
-    await startConsumer();
+    // Every job's events on the exchange (by default only those of jobs with a callbackUrl).
+    await startConsumer({ JOB_EVENTS: 'all' });
     const { body: job } = await request(port, 'POST', '/v1/jobs', {
       kind: 'factorize',
       input: { number: '4321' },

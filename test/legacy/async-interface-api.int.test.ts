@@ -7,6 +7,7 @@ import {
   startServices,
   WEBHOOK_SECRET,
   type IsolatedEnv,
+  QUICK_SEMIPRIME,
   type Services,
 } from '../harness.js';
 import { Receiver, verifySignature } from '../webhooks/receiver.js';
@@ -55,7 +56,7 @@ describe('the async interface design: addTask(customId), setStatus pushes, getSt
     receivers.push(receiver);
     return receiver;
   };
-  const addTask = (customId: string, callbackUrl: string, number = '1234') =>
+  const addTask = (customId: string, callbackUrl: string, number = QUICK_SEMIPRIME.n) =>
     request(port, 'POST', '/v1/jobs', { kind: 'factorize', input: { number }, customId, callbackUrl });
 
   it('addTask returns the task id for a customId, and the same task when asked again', async () => {
@@ -71,7 +72,7 @@ describe('the async interface design: addTask(customId), setStatus pushes, getSt
     expect(again.body.id).toBe(first.body.id);
 
     // A different task under the same customId is refused, not silently merged.
-    const other = await addTask(customId, app.url, '77');
+    const other = await addTask(customId, app.url, '1234');
     expect(other.status).toBe(409);
     expect(other.body.error.code).toBe('custom_id_conflict');
   });
@@ -84,7 +85,15 @@ describe('the async interface design: addTask(customId), setStatus pushes, getSt
       app.forJob(task.id).some((w) => w.payload.status === 'succeeded'),
     );
     const pushes = app.forJob(task.id);
-    expect(pushes.map((w) => w.payload.status)).toEqual(['queued', 'running', 'succeeded']);
+    // A run that lasts (this one takes about 0.3 s) is pushed as running too, and again with
+    // each progress step on a slow machine; one that ends within JOB_RUNNING_AFTER_MS goes from
+    // queued to its end.
+    const statuses = pushes.map((w) => w.payload.status);
+    expect(statuses.filter((status, i) => status !== statuses[i - 1])).toEqual([
+      'queued',
+      'running',
+      'succeeded',
+    ]);
     const sequences = pushes.map((w) => w.payload.sequence);
     expect(sequences).toEqual([...sequences].sort((a, b) => a - b));
     for (const push of pushes) {
@@ -93,7 +102,7 @@ describe('the async interface design: addTask(customId), setStatus pushes, getSt
         verifySignature(WEBHOOK_SECRET, push.id, push.timestamp, push.body, push.signatures.join(' ')),
       ).toBe(true);
     }
-    expect(pushes.at(-1)!.payload.result).toMatchObject({ factors: ['2', '617'] });
+    expect(pushes.at(-1)!.payload.result).toMatchObject({ factors: QUICK_SEMIPRIME.factors });
   });
 
   it('getStatus recovers what an application that was down missed, by task id or by its customId', async () => {
@@ -103,9 +112,8 @@ describe('the async interface design: addTask(customId), setStatus pushes, getSt
     const { body: task } = await addTask(customId, app.url);
     await waitFor('a push refused', () => app.forJob(task.id).length > 0);
     await jobFinished(port, task.id);
-    // Its retry is minutes away, and meanwhile newer statuses replace the refused one: the
-    // application has missed how the task ended.
-    expect(app.forJob(task.id).map((w) => w.payload.status)).not.toContain('succeeded');
+    // Every push it was sent was refused, and the retries are minutes away: the application has
+    // missed how the task ended.
 
     // Back up, it asks for the state of the task it knows by id...
     const byId = await request(port, 'GET', `/v1/jobs/${task.id}`);
@@ -114,7 +122,7 @@ describe('the async interface design: addTask(customId), setStatus pushes, getSt
       id: task.id,
       customId,
       status: 'succeeded',
-      result: { factors: ['2', '617'] },
+      result: { factors: QUICK_SEMIPRIME.factors },
     });
     // ...or, if it went down before addTask answered, by the customId it had written first.
     const byCustomId = await request(port, 'GET', `/v1/jobs?customId=${encodeURIComponent(customId)}`);

@@ -38,6 +38,7 @@ describe('migrations', () => {
       '20261207_0200_webhook_claim_indexes',
       '20261207_1800_api_client_revocation',
       '20261207_1900_job_kinds',
+      '20261207_2200_job_dispatch',
     ]);
     const { rows: indexes } = await sql<{
       indexname: string;

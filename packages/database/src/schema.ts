@@ -56,6 +56,16 @@ export interface JobsTable {
   finished_at: Timestamp | null;
   expires_at: Timestamp | null;
   expired: Generated<boolean>;
+  /** The producer that publishes this job's work message (see job_dispatchers); null: the outbox does. */
+  dispatcher: string | null;
+}
+
+/** A producer publishing its jobs' work messages, with its lease and confirmed watermark. */
+export interface JobDispatchersTable {
+  id: string;
+  confirmed_before: Date;
+  lease_until: Date;
+  started_at: Generated<Date>;
 }
 
 export interface JobEventsTable {
@@ -147,6 +157,7 @@ export interface Database {
   api_clients: ApiClientsTable;
   jobs: JobsTable;
   job_events: JobEventsTable;
+  job_dispatchers: JobDispatchersTable;
   job_kinds: JobKindsTable;
   worker_hosts: WorkerHostsTable;
 }

@@ -5,3 +5,6 @@ export * from './kinds/job-kind-registry.js';
 export * from './kinds/worker-host-registry.js';
 export * from './kinds/json-schema-validator.js';
 export * from './job-catalog.js';
+export * from './job-store-config.js';
+export * from './dispatch/job-dispatcher.js';
+export * from './dispatch/dispatch-recovery.js';

@@ -32,6 +32,12 @@ export interface JobInsert {
   callbackUrl: string | null;
   correlationId: string;
   runMessage: OutgoingMessage;
+  /**
+   * The dispatcher (JobDispatcher) that will publish the work message, or null: the message is
+   * written to the outbox with the job. A dispatcher whose lease row is gone (taken over) is
+   * not recorded, and the outbox is used then too.
+   */
+  dispatcher: string | null;
 }
 
 /** What a status change may set besides the status. */
@@ -45,6 +51,14 @@ export interface JobPatch {
   expiresAt?: Date | null;
 }
 
+/**
+ * Which job changes publish an event message on the events exchange. Every change records its
+ * job_events row either way; `callbacks` publishes only for jobs with a callbackUrl (the
+ * notifier's only work: it drops the others), `all` for every job, for subscribers of the
+ * events exchange of your own.
+ */
+export type JobEventPublishing = 'all' | 'callbacks';
+
 /** A status change of one job, allowed only from the statuses the transition table gives for `to`. */
 export interface JobUpdate {
   id: string;
@@ -53,7 +67,9 @@ export interface JobUpdate {
   correlationId: string;
   /**
    * A start: allowed only if the job is not asked to cancel and is queued, or running but
-   * untouched for this long (its runner died).
+   * untouched for this long (its runner died). With `to` other than `running`, the job starts
+   * and ends in this one change (a run too short to be worth committing `running` first):
+   * `to` must be a status `running` may move to.
    */
   startStaleAfterMs?: number;
 }
@@ -64,12 +80,15 @@ export interface CommittedRow {
   outbox: OutboxMessage[];
 }
 
-/** A changed job row with what the statement also wrote: its outbox row ids and the event message's body. */
+/**
+ * A changed job row with what the statement also wrote: its outbox row ids and the event
+ * message's body (null when the change published no event, see JobEventPublishing).
+ */
 type ResultRow = JobRow & {
   ord: number;
-  run_outbox_id?: string;
-  event_outbox_id: string;
-  event_body: string;
+  run_outbox_id?: string | null;
+  event_outbox_id: string | null;
+  event_body: string | null;
 };
 
 /** What a batch item carries into every statement, besides its own columns. */
@@ -82,8 +101,8 @@ interface BatchItem {
 }
 
 /**
- * Inserts jobs, their first events and their outbox rows (work message, then event message) as
- * ONE statement (data-modifying CTEs over one jsonb parameter): one round trip and one commit
+ * Inserts jobs, their first events and their outbox rows (the work message unless a dispatcher
+ * publishes it, then the event message where it has a reader) as ONE statement (data-modifying CTEs over one jsonb parameter): one round trip and one commit
  * for the whole batch, all or nothing. Its text is the same for every batch, so it is prepared
  * once per connection (as is the update's). A job whose (client, customId) is taken, by an earlier
  * job or by an earlier item of the same batch, is not inserted and gets undefined.
@@ -92,6 +111,7 @@ export async function commitJobInserts(
   db: Kysely<Database>,
   names: TopologyNames,
   jobs: JobInsert[],
+  events: JobEventPublishing,
 ): Promise<(CommittedRow | undefined)[]> {
   if (jobs.length === 0) return [];
   const batch = jobs.map((job, ord) => ({
@@ -110,31 +130,39 @@ export async function commitJobInserts(
     run_message_id: job.runMessage.messageId,
     run_type: job.runMessage.type ?? null,
     run_body: job.runMessage.body.toString('utf8'),
+    dispatcher: job.dispatcher,
   }));
   const { rows } = await sql<ResultRow>`${sql.raw(PREPARED_STATEMENT)}
     with batch as (
       select * from jsonb_to_recordset(${JSON.stringify(batch)}::jsonb) as b(ord int, id uuid, event_id uuid, client_id text, kind text, custom_id text,
         request_hash text, input jsonb, callback_url text, correlation_id text, run_exchange text, run_routing_key text,
-        run_message_id text, run_type text, run_body text)
+        run_message_id text, run_type text, run_body text, dispatcher text)
+    ),
+    -- A dispatcher's lease row, held (KEY SHARE) until this commits so that a recovery of it
+    -- waits for these jobs, or is waited for and leaves no row: then the outbox takes them.
+    dispatcher as (
+      select id from job_dispatchers where id in (select dispatcher from batch) for key share
     ),
     changed as (
-      insert into jobs (id, client_id, kind, custom_id, request_hash, input, status, callback_url, sequence)
+      insert into jobs (id, client_id, kind, custom_id, request_hash, input, status, callback_url, sequence, dispatcher)
       -- One order for every writer, so two batches with the same customIds cannot deadlock.
-      select id, client_id, kind, custom_id, request_hash, input, 'queued', callback_url, 1 from batch order by client_id, custom_id, ord
+      select b.id, b.client_id, b.kind, b.custom_id, b.request_hash, b.input, 'queued', b.callback_url, 1, d.id
+      from batch b left join dispatcher d on d.id = b.dispatcher order by b.client_id, b.custom_id, b.ord
       on conflict (client_id, custom_id) where custom_id is not null do nothing
       returning *
     ),
     ${eventAndOutbox(
       names,
+      events,
       sql`select b.ord, 0 as n, b.run_exchange, b.run_routing_key, b.run_message_id, b.correlation_id, b.run_type, b.run_body
-      from changed join batch b on b.id = changed.id`,
+      from changed join batch b on b.id = changed.id where changed.dispatcher is null`,
     )}
     select ${jobColumns}, b.ord, run.id as run_outbox_id, event.id as event_outbox_id, event.body as event_body
-    from changed join batch b on b.id = changed.id join sent run on run.message_id = b.run_message_id join sent event on event.message_id = b.event_id::text
+    from changed join batch b on b.id = changed.id left join sent run on run.message_id = b.run_message_id left join sent event on event.message_id = b.event_id::text
   `.execute(db);
-  return byOrd(names, batch, rows, (item, row) => [
-    { ...jobs[item.ord]!.runMessage, id: row.run_outbox_id! },
-  ]);
+  return byOrd(names, batch, rows, (item, row) =>
+    row.run_outbox_id ? [{ ...jobs[item.ord]!.runMessage, id: row.run_outbox_id }] : [],
+  );
 }
 
 /**
@@ -147,6 +175,7 @@ export async function commitJobUpdates(
   db: Kysely<Database>,
   names: TopologyNames,
   updates: JobUpdate[],
+  events: JobEventPublishing,
 ): Promise<(CommittedRow | undefined)[]> {
   if (updates.length === 0) return [];
   const batch = updates.map(({ id, to, patch, correlationId, startStaleAfterMs }, ord) => ({
@@ -154,7 +183,7 @@ export async function commitJobUpdates(
     id,
     event_id: randomUUID(),
     to_status: to,
-    sources: sourcesOf(to),
+    sources: startStaleAfterMs === undefined ? sourcesOf(to) : START_SOURCES,
     correlation_id: correlationId,
     set_progress: patch.progress !== undefined,
     progress: patch.progress?.fraction ?? null,
@@ -199,12 +228,15 @@ export async function commitJobUpdates(
           or (jobs.status = 'running' and jobs.updated_at < now() - make_interval(secs => b.stale_secs)))))
       returning jobs.*
     ),
-    ${eventAndOutbox(names)}
+    ${eventAndOutbox(names, events)}
     select ${jobColumns}, b.ord, event.id as event_outbox_id, event.body as event_body
-    from changed join batch b on b.id = changed.id join sent event on event.message_id = b.event_id::text
+    from changed join batch b on b.id = changed.id left join sent event on event.message_id = b.event_id::text
   `.execute(db);
   return byOrd(names, batch, rows, () => []);
 }
+
+/** Where a start comes from: queued, or running with a dead runner (the guard says which). */
+const START_SOURCES: JobStatus[] = ['queued', 'running'];
 
 /**
  * The job columns the statements return, named rather than `changed.*`: a prepared statement
@@ -234,6 +266,7 @@ const JOB_COLUMNS: Record<keyof JobRow, true> = {
   finished_at: true,
   expires_at: true,
   expired: true,
+  dispatcher: true,
 };
 const jobColumns = sql.join(Object.keys(JOB_COLUMNS).map((column) => sql.ref(`changed.${column}`)));
 
@@ -254,16 +287,18 @@ function byOrd(
       ...row
     } = result;
     const item = batch[ord]!;
-    const event: OutboxMessage = {
-      id: eventOutboxId,
-      exchange: names.eventsExchange,
-      routingKey: jobEventRoutingKey(row.kind, row.status as JobStatus),
-      messageId: item.event_id,
-      correlationId: item.correlation_id,
-      type: MessageCatalog['job.event'].kind,
-      body: Buffer.from(eventBody, 'utf8'),
-    };
-    results[ord] = { row, outbox: [...alsoSent(item, result), event] };
+    const outbox = alsoSent(item, result);
+    if (eventOutboxId !== null && eventBody !== null)
+      outbox.push({
+        id: eventOutboxId,
+        exchange: names.eventsExchange,
+        routingKey: jobEventRoutingKey(row.kind, row.status as JobStatus),
+        messageId: item.event_id,
+        correlationId: item.correlation_id,
+        type: MessageCatalog['job.event'].kind,
+        body: Buffer.from(eventBody, 'utf8'),
+      });
+    results[ord] = { row, outbox };
   }
   return results;
 }
@@ -271,12 +306,12 @@ function byOrd(
 /**
  * The CTEs shared by every change, after `batch` (with ord, id, correlation_id) and `changed`
  * (the job rows the change hit): one job_events row per changed job, and its event message in
- * the outbox, after the `also` messages (rows of ord, n, exchange, routing key, message id,
+ * the outbox where `events` says it has a reader, after the `also` messages (rows of ord, n, exchange, routing key, message id,
  * correlation id, type, body). The event message is the envelope `jobEventMessage` builds from
  * `jobEventOf(changed row, event)` (see the job-store test), built in SQL because only the
  * database knows the job's new state and the event's occurred_at before the statement commits.
  */
-function eventAndOutbox(names: TopologyNames, also?: SqlFragment): SqlFragment {
+function eventAndOutbox(names: TopologyNames, events: JobEventPublishing, also?: SqlFragment): SqlFragment {
   const definition = MessageCatalog['job.event'];
   // encodeEnvelope's own text, its per-row parts filled in here: a fresh messageId for the
   // envelope (the AMQP message id is the event id), the transaction's time, the row's
@@ -295,7 +330,8 @@ function eventAndOutbox(names: TopologyNames, also?: SqlFragment): SqlFragment {
   const envelope = sql.join(parts, sql` || `);
   const eventMessage = sql`select b.ord, 1 as n, ${names.eventsExchange}::text, ${eventRoutingKey()}, b.event_id::text, b.correlation_id,
     ${definition.kind}::text, ${envelope}
-    from changed join batch b on b.id = changed.id`;
+    from changed join batch b on b.id = changed.id
+    ${events === 'callbacks' ? sql`where changed.callback_url is not null` : sql``}`;
   // occurred_at is now(), the transaction's time, the same in the event row and in its message.
   return sql`event as (
       insert into job_events (job_id, sequence, event_id, status, progress, progress_message, occurred_at)

@@ -379,4 +379,74 @@ describe('JobStore', () => {
       }
     });
   });
+
+  it('records every change of a job without a callbackUrl but publishes no event for it, unless events are `all`', async () => {
+    const quiet = { ...newJob(), callbackUrl: null };
+    const { job, outbox } = await store.create(quiet, 'c');
+    expect(outbox.map((m) => m.exchange)).toEqual([names.workExchange]);
+    const done = await store.startAndFinish(job.id, 'succeeded', { finishedAt: new Date() }, 60_000, 'c');
+    expect(done!.outbox).toEqual([]);
+    expect((await eventsOf(job.id)).map((e) => e.status)).toEqual(['queued', 'succeeded']);
+    expect(await store.republishLatestEvent(done!.job, 'c')).toEqual([]);
+
+    const everyEvent = new JobStore(database.db, names, { events: 'all' });
+    const loud = await everyEvent.create(quiet, 'c-all');
+    expect(loud.outbox.map((m) => m.exchange)).toEqual([names.workExchange, names.eventsExchange]);
+    await expectEventMessage(loud.outbox[1]!, loud.job.id, 'queued', 'c-all');
+  });
+
+  it('starts and finishes a job in one change under the start guard, counting the attempt', async () => {
+    const { job } = await store.create(newJob(), 'c');
+    const startedAt = new Date(Date.now() - 5);
+    const done = await store.startAndFinish(
+      job.id,
+      'succeeded',
+      { result: resultOf(6), startedAt, finishedAt: new Date() },
+      60_000,
+      'c-quick',
+    );
+    expect(done!.job).toMatchObject({
+      status: 'succeeded',
+      sequence: 2,
+      attempts: 1,
+      startedAt,
+      error: null,
+    });
+    await expectEventMessage(done!.outbox[0]!, job.id, 'succeeded', 'c-quick');
+    // Finished: a second run's change (a duplicate message) is refused and writes nothing.
+    expect(await store.startAndFinish(job.id, 'succeeded', {}, 60_000, 'c')).toBeUndefined();
+
+    // Cancel requested, or running with a live runner: refused as a start would be.
+    const cancelled = await store.create(newJob(), 'c');
+    await database.db
+      .updateTable('jobs')
+      .set({ cancel_requested: true })
+      .where('id', '=', cancelled.job.id)
+      .execute();
+    expect(await store.startAndFinish(cancelled.job.id, 'succeeded', {}, 60_000, 'c')).toBeUndefined();
+    const busy = await store.create(newJob(), 'c');
+    await store.start(busy.job.id, 60_000, 'c');
+    expect(await store.startAndFinish(busy.job.id, 'failed', {}, 60_000, 'c')).toBeUndefined();
+    // A retryable failure goes back to queued with its error, the attempt counted.
+    const retried = await store.create(newJob(), 'c');
+    const queued = await store.startAndFinish(
+      retried.job.id,
+      'queued',
+      { error: { code: 'flaky', message: 'once' } },
+      60_000,
+      'c',
+    );
+    expect(queued!.job).toMatchObject({ status: 'queued', attempts: 1, error: { code: 'flaky' } });
+  });
+
+  it('reads jobs in batches by id (load), missing ones as undefined', async () => {
+    const batched = new JobStore(database.db, names, { batch: { maxItems: 10, maxWaitMs: 1 } });
+    const { job } = await store.create(newJob(), 'c');
+    const [found, missing] = await Promise.all([
+      batched.load(job.id),
+      batched.load('00000000-0000-4000-8000-000000000000'),
+    ]);
+    expect(found).toEqual(await store.get(job.id));
+    expect(missing).toBeUndefined();
+  });
 });

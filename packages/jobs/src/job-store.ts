@@ -4,6 +4,7 @@ import {
   insertOutboxMessages,
   sql,
   type Database,
+  type JobRow,
   type Kysely,
   type OutboxMessage,
   type Transaction,
@@ -13,16 +14,18 @@ import {
   commitJobInserts,
   commitJobUpdates,
   type CommittedRow,
+  type JobEventPublishing,
   type JobInsert,
   type JobPatch,
   type JobUpdate,
 } from './job-change.js';
 import { jobEventMessage, jobEventOf, jobRunMessage } from './job-messages.js';
 import { toJobRecord, type JobRecord } from './job-record.js';
+import type { JobDispatcher } from './dispatch/job-dispatcher.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
 
-export type { JobPatch } from './job-change.js';
+export type { JobEventPublishing, JobPatch } from './job-change.js';
 
 export interface NewJob {
   clientId: string;
@@ -56,6 +59,13 @@ export interface JobStoreOptions {
    * per change) when absent.
    */
   batch?: BatcherOptions;
+  /** Which changes publish an event message (see JobEventPublishing). Default `callbacks`. */
+  events?: JobEventPublishing;
+  /**
+   * Publishes new jobs' work messages with the job row as their record (see JobDispatcher).
+   * Without it, each work message is written to the outbox with its job.
+   */
+  dispatcher?: JobDispatcher;
 }
 
 /**
@@ -68,22 +78,31 @@ export interface JobStoreOptions {
 export class JobStore {
   private readonly inserts: (job: JobInsert) => Promise<CommittedRow | undefined>;
   private readonly updates: (update: JobUpdate) => Promise<CommittedRow | undefined>;
+  private readonly events: JobEventPublishing;
+  private readonly dispatcher: JobDispatcher | undefined;
+  private readonly reads: (id: string) => Promise<JobRow | undefined>;
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly names: TopologyNames,
     options: JobStoreOptions = {},
   ) {
-    const insertMany = (jobs: JobInsert[]) => commitJobInserts(db, names, jobs);
-    const updateMany = (updates: JobUpdate[]) => updateDistinctJobs(db, names, updates);
+    const events = (this.events = options.events ?? 'callbacks');
+    this.dispatcher = options.dispatcher;
+    const insertMany = (jobs: JobInsert[]) => commitJobInserts(db, names, jobs, events);
+    const updateMany = (updates: JobUpdate[]) => updateDistinctJobs(db, names, updates, events);
+    const readMany = (ids: string[]) => readJobs(db, ids);
     if (options.batch) {
       const inserts = new Batcher(insertMany, options.batch);
       const updates = new Batcher(updateMany, options.batch);
+      const reads = new Batcher(readMany, options.batch);
       this.inserts = (job) => inserts.add(job);
       this.updates = (update) => updates.add(update);
+      this.reads = (id) => reads.add(id);
     } else {
       this.inserts = async (job) => (await insertMany([job]))[0];
       this.updates = async (update) => (await updateMany([update]))[0];
+      this.reads = async (id) => (await readMany([id]))[0];
     }
   }
 
@@ -92,13 +111,37 @@ export class JobStore {
     const id = randomUUID();
     // The work message names only the job's id and kind, both known before the insert.
     const runMessage = jobRunMessage(this.names, { id, kind: job.kind }, correlationId);
-    const committed = await this.inserts({ ...job, id, correlationId, runMessage });
+    const committed = await this.insert({ ...job, id, correlationId, runMessage });
     if (committed) return { job: toJobRecord(committed.row), outbox: committed.outbox, created: true };
     // Lost the race to (or repeated) an earlier request with this customId: that job stands. The
     // conflicting insert had committed (ON CONFLICT waits for it), so this read sees it.
     const existing = await this.findByCustomId(job.clientId, job.customId!);
     if (!existing) throw new Error(`job with customId ${job.customId} vanished during creation`);
     return { job: existing, outbox: [], created: false };
+  }
+
+  /** A job by id, read together with the other reads made at about the same time (see `batch`). */
+  async load(id: string): Promise<JobRecord | undefined> {
+    const row = await this.reads(id);
+    return row && toJobRecord(row);
+  }
+
+  /** Inserts a job; with a dispatcher, hands it the work message to publish once committed. */
+  private async insert(job: Omit<JobInsert, 'dispatcher'>): Promise<CommittedRow | undefined> {
+    const { dispatcher } = this;
+    const ticket = dispatcher?.take();
+    if (!dispatcher || ticket === undefined) return this.inserts({ ...job, dispatcher: null });
+    let committed: CommittedRow | undefined;
+    try {
+      committed = await this.inserts({ ...job, dispatcher: dispatcher.id });
+    } catch (error) {
+      dispatcher.uncertain(ticket, job.id, job.runMessage);
+      throw error;
+    }
+    if (committed?.row.dispatcher === dispatcher.id)
+      dispatcher.committed(ticket, committed.row.created_at, job.runMessage);
+    else dispatcher.notDispatched(ticket);
+    return committed;
   }
 
   async get(id: string, clientId?: string, db: Executor = this.db): Promise<JobRecord | undefined> {
@@ -187,6 +230,27 @@ export class JobStore {
     return this.changeStatus({ id, to: 'running', patch, correlationId, startStaleAfterMs: staleAfterMs });
   }
 
+  /**
+   * Starts and ends a job in one change, for a run that ended before its start was worth
+   * committing on its own: the start's guard (see `start`), the attempt counted, `startedAt`
+   * the run's. Undefined when it may not start, as for `start`.
+   */
+  async startAndFinish(
+    id: string,
+    to: JobStatus,
+    patch: JobPatch,
+    staleAfterMs: number,
+    correlationId: string,
+  ): Promise<Committed | undefined> {
+    return this.changeStatus({
+      id,
+      to,
+      patch: { error: null, ...patch, incrementAttempts: true },
+      correlationId,
+      startStaleAfterMs: staleAfterMs,
+    });
+  }
+
   /** Every status change: the row under the transition table's guard, the event row and the event's outbox row. */
   private async changeStatus(update: JobUpdate): Promise<Committed | undefined> {
     const committed = await this.updates(update);
@@ -273,6 +337,7 @@ export class JobStore {
    * job must not run it again, but the notifier must not miss how it ended.
    */
   async republishLatestEvent(job: JobRecord, correlationId: string): Promise<OutboxMessage[]> {
+    if (this.events === 'callbacks' && job.callbackUrl === null) return [];
     const event = await this.db
       .selectFrom('job_events')
       .select(['event_id', 'occurred_at'])
@@ -286,6 +351,17 @@ export class JobStore {
   }
 }
 
+/** The rows of `ids` (one statement), in the ids' order; undefined for a missing one. */
+async function readJobs(db: Kysely<Database>, ids: string[]): Promise<(JobRow | undefined)[]> {
+  const rows = await db
+    .selectFrom('jobs')
+    .selectAll()
+    .where('id', '=', sql<string>`any(${ids}::uuid[])`)
+    .execute();
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  return ids.map((id) => byId.get(id));
+}
+
 /**
  * commitJobUpdates for any list of changes: a job named twice (a duplicate delivery, say) has
  * its later changes applied by a following statement, in order, since one UPDATE changes a row
@@ -295,6 +371,7 @@ async function updateDistinctJobs(
   db: Kysely<Database>,
   names: TopologyNames,
   updates: JobUpdate[],
+  events: JobEventPublishing,
 ): Promise<(CommittedRow | undefined)[]> {
   const results = new Array<CommittedRow | undefined>(updates.length).fill(undefined);
   let rest = updates.map((update, index) => ({ update, index }));
@@ -313,6 +390,7 @@ async function updateDistinctJobs(
       db,
       names,
       now.map((entry) => entry.update),
+      events,
     );
     now.forEach((entry, i) => (results[entry.index] = committed[i]));
     rest = later;

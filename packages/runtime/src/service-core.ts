@@ -135,9 +135,14 @@ export class ServiceCore {
     return boundPort(server);
   }
 
+  /** Stops serving: no new requests, and those under way have been answered. */
+  async stopServing(): Promise<void> {
+    await Promise.all(this.servers.splice(0).map((server) => closeServer(server)));
+  }
+
   /** Stops serving, disconnects from the broker (waiting for confirms), closes the database. */
   async close(): Promise<void> {
-    await Promise.all(this.servers.map((server) => closeServer(server)));
+    await this.stopServing();
     await this.maybeBroker?.close();
     await this.database.close();
     this.metrics.stop();

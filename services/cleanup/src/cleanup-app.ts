@@ -1,4 +1,4 @@
-import { JobStore } from '@conveyor/jobs';
+import { JobStore, recoverExpiredDispatchers } from '@conveyor/jobs';
 import type { Logger } from '@conveyor/platform';
 import { ServiceCore } from '@conveyor/runtime';
 import client from 'prom-client';
@@ -38,7 +38,7 @@ export class CleanupApp {
       'Unfinished jobs without a runner handed back to the queue',
     );
     const db = this.core.database.db;
-    const store = new JobStore(db, this.core.names);
+    const store = new JobStore(db, this.core.names, { events: config.JOB_EVENTS });
     const images = openBlobStore(config.IMAGE_STORE, storeSettingsFrom(config));
 
     this.routines = [
@@ -75,6 +75,10 @@ export class CleanupApp {
         'stuck-jobs',
         config.JOB_ROUTINE_INTERVAL_MS,
         async () => {
+          // Producers recover each other's work messages; this covers the time none is running.
+          const recovered = await recoverExpiredDispatchers(db, this.core.names);
+          if (recovered.dispatchers > 0)
+            log.warn('re-sent the unconfirmed jobs of producers whose dispatch lease ran out', recovered);
           const requeued = await store.reenqueueStale(config.STUCK_JOB_AFTER_MS, JOB_BATCH, 'cleanup');
           jobsRequeued.inc(requeued.length);
           for (const job of requeued)

@@ -1,9 +1,11 @@
 import { z } from 'zod';
+import { jobStoreEnvShape } from '@conveyor/jobs';
 import { commonEnvShape, env } from '@conveyor/platform';
 import { storageEnvShape } from '@conveyor/storage';
 
 export const CleanupEnv = z.object({
   ...commonEnvShape,
+  JOB_EVENTS: jobStoreEnvShape.JOB_EVENTS,
   ...storageEnvShape,
   /** Port of /healthz, /readyz and /metrics. Default 9092. */
   OPS_PORT: env.int(9092),

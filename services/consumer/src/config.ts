@@ -1,10 +1,12 @@
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { jobStoreEnvShape } from '@conveyor/jobs';
 import { commonEnvShape, env, renamedVariables } from '@conveyor/platform';
 import { storageEnvShape } from '@conveyor/storage';
 
 const ConsumerVariables = z.object({
   ...commonEnvShape,
+  ...jobStoreEnvShape,
   ...storageEnvShape,
   /** Port of /healthz, /readyz and /metrics. Default 9091. */
   OPS_PORT: env.int(9091),
@@ -69,13 +71,12 @@ const ConsumerVariables = z.object({
   RESULT_TTL_MS: env.int(30 * 24 * 3600 * 1000, 1),
   /** How often a running job writes its progress and reads its cancel flag, in ms. Default 500. */
   JOB_CHECK_INTERVAL_MS: env.int(500, 10),
-  /** Most job changes (inserts, status changes) written in one statement: group commit. Default 100. */
-  JOB_BATCH_MAX: env.int(100, 1),
   /**
-   * How long a job change waits for others to share its statement, in ms. Changes arriving
-   * while a batch is being written go in the next one without this wait. Default 2.
+   * A job still running after this long is committed as `running` (and from then on heartbeats
+   * and reports progress); one that ends sooner goes from queued to its end in one change, which
+   * halves what a short job writes. Default 100.
    */
-  JOB_BATCH_WAIT_MS: env.int(2, 0),
+  JOB_RUNNING_AFTER_MS: env.int(100, 0),
   /**
    * Job modules this process hosts besides (or, with BUILT_IN_KINDS=false, instead of) the
    * built-in kinds: comma-separated paths or file URLs of modules whose default export is a job

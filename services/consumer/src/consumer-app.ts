@@ -1,6 +1,6 @@
 import { startMessageConsumer, type ConsumerHandle } from '@conveyor/broker';
 import type { OutboxRelay } from '@conveyor/database';
-import { JobStore } from '@conveyor/jobs';
+import { JobStore, jobStoreOptionsFrom } from '@conveyor/jobs';
 import type { Logger } from '@conveyor/platform';
 import { ServiceCore } from '@conveyor/runtime';
 import type { LoadedJobKind } from '@conveyor/worker';
@@ -100,9 +100,7 @@ export class ConsumerApp {
       {
         db: core.database.db,
         consumer: deps,
-        store: new JobStore(core.database.db, core.names, {
-          batch: { maxItems: config.JOB_BATCH_MAX, maxWaitMs: config.JOB_BATCH_WAIT_MS },
-        }),
+        store: new JobStore(core.database.db, core.names, jobStoreOptionsFrom(config)),
         sendNow: (messages) => this.relay.sendNow(messages),
         log,
       },
@@ -110,6 +108,7 @@ export class ConsumerApp {
       {
         resultTtlMs: config.RESULT_TTL_MS,
         checkIntervalMs: config.JOB_CHECK_INTERVAL_MS,
+        runningAfterMs: config.JOB_RUNNING_AFTER_MS,
         threads: config.JOB_THREADS,
         heartbeatMs: config.WORKER_HEARTBEAT_MS,
       },

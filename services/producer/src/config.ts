@@ -1,10 +1,12 @@
 import { z } from 'zod';
+import { jobStoreEnvShape } from '@conveyor/jobs';
 import { commonEnvShape, env, httpServerEnvShape } from '@conveyor/platform';
 import { storageEnvShape } from '@conveyor/storage';
 import { parseCidr } from './callback/source-allow-list.js';
 
 export const ProducerEnv = z.object({
   ...commonEnvShape,
+  ...jobStoreEnvShape,
   ...storageEnvShape,
   ...httpServerEnvShape,
   /** HTTP port of the API (also serves /healthz and /readyz for load balancers, not /metrics). Default 9090. */
@@ -66,13 +68,15 @@ export const ProducerEnv = z.object({
   IMAGE_MAX_UPLOAD_BYTES: env.int(25 * 1024 * 1024, 1),
   /** Largest width or height a resize may ask for. Default 8192. */
   IMAGE_MAX_DIMENSION: env.int(8192, 1),
-  /** Most job changes (inserts, status changes) written in one statement: group commit. Default 100. */
-  JOB_BATCH_MAX: env.int(100, 1),
   /**
-   * How long a job change waits for others to share its statement, in ms. Changes arriving
-   * while a batch is being written go in the next one without this wait. Default 2.
+   * A producer publishes its new jobs' work messages itself, with the job row as the record of
+   * what is still to send (no outbox row per job); it holds a lease renewed every
+   * DISPATCH_RENEW_MS. When it dies, another process re-sends its unconfirmed jobs once the
+   * lease has run out for DISPATCH_LEASE_MS: that is how late such a job can start. Defaults
+   * 10000 and 1000.
    */
-  JOB_BATCH_WAIT_MS: env.int(2, 0),
+  DISPATCH_LEASE_MS: env.int(10_000, 100),
+  DISPATCH_RENEW_MS: env.int(1_000, 10),
   /** Test-only fault injection: `crash-after-commit` kills the process between a job's commit and its publish. */
   FAULT_INJECTION: z.enum(['none', 'crash-after-commit']).default('none'),
 });

@@ -1,9 +1,10 @@
 import express from 'express';
 import { DEFAULT_IMAGE_LIMITS } from '@conveyor/kind-image-resize/contract';
 import type { NotificationListener, OutboxRelay } from '@conveyor/database';
-import { JobKindRegistry, JobStore } from '@conveyor/jobs';
+import { JobDispatcher, JobKindRegistry, JobStore, jobStoreOptionsFrom } from '@conveyor/jobs';
 import { waitAtMost, type Logger } from '@conveyor/platform';
 import { ServiceCore } from '@conveyor/runtime';
+import { publishOutgoing } from '@conveyor/broker';
 import { openBlobStore, storeSettingsFrom, validateLocalPath } from '@conveyor/storage';
 import { WebhookDeliveryStore, WebhookSecretStore } from '@conveyor/webhooks';
 import { findClientIdByKey } from './auth/api-client.repository.js';
@@ -42,6 +43,7 @@ const BROKER_START_GRACE_MS = 5_000;
 export class ProducerApp {
   private readonly core: ServiceCore;
   private readonly relay: OutboxRelay;
+  private readonly dispatcher: JobDispatcher;
   private readonly app: express.Express;
   private readonly kindRegistry: JobKindRegistry;
   private readonly keys: ApiKeyCache;
@@ -65,6 +67,15 @@ export class ProducerApp {
       minAgeMs: 2_000,
       deleteBatchWaitMs: SENT_ROWS_DELETE_WAIT_MS,
     });
+    this.dispatcher = new JobDispatcher(
+      {
+        db: database.db,
+        names,
+        publish: (message) => publishOutgoing(broker, message, { timeoutMs: 5_000, failFast: true }),
+        log,
+      },
+      { leaseMs: config.DISPATCH_LEASE_MS, renewMs: config.DISPATCH_RENEW_MS },
+    );
     const publisher = new DurablePublisher({
       broker,
       db: database.db,
@@ -105,7 +116,8 @@ export class ProducerApp {
     const { config } = this;
     const { db } = this.core.database;
     const store = new JobStore(db, this.core.names, {
-      batch: { maxItems: config.JOB_BATCH_MAX, maxWaitMs: config.JOB_BATCH_WAIT_MS },
+      ...jobStoreOptionsFrom(config),
+      dispatcher: this.dispatcher,
     });
     const deps = {
       store,
@@ -174,6 +186,7 @@ export class ProducerApp {
     // broker the moment it needs to connect so the first callbacks go straight to it.
     await waitAtMost(this.core.broker.start(), BROKER_START_GRACE_MS);
     this.relay.start();
+    await this.dispatcher.start();
     this.revocations?.start();
     await this.core.serve(this.config.PORT, this.app);
     this.boundOpsPort = await this.core.serve(this.config.OPS_PORT);
@@ -181,6 +194,8 @@ export class ProducerApp {
   }
 
   async stop(): Promise<void> {
+    await this.core.stopServing();
+    await this.dispatcher.stop();
     await this.relay.stop();
     await this.revocations?.stop();
     await this.core.close();

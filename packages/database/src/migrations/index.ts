@@ -10,6 +10,7 @@ import * as webhookRecordEventsPlan from './20261123_1630_webhook_record_events_
 import * as webhookClaimIndexes from './20261207_0200_webhook_claim_indexes.js';
 import * as apiClientRevocation from './20261207_1800_api_client_revocation.js';
 import * as jobKinds from './20261207_1900_job_kinds.js';
+import * as jobDispatch from './20261207_2200_job_dispatch.js';
 
 /** Every migration, in order. Names are timestamp-prefixed and never change once released. */
 export const migrations: Record<string, Migration> = {
@@ -24,4 +25,5 @@ export const migrations: Record<string, Migration> = {
   '20261207_0200_webhook_claim_indexes': webhookClaimIndexes,
   '20261207_1800_api_client_revocation': apiClientRevocation,
   '20261207_1900_job_kinds': jobKinds,
+  '20261207_2200_job_dispatch': jobDispatch,
 };

@@ -20,6 +20,7 @@ export interface JobHostDeps {
 export interface JobHostOptions {
   resultTtlMs: number;
   checkIntervalMs: number;
+  runningAfterMs: number;
   threads: number;
   heartbeatMs: number;
 }
@@ -116,6 +117,7 @@ export class JobHost {
         maxAttempts: kind.retry.maxAttempts,
         resultTtlMs: this.options.resultTtlMs,
         checkIntervalMs: this.options.checkIntervalMs,
+        runningAfterMs: this.options.runningAfterMs,
       },
       async (job, ctx) => {
         this.inFlight++;

@@ -8,7 +8,7 @@ import {
 import { topologyNames } from '@conveyor/contracts';
 import type { DatabaseHandle, OutboxMessage } from '@conveyor/database';
 import { JobStore } from '@conveyor/jobs';
-import { createMetrics, silentLogger } from '@conveyor/platform';
+import { createMetrics, silentLogger, sleep } from '@conveyor/platform';
 import {
   BrokerProbe,
   migratedDatabase,
@@ -67,7 +67,10 @@ describe('job runner retries', () => {
     consumer = startMessageConsumer(
       { broker, names, log, metrics },
       { kind: 'job.runner-test', prefetch: 2, retryDelaysMs: [100, 200], maxAttempts: 3 },
-      jobHandler({ store, sendNow, maxAttempts: 3, resultTtlMs: 60_000, checkIntervalMs: 50 }, work),
+      jobHandler(
+        { store, sendNow, maxAttempts: 3, resultTtlMs: 60_000, checkIntervalMs: 50, runningAfterMs: 50 },
+        work,
+      ),
     );
   }
 
@@ -97,7 +100,7 @@ describe('job runner retries', () => {
         .execute()
     ).map((e) => e.status);
 
-  it('retries a failing job with backoff, then fails it with the last error and dead-letters its message', async () => {
+  it('retries a failing job with backoff, then fails it with the last error and dead-letters its message (short runs: never running)', async () => {
     let calls = 0;
     run(async (): Promise<WorkOutcome> => {
       calls += 1;
@@ -111,15 +114,8 @@ describe('job runner retries', () => {
     await waitFor('failed', async () => (await store.get(id))?.status === 'failed', { timeoutMs: 10_000 });
     const job = (await store.get(id))!;
     expect(job).toMatchObject({ attempts: 3, error: { code: 'flaky', message: 'attempt 3 failed' } });
-    expect(await statusesOf(id)).toEqual([
-      'queued',
-      'running',
-      'queued',
-      'running',
-      'queued',
-      'running',
-      'failed',
-    ]);
+    // Each run ended within runningAfterMs: its start and its end were one change.
+    expect(await statusesOf(id)).toEqual(['queued', 'queued', 'queued', 'failed']);
     const deadLetters = await waitFor('dead-lettered', async () => {
       const m = await probe.drain(topologyNames(isolated.prefix).deadLetterQueue);
       return m.length ? m : undefined;
@@ -159,38 +155,70 @@ describe('job runner retries', () => {
     await consumer!.cancel();
   });
 
-  it('runs each job once when its message comes twice, with batched changes: events in order, the final one republished for the duplicate', async () => {
+  /** A consumer of `job.runner-test` on `jobStore` whose work takes `runMs`; counts runs begun and finished per job. */
+  function runCounting(jobStore: JobStore, runMs: number) {
     const names = topologyNames(isolated.prefix);
-    await probe.drain(names.jobEventsQueue);
-    const batched = new JobStore(database.db, names, { batch: { maxItems: 50, maxWaitMs: 2 } });
-    const runs = new Map<string, number>();
+    const runs = { begun: new Map<string, number>(), finished: new Map<string, number>() };
+    const count = (map: Map<string, number>, id: string) => map.set(id, (map.get(id) ?? 0) + 1);
     consumer = startMessageConsumer(
       { broker, names, log, metrics },
       { kind: 'job.runner-test', prefetch: 32, retryDelaysMs: [100, 200], maxAttempts: 3 },
       jobHandler(
-        { store: batched, sendNow, maxAttempts: 3, resultTtlMs: 60_000, checkIntervalMs: 50 },
-        async (job) => {
-          runs.set(job.id, (runs.get(job.id) ?? 0) + 1);
+        {
+          store: jobStore,
+          sendNow,
+          maxAttempts: 3,
+          resultTtlMs: 60_000,
+          checkIntervalMs: 50,
+          runningAfterMs: 50,
+        },
+        async (job, ctx): Promise<WorkOutcome> => {
+          count(runs.begun, job.id);
+          await sleep(runMs, ctx.signal);
+          if (ctx.signal.aborted) return { type: 'cancelled' };
+          count(runs.finished, job.id);
           return { type: 'succeeded', result: { id: job.id } };
         },
       ),
     );
+    return runs;
+  }
+
+  /** Creates 20 jobs and sends each one's work message twice. */
+  async function submitTwice(jobStore: JobStore): Promise<string[]> {
+    const names = topologyNames(isolated.prefix);
     const ids: string[] = [];
     await Promise.all(
       Array.from({ length: 20 }, async () => {
-        const { job, outbox } = await batched.create(newJob, 'dup');
+        const { job, outbox } = await jobStore.create(newJob, 'dup');
         ids.push(job.id);
         await sendNow(outbox);
         await sendNow(outbox.filter((m) => m.exchange === names.workExchange)); // the same work message again
       }),
     );
-    await waitFor(
+    return ids;
+  }
+
+  const allSucceeded = (ids: string[]) =>
+    waitFor(
       'all succeeded',
       async () => (await Promise.all(ids.map((id) => store.get(id)))).every((j) => j?.status === 'succeeded'),
       { timeoutMs: 10_000 },
     );
-    expect(ids.map((id) => runs.get(id))).toEqual(ids.map(() => 1));
-    for (const id of ids) expect(await statusesOf(id)).toEqual(['queued', 'running', 'succeeded']);
+
+  it('commits one end per job when its message comes twice, with batched changes: events in order, the final one republished for the duplicate', async () => {
+    const names = topologyNames(isolated.prefix);
+    await probe.drain(names.jobEventsQueue);
+    const batched = new JobStore(database.db, names, {
+      batch: { maxItems: 50, maxWaitMs: 2 },
+      events: 'all',
+    });
+    const runs = runCounting(batched, 0);
+    const ids = await submitTwice(batched);
+    await allSucceeded(ids);
+    // A short run is not fenced by a committed `running`: the duplicate may run it again, but
+    // only one end commits; the other run's change fails its guard and republishes that end.
+    for (const id of ids) expect(await statusesOf(id)).toEqual(['queued', 'succeeded']);
 
     type Event = { payload: { jobId: string; eventId: string; sequence: number; status: string } };
     const events: Event['payload'][] = [];
@@ -206,16 +234,29 @@ describe('job runner retries', () => {
     );
     for (const id of ids) {
       const own = events.filter((e) => e.jobId === id);
-      // First publication of each event in sequence order (running before succeeded); the repeat is the same event.
+      // First publication of each event in sequence order; the repeat is the same event.
       const firsts = own
         .filter((e, i) => own.findIndex((o) => o.eventId === e.eventId) === i)
         .map((e) => [e.sequence, e.status]);
       expect(firsts).toEqual([
         [1, 'queued'],
-        [2, 'running'],
-        [3, 'succeeded'],
+        [2, 'succeeded'],
       ]);
       expect(new Set(own.filter((e) => e.status === 'succeeded').map((e) => e.eventId)).size).toBe(1);
+      expect(runs.finished.get(id)).toBeGreaterThanOrEqual(1);
+    }
+    await consumer!.cancel();
+  });
+
+  it('never lets a duplicate message run a job past runningAfterMs twice: the second run is stopped when its start is refused', async () => {
+    const names = topologyNames(isolated.prefix);
+    const batched = new JobStore(database.db, names, { batch: { maxItems: 50, maxWaitMs: 2 } });
+    const runs = runCounting(batched, 300);
+    const ids = await submitTwice(batched);
+    await allSucceeded(ids);
+    for (const id of ids) {
+      expect(runs.finished.get(id)).toBe(1);
+      expect(await statusesOf(id)).toEqual(['queued', 'running', 'succeeded']);
     }
     await consumer!.cancel();
   });

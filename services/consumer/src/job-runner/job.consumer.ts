@@ -1,7 +1,7 @@
 import type { HandlerContext } from '@conveyor/broker';
-import { isTerminal, type JobError, type JobRunRequested } from '@conveyor/contracts';
+import { isTerminal, type JobError, type JobRunRequested, type JobStatus } from '@conveyor/contracts';
 import type { OutboxMessage } from '@conveyor/database';
-import type { JobRecord, JobStore } from '@conveyor/jobs';
+import type { JobPatch, JobRecord, JobStore } from '@conveyor/jobs';
 import { AppError, errorMessage, PermanentError, RetryLaterError, sleep } from '@conveyor/platform';
 
 /** How the work of one kind ended, as the job runner needs to know it. */
@@ -32,9 +32,15 @@ export interface JobConsumerDeps {
   resultTtlMs: number;
   /** How often progress is written (and the cancel flag read) while a job runs. */
   checkIntervalMs: number;
+  /**
+   * A run still going after this long commits `running` (and from then on heartbeats and
+   * reports progress); one that ends sooner goes from queued to its end in one change.
+   */
+  runningAfterMs: number;
 }
 
 const CANCELLED = 'cancelled by the client';
+const NOT_STARTABLE = 'the job may no longer start (cancelled, finished or taken over)';
 /** Past the busy window, so the runner's last heartbeat is certainly older than it. */
 const BUSY_WAIT_MARGIN_MS = 50;
 
@@ -45,11 +51,20 @@ const BUSY_WAIT_MARGIN_MS = 50;
  * (or a heartbeat) is written every `checkIntervalMs`, and the same write reads the cancel
  * flag, so a cancelled job stops at its next check.
  *
+ * A run is committed as `running` only once it has lasted `runningAfterMs`: most jobs end
+ * sooner, and then their start and end are one change (one UPDATE, one event) instead of two,
+ * as Celery reports STARTED only when asked to. Until then the job stays `queued`: a runner that
+ * dies leaves it to the message's redelivery (the broker counts those against the delivery
+ * limit), and a cancel meanwhile makes the final change fail its guard, so the run's result is
+ * dropped. Runs never overlap once `running` is committed; a duplicate message delivered inside
+ * the window may run the job twice, which is what at-least-once delivery promises anyway.
+ *
  * A job's events are published in the order they committed, but nothing waits for their
- * confirms: the work starts as soon as `running` has committed, and the message is acked as soon
- * as the final state has. Every event's outbox row committed with its change, so an event whose
- * publish fails, or whose process dies first, is sent by the outbox relay; waiting for the
- * broker here would only hold a prefetch slot (Little's law: slots / time held = jobs per second).
+ * confirms: the work starts as soon as the row has been read, and the message is acked as soon
+ * as the final state has committed. Every event's outbox row committed with its change, so an
+ * event whose publish fails, or whose process dies first, is sent by the outbox relay; waiting
+ * for the broker here would only hold a prefetch slot (Little's law: slots / time held = jobs
+ * per second).
  */
 export function jobHandler(deps: JobConsumerDeps, work: JobWork) {
   // A running job heartbeats every check interval; one silent for several intervals has no runner.
@@ -57,17 +72,24 @@ export function jobHandler(deps: JobConsumerDeps, work: JobWork) {
   return (message: JobRunRequested, ctx: HandlerContext): Promise<void> => runJob(message, ctx, true);
 
   /**
-   * Tries to start the job straight away (one statement; the common case); only when that is
-   * refused does it read the row to find out why.
+   * Reads the job and, if it may start, runs it: `running` is committed only if the run lasts
+   * (see above). When it may not start, finds out why.
    */
   async function runJob(message: JobRunRequested, ctx: HandlerContext, mayTryAgain: boolean): Promise<void> {
-    const started = await deps.store.start(message.jobId, busyWindowMs, ctx.envelope.correlationId);
-    if (!started) return notStarted(message, ctx, mayTryAgain);
+    const job = await deps.store.load(message.jobId);
+    if (!job || !mayStart(job)) return notStarted(job, message, ctx, mayTryAgain);
     const send = inOrder();
-    send(started.outbox);
+    const run = await runWithChecks(job, ctx, send);
+    if (run.refused) return notStarted(await deps.store.get(job.id), message, ctx, mayTryAgain);
+    const finished = await finish(job, run, ctx, send);
+    if (!finished) return notStarted(await deps.store.get(job.id), message, ctx, mayTryAgain);
+  }
 
-    const outcome = await runWithChecks(started.job, ctx, send);
-    await finish(started.job, outcome, ctx, send);
+  /** The start's own guard (JobStore.start), judged on the row as read. */
+  function mayStart(job: JobRecord): boolean {
+    if (job.cancelRequested) return false;
+    if (job.status === 'queued') return true;
+    return job.status === 'running' && Date.now() - job.updatedAt.getTime() >= busyWindowMs;
   }
 
   /** Sends one job's committed messages in commit order, each batch after the previous one has settled; never throws. */
@@ -80,12 +102,12 @@ export function jobHandler(deps: JobConsumerDeps, work: JobWork) {
 
   /** The job could not start: finished, cancel requested, running elsewhere, missing, or it changed meanwhile. */
   async function notStarted(
+    job: JobRecord | undefined,
     message: JobRunRequested,
     ctx: HandlerContext,
     mayTryAgain: boolean,
   ): Promise<void> {
     const { correlationId } = ctx.envelope;
-    const job = await deps.store.get(message.jobId);
     if (!job) throw new PermanentError('job_not_found', `job ${message.jobId} does not exist`);
 
     if (isTerminal(job.status)) {
@@ -135,21 +157,44 @@ export function jobHandler(deps: JobConsumerDeps, work: JobWork) {
     if (committed) send(committed.outbox);
   }
 
+  /**
+   * Runs the work; once it has lasted `runningAfterMs`, commits `running` and from then on
+   * writes progress (or a heartbeat) every check interval. `started` says whether `running`
+   * committed; `refused` that the start was refused meanwhile (the work is then stopped).
+   */
   async function runWithChecks(
     job: JobRecord,
     ctx: HandlerContext,
     send: (messages: OutboxMessage[]) => void,
-  ): Promise<WorkOutcome> {
+  ): Promise<{ outcome: WorkOutcome; started: boolean; refused: boolean; startedAt: Date }> {
+    const startedAt = new Date();
     const stop = new AbortController();
     const onShutdown = () => stop.abort(ctx.signal.reason);
     ctx.signal.addEventListener('abort', onShutdown, { once: true });
     let latest: { fraction: number; message: string } | undefined;
     let reported: typeof latest;
-    const timer = setInterval(() => {
-      void check().catch((error: unknown) =>
-        ctx.log.warn('progress check failed', { jobId: job.id, error: errorMessage(error) }),
-      );
-    }, deps.checkIntervalMs);
+    let started = false;
+    let refused = false;
+    let checks: NodeJS.Timeout | undefined;
+    const warn = (what: string) => (error: unknown) => {
+      ctx.log.warn(what, { jobId: job.id, error: errorMessage(error) });
+    };
+
+    async function commitStart(): Promise<void> {
+      const committed = await deps.store.start(job.id, busyWindowMs, ctx.envelope.correlationId);
+      if (!committed) {
+        refused = true;
+        if (!stop.signal.aborted) stop.abort(NOT_STARTABLE);
+        return;
+      }
+      started = true;
+      send(committed.outbox);
+      checks = setInterval(() => void check().catch(warn('progress check failed')), deps.checkIntervalMs);
+    }
+    let starting: Promise<void> | undefined;
+    const startTimer = setTimeout(() => {
+      starting = commitStart().catch(warn('could not commit the job as running'));
+    }, deps.runningAfterMs);
 
     async function check(): Promise<void> {
       let cancelRequested: boolean;
@@ -168,79 +213,90 @@ export function jobHandler(deps: JobConsumerDeps, work: JobWork) {
       if (cancelRequested && !stop.signal.aborted) stop.abort(CANCELLED);
     }
 
+    let outcome: WorkOutcome;
     try {
-      return await work(job, {
+      outcome = await work(job, {
         signal: stop.signal,
         reportProgress: (fraction, message) => (latest = { fraction, message }),
         attempt: ctx.envelope.attempt + 1,
       });
     } catch (error) {
       // Work reports its own failures as outcomes; anything thrown is unexpected, so retry it.
-      if (ctx.signal.aborted) return { type: 'cancelled' };
-      ctx.log.error('job work threw', { jobId: job.id, error });
-      return {
-        type: 'failed',
-        error: { code: 'internal_error', message: errorMessage(error) },
-        permanent: false,
-      };
+      if (ctx.signal.aborted || stop.signal.aborted) outcome = { type: 'cancelled' };
+      else {
+        ctx.log.error('job work threw', { jobId: job.id, error });
+        outcome = {
+          type: 'failed',
+          error: { code: 'internal_error', message: errorMessage(error) },
+          permanent: false,
+        };
+      }
     } finally {
-      clearInterval(timer);
+      clearTimeout(startTimer);
       ctx.signal.removeEventListener('abort', onShutdown);
     }
+    // A start under way decides which change ends the job.
+    await starting;
+    clearInterval(checks);
+    return { outcome, started, refused, startedAt };
   }
 
+  /**
+   * Commits how the run ended: from `running` if that committed, else start and end in one
+   * change. False when the job could not be changed (the direct change's start guard failed).
+   */
   async function finish(
     job: JobRecord,
-    outcome: WorkOutcome,
+    run: { outcome: WorkOutcome; started: boolean; startedAt: Date },
     ctx: HandlerContext,
     send: (messages: OutboxMessage[]) => void,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const { correlationId, attempt } = ctx.envelope;
+    const { outcome } = run;
     const now = new Date();
+    const change = (to: JobStatus, patch: JobPatch) =>
+      run.started
+        ? deps.store.transition(job.id, to, patch, correlationId)
+        : deps.store.startAndFinish(
+            job.id,
+            to,
+            { ...patch, startedAt: run.startedAt },
+            busyWindowMs,
+            correlationId,
+          );
+    const commitChange = async (to: JobStatus, patch: JobPatch): Promise<boolean> => {
+      const committed = await change(to, patch);
+      if (committed) send(committed.outbox);
+      // A change from `running` that fails its guard lost to a cancel or a repair: nothing to do.
+      return committed !== undefined || run.started;
+    };
     switch (outcome.type) {
       case 'succeeded':
-        await commit(
-          deps.store.transition(
-            job.id,
-            'succeeded',
-            {
-              result: outcome.result,
-              progress: { fraction: 1, message: null },
-              finishedAt: now,
-              expiresAt: new Date(now.getTime() + deps.resultTtlMs),
-            },
-            correlationId,
-          ),
-          send,
-        );
-        return;
+        return commitChange('succeeded', {
+          result: outcome.result,
+          progress: { fraction: 1, message: null },
+          finishedAt: now,
+          expiresAt: new Date(now.getTime() + deps.resultTtlMs),
+        });
       case 'cancelled':
         if (ctx.signal.aborted) {
           // The consumer is shutting down, not the client cancelling: leave the job running; the message is redelivered.
           throw new AppError('shutting_down', 'consumer is shutting down');
         }
-        await commit(deps.store.transition(job.id, 'cancelled', { finishedAt: now }, correlationId), send);
-        return;
+        return commitChange('cancelled', { finishedAt: now });
       case 'failed': {
         const lastAttempt = outcome.permanent || attempt + 1 >= deps.maxAttempts;
         if (lastAttempt) {
-          await commit(
-            deps.store.transition(
-              job.id,
-              'failed',
-              {
-                error: outcome.error,
-                finishedAt: now,
-                expiresAt: new Date(now.getTime() + deps.resultTtlMs),
-              },
-              correlationId,
-            ),
-            send,
-          );
+          const committed = await commitChange('failed', {
+            error: outcome.error,
+            finishedAt: now,
+            expiresAt: new Date(now.getTime() + deps.resultTtlMs),
+          });
+          if (!committed) return false;
           throw new PermanentError(outcome.error.code, outcome.error.message);
         }
         // Back to queued with the error until the retry tier hands the message back.
-        await commit(deps.store.transition(job.id, 'queued', { error: outcome.error }, correlationId), send);
+        if (!(await commitChange('queued', { error: outcome.error }))) return false;
         if (outcome.retryAfterMs !== undefined)
           throw new RetryLaterError(outcome.error.code, outcome.error.message, outcome.retryAfterMs);
         throw new AppError(outcome.error.code, outcome.error.message);
