@@ -1,6 +1,13 @@
 // Benchmark: small jobs end to end, one producer process and one consumer process: the built-in
 // `factorize` kind, and `noop`, a job module hosted through the worker SDK (bench/fixtures/noop-job.mjs,
 // a `run` that returns at once), to show what the SDK and the module host cost against the built-in path.
+// And, as yardsticks, the same noop work through BullMQ and pg-boss (bench/lib/peers.mjs, bench/peers/):
+// {"kind":"noop","input":{}} posted to an express producer of their own that answers 202 once the
+// job is durably accepted, one worker process whose handler returns at once; they compare with
+// Conveyor's `noop` kind. BullMQ 6 runs on a private redis-server with AOF (`appendfsync always`,
+// and separately `everysec`); pg-boss in a schema of its own on the shared PostgreSQL. pg-boss is
+// 10.4.2, the newest that runs on this repository's Node 20, not the current 12 (11 needs Node 22,
+// 12 Node 22.12): a figure of pg-boss 12 elsewhere need not match this one.
 //
 //   cd /work/main && pnpm exec tsc -b && node bench/jobs.bench.mjs [--jobs 5000]
 //
@@ -10,7 +17,11 @@
 //                              factorize, the module's `concurrency` (NOOP_JOB_CONCURRENCY) for noop
 //          --kind K            factorize, noop or both (default both): the job kind(s) of the end-to-end runs
 //          --rounds R          end-to-end runs of each kind per concurrency, interleaved f, n, f, n
-//                              (default 2 with --kind both, else 1)
+//                              (default 2 with --kind both, else 1); the peers run in the same rounds
+//          --systems S         which systems to measure, of conveyor, bullmq-always, bullmq-everysec and
+//                              pgboss, separated by commas (default all)
+//          --pgboss-loops L    pg-boss's fetch loops (work() calls; default 4), each fetching
+//                              concurrency ÷ L jobs at once
 //          --workers W         FACTORIZE_WORKERS of the consumer (default: the consumer's own default, the CPU count)
 //          --max-seconds S     bound of one run, from its first submit (default 40)
 //          --profile DIR       diagnosis: run producer and consumer under `node --cpu-prof`, profiles in DIR
@@ -34,12 +45,24 @@
 //   3. With both kinds: noop ÷ factorize per concurrency (mean jobs/s and latency of the rounds, CPU
 //      per job over all rounds), against the issue's bar "within 10 %": noop jobs/s ≥ 0.9 × factorize's
 //      and CPU per job (producer + consumer + PostgreSQL + RabbitMQ) ≤ 1.1 × factorize's.
+//   4. The peers, at the top --concurrency only (64 by default: their worker concurrency, BullMQ's
+//      `concurrency` and pg-boss's loops × batch, equals Conveyor's prefetch), each round after
+//      Conveyor's runs (f, n, bullmq-always, bullmq-everysec, pgboss, f, n, ...), by the same clients
+//      as Conveyor's end-to-end runs. Each run starts the peer afresh (a new redis-server, a new
+//      pg-boss schema), warms it up with 500 jobs, then measures N jobs exactly as phase 2 does:
+//      jobs/s = N / (first submit → last finish), latency from each job's own created / finished
+//      times (BullMQ: `timestamp` / `finishedOn`; pg-boss: created_on / completed_on), CPU per job
+//      of the producer, the worker and the store (redis-server, or PostgreSQL for pg-boss; PostgreSQL
+//      and RabbitMQ for Conveyor). Then Conveyor (noop) against each peer, round by round and on the
+//      means, and the issue's targets: jobs/s ≥ BullMQ-always's and ≥ BullMQ-everysec's in the same
+//      run, CPU per job across all processes ≤ 0.5 ms, end-to-end p50 ≤ 50 ms.
 //   Evidence recorded per run: CPU of each process from /proc (% of one core), the consumer's
 //   /metrics (processing time, event-loop lag), PostgreSQL commits, WAL syncs and row writes per job
 //   (pg_stat_database, pg_stat_wal, pg_stat_user_tables), RabbitMQ messages left in job-events.
 //
-// Everything runs in its own corner: AMQP prefix bench.<random>, schema bench_<random>; both are
-// deleted at the end, and every child process is killed, on error and on Ctrl-C too.
+// Everything runs in its own corner: AMQP prefix bench.<random>, schema bench_<random> (pg-boss:
+// bench_<random>_pgboss), redis-servers on ports and in folders of their own (never the machine's
+// Redis); all are deleted at the end, and every child process is killed, on error and on Ctrl-C too.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -51,6 +74,8 @@ import { closedLoop, freePort, opsAgent, request } from './lib/http.mjs';
 import { DATABASE_URL as ADMIN_DATABASE_URL, cleanUpOnce, isolate, runBenchmark } from './lib/isolation.mjs';
 import { metricSum, scrapeOrEmpty as scrape } from './lib/metrics.mjs';
 import { fmt, log, printTable } from './lib/output.mjs';
+import { cleanUpPeers, PEER_SYSTEMS, peerDescription, DEFAULT_PGBOSS_LOOPS, runPeer } from './lib/peers.mjs';
+import { printPeerReport } from './lib/peers-report.mjs';
 import {
   assertAlive,
   assertBuilt,
@@ -77,6 +102,16 @@ if (!['factorize', 'noop', 'both'].includes(KIND_OPTION)) {
 }
 const KINDS = KIND_OPTION === 'both' ? ['factorize', 'noop'] : [KIND_OPTION];
 const ROUNDS = numberList('rounds', [KINDS.length > 1 ? 2 : 1], { integers: true })[0];
+const SYSTEMS = (argument('systems') ?? ['conveyor', ...PEER_SYSTEMS].join(',')).split(',');
+if (SYSTEMS.some((system) => system !== 'conveyor' && !PEER_SYSTEMS.includes(system))) {
+  console.error(`--systems needs some of conveyor, ${PEER_SYSTEMS.join(', ')}, separated by commas`);
+  process.exit(2);
+}
+const CONVEYOR = SYSTEMS.includes('conveyor');
+const PEERS = PEER_SYSTEMS.filter((system) => SYSTEMS.includes(system));
+/** The peers run at the top concurrency only: the one the issue's comparison is about. */
+const PEER_CONCURRENCY = Math.max(...CONCURRENCIES);
+const PGBOSS_LOOPS = numberList('pgboss-loops', [DEFAULT_PGBOSS_LOOPS], { integers: true })[0];
 /** The issue's bar for a module kind against the built-in one: "within 10 %". */
 const SDK_MARGIN = 0.1;
 const POLL_MS = 200;
@@ -209,6 +244,28 @@ async function waitForEmptyOutbox(db, timeoutMs = 10_000) {
 async function reset(db, channel) {
   for (const queue of ALL_QUEUES) await channel.purgeQueue(queue);
   await db.query(`truncate "${SCHEMA}".job_events, "${SCHEMA}".outbox, "${SCHEMA}".jobs cascade`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Conveyor's producer
+
+/**
+ * The producer process, ready and warmed up: JIT, connection pool, broker channel (a few hundred
+ * jobs of each kind, then wiped), so the first run of neither kind pays for the producer's first
+ * requests on its path.
+ */
+async function startProducer(db, channel) {
+  const producerPort = await freePort();
+  const producer = startService('producer', {
+    PORT: String(producerPort),
+    OPS_PORT: String(await freePort()),
+  });
+  await waitForStatus(producer, producerPort, '/readyz', 200);
+  if (KINDS.includes('noop')) await registerNoop(producerPort, channel);
+  for (const kind of KINDS) await submitJobs(producerPort, 16, 1, Math.min(500, JOBS), kind);
+  await waitForEmptyOutbox(db);
+  await reset(db, channel);
+  return { producer, producerPort };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -405,7 +462,11 @@ async function endToEnd({ producer, producerPort, db, channel, clients, concurre
 // The noop queue and tiers are deleted too (deleting one never declared is harmless); the tiers are
 // filled in by main() before any host starts, and cleanUpOnce reads the list when it runs.
 const EXTRA_QUEUES = [NAMES.noopQueue];
-const cleanUp = cleanUpOnce(CORNER, { queues: EXTRA_QUEUES });
+const cleanUpCorner = cleanUpOnce(CORNER, { queues: EXTRA_QUEUES });
+let cleanedUp;
+/** The peers' leftovers first (the pg-boss schema lives in the corner's database, which an own database takes along). */
+const cleanUp = () =>
+  (cleanedUp ??= cleanUpPeers({ databaseUrl: DATABASE_URL, schema: SCHEMA }).then(cleanUpCorner));
 
 /** The noop module's retry tiers as its host declares them: the SDK's normalized retry policy → tier delays. */
 async function noopRetryQueues() {
@@ -449,11 +510,12 @@ function kindFigures(runs) {
 const perJob = (n, jobs) => fmt(n / Math.max(1, jobs), 2);
 
 async function main() {
-  assertBuilt(['producer', 'consumer'], 'pnpm exec tsc -b');
+  if (CONVEYOR) assertBuilt(['producer', 'consumer'], 'pnpm exec tsc -b');
   console.log(
-    `Jobs end-to-end benchmark — kinds ${KINDS.join(', ')}, ${fmt(JOBS)} jobs per run, ${ROUNDS} round(s), prefix ${PREFIX}, schema ${SCHEMA}, ${CPU_COUNT} cores, node ${process.version}`,
+    `Jobs end-to-end benchmark — systems ${SYSTEMS.join(', ')}, kinds ${KINDS.join(', ')}, ${fmt(JOBS)} jobs per run, ${ROUNDS} round(s), prefix ${PREFIX}, schema ${SCHEMA}, ${CPU_COUNT} cores, node ${process.version}`,
   );
-  if (KINDS.includes('noop')) {
+  for (const system of PEERS) console.log(`  ${peerDescription(system, PEER_CONCURRENCY, PGBOSS_LOOPS)}`);
+  if (CONVEYOR && KINDS.includes('noop')) {
     NOOP_RETRY_QUEUES.push(...(await noopRetryQueues()));
     EXTRA_QUEUES.push(...NOOP_RETRY_QUEUES);
   }
@@ -475,23 +537,12 @@ async function main() {
   try {
     console.log(await versionsLine(backends, { synchronousCommit: true }));
 
-    const producerPort = await freePort();
-    const producer = startService('producer', {
-      PORT: String(producerPort),
-      OPS_PORT: String(await freePort()),
-    });
-    await waitForStatus(producer, producerPort, '/readyz', 200);
-    // Warm-up: JIT, connection pool, broker channel (a few hundred jobs of each kind, then wiped), so
-    // the first run of neither kind pays for the producer's first requests on its path.
-    if (KINDS.includes('noop')) await registerNoop(producerPort, channel);
-    for (const kind of KINDS) await submitJobs(producerPort, 16, 1, Math.min(500, JOBS), kind);
-    await waitForEmptyOutbox(db);
-    await reset(db, channel);
+    const { producer, producerPort } = CONVEYOR ? await startProducer(db, channel) : {};
 
     // 1. Submit only
     const submits = [];
     let firstNumber = 1_000_000;
-    for (const clients of CLIENT_OPTIONS) {
+    for (const clients of CONVEYOR ? CLIENT_OPTIONS : []) {
       log(`phase 1: submit only, ${fmt(JOBS)} jobs from ${clients} clients, no consumer`);
       const result = await submitOnly(producer, producerPort, db, channel, clients, firstNumber);
       firstNumber += JOBS;
@@ -502,15 +553,18 @@ async function main() {
       );
       if (result.firstFailure) log(`first failure: ${result.firstFailure}`);
     }
-    const bestSubmit = submits.reduce((a, b) => (b.rate > a.rate ? b : a));
-    const clients = bestSubmit.clients;
+    const bestSubmit = submits.reduce((a, b) => (b.rate > a.rate ? b : a), submits[0]);
+    // The peers are driven by the clients Conveyor's end-to-end runs get, so the HTTP load is the same.
+    const clients = bestSubmit?.clients ?? Math.max(...CLIENT_OPTIONS);
 
     // 2. End to end: per concurrency, the kinds interleaved round by round (f, n, f, n), so a drift
-    // of the machine over the run weighs on both alike.
+    // of the machine over the run weighs on both alike; at the peers' concurrency (phase 4), the peers
+    // follow in each round (f, n, bullmq-always, bullmq-everysec, pgboss, f, n, ...) for the same reason.
     const runs = [];
+    const peerRuns = [];
     for (const concurrency of CONCURRENCIES) {
       for (let round = 1; round <= ROUNDS; round += 1) {
-        for (const kind of KINDS) {
+        for (const kind of CONVEYOR ? KINDS : []) {
           log(
             `phase 2: end to end, ${kind}, concurrency ${concurrency}, round ${round} of ${ROUNDS}, ${fmt(JOBS)} jobs from ${clients} clients`,
           );
@@ -534,277 +588,320 @@ async function main() {
           if (run.submit.firstFailure) log(`first failure: ${run.submit.firstFailure}`);
           assertAlive(producer);
         }
+        for (const system of concurrency === PEER_CONCURRENCY ? PEERS : []) {
+          log(
+            `phase 4: end to end, ${system}, concurrency ${concurrency}, round ${round} of ${ROUNDS}, ${fmt(JOBS)} jobs from ${clients} clients`,
+          );
+          const run = await runPeer({
+            system,
+            concurrency,
+            pgbossLoops: PGBOSS_LOOPS,
+            clients,
+            jobs: JOBS,
+            maxSeconds: MAX_SECONDS,
+            runId: CORNER.runId,
+            databaseUrl: DATABASE_URL,
+            schema: SCHEMA,
+            db,
+          });
+          run.round = round;
+          peerRuns.push(run);
+          log(
+            `e2e ${system} concurrency ${concurrency}: ${fmt(run.jobsPerSecond)} jobs/s (${fmt(run.succeeded)} of ${fmt(run.submit.accepted)} in ${fmt(run.elapsedSeconds, 1)} s, steady ${fmt(run.steadyRate)}/s), ` +
+              `latency p50 ${fmt(run.p50)} ms p99 ${fmt(run.p99)} ms; ${fmt(run.cpuMsPerJob, 2)} ms CPU a job; submit ${fmt(run.submit.rate)}/s; CPU: ${formatCpu(run.cpu)}`,
+          );
+          if (run.submit.firstFailure) log(`first failure: ${run.submit.firstFailure}`);
+          if (run.firstOutput) log(`${system} said: ${run.firstOutput}`);
+        }
       }
     }
-    const bestOf = (kind) =>
-      runs.filter((r) => r.kind === kind).reduce((a, b) => (b.jobsPerSecond > a.jobsPerSecond ? b : a));
-    const bestRuns = KINDS.map(bestOf);
-    const runName = (r) => `${r.kind} ${r.concurrency}${ROUNDS > 1 ? ` #${r.round}` : ''}`;
-
-    printTable(
-      'Submit only (producer alone, no consumer)',
-      [
-        'Clients',
-        '202/s',
-        'p50 ms',
-        'p99 ms',
-        'max ms',
-        'failed',
-        'PG commits/job',
-        'WAL syncs/job',
-        'CPU (% of one core)',
-      ],
-      submits.map((s) => [
-        s.clients,
-        fmt(s.rate),
-        fmt(s.p50, 1),
-        fmt(s.p99, 1),
-        fmt(s.max, 1),
-        s.failures,
-        perJob(s.pg.commits, s.accepted),
-        perJob(s.pg.walSyncs, s.accepted),
-        `producer ${s.cpu.producer.toFixed(0)}, postgres ${s.cpu.postgres.toFixed(0)}, rabbitmq ${s.cpu.rabbitmq.toFixed(0)}, bench ${s.cpu.bench.toFixed(0)}, others ${s.cpu.others.toFixed(0)}`,
-      ]),
-    );
-
-    printTable(
-      `End to end (one producer, one consumer, ${clients} clients)`,
-      [
-        'Kind, concurrency (prefetch), round',
-        'jobs/s',
-        'steady jobs/s',
-        'e2e p50 ms',
-        'e2e p99 ms',
-        'done',
-        'submit 202/s',
-        'submit p50 / p99 ms',
-        'delivery→ack mean ms',
-        'CPU ms/job (consumer)',
-      ],
-      runs.map((r) => [
-        runName(r),
-        fmt(r.jobsPerSecond),
-        fmt(r.steadyRate),
-        fmt(r.p50),
-        fmt(r.p99),
-        `${fmt(r.succeeded)}/${fmt(JOBS)}${r.complete ? '' : ' (cut)'}`,
-        fmt(r.submit.rate),
-        `${fmt(r.submit.p50, 1)} / ${fmt(r.submit.p99, 1)}`,
-        fmt(r.meanProcessingMs, 1),
-        `${fmt(r.cpuMsPerJob, 2)} (${fmt(r.consumerMsPerJob, 2)})`,
-      ]),
-    );
-
-    printTable(
-      'Where the time goes (per run; CPU in % of one core over first submit → last finish)',
-      [
-        'Kind, concurrency, round',
-        'producer',
-        'consumer',
-        'postgres',
-        'rabbitmq',
-        'bench',
-        'irq',
-        'others',
-        'machine',
-        'loop lag max ms',
-        'loop p99 max ms',
-        'acked <10 ms / <50 ms',
-      ],
-      runs.map((r) => [
-        runName(r),
-        ...cpuCells(r.cpu, ['producer', 'consumer', 'postgres', 'rabbitmq', 'bench', 'irq', 'others']),
-        fmt(r.loopLagMax * 1000, 1),
-        fmt(r.loopP99Max * 1000, 1),
-        `${fmt((100 * r.under10ms) / Math.max(1, r.processed))} % / ${fmt((100 * r.under50ms) / Math.max(1, r.processed))} %`,
-      ]),
-    );
-
-    // Per job: the producer's share comes from the submit-only phase (per accepted job); the
-    // consumer's is what the end-to-end run used beyond that, per succeeded job (runs cut by
-    // --max-seconds created more jobs than they finished, so a plain division would mislead).
-    const producerShare = (pick) => pick(bestSubmit) / Math.max(1, bestSubmit.accepted);
-    const split = (r, pick) => {
-      const producer = producerShare(pick);
-      const consumer = (pick(r) - producer * r.submit.accepted) / Math.max(1, r.succeeded);
-      return `${fmt(producer + consumer, 2)} (${fmt(producer, 2)} + ${fmt(consumer, 2)})`;
-    };
-    const row = (table, key) => (x) => x.pg.rows[table]?.[key] ?? 0;
-    printTable(
-      'PostgreSQL and RabbitMQ work per job = producer (per job of phase 1) + consumer (the rest, per succeeded job)',
-      [
-        'Kind, concurrency, round',
-        'commits',
-        'WAL syncs',
-        'WAL records',
-        'jobs upd',
-        'job_events ins',
-        'outbox ins',
-        'outbox del',
-        'job-events msgs / expected',
-        'retried / dead',
-      ],
-      runs.map((r) => [
-        runName(r),
-        split(r, (x) => x.pg.commits),
-        split(r, (x) => x.pg.walSyncs),
-        split(r, (x) => x.pg.walRecords),
-        split(r, row('jobs', 'upd')),
-        split(r, row('job_events', 'ins')),
-        split(r, row('outbox', 'ins')),
-        split(r, row('outbox', 'del')),
-        `${fmt(r.events)} of ${fmt(r.submit.accepted + 2 * r.succeeded)}`,
-        `${r.retried} / ${r.deadLettered}`,
-      ]),
-    );
-
-    for (const best of bestRuns) {
-      printTable(
-        `Timeline of the best ${best.kind} run (concurrency ${best.concurrency}, per ~1 s)`,
-        ['t (s)', 'succeeded', 'queued/running rows', 'job queue ready', 'loop lag ms'],
-        best.timeline.map((s) => [
-          fmt(s.t, 1),
-          fmt(s.succeeded),
-          fmt(s.other),
-          fmt(s.ready),
-          fmt(s.lag * 1000, 1),
-        ]),
-      );
+    if (CONVEYOR) printConveyorReport({ submits, bestSubmit, runs, clients, producer });
+    if (PEERS.length > 0) {
+      // Conveyor's side of the comparison: its noop runs (the same work), else what it ran.
+      const kind = KINDS.includes('noop') ? 'noop' : KINDS[0];
+      printPeerReport({
+        conveyorRuns: runs.filter((r) => r.kind === kind && r.concurrency === PEER_CONCURRENCY),
+        conveyorKind: kind,
+        peerRuns,
+        concurrency: PEER_CONCURRENCY,
+        clients,
+        rounds: ROUNDS,
+        jobs: JOBS,
+      });
     }
-
-    // 3. noop ÷ factorize, per concurrency.
-    const comparisons =
-      KINDS.length < 2
-        ? []
-        : CONCURRENCIES.map((concurrency) => {
-            const f = kindFigures(
-              runs.filter((r) => r.kind === 'factorize' && r.concurrency === concurrency),
-            );
-            const n = kindFigures(runs.filter((r) => r.kind === 'noop' && r.concurrency === concurrency));
-            const speed = n.jobsPerSecond / f.jobsPerSecond;
-            const cpu = n.cpuMsPerJob / f.cpuMsPerJob;
-            const within = speed >= 1 - SDK_MARGIN && cpu <= 1 + SDK_MARGIN;
-            return { concurrency, f, n, speed, cpu, within: within && f.complete && n.complete };
-          });
-    if (comparisons.length > 0) {
-      const range = (values, digits) =>
-        values.length > 1 ? ` (${values.map((v) => fmt(v, digits)).join(', ')})` : '';
-      printTable(
-        `noop (job module through the SDK) ÷ factorize (built in), mean of ${ROUNDS} round(s); CPU = producer + consumer + postgres + rabbitmq`,
-        [
-          'Concurrency',
-          'factorize jobs/s',
-          'noop jobs/s',
-          'noop ÷ factorize',
-          'CPU ms/job f / n',
-          'CPU ratio',
-          'consumer ms/job f / n',
-          'p50 ms f / n',
-          'p99 ms f / n',
-          'within 10 %',
-        ],
-        comparisons.map((c) => [
-          c.concurrency,
-          `${fmt(c.f.jobsPerSecond)}${range(
-            c.f.runs.map((r) => r.jobsPerSecond),
-            0,
-          )}`,
-          `${fmt(c.n.jobsPerSecond)}${range(
-            c.n.runs.map((r) => r.jobsPerSecond),
-            0,
-          )}`,
-          fmt(c.speed, 3),
-          `${fmt(c.f.cpuMsPerJob, 2)} / ${fmt(c.n.cpuMsPerJob, 2)}`,
-          fmt(c.cpu, 3),
-          `${fmt(c.f.consumerMsPerJob, 2)} / ${fmt(c.n.consumerMsPerJob, 2)}`,
-          `${fmt(c.f.p50)} / ${fmt(c.n.p50)}`,
-          `${fmt(c.f.p99)} / ${fmt(c.n.p99)}`,
-          c.within ? 'yes' : 'NO',
-        ]),
-      );
-      // Where a difference would come from: each process's CPU per job, the commits per job and the
-      // submit rate (at high prefetch the closed-loop submitters, i.e. the producer, set the pace).
-      printTable(
-        'noop vs factorize by process: CPU ms per succeeded job (f / n), PostgreSQL commits per job (whole run), submit 202/s',
-        ['Concurrency', ...CPU_PROCESSES, 'commits/job', 'submit 202/s'],
-        comparisons.map((c) => [
-          c.concurrency,
-          ...CPU_PROCESSES.map((name) => `${fmt(c.f.msPerJob[name], 3)} / ${fmt(c.n.msPerJob[name], 3)}`),
-          `${fmt(c.f.commitsPerJob, 3)} / ${fmt(c.n.commitsPerJob, 3)}`,
-          `${fmt(c.f.submitRate)} / ${fmt(c.n.submitRate)}`,
-        ]),
-      );
-    }
-
-    const noisy = [
-      ...submits.map((s) => [`submit C=${s.clients}`, s.cpu]),
-      ...runs.map((r) => [`e2e ${runName(r)}`, r.cpu]),
-    ].filter(([, cpu]) => cpu.others > 20);
-    if (noisy.length > 0) {
-      console.log(
-        `\nWARNING: other processes on this machine used CPU during the run (${noisy.map(([phase, cpu]) => `${phase}: ${fmt(cpu.others)}% of a core`).join(', ')}); those figures are lower than on an idle machine.`,
-      );
-    }
-    console.log(
-      `service warn/error log lines: producer ${producer.warnings}/${producer.errors}, consumers ${runs.map((r) => r.logs).join(', ')}`,
-    );
-
-    const verdict = (ok) => (ok ? 'PASS' : 'FAIL');
-    const allDone = runs.every((r) => r.complete && r.failed === 0);
-    printTable(
-      'Summary',
-      ['Figure', 'Measured', 'Target', 'Result'],
-      [
-        [
-          `Submit rate, ${bestSubmit.clients} clients, no consumer (202/s)`,
-          fmt(bestSubmit.rate),
-          '(reference)',
-          '',
-        ],
-        [
-          'Submit latency p50 / p99 (ms)',
-          `${fmt(bestSubmit.p50, 1)} / ${fmt(bestSubmit.p99, 1)}`,
-          '(reference)',
-          '',
-        ],
-        ...runs.map((r) => [
-          `End to end, ${runName(r)} (jobs/s)`,
-          fmt(r.jobsPerSecond),
-          `≥ ${fmt(TARGET_JOBS_PER_SECOND)}`,
-          verdict(r.complete && r.jobsPerSecond >= TARGET_JOBS_PER_SECOND),
-        ]),
-        ...bestRuns.flatMap((best) => [
-          [
-            `End-to-end latency p50 / p99, best ${best.kind} run (ms)`,
-            `${fmt(best.p50)} / ${fmt(best.p99)}`,
-            '',
-            '',
-          ],
-          [
-            `Best end to end, ${best.kind} (jobs/s, concurrency ${best.concurrency})`,
-            fmt(best.jobsPerSecond),
-            `≥ ${fmt(TARGET_JOBS_PER_SECOND)}`,
-            verdict(best.complete && best.jobsPerSecond >= TARGET_JOBS_PER_SECOND),
-          ],
-        ]),
-        ...comparisons.map((c) => [
-          `noop ÷ factorize at concurrency ${c.concurrency}: jobs/s; CPU per job`,
-          `${fmt(c.speed, 3)}; ${fmt(c.cpu, 3)}`,
-          `≥ ${1 - SDK_MARGIN}; ≤ ${1 + SDK_MARGIN}`,
-          verdict(c.within),
-        ]),
-        [
-          'Every job succeeded',
-          allDone ? 'yes' : runs.map((r) => `${runName(r)}: ${r.succeeded}/${JOBS}`).join(', '),
-          'yes',
-          verdict(allDone),
-        ],
-      ],
-    );
   } finally {
     await backends.close();
     await cleanUp();
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Conveyor's report
+
+function printConveyorReport({ submits, bestSubmit, runs, clients, producer }) {
+  const bestOf = (kind) =>
+    runs.filter((r) => r.kind === kind).reduce((a, b) => (b.jobsPerSecond > a.jobsPerSecond ? b : a));
+  const bestRuns = KINDS.map(bestOf);
+  const runName = (r) => `${r.kind} ${r.concurrency}${ROUNDS > 1 ? ` #${r.round}` : ''}`;
+
+  printTable(
+    'Submit only (producer alone, no consumer)',
+    [
+      'Clients',
+      '202/s',
+      'p50 ms',
+      'p99 ms',
+      'max ms',
+      'failed',
+      'PG commits/job',
+      'WAL syncs/job',
+      'CPU (% of one core)',
+    ],
+    submits.map((s) => [
+      s.clients,
+      fmt(s.rate),
+      fmt(s.p50, 1),
+      fmt(s.p99, 1),
+      fmt(s.max, 1),
+      s.failures,
+      perJob(s.pg.commits, s.accepted),
+      perJob(s.pg.walSyncs, s.accepted),
+      `producer ${s.cpu.producer.toFixed(0)}, postgres ${s.cpu.postgres.toFixed(0)}, rabbitmq ${s.cpu.rabbitmq.toFixed(0)}, bench ${s.cpu.bench.toFixed(0)}, others ${s.cpu.others.toFixed(0)}`,
+    ]),
+  );
+
+  printTable(
+    `End to end (one producer, one consumer, ${clients} clients)`,
+    [
+      'Kind, concurrency (prefetch), round',
+      'jobs/s',
+      'steady jobs/s',
+      'e2e p50 ms',
+      'e2e p99 ms',
+      'done',
+      'submit 202/s',
+      'submit p50 / p99 ms',
+      'delivery→ack mean ms',
+      'CPU ms/job (consumer)',
+    ],
+    runs.map((r) => [
+      runName(r),
+      fmt(r.jobsPerSecond),
+      fmt(r.steadyRate),
+      fmt(r.p50),
+      fmt(r.p99),
+      `${fmt(r.succeeded)}/${fmt(JOBS)}${r.complete ? '' : ' (cut)'}`,
+      fmt(r.submit.rate),
+      `${fmt(r.submit.p50, 1)} / ${fmt(r.submit.p99, 1)}`,
+      fmt(r.meanProcessingMs, 1),
+      `${fmt(r.cpuMsPerJob, 2)} (${fmt(r.consumerMsPerJob, 2)})`,
+    ]),
+  );
+
+  printTable(
+    'Where the time goes (per run; CPU in % of one core over first submit → last finish)',
+    [
+      'Kind, concurrency, round',
+      'producer',
+      'consumer',
+      'postgres',
+      'rabbitmq',
+      'bench',
+      'irq',
+      'others',
+      'machine',
+      'loop lag max ms',
+      'loop p99 max ms',
+      'acked <10 ms / <50 ms',
+    ],
+    runs.map((r) => [
+      runName(r),
+      ...cpuCells(r.cpu, ['producer', 'consumer', 'postgres', 'rabbitmq', 'bench', 'irq', 'others']),
+      fmt(r.loopLagMax * 1000, 1),
+      fmt(r.loopP99Max * 1000, 1),
+      `${fmt((100 * r.under10ms) / Math.max(1, r.processed))} % / ${fmt((100 * r.under50ms) / Math.max(1, r.processed))} %`,
+    ]),
+  );
+
+  // Per job: the producer's share comes from the submit-only phase (per accepted job); the
+  // consumer's is what the end-to-end run used beyond that, per succeeded job (runs cut by
+  // --max-seconds created more jobs than they finished, so a plain division would mislead).
+  const producerShare = (pick) => pick(bestSubmit) / Math.max(1, bestSubmit.accepted);
+  const split = (r, pick) => {
+    const producer = producerShare(pick);
+    const consumer = (pick(r) - producer * r.submit.accepted) / Math.max(1, r.succeeded);
+    return `${fmt(producer + consumer, 2)} (${fmt(producer, 2)} + ${fmt(consumer, 2)})`;
+  };
+  const row = (table, key) => (x) => x.pg.rows[table]?.[key] ?? 0;
+  printTable(
+    'PostgreSQL and RabbitMQ work per job = producer (per job of phase 1) + consumer (the rest, per succeeded job)',
+    [
+      'Kind, concurrency, round',
+      'commits',
+      'WAL syncs',
+      'WAL records',
+      'jobs upd',
+      'job_events ins',
+      'outbox ins',
+      'outbox del',
+      'job-events msgs / expected',
+      'retried / dead',
+    ],
+    runs.map((r) => [
+      runName(r),
+      split(r, (x) => x.pg.commits),
+      split(r, (x) => x.pg.walSyncs),
+      split(r, (x) => x.pg.walRecords),
+      split(r, row('jobs', 'upd')),
+      split(r, row('job_events', 'ins')),
+      split(r, row('outbox', 'ins')),
+      split(r, row('outbox', 'del')),
+      `${fmt(r.events)} of ${fmt(r.submit.accepted + 2 * r.succeeded)}`,
+      `${r.retried} / ${r.deadLettered}`,
+    ]),
+  );
+
+  for (const best of bestRuns) {
+    printTable(
+      `Timeline of the best ${best.kind} run (concurrency ${best.concurrency}, per ~1 s)`,
+      ['t (s)', 'succeeded', 'queued/running rows', 'job queue ready', 'loop lag ms'],
+      best.timeline.map((s) => [
+        fmt(s.t, 1),
+        fmt(s.succeeded),
+        fmt(s.other),
+        fmt(s.ready),
+        fmt(s.lag * 1000, 1),
+      ]),
+    );
+  }
+
+  // 3. noop ÷ factorize, per concurrency.
+  const comparisons =
+    KINDS.length < 2
+      ? []
+      : CONCURRENCIES.map((concurrency) => {
+          const f = kindFigures(runs.filter((r) => r.kind === 'factorize' && r.concurrency === concurrency));
+          const n = kindFigures(runs.filter((r) => r.kind === 'noop' && r.concurrency === concurrency));
+          const speed = n.jobsPerSecond / f.jobsPerSecond;
+          const cpu = n.cpuMsPerJob / f.cpuMsPerJob;
+          const within = speed >= 1 - SDK_MARGIN && cpu <= 1 + SDK_MARGIN;
+          return { concurrency, f, n, speed, cpu, within: within && f.complete && n.complete };
+        });
+  if (comparisons.length > 0) {
+    const range = (values, digits) =>
+      values.length > 1 ? ` (${values.map((v) => fmt(v, digits)).join(', ')})` : '';
+    printTable(
+      `noop (job module through the SDK) ÷ factorize (built in), mean of ${ROUNDS} round(s); CPU = producer + consumer + postgres + rabbitmq`,
+      [
+        'Concurrency',
+        'factorize jobs/s',
+        'noop jobs/s',
+        'noop ÷ factorize',
+        'CPU ms/job f / n',
+        'CPU ratio',
+        'consumer ms/job f / n',
+        'p50 ms f / n',
+        'p99 ms f / n',
+        'within 10 %',
+      ],
+      comparisons.map((c) => [
+        c.concurrency,
+        `${fmt(c.f.jobsPerSecond)}${range(
+          c.f.runs.map((r) => r.jobsPerSecond),
+          0,
+        )}`,
+        `${fmt(c.n.jobsPerSecond)}${range(
+          c.n.runs.map((r) => r.jobsPerSecond),
+          0,
+        )}`,
+        fmt(c.speed, 3),
+        `${fmt(c.f.cpuMsPerJob, 2)} / ${fmt(c.n.cpuMsPerJob, 2)}`,
+        fmt(c.cpu, 3),
+        `${fmt(c.f.consumerMsPerJob, 2)} / ${fmt(c.n.consumerMsPerJob, 2)}`,
+        `${fmt(c.f.p50)} / ${fmt(c.n.p50)}`,
+        `${fmt(c.f.p99)} / ${fmt(c.n.p99)}`,
+        c.within ? 'yes' : 'NO',
+      ]),
+    );
+    // Where a difference would come from: each process's CPU per job, the commits per job and the
+    // submit rate (at high prefetch the closed-loop submitters, i.e. the producer, set the pace).
+    printTable(
+      'noop vs factorize by process: CPU ms per succeeded job (f / n), PostgreSQL commits per job (whole run), submit 202/s',
+      ['Concurrency', ...CPU_PROCESSES, 'commits/job', 'submit 202/s'],
+      comparisons.map((c) => [
+        c.concurrency,
+        ...CPU_PROCESSES.map((name) => `${fmt(c.f.msPerJob[name], 3)} / ${fmt(c.n.msPerJob[name], 3)}`),
+        `${fmt(c.f.commitsPerJob, 3)} / ${fmt(c.n.commitsPerJob, 3)}`,
+        `${fmt(c.f.submitRate)} / ${fmt(c.n.submitRate)}`,
+      ]),
+    );
+  }
+
+  const noisy = [
+    ...submits.map((s) => [`submit C=${s.clients}`, s.cpu]),
+    ...runs.map((r) => [`e2e ${runName(r)}`, r.cpu]),
+  ].filter(([, cpu]) => cpu.others > 20);
+  if (noisy.length > 0) {
+    console.log(
+      `\nWARNING: other processes on this machine used CPU during the run (${noisy.map(([phase, cpu]) => `${phase}: ${fmt(cpu.others)}% of a core`).join(', ')}); those figures are lower than on an idle machine.`,
+    );
+  }
+  console.log(
+    `service warn/error log lines: producer ${producer.warnings}/${producer.errors}, consumers ${runs.map((r) => r.logs).join(', ')}`,
+  );
+
+  const verdict = (ok) => (ok ? 'PASS' : 'FAIL');
+  const allDone = runs.every((r) => r.complete && r.failed === 0);
+  printTable(
+    'Summary',
+    ['Figure', 'Measured', 'Target', 'Result'],
+    [
+      [
+        `Submit rate, ${bestSubmit.clients} clients, no consumer (202/s)`,
+        fmt(bestSubmit.rate),
+        '(reference)',
+        '',
+      ],
+      [
+        'Submit latency p50 / p99 (ms)',
+        `${fmt(bestSubmit.p50, 1)} / ${fmt(bestSubmit.p99, 1)}`,
+        '(reference)',
+        '',
+      ],
+      ...runs.map((r) => [
+        `End to end, ${runName(r)} (jobs/s)`,
+        fmt(r.jobsPerSecond),
+        `≥ ${fmt(TARGET_JOBS_PER_SECOND)}`,
+        verdict(r.complete && r.jobsPerSecond >= TARGET_JOBS_PER_SECOND),
+      ]),
+      ...bestRuns.flatMap((best) => [
+        [
+          `End-to-end latency p50 / p99, best ${best.kind} run (ms)`,
+          `${fmt(best.p50)} / ${fmt(best.p99)}`,
+          '',
+          '',
+        ],
+        [
+          `Best end to end, ${best.kind} (jobs/s, concurrency ${best.concurrency})`,
+          fmt(best.jobsPerSecond),
+          `≥ ${fmt(TARGET_JOBS_PER_SECOND)}`,
+          verdict(best.complete && best.jobsPerSecond >= TARGET_JOBS_PER_SECOND),
+        ],
+      ]),
+      ...comparisons.map((c) => [
+        `noop ÷ factorize at concurrency ${c.concurrency}: jobs/s; CPU per job`,
+        `${fmt(c.speed, 3)}; ${fmt(c.cpu, 3)}`,
+        `≥ ${1 - SDK_MARGIN}; ≤ ${1 + SDK_MARGIN}`,
+        verdict(c.within),
+      ]),
+      [
+        'Every job succeeded',
+        allDone ? 'yes' : runs.map((r) => `${runName(r)}: ${r.succeeded}/${JOBS}`).join(', '),
+        'yes',
+        verdict(allDone),
+      ],
+    ],
+  );
 }
 
 runBenchmark(main, cleanUp);
