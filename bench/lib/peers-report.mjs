@@ -158,8 +158,8 @@ export function printPeerReport({
         verdict(conveyor.cpuMsPerJob <= TARGET_CPU_MS_PER_JOB),
       ],
       [
-        'End-to-end p50 (ms)',
-        fmt(conveyor.p50),
+        'End-to-end p50 (ms, mean of the rounds)',
+        fmt(conveyor.p50, 1),
         `≤ ${TARGET_P50_MS}`,
         verdict(conveyor.p50 <= TARGET_P50_MS),
       ],
