@@ -6,6 +6,7 @@ import {
   producerApp,
   request,
   SLOW_SEMIPRIME,
+  VERY_SLOW_SEMIPRIME,
   type IsolatedEnv,
 } from '../harness.js';
 
@@ -117,5 +118,51 @@ describe('job durability across crashes', () => {
       timeoutMs: 20_000,
     });
     expect((await statusOf(rows[0].id)).result.factors).toEqual(['97', '103']);
+  });
+
+  it('redelivers the jobs whose acks a killed consumer was holding, and runs none of them again', async () => {
+    const producer = spawn('producer', { PORT: '0', OPS_PORT: '0' });
+    const port = await portOf(producer);
+    // Acks held for a minute behind a slow job delivered first: every quick job that finishes
+    // after it is still unacknowledged at the kill (a run of finished ones is acked at once).
+    const first = spawn('consumer', { OPS_PORT: '0', JOB_ACK_HOLD_MS: '60000', FACTORIZE_CONCURRENCY: '4' });
+    await first.waitForLog(/consumer started/);
+    const { body: slow } = await request(port, 'POST', '/v1/jobs', {
+      kind: 'factorize',
+      input: { number: VERY_SLOW_SEMIPRIME.n },
+    });
+    await waitFor('the slow job running', async () => (await statusOf(slow.id)).status === 'running');
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const { body } = await request(port, 'POST', '/v1/jobs', {
+        kind: 'factorize',
+        input: { number: String(1001 + i) },
+      });
+      ids.push(body.id);
+    }
+    await waitFor('all succeeded', async () => {
+      for (const id of ids) if ((await statusOf(id)).status !== 'succeeded') return false;
+      return true;
+    });
+    await first.kill9();
+
+    const second = spawn('consumer', { OPS_PORT: '0' });
+    await second.waitForLog(/consumer started/);
+    await waitFor('every held message redelivered and settled', () =>
+      Promise.resolve(
+        second.lines.filter((line) => line.includes('job already finished')).length >= ids.length,
+      ),
+    );
+    for (const id of ids) {
+      expect(await statusOf(id)).toMatchObject({ status: 'succeeded', attempts: 1 });
+      const { rows } = await db.query(
+        `select count(*)::int as n from "${isolated.schema}".job_events where job_id = $1 and status = 'succeeded'`,
+        [id],
+      );
+      expect(rows[0].n).toBe(1);
+    }
+    await request(port, 'DELETE', `/v1/jobs/${slow.id}`);
+    await producer.stop();
+    await second.stop();
   });
 });

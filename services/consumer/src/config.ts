@@ -78,6 +78,13 @@ const ConsumerVariables = z.object({
    */
   JOB_RUNNING_AFTER_MS: env.int(100, 0),
   /**
+   * Longest wait of a finished job's ack for the jobs delivered before it, so that runs of
+   * finished jobs are acknowledged with one `multiple` ack. Their final state has committed
+   * already: a crash only redelivers them, and a message for a finished job runs nothing. 0 acks
+   * each at once. Default 20.
+   */
+  JOB_ACK_HOLD_MS: env.int(20, 0),
+  /**
    * Job modules this process hosts besides (or, with BUILT_IN_KINDS=false, instead of) the
    * built-in kinds: comma-separated paths or file URLs of modules whose default export is a job
    * definition (see @conveyor/worker). `pnpm worker <module>...` sets it. Default: none.

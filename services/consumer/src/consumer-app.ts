@@ -109,6 +109,7 @@ export class ConsumerApp {
         resultTtlMs: config.RESULT_TTL_MS,
         checkIntervalMs: config.JOB_CHECK_INTERVAL_MS,
         runningAfterMs: config.JOB_RUNNING_AFTER_MS,
+        ackHoldMs: config.JOB_ACK_HOLD_MS,
         threads: config.JOB_THREADS,
         heartbeatMs: config.WORKER_HEARTBEAT_MS,
       },

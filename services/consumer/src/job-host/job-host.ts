@@ -21,6 +21,8 @@ export interface JobHostOptions {
   resultTtlMs: number;
   checkIntervalMs: number;
   runningAfterMs: number;
+  /** Longest wait of a finished job's ack for a `multiple` ack (see consume). */
+  ackHoldMs: number;
   threads: number;
   heartbeatMs: number;
 }
@@ -132,7 +134,12 @@ export class JobHost {
       this.deps.consumer,
       {
         kind: `job.${kind.kind}`,
-        prefetch: kind.concurrency,
+        // Held acks keep their deliveries unacknowledged a little longer: twice the kind's
+        // concurrency in flight keeps its slots busy meanwhile, and the runs of finished jobs
+        // go as one `multiple` ack instead of one settle command each through the quorum queue.
+        prefetch: this.options.ackHoldMs > 0 ? 2 * kind.concurrency : kind.concurrency,
+        concurrency: kind.concurrency,
+        ackHoldMs: this.options.ackHoldMs,
         retryDelaysMs: retryTierDelays(kind.retry),
         maxAttempts: kind.retry.maxAttempts,
       },
