@@ -261,3 +261,55 @@ describe('Broker recovery', () => {
     await waitFor('delivered after the consumer was cancelled', () => received.includes('after-cancel'));
   });
 });
+
+/** AMQP_URL with several nodes, and queues declared before their initial group size was set. */
+describe('Broker nodes and queue replicas', () => {
+  let isolated: IsolatedEnv;
+  const brokers: Broker[] = [];
+
+  beforeAll(async () => {
+    isolated = await createIsolatedEnv('brokernodes');
+  });
+
+  afterAll(async () => {
+    for (const broker of brokers) await broker.close();
+    await isolated.dispose();
+  });
+
+  const brokerOn = (url: string, initialGroupSize?: number) => {
+    const broker = new Broker({
+      url,
+      connectionName: 'broker-nodes-test',
+      log: silentLogger(),
+      topology: workTopology(topologyNames(isolated.prefix), {
+        kinds: ['object.check'],
+        retryDelaysMs: [100],
+        deliveryLimit: 5,
+        initialGroupSize,
+      }),
+      reconnectBaseMs: 50,
+      reconnectMaxMs: 200,
+    });
+    brokers.push(broker);
+    return broker;
+  };
+
+  it('connects to the first node that answers in a comma-separated list', async () => {
+    // Nothing listens on port 1: that node is skipped, the next one answers.
+    const broker = brokerOn(`amqp://guest:guest@127.0.0.1:1,${TEST_AMQP_URL}`);
+    await broker.start();
+    expect(broker.connected).toBe(true);
+  });
+
+  it('declares an existing quorum queue as it stands when its initial group size differs', async () => {
+    await brokerOn(TEST_AMQP_URL).start(); // declares every queue without a group size
+    const replicated = brokerOn(TEST_AMQP_URL, 3);
+    await replicated.start();
+    await replicated.publish(
+      topologyNames(isolated.prefix).workExchange,
+      topologyNames(isolated.prefix).routingKey('object.check'),
+      Buffer.from('{}'),
+      { messageId: 'm1', timeoutMs: 5_000 },
+    );
+  });
+});

@@ -6,8 +6,13 @@ import { ChannelAcks } from './channel-acks.js';
 import { laneOf, pendingPublish, PublishLane, settlePublish, type PendingPublish } from './publish-lane.js';
 import { coalesceSocketWrites } from './socket-coalescing.js';
 import type { TopologySpec } from './topology-spec.js';
+import { INITIAL_GROUP_SIZE } from './work-topology.js';
 
 export interface BrokerOptions {
+  /**
+   * The broker's URL, or a cluster's node URLs comma-separated: connections go to the first
+   * that answers, and after a loss to the next one on, so a dead node is left at once.
+   */
   url: string;
   /** Shown in the management UI's connection list. */
   connectionName: string;
@@ -123,9 +128,16 @@ export class Broker {
   private loop: Promise<void> | undefined;
   private readonly publishedCounters = new Map<string, ReturnType<Metrics['published']['labels']>>();
   private readonly log: Logger;
+  private readonly urls: string[];
+  /** The node URL the next connection tries first. */
+  private nextUrl = 0;
 
   constructor(private readonly options: BrokerOptions) {
     this.log = options.log.child({ component: 'broker' });
+    this.urls = options.url
+      .split(',')
+      .map((url) => url.trim())
+      .filter((url) => url !== '');
     const events = {
       confirmed: (pending: PendingPublish) => this.publishedCounter(pending.exchange)?.inc(),
       failed: (reason: 'nack' | 'unroutable') => this.options.metrics?.publishFailures.inc({ reason }),
@@ -304,8 +316,31 @@ export class Broker {
     }
   }
 
+  /** Tries every node once, from `nextUrl` on; the error of the last one when none answers. */
   private async connect(): Promise<ChannelModel> {
-    const url = new URL(this.options.url);
+    let lastError: unknown;
+    for (let tried = 0; tried < this.urls.length; tried++) {
+      const index = (this.nextUrl + tried) % this.urls.length;
+      try {
+        const connection = await this.connectTo(this.urls[index]!);
+        // After this node is lost, the next connection starts with the one after it.
+        this.nextUrl = (index + 1) % this.urls.length;
+        return connection;
+      } catch (error) {
+        lastError = error;
+        if (this.closing) break;
+        if (this.urls.length > 1)
+          this.log.warn('broker node did not answer, trying the next', {
+            node: nodeOf(this.urls[index]!),
+            error: errorMessage(error),
+          });
+      }
+    }
+    throw lastError;
+  }
+
+  private async connectTo(nodeUrl: string): Promise<ChannelModel> {
+    const url = new URL(nodeUrl);
     if (!url.searchParams.has('heartbeat'))
       url.searchParams.set('heartbeat', String(this.options.heartbeatSeconds ?? 5));
     const connection = await amqp.connect(url.toString(), {
@@ -329,7 +364,7 @@ export class Broker {
       throw error;
     }
     this.options.metrics?.reconnects.inc();
-    this.log.info('broker connected', { consumers: this.consumers.size });
+    this.log.info('broker connected', { node: nodeOf(nodeUrl), consumers: this.consumers.size });
     for (const resolve of this.connectedWaiters) resolve();
     this.connectedWaiters.clear();
     return connection;
@@ -337,12 +372,27 @@ export class Broker {
 
   private async assertTopology(connection: ChannelModel): Promise<void> {
     const { topology } = this.options;
-    const channel = await connection.createChannel();
+    let channel = await connection.createChannel();
     channel.on('error', () => undefined);
     for (const exchange of topology.exchanges)
       await channel.assertExchange(exchange.name, exchange.type, { durable: true });
-    for (const queue of topology.queues)
-      await channel.assertQueue(queue.name, { durable: true, arguments: queue.arguments });
+    for (const queue of topology.queues) {
+      try {
+        await channel.assertQueue(queue.name, { durable: true, arguments: queue.arguments });
+      } catch (error) {
+        // A queue declared before its initial group size was set (or with another) keeps its
+        // replicas: declare it as it is. The refusal closed the channel.
+        if (
+          !(INITIAL_GROUP_SIZE in (queue.arguments ?? {})) ||
+          !errorMessage(error).includes(INITIAL_GROUP_SIZE)
+        )
+          throw error;
+        channel = await connection.createChannel();
+        channel.on('error', () => undefined);
+        const { [INITIAL_GROUP_SIZE]: _replicas, ...rest } = queue.arguments ?? {};
+        await channel.assertQueue(queue.name, { durable: true, arguments: rest });
+      }
+    }
     for (const b of topology.bindings)
       await channel.bindQueue(b.queue, b.exchange, b.routingKey, b.arguments);
     await channel.close();
@@ -498,5 +548,14 @@ export class Broker {
     registration.acks = undefined;
     registration.waiting = [];
     await channel?.close().catch(() => undefined);
+  }
+}
+
+/** host:port of a node URL, for logs (never its credentials). */
+function nodeOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return 'unparsable URL';
   }
 }

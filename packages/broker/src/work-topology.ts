@@ -7,6 +7,8 @@ export interface WorkTopologyOptions {
   retryDelaysMs: readonly number[];
   /** Deliveries of one message (crashes, requeues) before the broker dead-letters it. */
   deliveryLimit: number;
+  /** Replicas of a quorum queue when first declared (capped by the cluster's size). Default: the broker's. */
+  initialGroupSize?: number;
 }
 
 /**
@@ -14,16 +16,27 @@ export interface WorkTopologyOptions {
  * at-least-once, which needs `reject-publish` overflow: a message moves to the next queue only
  * once that queue has confirmed it, so expiry from a retry tier can never drop a message.
  */
-function quorum(extra: Record<string, unknown>): Record<string, unknown> {
-  return {
+function quorumWith(replicas: Record<string, unknown>) {
+  return (extra: Record<string, unknown>): Record<string, unknown> => ({
     'x-queue-type': 'quorum',
     'x-overflow': 'reject-publish',
     'x-dead-letter-strategy': 'at-least-once',
+    ...replicas,
     ...extra,
-  };
+  });
 }
 
+/**
+ * The declaration argument that spreads a new quorum queue over that many nodes. RabbitMQ refuses
+ * a re-declaration whose value differs from the queue's (none, for a queue declared before it was
+ * set), so the broker declares an existing queue again without it (Broker.assertTopology).
+ */
+export const INITIAL_GROUP_SIZE = 'x-quorum-initial-group-size';
+
 export function workTopology(names: TopologyNames, options: WorkTopologyOptions): TopologySpec {
+  const replicas =
+    options.initialGroupSize === undefined ? {} : { [INITIAL_GROUP_SIZE]: options.initialGroupSize };
+  const quorum = quorumWith(replicas);
   // Job events travel on the events exchange to their own queue, not through the work exchange.
   const workKinds = options.kinds.filter((kind) => kind !== 'job.event');
   const workQueues: QueueSpec[] = workKinds.map((kind) => ({
@@ -46,7 +59,7 @@ export function workTopology(names: TopologyNames, options: WorkTopologyOptions)
     queues: [
       ...workQueues,
       ...tiers.queues,
-      { name: names.deadLetterQueue, arguments: { 'x-queue-type': 'quorum' } },
+      { name: names.deadLetterQueue, arguments: { 'x-queue-type': 'quorum', ...replicas } },
       {
         name: names.jobEventsQueue,
         arguments: quorum({

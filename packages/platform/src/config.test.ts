@@ -20,6 +20,12 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({ PORT: 80, FLAG: true, RETRY_DELAYS_MS: [100, 200] });
   });
 
+  it('takes a cluster as a comma-separated AMQP_URL, trimmed, and names a bad node', () => {
+    const config = loadConfig(Schema, { AMQP_URL: ' amqp://a:5672 , amqp://b:5672,' });
+    expect(config.AMQP_URL).toBe('amqp://a:5672,amqp://b:5672');
+    expect(() => loadConfig(Schema, { AMQP_URL: 'amqp://a:5672,b c' })).toThrow(/"b c" is not a URL/);
+  });
+
   it('reports every bad variable at once, one line each, with the value seen', () => {
     let error: unknown;
     try {

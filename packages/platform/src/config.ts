@@ -49,6 +49,21 @@ export const env = {
       .default(defaultValue),
   string: (defaultValue: string) => z.string().min(1).default(defaultValue),
   url: (defaultValue: string) => z.url().default(defaultValue),
+  /** One URL or several, comma-separated (the nodes of a cluster); kept as the trimmed list's text. */
+  urlList: (defaultValue: string) =>
+    z
+      .string()
+      .default(defaultValue)
+      .transform((text, ctx) => {
+        const urls = text
+          .split(',')
+          .map((url) => url.trim())
+          .filter((url) => url !== '');
+        if (urls.length === 0) ctx.addIssue({ code: 'custom', message: 'must name at least one URL' });
+        for (const url of urls)
+          if (!URL.canParse(url)) ctx.addIssue({ code: 'custom', message: `"${url}" is not a URL` });
+        return urls.join(',');
+      }),
   bool: (defaultValue: boolean) =>
     z
       .enum(['true', 'false', '1', '0'])
@@ -82,7 +97,17 @@ export const commonEnvShape = {
   /** Schema for every table; a second stack (or a test) on the same database uses another. */
   DATABASE_SCHEMA: env.identifier('conveyor'),
   DATABASE_POOL_MAX: env.int(10, 1),
-  AMQP_URL: env.url('amqp://guest:guest@127.0.0.1:5672'),
+  /**
+   * The broker, or the nodes of a RabbitMQ cluster as a comma-separated list: a service connects
+   * to the first that answers and, when its node goes away, to the next. Default the local node.
+   */
+  AMQP_URL: env.urlList('amqp://guest:guest@127.0.0.1:5672'),
+  /**
+   * Replicas of each quorum queue when it is first declared: every node of a cluster up to this
+   * many (one on a single node). Queues that exist keep theirs (`rabbitmq-queues grow` changes
+   * them). Default 3.
+   */
+  QUORUM_INITIAL_GROUP_SIZE: env.int(3, 1),
   /** Prefix of every exchange and queue name. */
   /**
    * Confirm channels a service publishes on. A quorum queue takes at most 32 commands at a time

@@ -36,6 +36,7 @@ export interface CoreConfig extends HttpLimitsConfig {
   PUBLISH_CHANNELS: number;
   RETRY_DELAYS_MS: number[];
   DELIVERY_LIMIT: number;
+  QUORUM_INITIAL_GROUP_SIZE: number;
 }
 
 /**
@@ -76,6 +77,7 @@ export class ServiceCore {
             kinds: options.kinds,
             retryDelaysMs: [...new Set([...config.RETRY_DELAYS_MS, ...(options.extraRetryDelaysMs ?? [])])],
             deliveryLimit: config.DELIVERY_LIMIT,
+            initialGroupSize: config.QUORUM_INITIAL_GROUP_SIZE,
           }),
         })
       : undefined;

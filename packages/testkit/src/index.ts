@@ -8,3 +8,4 @@ export * from './http-stub.js';
 export * from './s3-server.js';
 export * from './proxied-url.js';
 export * from './migrated-database.js';
+export * from './rabbitmq-cluster.js';

@@ -146,6 +146,8 @@ describe('JobDispatcher', () => {
       exchange: names.workExchange,
       routingKey: names.routingKey('job.factorize'),
       messageId: `m-${id}`,
+      correlationId: 'c',
+      type: 'job.factorize',
       body: Buffer.from(JSON.stringify({ payload: { jobId: id } })),
     });
     dispatcher.uncertain(dispatcher.take()!, committed.job.id, message(committed.job.id));
