@@ -5,8 +5,7 @@ import { BrokerUnavailableError } from './errors.js';
 import { ChannelAcks } from './channel-acks.js';
 import { laneOf, pendingPublish, PublishLane, settlePublish, type PendingPublish } from './publish-lane.js';
 import { coalesceSocketWrites } from './socket-coalescing.js';
-import type { TopologySpec } from './topology-spec.js';
-import { INITIAL_GROUP_SIZE } from './work-topology.js';
+import { INITIAL_GROUP_SIZE, type TopologySpec } from './topology-spec.js';
 
 export interface BrokerOptions {
   /**

@@ -30,3 +30,10 @@ export function mergeTopology(...specs: TopologySpec[]): TopologySpec {
     bindings: specs.flatMap((s) => s.bindings),
   };
 }
+
+/**
+ * The declaration argument that spreads a new quorum queue over that many nodes. RabbitMQ refuses
+ * a re-declaration whose value differs from the queue's (none, for a queue declared before it was
+ * set), so the broker declares an existing queue again without it (Broker.assertTopology).
+ */
+export const INITIAL_GROUP_SIZE = 'x-quorum-initial-group-size';

@@ -1,6 +1,6 @@
 import type { MessageKind, TopologyNames } from '@conveyor/contracts';
 import { retryTierTopology } from './retry-tiers.js';
-import type { QueueSpec, TopologySpec } from './topology-spec.js';
+import { INITIAL_GROUP_SIZE, type QueueSpec, type TopologySpec } from './topology-spec.js';
 
 export interface WorkTopologyOptions {
   kinds: readonly MessageKind[];
@@ -25,13 +25,6 @@ function quorumWith(replicas: Record<string, unknown>) {
     ...extra,
   });
 }
-
-/**
- * The declaration argument that spreads a new quorum queue over that many nodes. RabbitMQ refuses
- * a re-declaration whose value differs from the queue's (none, for a queue declared before it was
- * set), so the broker declares an existing queue again without it (Broker.assertTopology).
- */
-export const INITIAL_GROUP_SIZE = 'x-quorum-initial-group-size';
 
 export function workTopology(names: TopologyNames, options: WorkTopologyOptions): TopologySpec {
   const replicas =
