@@ -202,57 +202,52 @@ describe('notifiers in pairs', () => {
     expect(attemptsLogged(second).filter((a) => jobs.includes(a.jobId ?? '')).length).toBeGreaterThan(0);
   });
 
-  // Known bug, outside the notifier: WebhookDeliveryStore.recordAttempts (packages/webhooks) puts a
-  // failed delivery back to pending for its retry even when a newer one of its job was recorded
-  // while it was in flight (recordEvents supersedes only rows already pending), so the newer
-  // status waits out the older one's whole retry schedule. Make this `it` with the fix.
-  it.failing(
-    'lets a newer status recorded while the older push is in flight supersede it once that push fails',
-    async () => {
-      const { receiver, startNotifier, startConsumer, submit, deliveries } = await setUp('replicainflight', {
-        WEBHOOK_RETRY_SCHEDULE_MS: '60000',
-        // The queued pushes are held by the receiver until the jobs' ends are recorded.
-        WEBHOOK_TIMEOUT_MS: '15000',
-        // Two statuses per job, queued and succeeded, however slow the machine.
-        JOB_RUNNING_AFTER_MS: '10000',
-      });
-      let release!: () => void;
-      const released = new Promise<void>((resolve) => (release = resolve));
-      receiver.reply = async (_req, res, webhook) => {
-        if (webhook.payload.status !== 'queued') return void res.writeHead(200).end();
-        await released;
-        res.writeHead(500).end();
-      };
-      await Promise.all([startNotifier(), startNotifier()]);
-      const jobs: string[] = [];
-      for (let i = 0; i < 8; i++) jobs.push(await submit(String(3_000 + i)));
-      await waitFor('every queued push in flight', () =>
-        jobs.every((id) => receiver.forJob(id).length === 1),
-      );
-      await startConsumer();
-      await waitFor('every job’s end recorded behind its push in flight', async () => {
-        const rows = await deliveries();
-        return rows.filter((d) => d.sequence === 2 && d.status === 'pending').length === jobs.length;
-      });
-      release();
-      await waitFor('every held push answered and logged', async () =>
-        (await deliveries())
-          .filter((d) => d.sequence === 1)
-          .every((d) => d.attempts === 1 && d.status !== 'sending'),
-      );
-      // Not back to pending for a retry a minute away, with the end waiting behind it.
-      expect((await deliveries()).filter((d) => d.sequence === 1).map((d) => [d.status, d.attempts])).toEqual(
-        jobs.map(() => ['superseded', 1]),
-      );
-      await waitFor(
-        'every job’s end pushed',
-        () => jobs.every((id) => receiver.forJob(id).some((w) => w.payload.status === 'succeeded')),
-        { timeoutMs: 15_000 },
-      );
-      for (const id of jobs)
-        expect(receiver.forJob(id).map((w) => w.payload.status)).toEqual(['queued', 'succeeded']);
-    },
-  );
+  // Found by this test: a failed delivery went back to pending for its retry even when a newer one
+  // of its job was recorded while it was in flight (recordEvents supersedes only rows already
+  // pending), so the newer status waited out the older one's whole retry schedule.
+  // WebhookDeliveryStore.recordAttempts now lets it give way.
+  it('lets a newer status recorded while the older push is in flight supersede it once that push fails', async () => {
+    const { receiver, startNotifier, startConsumer, submit, deliveries } = await setUp('replicainflight', {
+      WEBHOOK_RETRY_SCHEDULE_MS: '60000',
+      // The queued pushes are held by the receiver until the jobs' ends are recorded.
+      WEBHOOK_TIMEOUT_MS: '15000',
+      // Two statuses per job, queued and succeeded, however slow the machine.
+      JOB_RUNNING_AFTER_MS: '10000',
+    });
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    receiver.reply = async (_req, res, webhook) => {
+      if (webhook.payload.status !== 'queued') return void res.writeHead(200).end();
+      await released;
+      res.writeHead(500).end();
+    };
+    await Promise.all([startNotifier(), startNotifier()]);
+    const jobs: string[] = [];
+    for (let i = 0; i < 8; i++) jobs.push(await submit(String(3_000 + i)));
+    await waitFor('every queued push in flight', () => jobs.every((id) => receiver.forJob(id).length === 1));
+    await startConsumer();
+    await waitFor('every job’s end recorded behind its push in flight', async () => {
+      const rows = await deliveries();
+      return rows.filter((d) => d.sequence === 2 && d.status === 'pending').length === jobs.length;
+    });
+    release();
+    await waitFor('every held push answered and logged', async () =>
+      (await deliveries())
+        .filter((d) => d.sequence === 1)
+        .every((d) => d.attempts === 1 && d.status !== 'sending'),
+    );
+    // Not back to pending for a retry a minute away, with the end waiting behind it.
+    expect((await deliveries()).filter((d) => d.sequence === 1).map((d) => [d.status, d.attempts])).toEqual(
+      jobs.map(() => ['superseded', 1]),
+    );
+    await waitFor(
+      'every job’s end pushed',
+      () => jobs.every((id) => receiver.forJob(id).some((w) => w.payload.status === 'succeeded')),
+      { timeoutMs: 15_000 },
+    );
+    for (const id of jobs)
+      expect(receiver.forJob(id).map((w) => w.payload.status)).toEqual(['queued', 'succeeded']);
+  });
 });
 
 /** Pushes of a job that arrived after a newer one of the same job. */

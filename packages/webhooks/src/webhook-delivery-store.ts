@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { JobEvent } from '@conveyor/contracts';
-import { sql, type Database, type DeliveryRow, type Kysely } from '@conveyor/database';
+import { sql, type Database, type DeliveryRow, type Kysely, type Transaction } from '@conveyor/database';
 import { planEventBatch } from './webhook-delivery-batch.js';
 import { WebhookDeliveryIdGenerator } from './webhook-delivery-id.js';
 
@@ -268,10 +268,30 @@ export class WebhookDeliveryStore {
   /**
    * Logs a batch of attempts and moves their deliveries on, in one statement (so one commit):
    * delivered, failed, or back to pending for a retry unless a newer event superseded it
-   * meanwhile. A 410 settles the whole URL: report those through recordAttempt.
+   * meanwhile. One going back to pending after a failed attempt gives way to a newer delivery
+   * of its job recorded while it was in flight, as recordEvents would have made it give way had
+   * it been pending then. A 410 settles the whole URL: report those through recordAttempt.
    */
   async recordAttempts(reports: readonly AttemptReport[]): Promise<void> {
     if (reports.length === 0) return;
+    const retried = reports.filter((r) => r.outcome.type === 'retry' || r.outcome.type === 'deferred');
+    if (retried.length === 0) return this.updateAttempts(this.db, reports);
+    // The job locks record_webhook_events takes: a newer delivery recorded concurrently is either
+    // committed before this statement's snapshot (and supersedes here) or recorded after this
+    // commits (and supersedes there).
+    await this.db.transaction().execute(async (trx) => {
+      const jobIds = retried.map((r) => r.delivery.jobId);
+      await sql`select pg_advisory_xact_lock(k) from (select distinct hashtext('webhook-job:' || j::text) as k from unnest(${jobIds}::uuid[]) as j order by k) jobs`.execute(
+        trx,
+      );
+      await this.updateAttempts(trx, reports);
+    });
+  }
+
+  private async updateAttempts(
+    db: Kysely<Database> | Transaction<Database>,
+    reports: readonly AttemptReport[],
+  ): Promise<void> {
     const column = <T>(pick: (report: AttemptReport) => T) => reports.map(pick);
     const statusOf = ({ outcome }: AttemptReport): DeliveryRow['status'] => {
       switch (outcome.type) {
@@ -305,7 +325,13 @@ export class WebhookDeliveryStore {
         select id, attempt, started_at, status_code, latency_ms, response_snippet, error from v where attempt is not null order by ord
       )
       update webhook_deliveries d set
-        status = v.status,
+        -- Failing (an attempt made, now or before) and overtaken: the newer one goes instead.
+        status = case
+          when v.status = 'pending' and coalesce(v.attempt, d.attempts) > 0 and exists (
+            select 1 from webhook_deliveries n where n.job_id = d.job_id and n.sequence > d.sequence and n.status <> 'superseded'
+          ) then 'superseded'
+          else v.status
+        end,
         lease_until = null,
         updated_at = now(),
         attempts = coalesce(v.attempt, d.attempts),
@@ -316,7 +342,7 @@ export class WebhookDeliveryStore {
       from v
       -- Back to pending only if still ours: a newer event may have superseded it meanwhile.
       where d.id = v.id and (v.status <> 'pending' or d.status = 'sending')
-    `.execute(this.db);
+    `.execute(db);
   }
 
   /** A 410: the URL is gone for every delivery to it, pending and in flight alike. */
