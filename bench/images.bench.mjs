@@ -76,10 +76,13 @@ const RESIZES_AT_ONCE = numberList('resizes', [], { integers: true })[0];
 const SHARP_THREADS = 1;
 const BARE_IN_FLIGHT = 4;
 const POLL_MS = 200;
-const TARGET_RATIO = 0.8;
+/**
+ * Pipeline ÷ bare sharp, per case. A thumbnail is so cheap to make that the durable upload alone
+ * costs more than a fifth of it: its target is 50 % (the issue that retired the old 80 %).
+ */
 const ALL_CASES = [
-  { name: '1080p → 100×100', width: 100, height: 100 },
-  { name: '1080p → 800×600', width: 800, height: 600 },
+  { name: '1080p → 100×100', width: 100, height: 100, target: 0.5 },
+  { name: '1080p → 800×600', width: 800, height: 600, target: 0.8 },
 ];
 const CASE_WIDTHS = numberList(
   'cases',
@@ -679,8 +682,8 @@ async function main() {
         summary.push([
           `${name(r)}: pipeline / bare sharp`,
           `${fmt(r.imagesPerSecond, 1)} / ${fmt(r.bareRate, 1)} = ${fmt(100 * ratio, 1)} %`,
-          `≥ ${fmt(100 * TARGET_RATIO)} %`,
-          verdict(r.complete && ratio >= TARGET_RATIO),
+          `≥ ${fmt(100 * r.testCase.target)} %`,
+          verdict(r.complete && ratio >= r.testCase.target),
         ]);
       }
     }
