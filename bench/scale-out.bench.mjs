@@ -7,7 +7,8 @@
 //   cd /work/main && pnpm exec tsc -b && flock /tmp/conveyor-bench.lock node bench/scale-out.bench.mjs
 //
 // Options: --jobs N        small factorize jobs per run, from 64 keep-alive clients (default 5000)
-//          --rate R        object-check ids/s offered (open loop, 200 ids a request; default 2000)
+//          --rate R        object-check ids/s offered (open loop, 200 ids a request; default 4000,
+//                          above what one consumer checks on 2 cores, so the runs differ by capacity)
 //          --seconds S     how long the object checks are offered (default 10)
 //          --nodes 1,3     cluster sizes
 //          --workers 1,2   worker hosts (consumer processes) per run
@@ -15,7 +16,9 @@
 // Per cluster size and worker count: a producer, the upstream simulator (services/tester) and W
 // consumers (FACTORIZE_CONCURRENCY 64, OBJECT_CHECKS_IN_FLIGHT 8000 each); then (1) N jobs submitted as fast as 64 clients go, jobs/s = N / (first submit → last
 // finished_at); (2) R ids/s of distinct even ids (online at the simulator: each check writes a
-// row) for S seconds, checks/s = ids / (first send → the last row written, polled every 200 ms).
+// row) for S seconds, checks/s = ids / (first send → the last row written, polled every 200 ms);
+// the upstream's answers take 0.3–4.3 s, so a run that keeps up ends ~4 s after its last send
+// (the drain, printed beside it).
 // CPU per job and per check from /proc over each window, every process counted (all RabbitMQ
 // nodes, PostgreSQL, producer, consumers, simulator). Tables are truncated between runs; the schema
 // and the clusters are deleted at the end, also on error and Ctrl-C.
@@ -32,7 +35,7 @@ import { fmt, log, printTable } from './lib/output.mjs';
 import { assertBuilt, startService, stopService, waitForStatus } from './lib/services.mjs';
 
 const JOBS = numberList('jobs', [5000], { integers: true })[0];
-const RATE = numberList('rate', [2000], { integers: true })[0];
+const RATE = numberList('rate', [4000], { integers: true })[0];
 const SECONDS = numberList('seconds', [10], { integers: true })[0];
 const NODES = numberList('nodes', [1, 3], { integers: true });
 const WORKERS = numberList('workers', [1, 2], { integers: true });
@@ -158,6 +161,7 @@ async function runChecks(stack, db) {
   }
   await Promise.all(sends);
   agent.destroy();
+  const sent = Date.now();
   await waitUntil(
     'every accepted id stored',
     async () => (await count(db, `select count(*) as n from "${SCHEMA}".objects`)) >= accepted,
@@ -165,7 +169,13 @@ async function runChecks(stack, db) {
   );
   const seconds = (Date.now() - started) / 1000;
   const usage = cpuSnapshot(stack.groups).usageSince(before);
-  return { done: accepted, failed: failures, rate: accepted / seconds, cpu: usage };
+  return {
+    done: accepted,
+    failed: failures,
+    rate: accepted / seconds,
+    drain: (Date.now() - sent) / 1000,
+    cpu: usage,
+  };
 }
 
 /** CPU ms per item over every process, and the machine's busy share. */
@@ -222,6 +232,7 @@ async function main() {
       'CPU ms/job',
       'machine % (jobs)',
       'checks/s',
+      'drain s',
       'CPU ms/check',
       'machine % (checks)',
       'others %',
@@ -236,6 +247,7 @@ async function main() {
         fmt(j.perItem, 3),
         fmt(j.machine),
         fmt(checks.rate),
+        fmt(checks.drain, 1),
         fmt(c.perItem, 3),
         fmt(c.machine),
         `${fmt(j.others)} / ${fmt(c.others)}`,
