@@ -1,7 +1,7 @@
 import { ConcurrencyLimit } from '@conveyor/platform';
 import { openBlobStore, storeSettingsFrom } from '@conveyor/storage';
 import { loadJobDefinitions, type LoadedJobKind, type RetryPolicy } from '@conveyor/worker';
-import type { ConsumerConfig } from './config.js';
+import type { BuiltInWork, ConsumerConfig } from './config.js';
 import { csvSumJob, csvSumPool } from '@conveyor/kind-csv-sum';
 import { factorizeJob, FactorizePool } from '@conveyor/kind-factorize';
 import { configureSharp, imageResizeJob } from '@conveyor/kind-image-resize';
@@ -13,50 +13,58 @@ import { configureSharp, imageResizeJob } from '@conveyor/kind-image-resize';
  */
 export class BuiltInKinds {
   readonly kinds: LoadedJobKind[];
-  private readonly factorizePool: FactorizePool;
-  private readonly csvSumPool: ReturnType<typeof csvSumPool>;
+  private readonly factorizePool: FactorizePool | undefined;
+  private readonly csvSumPool: ReturnType<typeof csvSumPool> | undefined;
 
-  constructor(config: ConsumerConfig) {
+  /** Only the kinds in `selected`: a kind not run here starts no worker pool either. */
+  constructor(config: ConsumerConfig, selected: readonly BuiltInWork[]) {
     const retry: RetryPolicy = {
       maxAttempts: config.MAX_ATTEMPTS,
       backoff: { type: 'tiers', delaysMs: config.RETRY_DELAYS_MS },
     };
-    this.factorizePool = new FactorizePool({ threads: config.FACTORIZE_WORKERS });
-    this.csvSumPool = csvSumPool(config.CSV_SUM_WORKERS);
-    configureSharp({ concurrency: config.SHARP_THREADS });
+    const factorizePool = selected.includes('factorize')
+      ? new FactorizePool({ threads: config.FACTORIZE_WORKERS })
+      : undefined;
+    const sumPool = selected.includes('csv-sum') ? csvSumPool(config.CSV_SUM_WORKERS) : undefined;
+    this.factorizePool = factorizePool;
+    this.csvSumPool = sumPool;
+    if (selected.includes('image-resize')) configureSharp({ concurrency: config.SHARP_THREADS });
     this.kinds = loadJobDefinitions(
       [
-        factorizeJob({
-          pool: this.factorizePool,
-          timeoutMs: config.FACTORIZE_TIMEOUT_MS,
-          concurrency: config.FACTORIZE_CONCURRENCY,
-          retry,
-        }),
-        csvSumJob({
-          pool: this.csvSumPool,
-          storage: storeSettingsFrom(config),
-          concurrency: config.CSV_SUM_CONCURRENCY,
-          retry,
-        }),
-        imageResizeJob({
-          store: openBlobStore(config.IMAGE_STORE, storeSettingsFrom(config)),
-          bucket: config.IMAGE_BUCKET,
-          limits: {
-            maxDimension: config.IMAGE_MAX_DIMENSION,
-            maxInputPixels: config.IMAGE_MAX_PIXELS,
-            maxInputBytes: config.IMAGE_MAX_INPUT_BYTES,
-          },
-          resizes: new ConcurrencyLimit(config.IMAGE_RESIZES_AT_ONCE),
-          concurrency: config.IMAGE_CONCURRENCY,
-          retry,
-        }),
-      ],
+        factorizePool &&
+          factorizeJob({
+            pool: factorizePool,
+            timeoutMs: config.FACTORIZE_TIMEOUT_MS,
+            concurrency: config.FACTORIZE_CONCURRENCY,
+            retry,
+          }),
+        sumPool &&
+          csvSumJob({
+            pool: sumPool,
+            storage: storeSettingsFrom(config),
+            concurrency: config.CSV_SUM_CONCURRENCY,
+            retry,
+          }),
+        selected.includes('image-resize') &&
+          imageResizeJob({
+            store: openBlobStore(config.IMAGE_STORE, storeSettingsFrom(config)),
+            bucket: config.IMAGE_BUCKET,
+            limits: {
+              maxDimension: config.IMAGE_MAX_DIMENSION,
+              maxInputPixels: config.IMAGE_MAX_PIXELS,
+              maxInputBytes: config.IMAGE_MAX_INPUT_BYTES,
+            },
+            resizes: new ConcurrencyLimit(config.IMAGE_RESIZES_AT_ONCE),
+            concurrency: config.IMAGE_CONCURRENCY,
+            retry,
+          }),
+      ].filter((definition) => definition !== undefined && definition !== false),
       'the built-in kinds',
     );
   }
 
   async close(): Promise<void> {
-    await this.factorizePool.close();
-    await this.csvSumPool.close();
+    await this.factorizePool?.close();
+    await this.csvSumPool?.close();
   }
 }

@@ -14,4 +14,13 @@ describe('ConsumerEnv', () => {
   it('names the variable it refuses, under its current name', () => {
     expect(() => loadConfig(ConsumerEnv, { MAX_CONSUMERS: 'lots' })).toThrow(/OBJECT_CHECKS_IN_FLIGHT/);
   });
+
+  it('takes BUILT_IN_KINDS as true, false or a list of the built-in kinds, and names an unknown one', () => {
+    const builtIn = (value?: string) =>
+      loadConfig(ConsumerEnv, value === undefined ? {} : { BUILT_IN_KINDS: value }).BUILT_IN_KINDS;
+    expect(builtIn()).toEqual(['object-check', 'factorize', 'csv-sum', 'image-resize']);
+    expect(builtIn('false')).toEqual([]);
+    expect(builtIn(' object-check , image-resize ')).toEqual(['object-check', 'image-resize']);
+    expect(() => builtIn('factorize,resize')).toThrow(/"resize" is not a built-in kind/);
+  });
 });

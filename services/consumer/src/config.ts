@@ -4,6 +4,14 @@ import { jobStoreEnvShape } from '@conveyor/jobs';
 import { commonEnvShape, env, renamedVariables } from '@conveyor/platform';
 import { storageEnvShape } from '@conveyor/storage';
 
+/** The work a consumer can run without job modules: the object checks and the built-in job kinds. */
+export const BUILT_IN_WORK = ['object-check', 'factorize', 'csv-sum', 'image-resize'] as const;
+export type BuiltInWork = (typeof BUILT_IN_WORK)[number];
+
+function isBuiltInWork(name: string): name is BuiltInWork {
+  return (BUILT_IN_WORK as readonly string[]).includes(name);
+}
+
 const ConsumerVariables = z.object({
   ...commonEnvShape,
   ...jobStoreEnvShape,
@@ -98,8 +106,32 @@ const ConsumerVariables = z.object({
         .map((entry) => entry.trim())
         .filter((entry) => entry !== ''),
     ),
-  /** Whether this process also runs the built-in kinds and the object checks. Default true. */
-  BUILT_IN_KINDS: env.bool(true),
+  /**
+   * Which of the built-in kinds of work this process runs: `true` (all: `object-check`,
+   * `factorize`, `csv-sum`, `image-resize`), `false` (none: a host of WORKER_MODULES only), or a
+   * comma-separated list of them, so that each work queue can have a fleet of its own, scaled on
+   * its own backlog. Default true.
+   */
+  BUILT_IN_KINDS: z
+    .string()
+    .default('true')
+    .transform((text, ctx): BuiltInWork[] => {
+      const value = text.trim();
+      if (value === 'true' || value === '1') return [...BUILT_IN_WORK];
+      if (value === 'false' || value === '0') return [];
+      const named = value
+        .split(',')
+        .map((name) => name.trim())
+        .filter((name) => name !== '');
+      const known = named.filter(isBuiltInWork);
+      for (const name of named)
+        if (!isBuiltInWork(name))
+          ctx.addIssue({
+            code: 'custom',
+            message: `"${name}" is not a built-in kind (true, false, or some of ${BUILT_IN_WORK.join(', ')})`,
+          });
+      return known;
+    }),
   /** Worker threads shared by hosted kinds with `isolation: 'thread'`. Default: the number of CPUs. */
   JOB_THREADS: env.int(availableParallelism(), 1),
   /** How often this host writes its heartbeat (kinds, jobs in flight) to the registry, in ms. Default 5000. */

@@ -35,6 +35,7 @@ export class ConsumerApp {
   private readonly consumers: ConsumerHandle[] = [];
   private readonly relay: OutboxRelay;
   private readonly builtIn: BuiltInKinds | undefined;
+  private readonly checksObjects: boolean;
   private readonly kinds: readonly LoadedJobKind[];
   private jobHost: JobHost | undefined;
 
@@ -43,11 +44,13 @@ export class ConsumerApp {
     private readonly log: Logger,
     options: ConsumerAppOptions = {},
   ) {
-    this.builtIn = config.BUILT_IN_KINDS ? new BuiltInKinds(config) : undefined;
+    const builtInJobKinds = config.BUILT_IN_KINDS.filter((work) => work !== 'object-check');
+    this.checksObjects = config.BUILT_IN_KINDS.includes('object-check');
+    this.builtIn = builtInJobKinds.length > 0 ? new BuiltInKinds(config, builtInJobKinds) : undefined;
     this.kinds = [...(this.builtIn?.kinds ?? []), ...(options.jobModules ?? [])];
     const topology = moduleTopology(this.kinds);
     this.core = new ServiceCore('consumer', config, log, {
-      kinds: [...(config.BUILT_IN_KINDS ? (['object.check'] as const) : []), ...topology.messageKinds],
+      kinds: [...(this.checksObjects ? (['object.check'] as const) : []), ...topology.messageKinds],
       extraRetryDelaysMs: topology.retryDelaysMs,
     });
     this.statusClient = new ObjectStatusClient({
@@ -75,7 +78,7 @@ export class ConsumerApp {
     const { config, log, core } = this;
     await core.migrate();
     const deps = { broker: core.broker, names: core.names, log, metrics: core.metrics };
-    if (config.BUILT_IN_KINDS) {
+    if (this.checksObjects) {
       this.consumers.push(
         startMessageConsumer(
           deps,
