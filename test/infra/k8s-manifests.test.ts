@@ -3,7 +3,8 @@
  * example) is rendered by the real kustomize and every object validated against its schema
  * (the core API's, KEDA's, CloudNativePG's, the RabbitmqCluster's), then held to what the
  * services need: probes, resources, a grace period beyond the handlers', a disruption budget
- * per Deployment, a KEDA trigger on every work queue, and only environment variables that the
+ * per Deployment and Deployments whose selectors never overlap, a consumer fleet per work queue
+ * scaled by a KEDA trigger on that queue alone, and only environment variables that the
  * service's own config schema knows, with values it accepts.
  */
 import { readFileSync } from 'node:fs';
@@ -11,7 +12,7 @@ import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { MessageCatalog, topologyNames, type MessageKind } from '@conveyor/contracts';
 import { CleanupEnv } from '../../services/cleanup/src/config.js';
-import { ConsumerEnv } from '../../services/consumer/src/config.js';
+import { BUILT_IN_WORK, ConsumerEnv, type BuiltInWork } from '../../services/consumer/src/config.js';
 import { NotifierEnv } from '../../services/notifier/src/config.js';
 import { ProducerEnv } from '../../services/producer/src/config.js';
 import { TesterEnv } from '../../services/tester/src/config.js';
@@ -45,8 +46,15 @@ interface PodSpec {
   terminationGracePeriodSeconds?: number;
   volumes?: { name: string; configMap?: { name: string } }[];
 }
+interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: unknown[];
+}
 interface Workload extends Manifest {
-  spec: { template: { metadata: { labels: Record<string, string> }; spec: PodSpec } };
+  spec: {
+    selector?: LabelSelector;
+    template: { metadata: { labels: Record<string, string> }; spec: PodSpec };
+  };
 }
 interface Trigger {
   type: string;
@@ -93,6 +101,17 @@ function handlerGraceSeconds(): number {
   const match = /shutdownGraceMs \?\? ([\d_]+)/.exec(source);
   if (!match?.[1]) throw new Error('shutdownGraceMs default not found in message-consumer.ts');
   return Number(match[1].replaceAll('_', '')) / 1000;
+}
+
+/** The work queue's message kind of each built-in kind of work BUILT_IN_KINDS names. */
+function messageKindOf(work: BuiltInWork): MessageKind {
+  return work === 'object-check' ? 'object.check' : `job.${work}`;
+}
+
+/** Whether a selector (matchLabels only: the manifests use nothing else) picks pods so labelled. */
+function selects(selector: LabelSelector | undefined, labels: Record<string, string>): boolean {
+  if (!selector?.matchLabels || selector.matchExpressions) return false;
+  return Object.entries(selector.matchLabels).every(([key, value]) => labels[key] === value);
 }
 
 function ofKind<T extends Manifest>(manifests: Manifest[], kind: string): T[] {
@@ -171,7 +190,7 @@ describe.each(TARGETS)('infra/k8s/%s', (target) => {
 
   it('gives every Deployment probes, resources, a grace period beyond the handlers’ and a PDB', () => {
     const grace = handlerGraceSeconds();
-    const budgets = ofKind<Manifest & { spec: { selector: { matchLabels: Record<string, string> } } }>(
+    const budgets = ofKind<Manifest & { spec: { selector: LabelSelector } }>(
       manifests,
       'PodDisruptionBudget',
     );
@@ -190,21 +209,83 @@ describe.each(TARGETS)('infra/k8s/%s', (target) => {
             problems.push(`${name}/${container.name}: no resources.${field}`);
         }
       }
-      const covered = budgets.some((budget) =>
-        Object.entries(budget.spec.selector.matchLabels).every(
-          ([key, value]) => metadata.labels[key] === value,
-        ),
-      );
+      const covered = budgets.some((budget) => selects(budget.spec.selector, metadata.labels));
       if (!covered) problems.push(`${name}: no PodDisruptionBudget selects its pods`);
+    }
+    // A budget over two Deployments' pods would let a drain take one from each at once.
+    for (const budget of budgets) {
+      const selected = deployments.filter((deployment) =>
+        selects(budget.spec.selector, deployment.spec.template.metadata.labels),
+      );
+      if (selected.length > 1)
+        problems.push(
+          `PodDisruptionBudget ${budget.metadata.name} selects the pods of ${selected.map((d) => d.metadata.name).join(', ')}`,
+        );
     }
     expect(deployments.length).toBeGreaterThanOrEqual(4);
     expect(problems).toEqual([]);
   });
 
+  it('gives every Deployment a selector of its own, matching no other Deployment’s pods', () => {
+    const problems: string[] = [];
+    for (const deployment of deployments) {
+      const { selector } = deployment.spec;
+      const name = deployment.metadata.name;
+      if (!selector?.matchLabels || selector.matchExpressions)
+        problems.push(`${name}: the selector is not matchLabels alone`);
+      if (!selects(selector, deployment.spec.template.metadata.labels))
+        problems.push(`${name}: the selector does not match its own pods`);
+      for (const other of deployments)
+        if (other !== deployment && selects(selector, other.spec.template.metadata.labels))
+          problems.push(`${name}: the selector matches the pods of ${other.metadata.name}`);
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('runs each built-in work queue in a fleet of its own, scaled by one trigger on that queue', () => {
+    const names = topologyNames(prefix);
+    const queueOf = (work: BuiltInWork) => names.workQueue(messageKindOf(work));
+    const catalogQueues = (Object.keys(MessageCatalog) as MessageKind[])
+      .filter((kind) => kind !== 'job.event')
+      .map((kind) => names.workQueue(kind));
+    // The consumer's kinds of work and the catalog's work queues are the same set.
+    expect(BUILT_IN_WORK.map(queueOf).sort()).toEqual([...catalogQueues].sort());
+    const problems: string[] = [];
+    for (const work of BUILT_IN_WORK) {
+      const queue = queueOf(work);
+      const scaling = scaledObjects.filter((scaledObject) =>
+        scaledObject.spec.triggers.some((trigger) => trigger.metadata.queueName === queue),
+      );
+      const [scaledObject] = scaling;
+      if (scaling.length !== 1 || !scaledObject) {
+        problems.push(`${queue}: ${scaling.length} ScaledObjects, not 1`);
+        continue;
+      }
+      const where = `${queue}: ScaledObject ${scaledObject.metadata.name}`;
+      if (scaledObject.spec.triggers.length !== 1)
+        problems.push(`${where} has ${scaledObject.spec.triggers.length} triggers, not 1`);
+      const targetName = scaledObject.spec.scaleTargetRef.name;
+      const container = deployments.find((candidate) => candidate.metadata.name === targetName)?.spec.template
+        .spec.containers[0];
+      if (!container) {
+        problems.push(`${where} targets no Deployment (${targetName})`);
+        continue;
+      }
+      const parsed = ConsumerEnv.safeParse(environmentOf(container, manifests).env);
+      if (!parsed.success) problems.push(`${where}: ${targetName}'s environment does not parse`);
+      else if (parsed.data.BUILT_IN_KINDS.join(',') !== work)
+        problems.push(
+          `${where}: ${targetName} runs BUILT_IN_KINDS [${parsed.data.BUILT_IN_KINDS.join(', ')}]`,
+        );
+    }
+    expect(problems).toEqual([]);
+  });
+
   it('scales every work queue with a KEDA trigger on the Deployment consuming it, the producer with an HPA', () => {
+    const names = topologyNames(prefix);
     const builtInQueues = (Object.keys(MessageCatalog) as MessageKind[])
       .filter((kind) => kind !== 'job.event')
-      .map((kind) => topologyNames(prefix).workQueue(kind));
+      .map((kind) => names.workQueue(kind));
     const problems: string[] = [];
     const scaledQueues = new Set<string>();
     for (const scaledObject of scaledObjects) {
@@ -215,9 +296,10 @@ describe.each(TARGETS)('infra/k8s/%s', (target) => {
         problems.push(`${scaledObject.metadata.name}: no Deployment ${targetName}`);
         continue;
       }
-      const { env } = environmentOf(container, manifests);
-      const hostsBuiltIns = env.BUILT_IN_KINDS !== 'false';
-      const modules = (env.WORKER_MODULES ?? '').split(',').filter(Boolean);
+      const parsed = ConsumerEnv.safeParse(environmentOf(container, manifests).env);
+      const hosted = parsed.success ? parsed.data : { BUILT_IN_KINDS: [], WORKER_MODULES: [] };
+      const builtInHosted = hosted.BUILT_IN_KINDS.map((work) => names.workQueue(messageKindOf(work)));
+      const modules = hosted.WORKER_MODULES;
       for (const trigger of scaledObject.spec.triggers) {
         const queue = trigger.metadata.queueName ?? '';
         scaledQueues.add(queue);
@@ -232,7 +314,7 @@ describe.each(TARGETS)('infra/k8s/%s', (target) => {
               (module) =>
                 basename(module).replace(/\.[cm]?[jt]s$/, '') === queue.slice(`${prefix}.job.`.length),
             )
-          : hostsBuiltIns && builtInQueues.includes(queue);
+          : builtInHosted.includes(queue);
         if (!consumed) problems.push(`${queue}: ${targetName} does not consume it`);
       }
     }
