@@ -7,7 +7,7 @@
  * scaled by a KEDA trigger on that queue alone, and only environment variables that the
  * service's own config schema knows, with values it accepts.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { MessageCatalog, topologyNames, type MessageKind } from '@conveyor/contracts';
@@ -357,15 +357,12 @@ describe.each(TARGETS)('infra/k8s/%s', (target) => {
     expect(problems).toEqual([]);
   });
 
-  it('runs the migrations Job on the script it mounts', () => {
+  it('runs the migrations Job as the producer image’s migrate command', () => {
     const [job] = ofKind<Workload>(manifests, 'Job');
-    const pod = job?.spec.template.spec;
-    const container = pod?.containers[0];
-    const mount = container?.volumeMounts?.[0];
-    const volume = pod?.volumes?.find((candidate) => candidate.name === mount?.name);
-    expect(container?.command).toEqual(['node', `${mount?.mountPath}/migrate.mjs`]);
-    const script = configMapData(manifests, volume?.configMap?.name ?? '')['migrate.mjs'];
-    expect(script).toBe(readFileSync(join(K8S, 'base/migrations/migrate.mjs'), 'utf8'));
+    const container = job?.spec.template.spec.containers[0];
+    expect(container?.command).toEqual(['node', 'dist/cli/migrate.js']);
+    // The image's WORKDIR is the service's deployed folder: the command is the built CLI.
+    expect(existsSync(join(__dirname, '../../services/producer/src/cli/migrate.ts'))).toBe(true);
     expect(basename(container?.image.split(':')[0] ?? '')).toBe('conveyor-producer');
   });
 });

@@ -3,7 +3,7 @@
  * producer forgets it at once (see revokeApiClient); the client's jobs stay.
  */
 import { revokeApiClient } from '../auth/api-client.repository.js';
-import { runClientCommand } from './client-command.js';
+import { runClientCommand } from './producer-command.js';
 
 const revocation = await runClientCommand('client:revoke', 'client id or API key', revokeApiClient);
 switch (revocation.outcome) {
