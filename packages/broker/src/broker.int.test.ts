@@ -313,3 +313,46 @@ describe('Broker nodes and queue replicas', () => {
     );
   });
 });
+
+/** A stop right after a start: consumers whose channels are still opening. */
+describe('Broker stopped while its consumers open', () => {
+  let isolated: IsolatedEnv;
+
+  beforeAll(async () => {
+    isolated = await createIsolatedEnv('brokerstop');
+  });
+
+  afterAll(async () => {
+    await isolated.dispose();
+  });
+
+  it('leaves no unhandled rejection when a consumer is cancelled, or the broker closed, mid-open', async () => {
+    const rejections: unknown[] = [];
+    const onRejection = (reason: unknown) => rejections.push(reason);
+    process.on('unhandledRejection', onRejection);
+    try {
+      for (let round = 0; round < 5; round++) {
+        const names = topologyNames(isolated.prefix);
+        const broker = new Broker({
+          url: TEST_AMQP_URL,
+          connectionName: 'broker-stop-test',
+          log: silentLogger(),
+          topology: workTopology(names, { kinds: ['object.check'], retryDelaysMs: [100], deliveryLimit: 5 }),
+        });
+        await broker.start();
+        const handles = Array.from({ length: 4 }, () =>
+          broker.consume(names.workQueue('object.check'), async (delivery) => delivery.ack(), {
+            prefetch: 1,
+          }),
+        );
+        // No await between consume and the stop: the channels are still being opened.
+        await handles[0]!.cancel();
+        await broker.close();
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(rejections).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onRejection);
+    }
+  });
+});

@@ -256,7 +256,16 @@ export class Broker {
       idle: [],
     };
     this.consumers.add(registration);
-    if (this.connection) void this.openConsumer(this.connection, registration);
+    // Not awaited: a failure here (the connection closing under it, a cancel during the open)
+    // leaves the registration to the next connect, which opens every consumer again.
+    if (this.connection)
+      this.openConsumer(this.connection, registration).catch((error: unknown) => {
+        if (!registration.cancelled && !this.closing)
+          this.log.warn('could not open a consumer; it opens again on the next connection', {
+            queue,
+            error: errorMessage(error),
+          });
+      });
     return {
       queue,
       cancel: async () => {
@@ -444,6 +453,11 @@ export class Broker {
         void this.reopenConsumer(connection, registration);
     });
     await channel.prefetch(registration.prefetch);
+    if (registration.cancelled) {
+      // Cancelled while the channel opened (a stop right after a start): nothing to consume.
+      await channel.close().catch(() => undefined);
+      return;
+    }
     const { consumerTag } = await channel.consume(registration.queue, (message) => {
       if (message === null) {
         // The server cancelled us (queue deleted or a failover): re-declare and consume again.
