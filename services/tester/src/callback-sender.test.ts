@@ -101,16 +101,19 @@ describe('startCallbackSender', () => {
   });
 
   it('counts a receiver slower than timeoutMs as a missed callback, without retrying', async () => {
-    // Never answers: the sender's deadline is the only way out.
+    // Never answers: the sender's deadline is the only way out. The deadline leaves a loaded
+    // machine time to deliver the body (at 50 ms the full suite once aborted before it arrived),
+    // and the next send (1 s after the first, which leaves at 1 s) comes after the stop.
     receiver = await startReceiver(() => {});
-    const running = startSender({ intervalMs: 200, timeoutMs: 50 });
+    const running = startSender({ intervalMs: 1_000, timeoutMs: 300 });
     await waitUntil(() => running.stats().missed >= 1);
     running.stop();
+    await waitUntil(() => receiver.bodies.length >= 1);
 
     expect(running.stats()).toEqual({ sent: 1, ok: 0, missed: 1 });
     expect(receiver.bodies).toHaveLength(1);
     expect(logged).toEqual([
-      { message: 'callback timed out', meta: expect.objectContaining({ timeoutMs: 50 }) },
+      { message: 'callback timed out', meta: expect.objectContaining({ timeoutMs: 300 }) },
     ]);
   });
 
