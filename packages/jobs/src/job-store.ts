@@ -71,9 +71,11 @@ export interface JobStoreOptions {
 /**
  * The one place job state changes. Every change is one SQL statement (see job-change.ts) that
  * updates the row under the transition table's guard (so a stale writer can never resurrect a
- * finished job), bumps the sequence, records the event, and writes the event (and for a new job
- * its work message) to the outbox, so nothing is published that did not commit and nothing
- * committed goes unpublished. With `batch`, one such statement carries the changes of many jobs.
+ * finished job), bumps the sequence, records the event, and writes to the outbox what must be
+ * published with it: the event where it has a reader (JobEventPublishing), and a new job's work
+ * message unless a dispatcher publishes it (the job row then records it; see JobDispatcher). So
+ * nothing is published that did not commit and nothing committed goes unpublished. With `batch`,
+ * one such statement carries the changes of many jobs.
  */
 export class JobStore {
   private readonly inserts: (job: JobInsert) => Promise<CommittedRow | undefined>;

@@ -11,14 +11,6 @@ import { LastSeenWriter } from './object-check/last-seen.writer.js';
 import { objectCheckHandler } from './object-check/object-check.consumer.js';
 import { ObjectStatusClient } from './object-check/object-status.client.js';
 
-/**
- * How long the ids of sent outbox rows collect before one DELETE removes them: every job sends
- * two messages from this process, and a delete every 5 ms (the relay's default) was one commit in
- * seven of the whole job path (0.21 -> 0.18 commits a job). The rows are only waste until then;
- * the relay leaves rows younger than minAgeMs (2 s) alone, so nothing is sent twice.
- */
-const SENT_ROWS_DELETE_WAIT_MS = 50;
-
 export interface ConsumerAppOptions {
   /** Job modules to host (loaded from WORKER_MODULES by main.ts, or given by a test). */
   jobModules?: readonly LoadedJobKind[];
@@ -62,7 +54,6 @@ export class ConsumerApp {
       pollMs: 1_000,
       batchSize: 500,
       minAgeMs: 2_000,
-      deleteBatchWaitMs: SENT_ROWS_DELETE_WAIT_MS,
     });
     this.writer = new LastSeenWriter(
       { db: this.core.database.db, log },

@@ -26,14 +26,6 @@ import { legacyTasksRouter } from './legacy/legacy-tasks.routes.js';
 import { openApiDocument, openApiRouter } from './http/openapi.js';
 import { SourceAllowList } from './callback/source-allow-list.js';
 
-/**
- * How long the ids of sent outbox rows collect before one DELETE removes them: every job sends
- * two messages from this process, and a delete every 5 ms (the relay's default) was one commit in
- * seven of the whole job path (0.21 -> 0.18 commits a job). The rows are only waste until then;
- * the relay leaves rows younger than minAgeMs (2 s) alone, so nothing is sent twice.
- */
-const SENT_ROWS_DELETE_WAIT_MS = 50;
-
 const BROKER_START_GRACE_MS = 5_000;
 
 /**
@@ -65,7 +57,6 @@ export class ProducerApp {
       pollMs: config.OUTBOX_POLL_MS,
       batchSize: 500,
       minAgeMs: 2_000,
-      deleteBatchWaitMs: SENT_ROWS_DELETE_WAIT_MS,
     });
     this.dispatcher = new JobDispatcher(
       {
