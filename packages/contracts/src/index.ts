@@ -6,3 +6,4 @@ export * from './jobs.js';
 export * from './outgoing-message.js';
 export * from './nul-characters.js';
 export * from './job-kind-policy.js';
+export * from './operator.js';
