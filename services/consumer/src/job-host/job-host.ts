@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { startMessageConsumer, type ConsumerHandle, type MessageConsumerDeps } from '@conveyor/broker';
 import { retryTierDelays } from '@conveyor/contracts';
 import { JobKindRegistry, WorkerHostRegistry, type JobStore } from '@conveyor/jobs';
-import { errorMessage, type Logger } from '@conveyor/platform';
+import { errorMessage, type Logger, type Tracing } from '@conveyor/platform';
 import type { OutboxMessage, Database, Kysely } from '@conveyor/database';
 import { JobThreadPool, type JsonSchema, type LoadedJobKind } from '@conveyor/worker';
 import { jobHandler } from '../job-runner/job.consumer.js';
@@ -15,6 +15,7 @@ export interface JobHostDeps {
   store: JobStore;
   sendNow: (messages: OutboxMessage[]) => Promise<void>;
   log: Logger;
+  tracing?: Tracing | undefined;
 }
 
 export interface JobHostOptions {
@@ -120,6 +121,7 @@ export class JobHost {
         resultTtlMs: this.options.resultTtlMs,
         checkIntervalMs: this.options.checkIntervalMs,
         runningAfterMs: this.options.runningAfterMs,
+        tracing: this.deps.tracing,
       },
       async (job, ctx) => {
         this.inFlight++;
