@@ -149,6 +149,20 @@ export interface WorkerHostsTable {
   last_heartbeat_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
+/** An Idempotency-Key's request and, once answered, its answer (see the producer's idempotency/). */
+export interface IdempotencyKeysTable {
+  scope: string;
+  key: string;
+  fingerprint: string;
+  status: 'in_progress' | 'done';
+  locked_at: Timestamp | null;
+  response_status: number | null;
+  response_headers: ColumnType<Record<string, string> | null, string | null, string | null>;
+  response_body: string | null;
+  created_at: ColumnType<Date, Date | string | undefined, never>;
+  expires_at: Timestamp;
+}
+
 export interface Database {
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
@@ -162,6 +176,7 @@ export interface Database {
   job_dispatchers: JobDispatchersTable;
   job_kinds: JobKindsTable;
   worker_hosts: WorkerHostsTable;
+  idempotency_keys: IdempotencyKeysTable;
 }
 
 export type JobRow = Selectable<JobsTable>;

@@ -22,6 +22,13 @@ export const ProducerEnv = z.object({
    * gives a callback 1 s in all, so this leaves room for the outbox write. Default 400 ms.
    */
   PUBLISH_TIMEOUT_MS: env.int(400, 1),
+  /** How long an Idempotency-Key and its answer are kept (POST /v1/jobs, POST /callback). Default 24 h. */
+  IDEMPOTENCY_KEY_TTL_MS: env.int(86_400_000, 1_000),
+  /**
+   * A request holding its Idempotency-Key this long unanswered is taken for lost (its producer
+   * died): a repeat of it runs again. Default 60 s.
+   */
+  IDEMPOTENCY_ABANDON_MS: env.int(60_000, 1_000),
   /** How often the outbox relay looks for spilled messages. Default 500 ms. */
   OUTBOX_POLL_MS: env.int(500, 10),
   /** Require `Authorization: Bearer <api key>` on the jobs API and POST /callback. Default false (one default client, open callback). */

@@ -25,6 +25,8 @@ import { legacyImageErrorBodies, legacyImagesRouter } from './legacy/legacy-imag
 import { legacyTasksRouter } from './legacy/legacy-tasks.routes.js';
 import { openApiDocument, openApiRouter } from './http/openapi.js';
 import { SourceAllowList } from './callback/source-allow-list.js';
+import { idempotent } from './idempotency/idempotent.js';
+import { IdempotencyStore } from './idempotency/idempotency.store.js';
 
 const BROKER_START_GRACE_MS = 5_000;
 
@@ -93,6 +95,14 @@ export class ProducerApp {
       secretHeader: config.CALLBACK_SECRET_HEADER,
       allowedSources: new SourceAllowList(config.CALLBACK_ALLOWED_SOURCES),
     });
+    const idempotency = idempotent(
+      new IdempotencyStore(database.db, {
+        ttlMs: config.IDEMPOTENCY_KEY_TTL_MS,
+        abandonAfterMs: config.IDEMPOTENCY_ABANDON_MS,
+      }),
+      // Per client; callbacks sent with the shared secret (no client) share one scope.
+      (res) => (typeof res.locals.clientId === 'string' ? res.locals.clientId : ''),
+    );
     this.app = createHttpApp({
       log,
       metrics,
@@ -101,13 +111,19 @@ export class ProducerApp {
       readiness: this.core.readiness(),
       routers: [
         openApiRouter(async () => openApiDocument(config.CALLBACK_MAX_IDS, await this.kindRegistry.list())),
-        callbackRouter({ publisher, names, maxIds: config.CALLBACK_MAX_IDS, authenticate: callbackAuth }),
-        this.jobRouters(),
+        callbackRouter({
+          publisher,
+          names,
+          maxIds: config.CALLBACK_MAX_IDS,
+          authenticate: callbackAuth,
+          idempotent: idempotency,
+        }),
+        this.jobRouters(idempotency),
       ],
     });
   }
 
-  private jobRouters(): express.Router {
+  private jobRouters(idempotency: express.RequestHandler): express.Router {
     const { config } = this;
     const { db } = this.core.database;
     const store = new JobStore(db, this.core.names, {
@@ -122,6 +138,7 @@ export class ProducerApp {
       },
       kinds: new RegisteredKinds(this.kindRegistry),
       sendNow: (messages: Parameters<OutboxRelay['sendNow']>[0]) => this.relay.sendNow(messages),
+      idempotent: idempotency,
       afterCommit:
         config.FAULT_INJECTION === 'crash-after-commit'
           ? () => process.kill(process.pid, 'SIGKILL')

@@ -11,6 +11,8 @@ export interface CallbackRouteDeps {
   maxIds: number;
   /** Who may post (see authenticateCallback); runs before the body is checked or anything is published. */
   authenticate: RequestHandler;
+  /** Honours an `Idempotency-Key` header (see idempotency/idempotent.ts). */
+  idempotent: RequestHandler;
   now?: () => Date;
 }
 
@@ -19,7 +21,7 @@ export function callbackRouter(deps: CallbackRouteDeps): express.Router {
   const schema = callbackBody(deps.maxIds);
   const now = deps.now ?? (() => new Date());
   const router = express.Router();
-  router.post('/callback', deps.authenticate, requireJsonBody, async (req, res) => {
+  router.post('/callback', deps.authenticate, requireJsonBody, deps.idempotent, async (req, res) => {
     const { object_ids: objectIds } = parseOrThrow(schema, req.body, 'body');
     const { correlationId, log } = contextOf(res);
     const receivedAt = now();

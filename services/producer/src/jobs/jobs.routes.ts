@@ -16,7 +16,7 @@ import {
   requireJsonBody,
   traceparentOf,
 } from '@conveyor/platform';
-import express, { type Response } from 'express';
+import express, { type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import {
   normalizeJobInput,
@@ -35,6 +35,8 @@ export interface JobRoutesDeps {
   kinds: KindLookup;
   /** Publishes outbox messages just committed (the relay retries whatever this cannot send). */
   sendNow: (messages: OutboxMessage[]) => Promise<void>;
+  /** Honours an `Idempotency-Key` header on POST /v1/jobs (see idempotency/idempotent.ts). */
+  idempotent: RequestHandler;
   /** Test hook: runs between the commit and the publish (a test makes it kill the process). */
   afterCommit?: () => void;
 }
@@ -123,7 +125,7 @@ function sendJob(res: Response, status: number, job: JobRecord): void {
 export function jobsRouter(deps: JobRoutesDeps): express.Router {
   const router = express.Router();
 
-  router.post('/v1/jobs', requireJsonBody, async (req, res) => {
+  router.post('/v1/jobs', requireJsonBody, deps.idempotent, async (req, res) => {
     const request = parseOrThrow(SubmitJobRequest, req.body, 'body');
     if (request.kind === 'image-resize') {
       throw new AppError(
