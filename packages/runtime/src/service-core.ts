@@ -147,7 +147,6 @@ export class ServiceCore {
     await this.stopServing();
     await this.maybeBroker?.close();
     await this.database.close();
-    this.metrics.stop();
   }
 }
 

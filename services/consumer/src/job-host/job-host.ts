@@ -7,6 +7,7 @@ import { errorMessage, type Logger } from '@conveyor/platform';
 import type { OutboxMessage, Database, Kysely } from '@conveyor/database';
 import { JobThreadPool, type JsonSchema, type LoadedJobKind } from '@conveyor/worker';
 import { jobHandler } from '../job-runner/job.consumer.js';
+import { jobRunMetrics } from '../job-runner/job-run.metrics.js';
 import { moduleWork } from './module-work.js';
 
 export interface JobHostDeps {
@@ -120,6 +121,7 @@ export class JobHost {
         resultTtlMs: this.options.resultTtlMs,
         checkIntervalMs: this.options.checkIntervalMs,
         runningAfterMs: this.options.runningAfterMs,
+        metrics: jobRunMetrics(this.deps.consumer.metrics, kind.kind),
       },
       async (job, ctx) => {
         this.inFlight++;

@@ -3,6 +3,7 @@ import { isTerminal, type JobError, type JobRunRequested, type JobStatus } from 
 import type { OutboxMessage } from '@conveyor/database';
 import type { JobPatch, JobRecord, JobStore } from '@conveyor/jobs';
 import { AppError, errorMessage, PermanentError, RetryLaterError, sleep } from '@conveyor/platform';
+import type { JobRunMetrics } from './job-run.metrics.js';
 
 /** How the work of one kind ended, as the job runner needs to know it. */
 export type WorkOutcome =
@@ -37,6 +38,8 @@ export interface JobConsumerDeps {
    * reports progress); one that ends sooner goes from queued to its end in one change.
    */
   runningAfterMs: number;
+  /** The kind's run metrics (counted from the job record in hand: no statement of their own). */
+  metrics?: JobRunMetrics;
 }
 
 const CANCELLED = 'cancelled by the client';
@@ -168,6 +171,7 @@ export function jobHandler(deps: JobConsumerDeps, work: JobWork) {
     send: (messages: OutboxMessage[]) => void,
   ): Promise<{ outcome: WorkOutcome; started: boolean; refused: boolean; startedAt: Date }> {
     const startedAt = new Date();
+    deps.metrics?.started(job, startedAt);
     const stop = new AbortController();
     const onShutdown = () => stop.abort(ctx.signal.reason);
     ctx.signal.addEventListener('abort', onShutdown, { once: true });
@@ -266,7 +270,10 @@ export function jobHandler(deps: JobConsumerDeps, work: JobWork) {
           );
     const commitChange = async (to: JobStatus, patch: JobPatch): Promise<boolean> => {
       const committed = await change(to, patch);
-      if (committed) send(committed.outbox);
+      if (committed) {
+        send(committed.outbox);
+        if (patch.finishedAt) deps.metrics?.finished(job, to, run.startedAt, patch.finishedAt);
+      }
       // A change from `running` that fails its guard lost to a cancel or a repair: nothing to do.
       return committed !== undefined || run.started;
     };

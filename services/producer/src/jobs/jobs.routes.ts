@@ -28,6 +28,8 @@ export interface JobRoutesDeps {
   kinds: KindLookup;
   /** Publishes outbox messages just committed (the relay retries whatever this cannot send). */
   sendNow: (messages: OutboxMessage[]) => Promise<void>;
+  /** Counts a job created (not one found again by its customId) in the metrics. */
+  countSubmitted: (kind: string) => void;
   /** Test hook: runs between the commit and the publish (a test makes it kill the process). */
   afterCommit?: () => void;
 }
@@ -86,6 +88,7 @@ export async function submitJob(
   }
   deps.afterCommit?.();
   if (committed.created) {
+    deps.countSubmitted(request.kind);
     // The request's scoped logger is built only when the line is written (see requestContext).
     if (context.log.isInfoEnabled())
       context.log.info('job accepted', { jobId: committed.job.id, kind: request.kind });
