@@ -232,9 +232,9 @@ describe('what the services export at /metrics', () => {
     });
     expect(moved(before, after, 'conveyor_messages_consumed_total', { queue })).toBe(4);
     expect(moved(before, after, 'conveyor_messages_acked_total', { queue })).toBe(4);
-    expect(
-      moved(before, after, 'conveyor_message_processing_seconds_count', { queue, outcome: 'ack' }),
-    ).toBe(4);
+    expect(moved(before, after, 'conveyor_message_processing_seconds_count', { queue, outcome: 'ack' })).toBe(
+      4,
+    );
   });
 
   it("reports on the cleanup's scrape the outbox rows, pending webhook deliveries and dead letters there are", async () => {
