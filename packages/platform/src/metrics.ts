@@ -64,7 +64,9 @@ export function createMetrics(service: string) {
       [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     ),
     jobs: {
-      submitted: counter('conveyor_jobs_submitted_total', 'Jobs created through the API (producer)', ['kind']),
+      submitted: counter('conveyor_jobs_submitted_total', 'Jobs created through the API (producer)', [
+        'kind',
+      ]),
       started: counter(
         'conveyor_jobs_started_total',
         'Runs of a job begun by a worker, retries included (consumer)',
