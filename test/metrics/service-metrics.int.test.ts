@@ -237,6 +237,29 @@ describe('what the services export at /metrics', () => {
     );
   });
 
+  it('counts a run the client cancelled as cancelled', async () => {
+    const kind = { kind: 'metrics-probe', status: 'cancelled' };
+    const before = (await scrape(consumer.opsPort)).samples;
+    const submitted = await request(producer.port, 'POST', '/v1/jobs', {
+      kind: 'metrics-probe',
+      input: { sleepMs: 10_000, fail: false },
+    });
+    const id = submitted.body.id as string;
+    await waitFor('the run committed as running', async () => {
+      const { body } = await request(producer.port, 'GET', `/v1/jobs/${id}`);
+      return body.status === 'running';
+    });
+    expect((await request(producer.port, 'DELETE', `/v1/jobs/${id}`)).status).toBe(202);
+    expect((await jobFinished(producer.port, id)).status).toBe('cancelled');
+    const after = await waitFor('the end counted', async () => {
+      const { samples } = await scrape(consumer.opsPort);
+      return moved(before, samples, 'conveyor_jobs_finished_total', kind) === 1 ? samples : undefined;
+    });
+    expect(moved(before, after, 'conveyor_job_run_seconds_count', kind)).toBe(1);
+    expect(moved(before, after, 'conveyor_job_end_to_end_seconds_count', kind)).toBe(1);
+    expect(moved(before, after, 'conveyor_jobs_started_total', { kind: 'metrics-probe' })).toBe(1);
+  });
+
   it("reports on the cleanup's scrape the outbox rows, pending webhook deliveries and dead letters there are", async () => {
     // Without the relays and the notifier nothing drains what this test puts in.
     await stopApp(notifier);
