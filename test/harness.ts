@@ -16,23 +16,33 @@ export function testLogger(service: string) {
     : silentLogger();
 }
 
-export function producerApp(env: Record<string, string>): ProducerApp {
+export function producerApp(
+  env: Record<string, string>,
+  options?: ConstructorParameters<typeof ProducerApp>[2],
+): ProducerApp {
   return new ProducerApp(
     loadConfig(ProducerEnv, { PORT: '0', OPS_PORT: '0', ...env }),
     testLogger('producer'),
+    options,
   );
 }
 
-export function consumerApp(env: Record<string, string>): ConsumerApp {
-  return new ConsumerApp(loadConfig(ConsumerEnv, { OPS_PORT: '0', ...env }), testLogger('consumer'));
+export function consumerApp(
+  env: Record<string, string>,
+  options?: ConstructorParameters<typeof ConsumerApp>[2],
+): ConsumerApp {
+  return new ConsumerApp(loadConfig(ConsumerEnv, { OPS_PORT: '0', ...env }), testLogger('consumer'), options);
 }
 
 export function cleanupApp(env: Record<string, string>): CleanupApp {
   return new CleanupApp(loadConfig(CleanupEnv, { OPS_PORT: '0', ...env }), testLogger('cleanup'));
 }
 
-export function notifierApp(env: Record<string, string>): NotifierApp {
-  return new NotifierApp(loadConfig(NotifierEnv, { OPS_PORT: '0', ...env }), testLogger('notifier'));
+export function notifierApp(
+  env: Record<string, string>,
+  options?: ConstructorParameters<typeof NotifierApp>[2],
+): NotifierApp {
+  return new NotifierApp(loadConfig(NotifierEnv, { OPS_PORT: '0', ...env }), testLogger('notifier'), options);
 }
 
 export interface Services {

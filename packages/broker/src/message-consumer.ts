@@ -14,6 +14,8 @@ export interface HandlerContext {
   envelope: MessageEnvelope;
   /** Aborted when the consumer shuts down; long work should stop and let the message be redelivered. */
   signal: AbortSignal;
+  /** The message's W3C `traceparent` header, when its sender traced it. */
+  traceparent: string | undefined;
 }
 
 export type MessageHandler<K extends MessageKind> = (
@@ -112,6 +114,7 @@ export function startMessageConsumer<K extends MessageKind>(
           },
           envelope: current,
           signal: controller.signal,
+          traceparent: traceparentHeader(delivery.headers),
         };
         await handler(parsed.payload, ctx);
         outcome = { type: 'ack' };
@@ -230,4 +233,10 @@ export function startMessageConsumer<K extends MessageKind>(
       clearTimeout(timer);
     },
   };
+}
+
+function traceparentHeader(headers: Readonly<Record<string, unknown>>): string | undefined {
+  const value = headers.traceparent;
+  // amqplib hands a header written as a string back as a string; anything else is not ours.
+  return typeof value === 'string' ? value : undefined;
 }

@@ -73,6 +73,7 @@ export function publishOutgoing(
   return broker.publish(message.exchange, message.routingKey, message.body, {
     ...options,
     messageId: message.messageId,
+    headers: message.headers,
   });
 }
 

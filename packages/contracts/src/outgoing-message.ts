@@ -11,4 +11,9 @@ export interface OutgoingMessage {
   correlationId: string | undefined;
   type: string | undefined;
   body: Buffer;
+  /**
+   * AMQP headers, when a message needs any (a trace's `traceparent`). Not kept by the outbox: a
+   * message re-sent from it goes without them, so nothing may depend on them but tracing.
+   */
+  headers?: Record<string, string>;
 }

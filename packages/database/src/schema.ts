@@ -58,6 +58,8 @@ export interface JobsTable {
   expired: Generated<boolean>;
   /** The producer that publishes this job's work message (see job_dispatchers); null: the outbox does. */
   dispatcher: string | null;
+  /** The W3C traceparent of the request that created it, when tracing was on. */
+  trace_parent: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** A producer publishing its jobs' work messages, with its lease and confirmed watermark. */

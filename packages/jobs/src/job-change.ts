@@ -38,6 +38,8 @@ export interface JobInsert {
    * not recorded, and the outbox is used then too.
    */
   dispatcher: string | null;
+  /** The creating request's W3C traceparent (tracing on), kept for whoever continues the trace. */
+  traceParent: string | null;
 }
 
 /** What a status change may set besides the status. */
@@ -131,12 +133,13 @@ export async function commitJobInserts(
     run_type: job.runMessage.type ?? null,
     run_body: job.runMessage.body.toString('utf8'),
     dispatcher: job.dispatcher,
+    trace_parent: job.traceParent,
   }));
   const { rows } = await sql<ResultRow>`${sql.raw(PREPARED_STATEMENT)}
     with batch as (
       select * from jsonb_to_recordset(${JSON.stringify(batch)}::jsonb) as b(ord int, id uuid, event_id uuid, client_id text, kind text, custom_id text,
         request_hash text, input jsonb, callback_url text, correlation_id text, run_exchange text, run_routing_key text,
-        run_message_id text, run_type text, run_body text, dispatcher text)
+        run_message_id text, run_type text, run_body text, dispatcher text, trace_parent text)
     ),
     -- A dispatcher's lease row, held (KEY SHARE) until this commits so that a recovery of it
     -- waits for these jobs, or is waited for and leaves no row: then the outbox takes them.
@@ -144,9 +147,9 @@ export async function commitJobInserts(
       select id from job_dispatchers where id in (select dispatcher from batch) for key share
     ),
     changed as (
-      insert into jobs (id, client_id, kind, custom_id, request_hash, input, status, callback_url, sequence, dispatcher)
+      insert into jobs (id, client_id, kind, custom_id, request_hash, input, status, callback_url, sequence, dispatcher, trace_parent)
       -- One order for every writer, so two batches with the same customIds cannot deadlock.
-      select b.id, b.client_id, b.kind, b.custom_id, b.request_hash, b.input, 'queued', b.callback_url, 1, d.id
+      select b.id, b.client_id, b.kind, b.custom_id, b.request_hash, b.input, 'queued', b.callback_url, 1, d.id, b.trace_parent
       from batch b left join dispatcher d on d.id = b.dispatcher order by b.client_id, b.custom_id, b.ord
       on conflict (client_id, custom_id) where custom_id is not null do nothing
       returning *
@@ -267,6 +270,7 @@ const JOB_COLUMNS: Record<keyof JobRow, true> = {
   expires_at: true,
   expired: true,
   dispatcher: true,
+  trace_parent: true,
 };
 const jobColumns = sql.join(Object.keys(JOB_COLUMNS).map((column) => sql.ref(`changed.${column}`)));
 

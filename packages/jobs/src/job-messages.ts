@@ -8,13 +8,17 @@ import {
 } from '@conveyor/contracts';
 import type { JobRecord } from './job-record.js';
 
-/** The work message that makes a consumer run the job. */
+/** The work message that makes a consumer run the job, with its trace's `traceparent` header when traced. */
 export function jobRunMessage(
   names: TopologyNames,
-  job: { id: string; kind: JobKind },
+  job: { id: string; kind: JobKind; traceParent?: string | null },
   correlationId: string,
 ): OutgoingMessage {
-  return workMessage(names, createEnvelope(jobMessageKind(job.kind), { jobId: job.id }, correlationId));
+  const message = workMessage(
+    names,
+    createEnvelope(jobMessageKind(job.kind), { jobId: job.id }, correlationId),
+  );
+  return job.traceParent ? { ...message, headers: { traceparent: job.traceParent } } : message;
 }
 
 /** The event describing the job's current state (its latest sequence). */

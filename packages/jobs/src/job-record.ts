@@ -28,6 +28,8 @@ interface JobFields {
   finishedAt: Date | null;
   expiresAt: Date | null;
   expired: boolean;
+  /** The W3C traceparent of the request that created it (tracing on), else null. */
+  traceParent: string | null;
 }
 
 /**
@@ -66,6 +68,7 @@ export function toJobRecord(row: JobRow): JobRecord {
     finishedAt: row.finished_at,
     expiresAt: row.expires_at,
     expired: row.expired,
+    traceParent: row.trace_parent,
     ...jobDataOf(row),
   };
 }

@@ -34,6 +34,8 @@ export interface NewJob {
   requestHash: string;
   input: unknown;
   callbackUrl: string | null;
+  /** The creating request's W3C traceparent, when tracing is on. */
+  traceParent?: string | undefined;
 }
 
 /** A change that committed, with the outbox messages committed alongside it (send them now). */
@@ -112,8 +114,9 @@ export class JobStore {
   async create(job: NewJob, correlationId: string): Promise<Committed & { created: boolean }> {
     const id = randomUUID();
     // The work message names only the job's id and kind, both known before the insert.
-    const runMessage = jobRunMessage(this.names, { id, kind: job.kind }, correlationId);
-    const committed = await this.insert({ ...job, id, correlationId, runMessage });
+    const traceParent = job.traceParent ?? null;
+    const runMessage = jobRunMessage(this.names, { id, kind: job.kind, traceParent }, correlationId);
+    const committed = await this.insert({ ...job, id, correlationId, runMessage, traceParent });
     if (committed) return { job: toJobRecord(committed.row), outbox: committed.outbox, created: true };
     // Lost the race to (or repeated) an earlier request with this customId: that job stands. The
     // conflicting insert had committed (ON CONFLICT waits for it), so this read sees it.

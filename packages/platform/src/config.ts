@@ -86,11 +86,29 @@ export const env = {
       .default(defaultValue),
 };
 
-/** Variables every service reads: where the broker and database are, how to log, how to retry. */
 /** The retry tiers a service declares when RETRY_DELAYS_MS names none (see the broker's retry-tiers.ts). */
 export const DEFAULT_RETRY_TIERS_MS: readonly number[] = [1_000, 5_000, 30_000, 120_000, 600_000];
 
+/**
+ * The standard OpenTelemetry variables a service reads. Tracing is off unless one of them asks
+ * for an exporter: `OTEL_TRACES_EXPORTER` (`otlp` or `console`), or an OTLP endpoint; the OTLP
+ * exporter itself reads the rest (`OTEL_EXPORTER_OTLP_HEADERS`, timeouts), the provider the
+ * sampler (`OTEL_TRACES_SAMPLER`, `_ARG`), the resource `OTEL_RESOURCE_ATTRIBUTES`.
+ */
+const tracingEnvShape = {
+  OTEL_SDK_DISABLED: env.bool(false),
+  OTEL_TRACES_EXPORTER: z.enum(['otlp', 'console', 'none']).optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url().optional(),
+  /** OTLP over HTTP with protobuf, the standard's default (a collector's port 4318); no gRPC. */
+  OTEL_EXPORTER_OTLP_PROTOCOL: z.literal('http/protobuf').optional(),
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: z.literal('http/protobuf').optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).optional(),
+};
+
+/** Variables every service reads: where the broker and database are, how to log, how to retry, tracing. */
 export const commonEnvShape = {
+  ...tracingEnvShape,
   LOG_LEVEL: env.logLevel(),
   LOG_FORMAT: env.logFormat(),
   DATABASE_URL: env.url('postgres://postgres@127.0.0.1:5432/postgres'),
@@ -108,13 +126,13 @@ export const commonEnvShape = {
    * them). Default 3.
    */
   QUORUM_INITIAL_GROUP_SIZE: env.int(3, 1),
-  /** Prefix of every exchange and queue name. */
   /**
    * Confirm channels a service publishes on. A quorum queue takes at most 32 commands at a time
    * from one channel, so a callback's 200 messages on one channel wait for several of the queue's
    * disk writes in turn; spread over channels they share one. Default 8.
    */
   PUBLISH_CHANNELS: env.int(8, 1),
+  /** Prefix of every exchange and queue name. */
   AMQP_PREFIX: z
     .string()
     .regex(/^[a-z][a-z0-9._-]{0,60}$/, 'must be lowercase letters, digits, . _ -')

@@ -13,3 +13,5 @@ export * from './request-context.js';
 export * from './batcher.js';
 export * from './concurrency-limit.js';
 export * from './serialize-error.js';
+export * from './tracing.js';
+export * from './http-tracing.js';

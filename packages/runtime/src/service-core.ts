@@ -20,6 +20,9 @@ import {
   type Logger,
   type Metrics,
   type ReadinessCheck,
+  Tracing,
+  type SpanExporter,
+  type TracingConfig,
 } from '@conveyor/platform';
 import type express from 'express';
 
@@ -27,7 +30,7 @@ import type express from 'express';
  * The variables every service shares (commonEnvShape in @conveyor/platform), and the HTTP limits
  * of httpServerEnvShape where the service's schema has them (the defaults where not).
  */
-export interface CoreConfig extends HttpLimitsConfig {
+export interface CoreConfig extends HttpLimitsConfig, TracingConfig {
   DATABASE_URL: string;
   DATABASE_SCHEMA: string;
   DATABASE_POOL_MAX: number;
@@ -46,6 +49,8 @@ export interface CoreConfig extends HttpLimitsConfig {
  */
 export class ServiceCore {
   readonly metrics: Metrics;
+  /** Off unless the OTEL_* variables ask for an exporter (or a test gives one). */
+  readonly tracing: Tracing;
   readonly database: DatabaseHandle;
   readonly names: TopologyNames;
   private readonly maybeBroker: Broker | undefined;
@@ -56,9 +61,14 @@ export class ServiceCore {
     private readonly config: CoreConfig,
     readonly log: Logger,
     /** `extraRetryDelaysMs`: tiers beyond RETRY_DELAYS_MS that hosted job kinds' backoff needs. */
-    options: { kinds?: readonly MessageKind[]; extraRetryDelaysMs?: readonly number[] } = {},
+    options: {
+      kinds?: readonly MessageKind[];
+      extraRetryDelaysMs?: readonly number[];
+      spanExporter?: SpanExporter | undefined;
+    } = {},
   ) {
     this.metrics = createMetrics(service);
+    this.tracing = Tracing.fromConfig(service, config, options.spanExporter);
     this.names = topologyNames(config.AMQP_PREFIX);
     this.database = createDatabase({
       url: config.DATABASE_URL,
@@ -147,6 +157,7 @@ export class ServiceCore {
     await this.stopServing();
     await this.maybeBroker?.close();
     await this.database.close();
+    await this.tracing.shutdown();
   }
 }
 

@@ -1,7 +1,7 @@
 import { startMessageConsumer, type ConsumerHandle } from '@conveyor/broker';
 import type { OutboxRelay } from '@conveyor/database';
 import { JobStore, jobStoreOptionsFrom } from '@conveyor/jobs';
-import type { Logger } from '@conveyor/platform';
+import type { Logger, SpanExporter } from '@conveyor/platform';
 import { ServiceCore } from '@conveyor/runtime';
 import type { LoadedJobKind } from '@conveyor/worker';
 import { BuiltInKinds } from './built-in-kinds.js';
@@ -14,6 +14,8 @@ import { ObjectStatusClient } from './object-check/object-status.client.js';
 export interface ConsumerAppOptions {
   /** Job modules to host (loaded from WORKER_MODULES by main.ts, or given by a test). */
   jobModules?: readonly LoadedJobKind[];
+  /** Where a test collects the spans (tracing is on with one). */
+  spanExporter?: SpanExporter;
 }
 
 /**
@@ -44,6 +46,7 @@ export class ConsumerApp {
     this.core = new ServiceCore('consumer', config, log, {
       kinds: [...(this.checksObjects ? (['object.check'] as const) : []), ...topology.messageKinds],
       extraRetryDelaysMs: topology.retryDelaysMs,
+      spanExporter: options.spanExporter,
     });
     this.statusClient = new ObjectStatusClient({
       baseUrl: config.OBJECTS_API_URL,
@@ -97,6 +100,7 @@ export class ConsumerApp {
         store: new JobStore(core.database.db, core.names, jobStoreOptionsFrom(config)),
         sendNow: (messages) => this.relay.sendNow(messages),
         log,
+        tracing: core.tracing,
       },
       this.kinds,
       {

@@ -1,5 +1,5 @@
 import { startMessageConsumer, type ConsumerHandle } from '@conveyor/broker';
-import type { Logger } from '@conveyor/platform';
+import type { Logger, SpanExporter } from '@conveyor/platform';
 import { ServiceCore } from '@conveyor/runtime';
 import { AddressPolicy, WebhookDeliveryStore, WebhookSecretStore } from '@conveyor/webhooks';
 import client from 'prom-client';
@@ -8,6 +8,7 @@ import { jobEventHandler } from './events/job-event.consumer.js';
 import { CircuitBreakers } from './endpoint-health/circuit-breaker.js';
 import { EndpointLimiter } from './endpoint-health/endpoint-limiter.js';
 import { Dispatcher } from './delivery/dispatcher.js';
+import { jobTraceParent } from './delivery/job-trace-parent.js';
 import { EventRecorder } from './events/event-recorder.js';
 
 /**
@@ -35,8 +36,14 @@ export class NotifierApp {
   constructor(
     private readonly config: NotifierConfig,
     private readonly log: Logger,
+    /** `spanExporter`: where a test collects the spans (tracing is on with one). */
+    options: { spanExporter?: SpanExporter } = {},
   ) {
-    this.core = new ServiceCore('notifier', config, log, { kinds: ['job.event'] });
+    this.core = new ServiceCore('notifier', config, log, {
+      kinds: ['job.event'],
+      spanExporter: options.spanExporter,
+    });
+    const { tracing } = this.core;
     const { registry } = this.core.metrics;
     const db = this.core.database.db;
     this.deliveries = new WebhookDeliveryStore(db);
@@ -72,6 +79,9 @@ export class NotifierApp {
           attempts.inc({ outcome });
           latency.observe(latencyMs / 1000);
         },
+        tracing: tracing.enabled
+          ? { tracing, traceParentOf: (jobId) => jobTraceParent(db, jobId) }
+          : undefined,
       },
       {
         concurrency: config.NOTIFIER_CONCURRENCY,

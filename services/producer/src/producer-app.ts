@@ -2,7 +2,7 @@ import express from 'express';
 import { DEFAULT_IMAGE_LIMITS } from '@conveyor/kind-image-resize/contract';
 import type { NotificationListener, OutboxRelay } from '@conveyor/database';
 import { JobDispatcher, JobKindRegistry, JobStore, jobStoreOptionsFrom } from '@conveyor/jobs';
-import { boundChildren, waitAtMost, type Logger } from '@conveyor/platform';
+import { boundChildren, waitAtMost, type Logger, type SpanExporter } from '@conveyor/platform';
 import { ServiceCore } from '@conveyor/runtime';
 import { publishOutgoing } from '@conveyor/broker';
 import { openBlobStore, storeSettingsFrom, validateLocalPath } from '@conveyor/storage';
@@ -46,9 +46,12 @@ export class ProducerApp {
   constructor(
     private readonly config: ProducerConfig,
     private readonly log: Logger,
+    /** `spanExporter`: where a test collects the spans (tracing is on with one). */
+    options: { spanExporter?: SpanExporter } = {},
   ) {
     this.core = new ServiceCore('producer', config, log, {
       kinds: ['object.check', 'job.factorize', 'job.csv-sum', 'job.image-resize'],
+      spanExporter: options.spanExporter,
     });
     const { database, broker, metrics, names } = this.core;
     this.kindRegistry = new JobKindRegistry(database.db);
@@ -93,6 +96,7 @@ export class ProducerApp {
     this.app = createHttpApp({
       log,
       metrics,
+      tracing: this.core.tracing,
       bodyLimitBytes: config.BODY_LIMIT_BYTES,
       readiness: this.core.readiness(),
       routers: [

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { startMessageConsumer, type ConsumerHandle, type MessageConsumerDeps } from '@conveyor/broker';
 import { retryTierDelays } from '@conveyor/contracts';
 import { JobKindRegistry, WorkerHostRegistry, type JobStore } from '@conveyor/jobs';
-import { errorMessage, type Logger } from '@conveyor/platform';
+import { errorMessage, type Logger, type Tracing } from '@conveyor/platform';
 import type { OutboxMessage, Database, Kysely } from '@conveyor/database';
 import { JobThreadPool, type JsonSchema, type LoadedJobKind } from '@conveyor/worker';
 import { jobHandler } from '../job-runner/job.consumer.js';
@@ -16,6 +16,7 @@ export interface JobHostDeps {
   store: JobStore;
   sendNow: (messages: OutboxMessage[]) => Promise<void>;
   log: Logger;
+  tracing?: Tracing | undefined;
 }
 
 export interface JobHostOptions {
@@ -122,6 +123,7 @@ export class JobHost {
         checkIntervalMs: this.options.checkIntervalMs,
         runningAfterMs: this.options.runningAfterMs,
         metrics: jobRunMetrics(this.deps.consumer.metrics, kind.kind),
+        tracing: this.deps.tracing,
       },
       async (job, ctx) => {
         this.inFlight++;

@@ -2,7 +2,14 @@ import type { HandlerContext } from '@conveyor/broker';
 import { isTerminal, type JobError, type JobRunRequested, type JobStatus } from '@conveyor/contracts';
 import type { OutboxMessage } from '@conveyor/database';
 import type { JobPatch, JobRecord, JobStore } from '@conveyor/jobs';
-import { AppError, errorMessage, PermanentError, RetryLaterError, sleep } from '@conveyor/platform';
+import {
+  AppError,
+  errorMessage,
+  PermanentError,
+  RetryLaterError,
+  sleep,
+  type Tracing,
+} from '@conveyor/platform';
 import type { JobRunMetrics } from './job-run.metrics.js';
 
 /** How the work of one kind ended, as the job runner needs to know it. */
@@ -40,6 +47,8 @@ export interface JobConsumerDeps {
   runningAfterMs: number;
   /** The kind's run metrics (counted from the job record in hand: no statement of their own). */
   metrics?: JobRunMetrics;
+  /** Spans for runs, continuing the trace of the request that created the job (tracing on). */
+  tracing?: Tracing | undefined;
 }
 
 const CANCELLED = 'cancelled by the client';
@@ -80,6 +89,41 @@ export function jobHandler(deps: JobConsumerDeps, work: JobWork) {
    */
   async function runJob(message: JobRunRequested, ctx: HandlerContext, mayTryAgain: boolean): Promise<void> {
     const job = await deps.store.load(message.jobId);
+    const span = mayTryAgain ? startRunSpan(job, message, ctx) : undefined;
+    if (!span) return runLoaded(job, message, ctx, mayTryAgain);
+    try {
+      await runLoaded(job, message, ctx, mayTryAgain);
+      span.end();
+    } catch (error) {
+      span.end(errorMessage(error));
+      throw error;
+    }
+  }
+
+  /**
+   * A consumer span for the delivery, a child of the message's `traceparent`, or of the job
+   * row's when the message lost its headers (re-sent from the outbox, or from a retry tier).
+   */
+  function startRunSpan(job: JobRecord | undefined, message: JobRunRequested, ctx: HandlerContext) {
+    return deps.tracing?.startSpan(`process ${job?.kind ?? 'job'}`, {
+      kind: 'consumer',
+      parent: ctx.traceparent ?? job?.traceParent,
+      attributes: {
+        'messaging.system': 'rabbitmq',
+        'messaging.operation.type': 'process',
+        'messaging.message.id': ctx.envelope.messageId,
+        'conveyor.job.id': message.jobId,
+        'conveyor.job.attempt': (job?.attempts ?? 0) + 1,
+      },
+    });
+  }
+
+  async function runLoaded(
+    job: JobRecord | undefined,
+    message: JobRunRequested,
+    ctx: HandlerContext,
+    mayTryAgain: boolean,
+  ): Promise<void> {
     if (!job || !mayStart(job)) return notStarted(job, message, ctx, mayTryAgain);
     const send = inOrder();
     const run = await runWithChecks(job, ctx, send);

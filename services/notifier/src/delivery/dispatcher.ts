@@ -1,4 +1,4 @@
-import { Batcher, errorMessage, sleep, type Logger } from '@conveyor/platform';
+import { Batcher, errorMessage, sleep, type Logger, type Tracing } from '@conveyor/platform';
 import {
   webhookHeaders,
   type AddressPolicy,
@@ -24,6 +24,11 @@ export interface DispatcherDeps {
   limiter: EndpointLimiter;
   log: Logger;
   onAttempt?: (outcome: DeliveryOutcome['kind'], latencyMs: number) => void;
+  /**
+   * With tracing on: each attempt is a client span in the trace of the request that created the
+   * job (its row keeps the traceparent), and the webhook carries the span's `traceparent`.
+   */
+  tracing?: { tracing: Tracing; traceParentOf: (jobId: string) => Promise<string | null> } | undefined;
 }
 
 export interface DispatcherOptions {
@@ -261,6 +266,37 @@ export class Dispatcher {
   private async send(
     delivery: LeasedWebhookDelivery,
   ): Promise<{ record: AttemptRecord; outcome: DeliveryOutcome }> {
+    const traced = this.deps.tracing;
+    if (!traced) return this.sendUntraced(delivery, {});
+    const span = traced.tracing.startSpan('POST webhook', {
+      kind: 'client',
+      parent: await traced.traceParentOf(delivery.jobId),
+      attributes: {
+        'http.request.method': 'POST',
+        'server.address': new URL(delivery.url).hostname,
+        'conveyor.job.id': delivery.jobId,
+        'conveyor.webhook.delivery_id': delivery.id,
+        'conveyor.webhook.sequence': delivery.sequence,
+        'conveyor.webhook.attempt': delivery.attempts + 1,
+      },
+    });
+    if (!span) return this.sendUntraced(delivery, {});
+    try {
+      const sent = await this.sendUntraced(delivery, { traceparent: span.traceparent });
+      if (sent.record.statusCode !== null)
+        span.setAttributes({ 'http.response.status_code': sent.record.statusCode });
+      span.end(sent.outcome.kind === 'delivered' ? undefined : (sent.record.error ?? sent.outcome.kind));
+      return sent;
+    } catch (error) {
+      span.end(errorMessage(error));
+      throw error;
+    }
+  }
+
+  private async sendUntraced(
+    delivery: LeasedWebhookDelivery,
+    traceHeaders: { traceparent?: string },
+  ): Promise<{ record: AttemptRecord; outcome: DeliveryOutcome }> {
     const startedAt = new Date();
     const attempt = delivery.attempts + 1;
     // Signed afresh on every attempt (new timestamp), always with the same webhook-id.
@@ -273,6 +309,7 @@ export class Dispatcher {
         secrets,
       }),
       'user-agent': 'Conveyor-Webhooks/1.0',
+      ...traceHeaders,
     };
     try {
       const response = await postWebhook({

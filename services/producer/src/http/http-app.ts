@@ -3,6 +3,8 @@ import {
   healthRouter,
   notFoundHandler,
   requestContext,
+  traceRequests,
+  type Tracing,
   type Logger,
   type Metrics,
   type ReadinessCheck,
@@ -13,6 +15,7 @@ import express from 'express';
 export interface HttpAppDeps {
   log: Logger;
   metrics: Metrics;
+  tracing: Tracing;
   readiness: ReadinessCheck[];
   bodyLimitBytes: number;
   routers: express.Router[];
@@ -23,6 +26,7 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(requestContext(deps.log, deps.metrics));
+  if (deps.tracing.enabled) app.use(traceRequests(deps.tracing));
   // Load balancers probe the API port; /metrics is on the ops port only.
   app.use(healthRouter(deps.readiness));
   app.use(express.json({ limit: deps.bodyLimitBytes, type: 'application/json' }));

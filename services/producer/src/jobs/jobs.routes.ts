@@ -8,7 +8,14 @@ import {
 } from '@conveyor/contracts';
 import type { OutboxMessage } from '@conveyor/database';
 import { toApiJob, type JobRecord, type JobStore } from '@conveyor/jobs';
-import { AppError, contextOf, errorMessage, parseOrThrow, requireJsonBody } from '@conveyor/platform';
+import {
+  AppError,
+  contextOf,
+  errorMessage,
+  parseOrThrow,
+  requireJsonBody,
+  traceparentOf,
+} from '@conveyor/platform';
 import express, { type Response } from 'express';
 import { z } from 'zod';
 import {
@@ -74,7 +81,15 @@ export async function submitJob(
   const customId = request.customId ?? null;
 
   const committed = await deps.store.create(
-    { clientId, kind: request.kind, customId, requestHash: hash, input, callbackUrl },
+    {
+      clientId,
+      kind: request.kind,
+      customId,
+      requestHash: hash,
+      input,
+      callbackUrl,
+      traceParent: traceparentOf(res),
+    },
     correlationId,
   );
   if (!committed.created && committed.job.requestHash !== hash) {
