@@ -102,9 +102,10 @@ export function createMetrics(service: string) {
 export type Metrics = ReturnType<typeof createMetrics>;
 
 /**
- * A labelled metric's child per key, bound on first use and reused: prom-client resolves label
- * values on every call otherwise, which is measurable on a path taken thousands of times a second.
- * For keys from a small set (a job kind, a route pattern and status).
+ * A labelled metric's child per key, bound on first use and reused (no label object or label
+ * validation per call), for keys from a small set: a job kind, a route pattern and status.
+ * prom-client 15 still hashes a child's labels on each call: about 0.2 µs per counter increment
+ * and 0.3 µs per histogram observation on the 2-core test machine.
  */
 export function boundChildren<T>(bind: (key: string) => T): (key: string) => T {
   const children = new Map<string, T>();

@@ -41,7 +41,7 @@ export function registerBacklogGauges(registry: client.Registry, sources: Backlo
       return undefined;
     }
   };
-  // The three gauges are collected one after another within a scrape: read the sources once for all.
+  // The three gauges are collected together on each scrape: the sources are read once for all three.
   const figures = () =>
     (pending ??= Promise.all([
       read('database', () => sources.counts(COUNT_CAP)),
