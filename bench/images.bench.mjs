@@ -284,7 +284,7 @@ async function pipelineRun({ producer, producerPort, db, channel, input, testCas
         if (tick % 5 === 0)
           loopP99Max = Math.max(
             loopP99Max,
-            metricSum(await scrape(opsPort), 'conveyor_event_loop_delay_p99_seconds'),
+            metricSum(await scrape(opsPort), 'nodejs_eventloop_lag_p99_seconds'),
           );
         tick += 1;
         await sleep(POLL_MS);

@@ -353,7 +353,7 @@ async function endToEnd({ producer, producerPort, db, channel, clients, concurre
         if (tick % 5 === 0) {
           const text = await scrape(opsPort);
           const lag = metricSum(text, 'nodejs_eventloop_lag_seconds');
-          const p99 = metricSum(text, 'conveyor_event_loop_delay_p99_seconds');
+          const p99 = metricSum(text, 'nodejs_eventloop_lag_p99_seconds');
           loopLagMax = Math.max(loopLagMax, lag);
           loopP99Max = Math.max(loopP99Max, p99);
           const queue = await channel.checkQueue(spec.queue);

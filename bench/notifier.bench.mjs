@@ -520,7 +520,7 @@ async function runOnce({ db, channel, concurrency }) {
           ready: queue.messageCount,
           pending: states.pending,
           sending: states.sending,
-          loopP99: metricSum(text, 'conveyor_event_loop_delay_p99_seconds'),
+          loopP99: metricSum(text, 'nodejs_eventloop_lag_p99_seconds'),
           connections: ports.length,
           busy: activity.rows.filter((r) => r.state !== 'idle').reduce((a, r) => a + r.n, 0),
           activity: activity.rows

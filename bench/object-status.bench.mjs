@@ -485,7 +485,7 @@ async function endToEnd({ producer, producerPort, consumer, opsPort, simulator, 
     nacked: 'conveyor_messages_nacked_total',
     processingSum: 'conveyor_message_processing_seconds_sum',
     processingCount: 'conveyor_message_processing_seconds_count',
-    loopP99: 'conveyor_event_loop_delay_p99_seconds',
+    loopP99: 'nodejs_eventloop_lag_p99_seconds',
   };
   let scrapeFailures = 0;
   // A consumer too busy to answer /metrics in time keeps its previous values for that second;

@@ -276,6 +276,22 @@ export class Broker {
     };
   }
 
+  /**
+   * The messages ready in a queue (a passive declare), asked on a channel of its own and closed
+   * after: a missing queue closes the channel it is asked on. Rejects while not connected.
+   */
+  async messageCount(queue: string): Promise<number> {
+    const connection = this.connection;
+    if (!connection || this.closing) throw new BrokerUnavailableError();
+    const channel = await connection.createChannel();
+    channel.on('error', () => undefined);
+    try {
+      return (await channel.checkQueue(queue)).messageCount;
+    } finally {
+      await channel.close().catch(() => undefined);
+    }
+  }
+
   /** Cancels consumers, waits for their in-flight handlers, waits for outstanding confirms (bounded), then disconnects. */
   async close(): Promise<void> {
     await Promise.all([...this.consumers].map((c) => this.stopConsumer(c)));

@@ -158,7 +158,6 @@ export class ServiceCore {
     await this.maybeBroker?.close();
     await this.database.close();
     await this.tracing.shutdown();
-    this.metrics.stop();
   }
 }
 

@@ -1,5 +1,5 @@
 import { JobStore, recoverExpiredDispatchers } from '@conveyor/jobs';
-import type { Logger } from '@conveyor/platform';
+import { waitAtMost, type Logger } from '@conveyor/platform';
 import { ServiceCore } from '@conveyor/runtime';
 import client from 'prom-client';
 import { deleteStaleObjects } from './stale-objects/stale-object.repository.js';
@@ -7,6 +7,8 @@ import type { CleanupConfig } from './config.js';
 import { PeriodicRoutine, untilExhausted } from './periodic-routine.js';
 import { expireResultsBatch } from './result-expiry/result-expiry.js';
 import { openBlobStore, storeSettingsFrom } from '@conveyor/storage';
+import { registerBacklogGauges } from './backlog/backlog.gauges.js';
+import { countBacklogs } from './backlog/backlog.repository.js';
 
 const JOB_BATCH = 500;
 
@@ -22,7 +24,8 @@ export class CleanupApp {
     private readonly config: CleanupConfig,
     private readonly log: Logger,
   ) {
-    this.core = new ServiceCore('cleanup', config, log);
+    // The broker only for the dead-letter gauge: no kind of message is consumed or published here.
+    this.core = new ServiceCore('cleanup', config, log, { kinds: [] });
     const counter = (name: string, help: string) =>
       new client.Counter({ name, help, registers: [this.core.metrics.registry] });
     const staleDeleted = counter(
@@ -40,6 +43,13 @@ export class CleanupApp {
     const db = this.core.database.db;
     const store = new JobStore(db, this.core.names, { events: config.JOB_EVENTS });
     const images = openBlobStore(config.IMAGE_STORE, storeSettingsFrom(config));
+    // Here, not in the producers or consumers: every deployment runs a cleanup, in fewer replicas,
+    // and a scrape's queries stay off the job and callback paths.
+    registerBacklogGauges(this.core.metrics.registry, {
+      counts: (cap) => countBacklogs(db, cap),
+      deadLetters: () => this.core.broker.messageCount(this.core.names.deadLetterQueue),
+      log,
+    });
 
     this.routines = [
       new PeriodicRoutine(
@@ -101,6 +111,8 @@ export class CleanupApp {
     const { config, log } = this;
     await this.core.migrate();
     for (const routine of this.routines) routine.start();
+    // The routines need no broker: give it a moment, then carry on while it connects.
+    await waitAtMost(this.core.broker.start(), 5_000);
     await this.core.serve(config.OPS_PORT);
     log.info('cleanup started', {
       opsPort: this.opsPort,

@@ -2,7 +2,7 @@ import express from 'express';
 import { DEFAULT_IMAGE_LIMITS } from '@conveyor/kind-image-resize/contract';
 import type { NotificationListener, OutboxRelay } from '@conveyor/database';
 import { JobDispatcher, JobKindRegistry, JobStore, jobStoreOptionsFrom } from '@conveyor/jobs';
-import { waitAtMost, type Logger, type SpanExporter } from '@conveyor/platform';
+import { boundChildren, waitAtMost, type Logger, type SpanExporter } from '@conveyor/platform';
 import { ServiceCore } from '@conveyor/runtime';
 import { publishOutgoing } from '@conveyor/broker';
 import { openBlobStore, storeSettingsFrom, validateLocalPath } from '@conveyor/storage';
@@ -130,6 +130,7 @@ export class ProducerApp {
       ...jobStoreOptionsFrom(config),
       dispatcher: this.dispatcher,
     });
+    const submitted = boundChildren((kind) => this.core.metrics.jobs.submitted.labels({ kind }));
     const deps = {
       store,
       limits: {
@@ -139,6 +140,7 @@ export class ProducerApp {
       kinds: new RegisteredKinds(this.kindRegistry),
       sendNow: (messages: Parameters<OutboxRelay['sendNow']>[0]) => this.relay.sendNow(messages),
       idempotent: idempotency,
+      countSubmitted: (kind: string) => submitted(kind).inc(),
       afterCommit:
         config.FAULT_INJECTION === 'crash-after-commit'
           ? () => process.kill(process.pid, 'SIGKILL')

@@ -7,6 +7,7 @@ import { errorMessage, type Logger, type Tracing } from '@conveyor/platform';
 import type { OutboxMessage, Database, Kysely } from '@conveyor/database';
 import { JobThreadPool, type JsonSchema, type LoadedJobKind } from '@conveyor/worker';
 import { jobHandler } from '../job-runner/job.consumer.js';
+import { jobRunMetrics } from '../job-runner/job-run.metrics.js';
 import { moduleWork } from './module-work.js';
 
 export interface JobHostDeps {
@@ -121,6 +122,7 @@ export class JobHost {
         resultTtlMs: this.options.resultTtlMs,
         checkIntervalMs: this.options.checkIntervalMs,
         runningAfterMs: this.options.runningAfterMs,
+        metrics: jobRunMetrics(this.deps.consumer.metrics, kind.kind),
         tracing: this.deps.tracing,
       },
       async (job, ctx) => {

@@ -54,7 +54,6 @@ describe('job runner retries', () => {
     await consumer?.cancel();
     await broker?.close();
     await probe?.close();
-    metrics.stop();
     await migrated.dispose();
   });
 

@@ -10,6 +10,7 @@ import {
   sleep,
   type Tracing,
 } from '@conveyor/platform';
+import type { JobRunMetrics } from './job-run.metrics.js';
 
 /** How the work of one kind ended, as the job runner needs to know it. */
 export type WorkOutcome =
@@ -44,6 +45,8 @@ export interface JobConsumerDeps {
    * reports progress); one that ends sooner goes from queued to its end in one change.
    */
   runningAfterMs: number;
+  /** The kind's run metrics (counted from the job record in hand: no statement of their own). */
+  metrics?: JobRunMetrics;
   /** Spans for runs, continuing the trace of the request that created the job (tracing on). */
   tracing?: Tracing | undefined;
 }
@@ -212,6 +215,7 @@ export function jobHandler(deps: JobConsumerDeps, work: JobWork) {
     send: (messages: OutboxMessage[]) => void,
   ): Promise<{ outcome: WorkOutcome; started: boolean; refused: boolean; startedAt: Date }> {
     const startedAt = new Date();
+    deps.metrics?.started(job, startedAt);
     const stop = new AbortController();
     const onShutdown = () => stop.abort(ctx.signal.reason);
     ctx.signal.addEventListener('abort', onShutdown, { once: true });
@@ -310,7 +314,10 @@ export function jobHandler(deps: JobConsumerDeps, work: JobWork) {
           );
     const commitChange = async (to: JobStatus, patch: JobPatch): Promise<boolean> => {
       const committed = await change(to, patch);
-      if (committed) send(committed.outbox);
+      if (committed) {
+        send(committed.outbox);
+        if (patch.finishedAt) deps.metrics?.finished(job, to, run.startedAt, patch.finishedAt);
+      }
       // A change from `running` that fails its guard lost to a cancel or a repair: nothing to do.
       return committed !== undefined || run.started;
     };

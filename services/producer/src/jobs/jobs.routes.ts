@@ -37,6 +37,8 @@ export interface JobRoutesDeps {
   sendNow: (messages: OutboxMessage[]) => Promise<void>;
   /** Honours an `Idempotency-Key` header on POST /v1/jobs (see idempotency/idempotent.ts). */
   idempotent: RequestHandler;
+  /** Counts a job created (not one found again by its customId) in the metrics. */
+  countSubmitted: (kind: string) => void;
   /** Test hook: runs between the commit and the publish (a test makes it kill the process). */
   afterCommit?: () => void;
 }
@@ -103,6 +105,7 @@ export async function submitJob(
   }
   deps.afterCommit?.();
   if (committed.created) {
+    deps.countSubmitted(request.kind);
     // The request's scoped logger is built only when the line is written (see requestContext).
     if (context.log.isInfoEnabled())
       context.log.info('job accepted', { jobId: committed.job.id, kind: request.kind });

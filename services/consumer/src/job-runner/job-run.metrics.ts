@@ -1,0 +1,62 @@
+import type { JobStatus } from '@conveyor/contracts';
+import type { JobRecord } from '@conveyor/jobs';
+import type { Metrics } from '@conveyor/platform';
+
+type EndStatus = Extract<JobStatus, 'succeeded' | 'failed' | 'cancelled'>;
+
+/** What the job runner reports of one kind's runs; every label child is bound when made. */
+export interface JobRunMetrics {
+  /** A run begins: counted, and the queue wait observed on a job's first run. */
+  started(job: JobRecord, startedAt: Date): void;
+  /** A run's end committed with a final status (a retry is not an end). */
+  finished(job: JobRecord, status: JobStatus, startedAt: Date, finishedAt: Date): void;
+}
+
+/**
+ * Timestamps are the job's own: `createdAt` (the database's clock, at insert) and the run's start
+ * and end (this process's clock), so a skew between the two clocks can make a short wait negative;
+ * it counts as 0. A retry's wait is left out of the queue wait: it is the kind's backoff, not a
+ * shortage of workers.
+ */
+export function jobRunMetrics(metrics: Metrics, kind: string): JobRunMetrics {
+  const { jobs } = metrics;
+  const started = jobs.started.labels({ kind });
+  const queueWait = jobs.queueWaitSeconds.labels({ kind });
+  const bind = (status: EndStatus) => ({
+    finished: jobs.finished.labels({ kind, status }),
+    run: jobs.runSeconds.labels({ kind, status }),
+    endToEnd: jobs.endToEndSeconds.labels({ kind, status }),
+  });
+  const ends: Record<EndStatus, ReturnType<typeof bind>> = {
+    succeeded: bind('succeeded'),
+    failed: bind('failed'),
+    cancelled: bind('cancelled'),
+  };
+  const seconds = (from: Date, to: Date) => Math.max(0, to.getTime() - from.getTime()) / 1000;
+  return {
+    started(job, startedAt) {
+      started.inc();
+      if (job.attempts === 0) queueWait.observe(seconds(job.createdAt, startedAt));
+    },
+    finished(job, status, startedAt, finishedAt) {
+      switch (status) {
+        case 'succeeded':
+        case 'failed':
+        case 'cancelled': {
+          const end = ends[status];
+          end.finished.inc();
+          end.run.observe(seconds(startedAt, finishedAt));
+          end.endToEnd.observe(seconds(job.createdAt, finishedAt));
+          return;
+        }
+        case 'queued':
+        case 'running':
+          return;
+        default: {
+          const unknownStatus: never = status;
+          throw new Error(`unknown job status ${String(unknownStatus)}`);
+        }
+      }
+    },
+  };
+}
