@@ -1,7 +1,10 @@
 import { z } from 'zod';
 
-/** Where a job is in its life. `succeeded`, `failed` and `cancelled` are final. */
-export const JobStatus = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']);
+/**
+ * Where a job is in its life. `succeeded`, `failed` and `cancelled` are final; `scheduled` waits
+ * for its `runAt` (delayed jobs), then becomes `queued`.
+ */
+export const JobStatus = z.enum(['scheduled', 'queued', 'running', 'succeeded', 'failed', 'cancelled']);
 export type JobStatus = z.infer<typeof JobStatus>;
 
 /**
@@ -10,6 +13,7 @@ export type JobStatus = z.infer<typeof JobStatus>;
  * transient failure waiting for its retry.
  */
 export const JOB_TRANSITIONS: Readonly<Record<JobStatus, readonly JobStatus[]>> = {
+  scheduled: ['queued', 'cancelled'],
   queued: ['running', 'cancelled', 'failed'],
   running: ['running', 'queued', 'succeeded', 'failed', 'cancelled'],
   succeeded: [],
@@ -77,6 +81,8 @@ export const Job = z.object({
   startedAt: z.iso.datetime({ offset: true }).nullable(),
   finishedAt: z.iso.datetime({ offset: true }).nullable(),
   expiresAt: z.iso.datetime({ offset: true }).nullable(),
+  /** When a delayed job is due (it is `scheduled` until then); null for a job submitted to run now. */
+  runAt: z.iso.datetime({ offset: true }).nullable(),
   /** The result was dropped after `expiresAt` (the job itself is kept). */
   expired: z.boolean(),
 });
@@ -97,6 +103,10 @@ export const SubmitJobRequest = z.strictObject({
   input: z.unknown(),
   customId: CustomId.optional(),
   callbackUrl: z.string().max(2048).optional(),
+  /** Run at this time (RFC 3339 with an offset), not now; exclusive with delayMs. See run-at.ts. */
+  runAt: z.iso.datetime({ offset: true }).optional(),
+  /** Run this many ms from now; exclusive with runAt. */
+  delayMs: z.number().int().nonnegative().optional(),
 });
 export type SubmitJobRequest = z.infer<typeof SubmitJobRequest>;
 

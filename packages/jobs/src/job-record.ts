@@ -30,6 +30,8 @@ interface JobFields {
   expired: boolean;
   /** The W3C traceparent of the request that created it (tracing on), else null. */
   traceParent: string | null;
+  /** A delayed job's due time, else null. */
+  runAt: Date | null;
 }
 
 /**
@@ -69,6 +71,7 @@ export function toJobRecord(row: JobRow): JobRecord {
     expiresAt: row.expires_at,
     expired: row.expired,
     traceParent: row.trace_parent,
+    runAt: row.run_at,
     ...jobDataOf(row),
   };
 }
@@ -100,6 +103,7 @@ export function toApiJob(job: JobRecord): Job {
     startedAt: iso(job.startedAt),
     finishedAt: iso(job.finishedAt),
     expiresAt: iso(job.expiresAt),
+    runAt: iso(job.runAt),
     expired: job.expired,
   };
 }

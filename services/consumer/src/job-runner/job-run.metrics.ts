@@ -49,6 +49,7 @@ export function jobRunMetrics(metrics: Metrics, kind: string): JobRunMetrics {
           end.endToEnd.observe(seconds(job.createdAt, finishedAt));
           return;
         }
+        case 'scheduled':
         case 'queued':
         case 'running':
           return;
