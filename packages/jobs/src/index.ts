@@ -8,3 +8,4 @@ export * from './job-catalog.js';
 export * from './job-store-config.js';
 export * from './dispatch/job-dispatcher.js';
 export * from './dispatch/dispatch-recovery.js';
+export * from './scheduling/index.js';

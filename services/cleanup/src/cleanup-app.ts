@@ -9,6 +9,8 @@ import { expireResultsBatch } from './result-expiry/result-expiry.js';
 import { openBlobStore, storeSettingsFrom } from '@conveyor/storage';
 import { registerBacklogGauges } from './backlog/backlog.gauges.js';
 import { countBacklogs } from './backlog/backlog.repository.js';
+import { schedulingRoutines } from './scheduling/scheduling.routines.js';
+import type { OutboxRelay } from '@conveyor/database';
 
 const JOB_BATCH = 500;
 
@@ -19,12 +21,15 @@ const JOB_BATCH = 500;
 export class CleanupApp {
   private readonly core: ServiceCore;
   private readonly routines: PeriodicRoutine[];
+  /** Sends the work messages of jobs the scheduling routines queue (see scheduling/). */
+  private readonly relay: OutboxRelay;
 
   constructor(
     private readonly config: CleanupConfig,
     private readonly log: Logger,
   ) {
-    // The broker only for the dead-letter gauge: no kind of message is consumed or published here.
+    // The broker for the dead-letter gauge and for the work messages of jobs the scheduling
+    // routines queue: no kind of message is consumed here.
     this.core = new ServiceCore('cleanup', config, log, { kinds: [] });
     const counter = (name: string, help: string) =>
       new client.Counter({ name, help, registers: [this.core.metrics.registry] });
@@ -51,7 +56,15 @@ export class CleanupApp {
       log,
     });
 
+    this.relay = this.core.outboxRelay({ pollMs: 500, batchSize: 500, minAgeMs: 2_000 });
     this.routines = [
+      ...schedulingRoutines(config, {
+        db,
+        names: this.core.names,
+        sendNow: (messages) => this.relay.sendNow(messages),
+        registry: this.core.metrics.registry,
+        log,
+      }),
       new PeriodicRoutine(
         'object-ttl',
         config.ROUTINE_INTERVAL_MS,
@@ -113,6 +126,7 @@ export class CleanupApp {
     for (const routine of this.routines) routine.start();
     // The routines need no broker: give it a moment, then carry on while it connects.
     await waitAtMost(this.core.broker.start(), 5_000);
+    this.relay.start();
     await this.core.serve(config.OPS_PORT);
     log.info('cleanup started', {
       opsPort: this.opsPort,
@@ -123,6 +137,7 @@ export class CleanupApp {
 
   async stop(): Promise<void> {
     await Promise.all(this.routines.map((r) => r.stop()));
+    await this.relay.stop();
     await this.core.close();
   }
 }

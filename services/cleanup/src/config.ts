@@ -23,5 +23,21 @@ export const CleanupEnv = z.object({
    * retry delay. Default 900000 (15 min).
    */
   STUCK_JOB_AFTER_MS: env.int(900_000, 1),
+  /**
+   * How often delayed jobs that have come due are moved to queued, in ms: their start is late by
+   * up to this much (half on average). Each look is one probe of a partial index holding only
+   * scheduled jobs. Default 250.
+   */
+  PROMOTE_INTERVAL_MS: env.int(250, 10),
+  /** Most delayed jobs queued per transaction (repeated until none is due). Default 1000. */
+  PROMOTE_BATCH_SIZE: env.int(1_000, 1),
+  /** How often schedules are looked at for due ticks, in ms. Default 250. */
+  SCHEDULER_INTERVAL_MS: env.int(250, 10),
+  /**
+   * A schedule tick acted on at most this late is on time and makes its job whatever the
+   * schedule's catchUp; an older one was missed (no scheduler ran) and only `catchUp: latest`
+   * runs it (the most recent one only), in ms. Default 5000.
+   */
+  SCHEDULE_MISFIRE_GRACE_MS: env.int(5_000, 0),
 });
 export type CleanupConfig = z.infer<typeof CleanupEnv>;

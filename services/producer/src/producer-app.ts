@@ -1,7 +1,7 @@
 import express from 'express';
 import { DEFAULT_IMAGE_LIMITS } from '@conveyor/kind-image-resize/contract';
 import type { NotificationListener, OutboxRelay } from '@conveyor/database';
-import { JobDispatcher, JobKindRegistry, JobStore, jobStoreOptionsFrom } from '@conveyor/jobs';
+import { JobDispatcher, JobKindRegistry, JobStore, jobStoreOptionsFrom, ScheduleStore } from '@conveyor/jobs';
 import { boundChildren, waitAtMost, type Logger, type SpanExporter } from '@conveyor/platform';
 import { ServiceCore } from '@conveyor/runtime';
 import { publishOutgoing } from '@conveyor/broker';
@@ -27,6 +27,7 @@ import { openApiDocument, openApiRouter } from './http/openapi.js';
 import { SourceAllowList } from './callback/source-allow-list.js';
 import { idempotent } from './idempotency/idempotent.js';
 import { IdempotencyStore } from './idempotency/idempotency.store.js';
+import { schedulesRouter } from './schedules/schedules.routes.js';
 
 const BROKER_START_GRACE_MS = 5_000;
 
@@ -140,6 +141,7 @@ export class ProducerApp {
       kinds: new RegisteredKinds(this.kindRegistry),
       sendNow: (messages: Parameters<OutboxRelay['sendNow']>[0]) => this.relay.sendNow(messages),
       idempotent: idempotency,
+      maxDelayMs: config.JOB_MAX_DELAY_MS,
       countSubmitted: (kind: string) => submitted(kind).inc(),
       afterCommit:
         config.FAULT_INJECTION === 'crash-after-commit'
@@ -172,6 +174,7 @@ export class ProducerApp {
       legacyTasksRouter(deps),
       imagesRouter(imageDeps),
       legacyImagesRouter(imageDeps),
+      schedulesRouter({ schedules: new ScheduleStore(db), limits: deps.limits, kinds: deps.kinds }),
       deliveriesRouter({
         jobs: store,
         deliveries: new WebhookDeliveryStore(db),

@@ -27,6 +27,7 @@ import {
 } from './job-request.js';
 import { clientIdOf } from '../auth/auth.js';
 import { validateCallbackUrl } from './callback-url.js';
+import { runAtOf, type RunAtPathPrefix } from './run-at.js';
 
 export interface JobRoutesDeps {
   store: JobStore;
@@ -37,6 +38,8 @@ export interface JobRoutesDeps {
   sendNow: (messages: OutboxMessage[]) => Promise<void>;
   /** Honours an `Idempotency-Key` header on POST /v1/jobs (see idempotency/idempotent.ts). */
   idempotent: RequestHandler;
+  /** Longest runAt / delayMs ahead a job may be submitted with, in ms (JOB_MAX_DELAY_MS). */
+  maxDelayMs: number;
   /** Counts a job created (not one found again by its customId) in the metrics. */
   countSubmitted: (kind: string) => void;
   /** Test hook: runs between the commit and the publish (a test makes it kill the process). */
@@ -61,7 +64,9 @@ export async function submitJob(
   res: Response,
   request: SubmitJobRequest,
   inputPath: InputPath = 'body.input',
+  runAtPrefix: RunAtPathPrefix = 'body.',
 ): Promise<{ job: JobRecord; created: boolean }> {
+  const runAt = runAtOf(request, new Date(), deps.maxDelayMs, runAtPrefix);
   const clientId = clientIdOf(res);
   const context = contextOf(res);
   const { correlationId } = context;
@@ -91,6 +96,7 @@ export async function submitJob(
       input,
       callbackUrl,
       traceParent: traceparentOf(res),
+      runAt,
     },
     correlationId,
   );
@@ -119,7 +125,9 @@ export async function submitJob(
 }
 
 function sendJob(res: Response, status: number, job: JobRecord): void {
-  if (!isTerminal(job.status)) res.setHeader('Retry-After', String(POLL_AFTER_SECONDS));
+  // A scheduled job has nothing to poll for until its runAt.
+  const wait = job.status === 'scheduled' && job.runAt ? Math.ceil((job.runAt.getTime() - Date.now()) / 1000) : 0;
+  if (!isTerminal(job.status)) res.setHeader('Retry-After', String(Math.max(POLL_AFTER_SECONDS, wait)));
   const body: Job = toApiJob(job);
   res.status(status).json(body);
 }
