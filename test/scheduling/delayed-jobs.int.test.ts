@@ -1,6 +1,14 @@
 import { TEST_DATABASE_URL, waitFor } from '@conveyor/testkit';
 import pg from 'pg';
-import { cleanupApp, createIsolatedEnv, jobFinished, request, startServices, type IsolatedEnv, type Services } from '../harness.js';
+import {
+  cleanupApp,
+  createIsolatedEnv,
+  jobFinished,
+  request,
+  startServices,
+  type IsolatedEnv,
+  type Services,
+} from '../harness.js';
 
 /** Delayed jobs through the API: validation, scheduled until due, listed, cancelled, started on time. */
 describe('delayed jobs', () => {
@@ -104,9 +112,10 @@ describe('delayed jobs', () => {
 
   it('leaves scheduled jobs to the promoter, not to the stuck-job repair', async () => {
     const far = await submit({ delayMs: 3_600_000 });
-    await db.query(`update "${isolated.schema}".jobs set updated_at = now() - interval '1 day' where id = $1`, [
-      far.body.id,
-    ]);
+    await db.query(
+      `update "${isolated.schema}".jobs set updated_at = now() - interval '1 day' where id = $1`,
+      [far.body.id],
+    );
     const repair = cleanupApp({ ...isolated.env, JOB_ROUTINE_INTERVAL_MS: '50', STUCK_JOB_AFTER_MS: '1000' });
     await repair.start();
     try {

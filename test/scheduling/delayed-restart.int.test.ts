@@ -63,9 +63,13 @@ describe('delayed jobs across a restart of every service', () => {
 
     await stopAll();
     // Everything is down past the first job's runAt.
-    await waitFor('the first job due with every service down', () => Date.now() > duringDowntime.getTime() + 1_000, {
-      timeoutMs: 10_000,
-    });
+    await waitFor(
+      'the first job due with every service down',
+      () => Date.now() > duringDowntime.getTime() + 1_000,
+      {
+        timeoutMs: 10_000,
+      },
+    );
     const { rows } = await db.query<{ status: string }>(
       `select status from "${isolated.schema}".jobs where id = any($1::uuid[])`,
       [[early, late]],

@@ -1,12 +1,6 @@
 import { ServiceProcess, TEST_DATABASE_URL, waitFor } from '@conveyor/testkit';
 import pg from 'pg';
-import {
-  consumerApp,
-  createIsolatedEnv,
-  producerApp,
-  request,
-  type IsolatedEnv,
-} from '../harness.js';
+import { consumerApp, createIsolatedEnv, producerApp, request, type IsolatedEnv } from '../harness.js';
 
 interface LogEntry {
   level: string;
@@ -52,7 +46,9 @@ describe('promoter and scheduler in two cleanups', () => {
       }
     });
   const troubles = (p: ServiceProcess) =>
-    entries(p).filter((e) => e.level === 'error' || e.level === 'unparsed' || e.message === 'routine pass failed');
+    entries(p).filter(
+      (e) => e.level === 'error' || e.level === 'unparsed' || e.message === 'routine pass failed',
+    );
   const table = (name: string) => `"${isolated.schema}".${name}`;
 
   beforeAll(async () => {
@@ -154,7 +150,9 @@ describe('promoter and scheduler in two cleanups', () => {
     );
     expect(rows).toHaveLength(1);
     const replayedFrom = (await ticksOf()).length;
-    await waitFor('two more ticks', async () => (await ticksOf()).length >= replayedFrom + 2, { timeoutMs: 15_000 });
+    await waitFor('two more ticks', async () => (await ticksOf()).length >= replayedFrom + 2, {
+      timeoutMs: 15_000,
+    });
     await request(port, 'DELETE', `/v1/schedules/${schedule.id}`);
 
     const ticks = await ticksOf();
@@ -175,7 +173,8 @@ describe('promoter and scheduler in two cleanups', () => {
       });
     // Two schedulers, as the tests before leave them (started here when this test runs alone).
     const running = processes.filter((p) => !p.exited);
-    if (running.length < 2) await Promise.all(Array.from({ length: 2 - running.length }, () => startCleanup()));
+    if (running.length < 2)
+      await Promise.all(Array.from({ length: 2 - running.length }, () => startCleanup()));
     const none = (await create('none')).body;
     const latest = (await create('latest')).body;
     const ticksOf = async (id: string) =>
@@ -186,7 +185,10 @@ describe('promoter and scheduler in two cleanups', () => {
           [`schedule:${id}:%`],
         )
       ).rows;
-    await waitFor('both schedules ticking', async () => (await ticksOf(none.id)).length >= 2 && (await ticksOf(latest.id)).length >= 2);
+    await waitFor(
+      'both schedules ticking',
+      async () => (await ticksOf(none.id)).length >= 2 && (await ticksOf(latest.id)).length >= 2,
+    );
 
     for (const p of processes) await p.stop();
     const lastBefore = new Map<string, number>();

@@ -36,7 +36,12 @@ describe('schedules', () => {
     await producer.start();
     apps.push(producer);
     port = producer.port;
-    database = createDatabase({ url: TEST_DATABASE_URL, schema: isolated.schema, poolMax: 2, log: silentLogger() });
+    database = createDatabase({
+      url: TEST_DATABASE_URL,
+      schema: isolated.schema,
+      poolMax: 2,
+      log: silentLogger(),
+    });
     alice = { authorization: `Bearer ${(await createApiClient(database.db, 'alice')).apiKey}` };
     bob = { authorization: `Bearer ${(await createApiClient(database.db, 'bob')).apiKey}` };
     for (const app of [consumerApp(env), cleanupApp({ ...env, SCHEDULER_INTERVAL_MS: '100' })]) {
@@ -52,7 +57,13 @@ describe('schedules', () => {
   });
 
   const create = (body: Record<string, unknown>, as = alice) =>
-    request(port, 'POST', '/v1/schedules', { cron: '* * * * * *', kind: 'factorize', input: { number: '77' }, ...body }, as);
+    request(
+      port,
+      'POST',
+      '/v1/schedules',
+      { cron: '* * * * * *', kind: 'factorize', input: { number: '77' }, ...body },
+      as,
+    );
   /** The jobs a schedule's ticks made, oldest tick first. */
   const tickJobs = async (scheduleId: string): Promise<TickJob[]> => {
     const rows = await database.db
@@ -91,6 +102,25 @@ describe('schedules', () => {
     expect(response.body.error.code).toBe(code);
     const detail = response.body.error.details.find((d: { path: string }) => d.path === path);
     expect(detail?.message).toMatch(message);
+  });
+
+  it('documents the routes and the new status in /openapi.json', async () => {
+    const { body: document } = await request(port, 'GET', '/openapi.json');
+    for (const path of [
+      '/v1/schedules',
+      '/v1/schedules/{id}',
+      '/v1/schedules/{id}/pause',
+      '/v1/schedules/{id}/resume',
+    ])
+      expect(document.paths).toHaveProperty([path]);
+    const statusParam = document.paths['/v1/jobs'].get.parameters.find(
+      (p: { name: string }) => p.name === 'status',
+    );
+    expect(statusParam.schema.enum).toContain('scheduled');
+    const submit = document.paths['/v1/jobs'].post.requestBody.content['application/json'].schema.oneOf[0];
+    expect(Object.keys(submit.properties)).toEqual(expect.arrayContaining(['runAt', 'delayMs']));
+    const job = document.paths['/v1/jobs/{id}'].get.responses[200].content['application/json'].schema;
+    expect(job.properties).toHaveProperty('runAt');
   });
 
   it('shows a client only its own schedules', async () => {
@@ -151,7 +181,9 @@ describe('schedules', () => {
     // The ticks that fell in the pause were not caught up.
     for (const tick of newTicks) expect(tick).toBeGreaterThan(resumedAt - 1_000);
 
-    expect((await request(port, 'DELETE', `/v1/schedules/${schedule.id}`, undefined, alice)).status).toBe(204);
+    expect((await request(port, 'DELETE', `/v1/schedules/${schedule.id}`, undefined, alice)).status).toBe(
+      204,
+    );
     const atDelete = (await tickJobs(schedule.id)).length;
     await witnessPasses(3);
     expect((await tickJobs(schedule.id)).length).toBeLessThanOrEqual(atDelete + 1);
@@ -162,7 +194,11 @@ describe('schedules', () => {
       (await tickJobs(schedule.id)).every((job) => job.status === 'succeeded'),
     );
     const shown = await request(port, 'GET', `/v1/jobs/${afterResume[0]!.id}`, undefined, alice);
-    expect(shown.body).toMatchObject({ status: 'succeeded', attempts: 1, customId: `schedule:${schedule.id}:${afterResume[0]!.tick}` });
+    expect(shown.body).toMatchObject({
+      status: 'succeeded',
+      attempts: 1,
+      customId: `schedule:${schedule.id}:${afterResume[0]!.tick}`,
+    });
   });
 
   it('overlap skip: no job while the previous one is still running', async () => {

@@ -14,6 +14,7 @@ import type { RegisteredJobKind } from '@conveyor/jobs';
 import express from 'express';
 import swaggerUi from 'swagger-ui-express';
 import { z } from 'zod';
+import { schedulePaths } from '../schedules/schedules-openapi.js';
 
 const schema = (s: z.ZodType) =>
   z.toJSONSchema(s, { target: 'openapi-3.0', unrepresentable: 'any', io: 'input' });
@@ -126,6 +127,7 @@ export function openApiDocument(
       '/v1/stats': {
         get: { summary: 'Counts per status and kind', responses: { 200: json(JobStats, 'Counts') } },
       },
+      ...schedulePaths(),
       '/callback': {
         post: {
           summary: 'Object-status callback: one durable check per id',
@@ -160,6 +162,8 @@ export function openApiDocument(
                     quality: { type: 'integer', minimum: 1, maximum: 100 },
                     customId: { type: 'string' },
                     callbackUrl: { type: 'string', format: 'uri' },
+                    runAt: { type: 'string', format: 'date-time', description: 'Run then, not now' },
+                    delayMs: { type: 'integer', minimum: 0, description: 'Run this many ms from now' },
                   },
                 },
               },

@@ -6,7 +6,14 @@ import {
   type SchedulePage,
   type ScheduleDetail,
 } from '@conveyor/contracts';
-import { nextTicks, parseCron, toApiSchedule, type CronTicks, type ScheduleRecord, type ScheduleStore } from '@conveyor/jobs';
+import {
+  nextTicks,
+  parseCron,
+  toApiSchedule,
+  type CronTicks,
+  type ScheduleRecord,
+  type ScheduleStore,
+} from '@conveyor/jobs';
 import { AppError, parseOrThrow, requireJsonBody } from '@conveyor/platform';
 import express, { type Response } from 'express';
 import { z } from 'zod';
@@ -34,16 +41,21 @@ function cronTicksOrThrow(cron: string, timezone: string): CronTicks {
   const parsed = parseCron(cron, timezone);
   if (parsed.ok) return parsed.ticks;
   const path = `body.${parsed.field}`;
-  throw new AppError(parsed.field === 'cron' ? 'invalid_cron' : 'invalid_timezone', `${path}: ${parsed.message}`, {
-    status: 422,
-    details: [{ path, message: parsed.message }],
-  });
+  throw new AppError(
+    parsed.field === 'cron' ? 'invalid_cron' : 'invalid_timezone',
+    `${path}: ${parsed.message}`,
+    {
+      status: 422,
+      details: [{ path, message: parsed.message }],
+    },
+  );
 }
 
 /** The schedule's ticks as stored (checked when it was created). */
 function ticksOf(schedule: ScheduleRecord): CronTicks {
   const parsed = parseCron(schedule.cron, schedule.timezone);
-  if (!parsed.ok) throw new AppError('invalid_cron', `schedule ${schedule.id}: ${parsed.message}`, { status: 500 });
+  if (!parsed.ok)
+    throw new AppError('invalid_cron', `schedule ${schedule.id}: ${parsed.message}`, { status: 500 });
   return parsed.ticks;
 }
 
@@ -77,10 +89,14 @@ export function schedulesRouter(deps: ScheduleRoutesDeps): express.Router {
   router.post('/v1/schedules', requireJsonBody, async (req, res) => {
     const request = parseOrThrow(CreateScheduleRequest, req.body, 'body');
     if (request.kind === 'image-resize') {
-      throw new AppError('use_image_upload', 'image-resize jobs are created by uploading an image; they cannot be scheduled', {
-        status: 400,
-        details: [{ path: 'body.kind', message: 'image-resize jobs cannot be scheduled' }],
-      });
+      throw new AppError(
+        'use_image_upload',
+        'image-resize jobs are created by uploading an image; they cannot be scheduled',
+        {
+          status: 400,
+          details: [{ path: 'body.kind', message: 'image-resize jobs cannot be scheduled' }],
+        },
+      );
     }
     const ticks = cronTicksOrThrow(request.cron, request.timezone);
     // Checked as a submit would check it, once: every tick's job gets this input.
@@ -88,15 +104,21 @@ export function schedulesRouter(deps: ScheduleRoutesDeps): express.Router {
     const nulAt = nulCharacterPath(input);
     if (nulAt !== undefined) {
       const path = nulAt === '' ? 'body.input' : `body.input.${nulAt}`;
-      throw new AppError('invalid_characters', `${path} contains a NUL character (\\u0000), which cannot be stored`, {
-        status: 400,
-        details: [{ path, message: 'must not contain NUL characters' }],
-      });
+      throw new AppError(
+        'invalid_characters',
+        `${path} contains a NUL character (\\u0000), which cannot be stored`,
+        {
+          status: 400,
+          details: [{ path, message: 'must not contain NUL characters' }],
+        },
+      );
     }
     const callbackUrl = request.callbackUrl === undefined ? null : validateCallbackUrl(request.callbackUrl);
     const jobRequestHash = requestHash(request.kind, input, callbackUrl);
     const hash = createHash('sha256')
-      .update(JSON.stringify([request.cron, request.timezone, request.overlap, request.catchUp, jobRequestHash]))
+      .update(
+        JSON.stringify([request.cron, request.timezone, request.overlap, request.catchUp, jobRequestHash]),
+      )
       .digest('base64url');
     const customId = request.customId ?? null;
     const { schedule, created } = await deps.schedules.create(
@@ -134,7 +156,10 @@ export function schedulesRouter(deps: ScheduleRoutesDeps): express.Router {
         details: [{ path: 'query.cursor', message: 'not a cursor' }],
       });
     }
-    const schedules = await deps.schedules.list(clientIdOf(res), { after: query.cursor, limit: query.limit + 1 });
+    const schedules = await deps.schedules.list(clientIdOf(res), {
+      after: query.cursor,
+      limit: query.limit + 1,
+    });
     const page = schedules.slice(0, query.limit);
     const body: SchedulePage = {
       schedules: page.map(toApiSchedule),
@@ -144,12 +169,16 @@ export function schedulesRouter(deps: ScheduleRoutesDeps): express.Router {
   });
 
   router.get('/v1/schedules/:id', async (req, res) => {
-    const schedule = await ownSchedule(deps, res, req.params.id, (id, clientId) => deps.schedules.get(id, clientId));
+    const schedule = await ownSchedule(deps, res, req.params.id, (id, clientId) =>
+      deps.schedules.get(id, clientId),
+    );
     res.json(detail(schedule));
   });
 
   router.post('/v1/schedules/:id/pause', async (req, res) => {
-    const schedule = await ownSchedule(deps, res, req.params.id, (id, clientId) => deps.schedules.pause(id, clientId));
+    const schedule = await ownSchedule(deps, res, req.params.id, (id, clientId) =>
+      deps.schedules.pause(id, clientId),
+    );
     res.json(detail(schedule));
   });
 
