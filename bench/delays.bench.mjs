@@ -1,0 +1,242 @@
+// Benchmark: delay accuracy. 10,000 jobs submitted with the same runAt a few seconds ahead: how late
+// do they start (startedAt − runAt) and how late is their `queued` event (the promoter alone), and
+// how fast does the cleanup's due-jobs routine queue them? The yardstick, measured in the same run
+// on the same processes: the same 10,000 jobs submitted without a delay, their queue wait
+// (startedAt − createdAt). A burst of N jobs cannot start faster than the consumer drains N jobs
+// submitted at once, so the ratio of the two p99s is what the delay itself costs.
+//
+//   flock /tmp/conveyor-bench.lock pnpm bench delays [--jobs 10000] [--clients 64] [--concurrency 64]
+//
+// Options: --jobs N          jobs per phase (default 10000)
+//          --clients C       concurrent keep-alive HTTP clients submitting (default 64)
+//          --concurrency P   FACTORIZE_CONCURRENCY of the consumer (default 64)
+//          --lead-seconds S  runAt = the moment the delayed submits start + S (default: the
+//                            yardstick's submit time × 1.5 + 3 s, so every job is in before it is due)
+//          --idle-seconds S  how long the promoter's idle cost is sampled at the end (default 10)
+//
+// Phases:
+//   0. A producer, a consumer (factorize, prefetch P) and a cleanup (PROMOTE_INTERVAL_MS at its
+//      default 250 ms unless BENCH_ENV_PROMOTE_INTERVAL_MS says otherwise), all processes; a warm-up
+//      of 500 jobs, wiped.
+//   1. Yardstick: N × POST /v1/jobs {"kind":"factorize","input":{"number":"<1000000+i>"}} from C clients;
+//      once all succeeded, queue wait = started_at − created_at per job. Wiped.
+//   2. Delayed: the same N jobs with "runAt" = T; once all succeeded, lateness of start
+//      (started_at − run_at) and of the `queued` event (job_events.occurred_at − run_at), and the
+//      promoter's throughput (N ÷ the span of the queued events). Wiped.
+//   3. Idle cost: the cleanup's CPU over S seconds with nothing due (the routine still polls every
+//      PROMOTE_INTERVAL_MS), and EXPLAIN ANALYZE of the promoter's look on a jobs table of 2N rows.
+//   CPU of each process over phases 1 and 2 from /proc, and what else used the machine ("others").
+//
+// Everything runs in its own corner (AMQP prefix bench.<random>, schema bench_<random>), deleted at the end.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { numberList } from './lib/args.mjs';
+import { connectBackends, versionsLine, waitForEmptyOutbox } from './lib/backends.mjs';
+import { cpuGroups, cpuSnapshot, formatCpu } from './lib/cpu.mjs';
+import { closedLoop, freePort, request } from './lib/http.mjs';
+import { cleanUpOnce, isolate, runBenchmark } from './lib/isolation.mjs';
+import { fmt, log, printTable } from './lib/output.mjs';
+import { assertAlive, assertBuilt, startService, waitForStatus } from './lib/services.mjs';
+import { percentile } from './lib/stats.mjs';
+
+const JOBS = numberList('jobs', [10_000], { integers: true })[0];
+const CLIENTS = numberList('clients', [64], { integers: true })[0];
+const CONCURRENCY = numberList('concurrency', [64], { integers: true })[0];
+const LEAD_SECONDS = numberList('lead-seconds', [], {})[0];
+const IDLE_SECONDS = numberList('idle-seconds', [10], {})[0];
+const MAX_SECONDS = 120;
+const TARGET_P99_MS = 1_000;
+
+const CORNER = isolate();
+const { schema: SCHEMA } = CORNER;
+const cleanUp = cleanUpOnce(CORNER);
+
+const body = (i, runAt) =>
+  JSON.stringify({
+    kind: 'factorize',
+    input: { number: String(1_000_000 + i) },
+    ...(runAt ? { runAt } : {}),
+  });
+
+function submit(port, count, runAt) {
+  return closedLoop({
+    count,
+    clients: CLIENTS,
+    maxSeconds: MAX_SECONDS,
+    call: (agent, i) => request(agent, port, 'POST', '/v1/jobs', body(i, runAt)),
+  });
+}
+
+async function waitAllSucceeded(db, count, services) {
+  const deadline = Date.now() + MAX_SECONDS * 1000;
+  for (;;) {
+    for (const service of services) assertAlive(service);
+    const { rows } = await db.query(
+      `select count(*) filter (where status = 'succeeded')::int as done,
+              count(*) filter (where status in ('failed', 'cancelled'))::int as bad
+         from "${SCHEMA}".jobs`,
+    );
+    if (rows[0].bad > 0) throw new Error(`${rows[0].bad} jobs failed or were cancelled`);
+    if (rows[0].done >= count) return;
+    if (Date.now() > deadline)
+      throw new Error(`only ${rows[0].done} of ${count} jobs succeeded in ${MAX_SECONDS} s`);
+    await sleep(100);
+  }
+}
+
+async function wipe(db) {
+  await waitForEmptyOutbox(db, SCHEMA);
+  await db.query(`truncate "${SCHEMA}".job_events, "${SCHEMA}".outbox, "${SCHEMA}".jobs cascade`);
+}
+
+const summary = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return {
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    max: sorted.at(-1) ?? NaN,
+    min: sorted[0] ?? NaN,
+  };
+};
+
+async function main() {
+  assertBuilt(['producer', 'consumer', 'cleanup'], 'pnpm build');
+  const backends = await connectBackends(CORNER.databaseUrl);
+  const { db } = backends;
+  log(`delay accuracy: ${fmt(JOBS)} jobs, ${CLIENTS} clients, consumer prefetch ${CONCURRENCY}`);
+  log(await versionsLine(backends));
+
+  const port = await freePort();
+  const producer = startService('producer', {
+    ...CORNER.serviceEnv,
+    PORT: String(port),
+    OPS_PORT: String(await freePort()),
+  });
+  await waitForStatus(producer, port, '/readyz', 200);
+  const consumerOps = await freePort();
+  const consumer = startService('consumer', {
+    ...CORNER.serviceEnv,
+    OPS_PORT: String(consumerOps),
+    FACTORIZE_CONCURRENCY: String(CONCURRENCY),
+  });
+  await waitForStatus(consumer, consumerOps, '/readyz', 200);
+  const cleanupOps = await freePort();
+  const cleanup = startService('cleanup', { ...CORNER.serviceEnv, OPS_PORT: String(cleanupOps) });
+  await waitForStatus(cleanup, cleanupOps, '/readyz', 200);
+  const services = [producer, consumer, cleanup];
+  const groups = cpuGroups({ producer, consumer, cleanup });
+
+  log('warm-up: 500 jobs');
+  await submit(port, 500);
+  await waitAllSucceeded(db, 500, services);
+  await wipe(db);
+
+  // Phase 1: the yardstick.
+  log(`yardstick: ${fmt(JOBS)} jobs to run now`);
+  const cpuBefore1 = cpuSnapshot(groups);
+  const now = await submit(port, JOBS);
+  if (now.accepted !== JOBS) throw new Error(`${JOBS - now.accepted} submits failed: ${now.firstFailure}`);
+  await waitAllSucceeded(db, JOBS, services);
+  const cpu1 = cpuSnapshot(groups).since(cpuBefore1);
+  const { rows: immediate } = await db.query(
+    `select extract(epoch from started_at - created_at) * 1000 as wait from "${SCHEMA}".jobs`,
+  );
+  const queueWait = summary(immediate.map((r) => Number(r.wait)));
+  const submitSeconds = now.seconds;
+  await wipe(db);
+
+  // Phase 2: the same jobs, all due at T.
+  const leadSeconds = LEAD_SECONDS ?? (Number.isFinite(submitSeconds) ? submitSeconds * 1.5 + 3 : 10);
+  const runAt = new Date(Date.now() + leadSeconds * 1000);
+  log(`delayed: ${fmt(JOBS)} jobs due at ${runAt.toISOString()} (${fmt(leadSeconds, 1)} s ahead)`);
+  const cpuBefore2 = cpuSnapshot(groups);
+  const delayed = await submit(port, JOBS, runAt.toISOString());
+  if (delayed.accepted !== JOBS)
+    throw new Error(`${JOBS - delayed.accepted} submits failed: ${delayed.firstFailure}`);
+  const submittedBy = Date.now();
+  if (submittedBy > runAt.getTime())
+    throw new Error(`the submits ended after runAt: give a larger --lead-seconds`);
+  const { rows: early } = await db.query(
+    `select count(*)::int as n from "${SCHEMA}".jobs where status <> 'scheduled'`,
+  );
+  if (early[0].n > 0) throw new Error(`${early[0].n} jobs left scheduled before their runAt`);
+  await waitAllSucceeded(db, JOBS, services);
+  const cpu2 = cpuSnapshot(groups).since(cpuBefore2);
+  const { rows: late } = await db.query(
+    `select extract(epoch from j.started_at - j.run_at) * 1000 as started,
+            extract(epoch from e.occurred_at - j.run_at) * 1000 as queued,
+            extract(epoch from e.occurred_at) * 1000 as queued_at
+       from "${SCHEMA}".jobs j join "${SCHEMA}".job_events e on e.job_id = j.id and e.status = 'queued'`,
+  );
+  if (late.length !== JOBS) throw new Error(`${late.length} queued events for ${JOBS} jobs`);
+  const startLateness = summary(late.map((r) => Number(r.started)));
+  const queuedLateness = summary(late.map((r) => Number(r.queued)));
+  const queuedAt = summary(late.map((r) => Number(r.queued_at)));
+  const promoterSpanMs = queuedAt.max - queuedAt.min;
+  // From the moment they were due to the last queued event: the wait for the routine's next poll
+  // included, so a burst's throughput is not flattered by a span of one transaction.
+  const promoterRate = JOBS / Math.max(queuedLateness.max / 1000, 0.001);
+  const rowsBefore = (await db.query(`select count(*)::int as n from "${SCHEMA}".jobs`)).rows[0].n;
+
+  // Phase 3: the idle promoter (nothing due; jobs table of 2N finished rows after a copy).
+  await db.query(
+    `insert into "${SCHEMA}".jobs (id, client_id, kind, custom_id, request_hash, input, status, sequence, created_at, updated_at)
+     select gen_random_uuid(), client_id, kind, null, request_hash, input, status, sequence, created_at, updated_at
+       from "${SCHEMA}".jobs`,
+  );
+  await db.query(`analyze "${SCHEMA}".jobs`);
+  log(
+    `idle: the cleanup's CPU over ${IDLE_SECONDS} s with nothing due (${fmt(rowsBefore * 2)} jobs in the table)`,
+  );
+  const idleGroups = cpuGroups({ cleanup }, []);
+  const idleBefore = cpuSnapshot(idleGroups);
+  await sleep(IDLE_SECONDS * 1000);
+  const idle = cpuSnapshot(idleGroups).usageSince(idleBefore);
+  const { rows: plan } = await db.query(
+    `explain (analyze, buffers, format json)
+     select id, kind, trace_parent from "${SCHEMA}".jobs where status = 'scheduled' and run_at <= now()
+      order by run_at limit 1000 for update skip locked`,
+  );
+  const explained = plan[0]['QUERY PLAN'][0];
+  const planNodes = JSON.stringify(explained.Plan);
+  const usesIndex = planNodes.includes('jobs_scheduled_run_at_idx');
+
+  const ratio = startLateness.p99 / queueWait.p99;
+  printTable(
+    `Delay accuracy, ${fmt(JOBS)} jobs (ms)`,
+    ['measure', 'p50', 'p99', 'max'],
+    [
+      [
+        'yardstick: queue wait, submitted to run now (started − created)',
+        fmt(queueWait.p50),
+        fmt(queueWait.p99),
+        fmt(queueWait.max),
+      ],
+      [
+        'delayed: start lateness (started − runAt)',
+        fmt(startLateness.p50),
+        fmt(startLateness.p99),
+        fmt(startLateness.max),
+      ],
+      [
+        'delayed: queued-event lateness (queued − runAt)',
+        fmt(queuedLateness.p50),
+        fmt(queuedLateness.p99),
+        fmt(queuedLateness.max),
+      ],
+    ],
+  );
+  console.log(`
+start lateness p99 ÷ yardstick queue wait p99: ${fmt(ratio, 2)}
+target p99 start lateness ≤ ${fmt(TARGET_P99_MS)} ms: ${startLateness.p99 <= TARGET_P99_MS ? 'met' : 'not met'} (${fmt(startLateness.p99)} ms)
+earliest start relative to runAt: ${fmt(startLateness.min)} ms (negative would be a job started early)
+promoter: ${fmt(JOBS)} jobs all queued ${fmt(queuedLateness.max)} ms after runAt: ${fmt(promoterRate)} jobs/s (the first ${fmt(queuedLateness.min)} ms after runAt, waiting for the next poll; ${fmt(promoterSpanMs)} ms from the first queued event to the last)
+submits: yardstick ${fmt(submitSeconds, 1)} s, delayed all in ${fmt((submittedBy - runAt.getTime()) / -1000, 1)} s before runAt
+CPU (% of one core) while running now: ${formatCpu(cpu1)}
+CPU (% of one core) while delayed: ${formatCpu(cpu2)}
+idle promoter (cleanup process, nothing due, polling every PROMOTE_INTERVAL_MS): ${fmt(idle.percent.cleanup, 2)} % of one core (${fmt(idle.ms.cleanup)} ms CPU in ${fmt(idle.seconds, 1)} s; the cleanup's other routines included); others ${fmt(idle.percent.others, 0)} %
+promoter's look on ${fmt(rowsBefore * 2)} jobs with none scheduled: ${fmt(explained['Execution Time'], 3)} ms, ${usesIndex ? 'through jobs_scheduled_run_at_idx' : 'NOT through the partial index'}, ${explained.Plan['Shared Hit Blocks'] ?? '?'} shared blocks hit`);
+  await backends.close();
+  await cleanUp();
+}
+
+runBenchmark(main, cleanUp);
