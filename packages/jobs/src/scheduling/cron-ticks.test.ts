@@ -39,8 +39,12 @@ describe('parseCron', () => {
     expect(tickAtOrAfter(everySecond, at('2026-01-01T10:00:00.300Z'))?.toISOString()).toBe(
       '2026-01-01T10:00:01.000Z',
     );
-    expect(everySecond.before(at('2026-01-01T10:00:00.300Z'))?.toISOString()).toBe('2026-01-01T10:00:00.000Z');
-    expect(everySecond.before(at('2026-01-01T10:00:00.000Z'))?.toISOString()).toBe('2026-01-01T09:59:59.000Z');
+    expect(everySecond.before(at('2026-01-01T10:00:00.300Z'))?.toISOString()).toBe(
+      '2026-01-01T10:00:00.000Z',
+    );
+    expect(everySecond.before(at('2026-01-01T10:00:00.000Z'))?.toISOString()).toBe(
+      '2026-01-01T09:59:59.000Z',
+    );
   });
 });
 
@@ -124,7 +128,12 @@ describe('planTicks', () => {
 
   it('catchUp latest over a long downtime of a sparse cron: the one latest tick, found without walking the gap', () => {
     const yearly = ticksOf('0 0 1 1 *', 'Europe/Berlin');
-    const input = { due: at('2020-12-31T23:00:00Z'), now: at('2026-06-01T00:00:00Z'), graceMs: 1_000, maxTicks: 10 };
+    const input = {
+      due: at('2020-12-31T23:00:00Z'),
+      now: at('2026-06-01T00:00:00Z'),
+      graceMs: 1_000,
+      maxTicks: 10,
+    };
     expect(planTicks(yearly, { ...input, catchUp: 'latest' })).toEqual({
       fire: [at('2025-12-31T23:00:00Z')], // 2026-01-01 00:00 in Berlin
       skipped: 5,

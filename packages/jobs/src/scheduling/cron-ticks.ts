@@ -16,12 +16,17 @@ export interface CronTicks {
   before(before: Date): Date | null;
 }
 
-export type CronParse = { ok: true; ticks: CronTicks } | { ok: false; field: 'cron' | 'timezone'; message: string };
+export type CronParse =
+  { ok: true; ticks: CronTicks } | { ok: false; field: 'cron' | 'timezone'; message: string };
 
 /** Reads a cron (5 fields, or 6 with seconds first) in an IANA time zone; says which is wrong otherwise. */
 export function parseCron(cron: string, timezone: string): CronParse {
   if (!isTimeZone(timezone))
-    return { ok: false, field: 'timezone', message: `"${timezone}" is not an IANA time zone name (e.g. Europe/Berlin)` };
+    return {
+      ok: false,
+      field: 'timezone',
+      message: `"${timezone}" is not an IANA time zone name (e.g. Europe/Berlin)`,
+    };
   let job: Cron;
   try {
     job = new Cron(cron, { timezone, paused: true, mode: '5-or-6-parts' });
@@ -92,7 +97,8 @@ export function planTicks(ticks: CronTicks, input: TickPlanInput): TickPlan {
   const { due, now, catchUp, graceMs, maxTicks } = input;
   const onTimeFrom = new Date(Math.max(due.getTime(), now.getTime() - graceMs));
   const onTime: Date[] = [];
-  for (let at = tickAtOrAfter(ticks, onTimeFrom); at !== null && at <= now; at = ticks.after(at)) onTime.push(at);
+  for (let at = tickAtOrAfter(ticks, onTimeFrom); at !== null && at <= now; at = ticks.after(at))
+    onTime.push(at);
   const fire = onTime.slice(-maxTicks);
   let skipped = onTime.length - fire.length;
   const newestMissed = ticks.before(onTimeFrom);
@@ -109,6 +115,7 @@ export function planTicks(ticks: CronTicks, input: TickPlanInput): TickPlan {
 /** Ticks in [from, to], counted up to a bound (a count for logs, not worth enumerating a year of seconds). */
 function countTicks(ticks: CronTicks, from: Date, to: Date, bound = 10_000): number {
   let count = 0;
-  for (let at = tickAtOrAfter(ticks, from); at !== null && at <= to && count < bound; at = ticks.after(at)) count++;
+  for (let at = tickAtOrAfter(ticks, from); at !== null && at <= to && count < bound; at = ticks.after(at))
+    count++;
   return count;
 }

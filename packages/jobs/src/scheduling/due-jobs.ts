@@ -1,5 +1,11 @@
 import type { TopologyNames } from '@conveyor/contracts';
-import { insertOutboxMessages, sql, type Database, type Kysely, type OutboxMessage } from '@conveyor/database';
+import {
+  insertOutboxMessages,
+  sql,
+  type Database,
+  type Kysely,
+  type OutboxMessage,
+} from '@conveyor/database';
 import { commitJobUpdates, type JobEventPublishing } from '../job-change.js';
 import { jobRunMessage } from '../job-messages.js';
 
@@ -30,7 +36,12 @@ export async function promoteDueJobs(
   return db.transaction().execute(async (trx) => {
     const due = await trx
       .selectFrom('jobs')
-      .select(['id', 'kind', 'trace_parent', sql<number>`extract(epoch from now() - run_at) * 1000`.as('late_ms')])
+      .select([
+        'id',
+        'kind',
+        'trace_parent',
+        sql<number>`extract(epoch from now() - run_at) * 1000`.as('late_ms'),
+      ])
       .where('status', '=', 'scheduled')
       .where('run_at', '<=', sql<Date>`now()`)
       .orderBy('run_at')
@@ -47,7 +58,9 @@ export async function promoteDueJobs(
     );
     const runMessages = await insertOutboxMessages(
       trx,
-      due.map((job) => jobRunMessage(names, { id: job.id, kind: job.kind, traceParent: job.trace_parent }, correlationId)),
+      due.map((job) =>
+        jobRunMessage(names, { id: job.id, kind: job.kind, traceParent: job.trace_parent }, correlationId),
+      ),
     );
     return {
       count: due.length,

@@ -65,7 +65,9 @@ export async function runDueSchedules(
       .execute();
     if (rows.length === 0) return { schedules: 0, jobs: 0, skipped: 0, outbox: [] };
     const now = rows[0]!.db_now;
-    const decisions = rows.map(({ db_now: _now, ...row }) => decide(toScheduleRecord(row), now, options, log));
+    const decisions = rows.map(({ db_now: _now, ...row }) =>
+      decide(toScheduleRecord(row), now, options, log),
+    );
     await skipOverlaps(trx, decisions);
 
     const inserts: { decision: Decision; tick: Date; job: JobInsert }[] = decisions.flatMap((decision) =>
@@ -143,7 +145,9 @@ async function skipOverlaps(db: Kysely<Database>, decisions: Decision[]): Promis
     .select(['id', 'status'])
     .where('id', '=', sql<string>`any(${lastJobIds}::uuid[])`)
     .execute();
-  const unfinished = new Set(rows.filter((row) => !isTerminal(JobStatus.parse(row.status))).map((row) => row.id));
+  const unfinished = new Set(
+    rows.filter((row) => !isTerminal(JobStatus.parse(row.status))).map((row) => row.id),
+  );
   for (const decision of skipping) {
     if (decision.schedule.lastJobId === null || !unfinished.has(decision.schedule.lastJobId)) continue;
     decision.skipped += decision.fire.length;

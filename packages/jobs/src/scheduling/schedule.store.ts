@@ -31,7 +31,10 @@ export class ScheduleStore {
    * Creates a schedule whose first tick is the cron's first time after now, or returns the
    * client's schedule with the same customId (created = false; the caller compares requests).
    */
-  async create(schedule: NewSchedule, ticks: CronTicks): Promise<{ schedule: ScheduleRecord; created: boolean }> {
+  async create(
+    schedule: NewSchedule,
+    ticks: CronTicks,
+  ): Promise<{ schedule: ScheduleRecord; created: boolean }> {
     const row = await this.db
       .insertInto('schedules')
       .values({
@@ -49,7 +52,9 @@ export class ScheduleStore {
         catch_up: schedule.catchUp,
         next_run_at: ticks.after(new Date()),
       })
-      .onConflict((oc) => oc.columns(['client_id', 'custom_id']).where('custom_id', 'is not', null).doNothing())
+      .onConflict((oc) =>
+        oc.columns(['client_id', 'custom_id']).where('custom_id', 'is not', null).doNothing(),
+      )
       .returningAll()
       .executeTakeFirst();
     if (row) return { schedule: toScheduleRecord(row), created: true };
@@ -74,7 +79,10 @@ export class ScheduleStore {
   }
 
   /** Newest first; `after` continues from the last id of the previous page. */
-  async list(clientId: string, filter: { limit: number; after?: string | undefined }): Promise<ScheduleRecord[]> {
+  async list(
+    clientId: string,
+    filter: { limit: number; after?: string | undefined },
+  ): Promise<ScheduleRecord[]> {
     let query = this.db.selectFrom('schedules').selectAll().where('client_id', '=', clientId);
     if (filter.after !== undefined) {
       const after = filter.after;
@@ -89,7 +97,11 @@ export class ScheduleStore {
         ),
       );
     }
-    const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit).execute();
+    const rows = await query
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(filter.limit)
+      .execute();
     return rows.map(toScheduleRecord);
   }
 
@@ -110,7 +122,12 @@ export class ScheduleStore {
     const row = await this.db
       .updateTable('schedules')
       .set((eb) => ({
-        next_run_at: eb.case().when('paused', '=', true).then(ticks.after(new Date())).else(eb.ref('next_run_at')).end(),
+        next_run_at: eb
+          .case()
+          .when('paused', '=', true)
+          .then(ticks.after(new Date()))
+          .else(eb.ref('next_run_at'))
+          .end(),
         paused: false,
         updated_at: sql<Date>`now()`,
       }))

@@ -37,8 +37,12 @@ const MAX_TICKS_PER_PASS = 10;
  */
 export function schedulingRoutines(settings: SchedulingSettings, deps: SchedulingDeps): PeriodicRoutine[] {
   const { db, names, log } = deps;
-  const counter = (name: string, help: string) => new client.Counter({ name, help, registers: [deps.registry] });
-  const promoted = counter('conveyor_delayed_jobs_promoted_total', 'Delayed jobs moved from scheduled to queued');
+  const counter = (name: string, help: string) =>
+    new client.Counter({ name, help, registers: [deps.registry] });
+  const promoted = counter(
+    'conveyor_delayed_jobs_promoted_total',
+    'Delayed jobs moved from scheduled to queued',
+  );
   const created = counter('conveyor_schedule_jobs_created_total', 'Jobs created by schedule ticks');
   const skipped = counter(
     'conveyor_schedule_ticks_skipped_total',
@@ -51,13 +55,22 @@ export function schedulingRoutines(settings: SchedulingSettings, deps: Schedulin
       async (signal) => {
         await untilExhausted(
           async () => {
-            const pass = await promoteDueJobs(db, names, settings.PROMOTE_BATCH_SIZE, settings.JOB_EVENTS, 'promoter');
+            const pass = await promoteDueJobs(
+              db,
+              names,
+              settings.PROMOTE_BATCH_SIZE,
+              settings.JOB_EVENTS,
+              'promoter',
+            );
             if (pass.count === 0) return 0;
             promoted.inc(pass.count);
             // Not awaited: the next batch's transaction overlaps these publishes.
             void deps.sendNow(pass.outbox);
             if (log.isDebugEnabled())
-              log.debug('delayed jobs queued', { jobs: pass.count, maxLatenessMs: Math.round(pass.maxLatenessMs) });
+              log.debug('delayed jobs queued', {
+                jobs: pass.count,
+                maxLatenessMs: Math.round(pass.maxLatenessMs),
+              });
             return pass.count;
           },
           settings.PROMOTE_BATCH_SIZE,

@@ -126,7 +126,8 @@ export async function submitJob(
 
 function sendJob(res: Response, status: number, job: JobRecord): void {
   // A scheduled job has nothing to poll for until its runAt.
-  const wait = job.status === 'scheduled' && job.runAt ? Math.ceil((job.runAt.getTime() - Date.now()) / 1000) : 0;
+  const wait =
+    job.status === 'scheduled' && job.runAt ? Math.ceil((job.runAt.getTime() - Date.now()) / 1000) : 0;
   if (!isTerminal(job.status)) res.setHeader('Retry-After', String(Math.max(POLL_AFTER_SECONDS, wait)));
   const body: Job = toApiJob(job);
   res.status(status).json(body);

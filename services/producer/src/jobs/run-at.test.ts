@@ -28,7 +28,9 @@ describe('runAtOf', () => {
   });
 
   it('keeps a time already past (the job runs now)', () => {
-    expect(runAtOf({ runAt: '2020-01-01T00:00:00Z' }, NOW, YEAR_MS)).toEqual(new Date('2020-01-01T00:00:00Z'));
+    expect(runAtOf({ runAt: '2020-01-01T00:00:00Z' }, NOW, YEAR_MS)).toEqual(
+      new Date('2020-01-01T00:00:00Z'),
+    );
   });
 
   it('refuses both fields, naming delayMs', () => {
@@ -41,7 +43,10 @@ describe('runAtOf', () => {
 
   it('refuses a delay or a time beyond the maximum, naming the field', () => {
     expect(runAtOf({ delayMs: YEAR_MS }, NOW, YEAR_MS)).toEqual(new Date(NOW.getTime() + YEAR_MS));
-    expect(refusal({ delayMs: YEAR_MS + 1 })).toMatchObject({ code: 'delay_too_long', details: [{ path: 'body.delayMs' }] });
+    expect(refusal({ delayMs: YEAR_MS + 1 })).toMatchObject({
+      code: 'delay_too_long',
+      details: [{ path: 'body.delayMs' }],
+    });
     expect(refusal({ runAt: '2028-01-01T00:00:00Z' })).toMatchObject({
       code: 'delay_too_long',
       details: [{ path: 'body.runAt' }],

@@ -31,7 +31,11 @@ export function runAtOf(
   }
   if (delayMs !== undefined) {
     if (delayMs > maxDelayMs)
-      throw refused('delay_too_long', `${prefix}delayMs`, `must be at most ${maxDelayMs} ms (${describe(maxDelayMs)})`);
+      throw refused(
+        'delay_too_long',
+        `${prefix}delayMs`,
+        `must be at most ${maxDelayMs} ms (${describe(maxDelayMs)})`,
+      );
     return new Date(now.getTime() + delayMs);
   }
   if (runAt === undefined) return undefined;
