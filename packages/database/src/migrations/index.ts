@@ -13,6 +13,7 @@ import * as jobKinds from './20261207_1900_job_kinds.js';
 import * as jobDispatch from './20261207_2200_job_dispatch.js';
 import * as jobTraceParent from './20261208_0100_job_trace_parent.js';
 import * as idempotencyKeys from './20261208_0200_idempotency_keys.js';
+import * as retentionIndexes from './20261208_0300_retention_indexes.js';
 
 /** Every migration, in order. Names are timestamp-prefixed and never change once released. */
 export const migrations: Record<string, Migration> = {
@@ -30,4 +31,5 @@ export const migrations: Record<string, Migration> = {
   '20261207_2200_job_dispatch': jobDispatch,
   '20261208_0100_job_trace_parent': jobTraceParent,
   '20261208_0200_idempotency_keys': idempotencyKeys,
+  '20261208_0300_retention_indexes': retentionIndexes,
 };
