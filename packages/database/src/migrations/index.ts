@@ -14,6 +14,7 @@ import * as jobDispatch from './20261207_2200_job_dispatch.js';
 import * as jobTraceParent from './20261208_0100_job_trace_parent.js';
 import * as idempotencyKeys from './20261208_0200_idempotency_keys.js';
 import * as retentionIndexes from './20261208_0300_retention_indexes.js';
+import * as clientLimits from './20261208_0400_client_limits.js';
 
 /** Every migration, in order. Names are timestamp-prefixed and never change once released. */
 export const migrations: Record<string, Migration> = {
@@ -32,4 +33,5 @@ export const migrations: Record<string, Migration> = {
   '20261208_0100_job_trace_parent': jobTraceParent,
   '20261208_0200_idempotency_keys': idempotencyKeys,
   '20261208_0300_retention_indexes': retentionIndexes,
+  '20261208_0400_client_limits': clientLimits,
 };

@@ -93,6 +93,16 @@ export async function deleteOldAttempts(
   return Number(numAffectedRows ?? 0);
 }
 
+/** Rate-limit windows that ended over an hour ago (a window is seconds long). */
+export async function deleteOldRateWindows(db: Kysely<Database>, limit: number): Promise<number> {
+  const { numAffectedRows } = await sql`
+    delete from rate_limit_windows where ctid = any(array(
+      select ctid from rate_limit_windows where window_start < now() - interval '1 hour' limit ${limit} for update skip locked))`.execute(
+    db,
+  );
+  return Number(numAffectedRows ?? 0);
+}
+
 /** Idempotency keys past their expiry. */
 export async function deleteExpiredIdempotencyKeys(db: Kysely<Database>, limit: number): Promise<number> {
   const { numAffectedRows } = await sql`

@@ -4,6 +4,7 @@ import type { BlobStore } from '@conveyor/storage';
 import { blobsOf } from '../result-expiry/result-expiry.js';
 import {
   deleteExpiredIdempotencyKeys,
+  deleteOldRateWindows,
   deleteJobs,
   deleteOldAttempts,
   deleteOldDeliveries,
@@ -24,7 +25,12 @@ export interface RetentionSettings {
 }
 
 export type RetentionTarget =
-  'jobs' | 'job_events' | 'webhook_deliveries' | 'webhook_attempts' | 'idempotency_keys';
+  | 'jobs'
+  | 'job_events'
+  | 'webhook_deliveries'
+  | 'webhook_attempts'
+  | 'idempotency_keys'
+  | 'rate_limit_windows';
 
 /**
  * One pass of retention: each target pruned in batches until a batch comes back short. Jobs go
@@ -84,5 +90,6 @@ export async function pruneOnce(
       deleteOldAttempts(db, settings.webhookAttemptsMs, batchSize),
     ),
     idempotency_keys: await batches(() => deleteExpiredIdempotencyKeys(db, batchSize)),
+    rate_limit_windows: await batches(() => deleteOldRateWindows(db, batchSize)),
   };
 }
