@@ -188,6 +188,15 @@ export interface IdempotencyKeysTable {
   expires_at: Timestamp;
 }
 
+/** Tokens of a client's rate window handed out to producer replicas so far (see the producer's limits/). */
+export interface RateLimitWindowsTable {
+  client_id: string;
+  bucket: string;
+  window_start: Timestamp;
+  used: number;
+  last_grant: number;
+}
+
 export interface Database {
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
@@ -202,6 +211,7 @@ export interface Database {
   job_kinds: JobKindsTable;
   worker_hosts: WorkerHostsTable;
   idempotency_keys: IdempotencyKeysTable;
+  rate_limit_windows: RateLimitWindowsTable;
   schedules: SchedulesTable;
 }
 

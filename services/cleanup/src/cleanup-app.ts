@@ -6,6 +6,7 @@ import { deleteStaleObjects } from './stale-objects/stale-object.repository.js';
 import type { CleanupConfig } from './config.js';
 import { PeriodicRoutine, untilExhausted } from './periodic-routine.js';
 import { expireResultsBatch } from './result-expiry/result-expiry.js';
+import { pruneOnce } from './retention/retention.js';
 import { openBlobStore, storeSettingsFrom } from '@conveyor/storage';
 import { registerBacklogGauges } from './backlog/backlog.gauges.js';
 import { countBacklogs } from './backlog/backlog.repository.js';
@@ -45,6 +46,12 @@ export class CleanupApp {
       'conveyor_stuck_jobs_requeued_total',
       'Unfinished jobs without a runner handed back to the queue',
     );
+    const retentionDeleted = new client.Counter({
+      name: 'conveyor_retention_deleted_total',
+      help: 'Rows deleted by retention, by table',
+      labelNames: ['table'],
+      registers: [this.core.metrics.registry],
+    });
     const db = this.core.database.db;
     const store = new JobStore(db, this.core.names, { events: config.JOB_EVENTS });
     const images = openBlobStore(config.IMAGE_STORE, storeSettingsFrom(config));
@@ -110,6 +117,32 @@ export class CleanupApp {
               status: job.status,
               attempts: job.attempts,
             });
+        },
+        log,
+      ),
+      new PeriodicRoutine(
+        'retention',
+        config.RETENTION_INTERVAL_MS,
+        async (signal) => {
+          const startedAt = Date.now();
+          const deleted = await pruneOnce(
+            db,
+            images,
+            {
+              jobsMs: config.JOB_RETENTION_MS,
+              jobEventsMs: config.JOB_EVENT_RETENTION_MS,
+              webhookDeliveriesMs: config.WEBHOOK_DELIVERY_RETENTION_MS,
+              webhookAttemptsMs: config.WEBHOOK_ATTEMPT_RETENTION_MS,
+              batchSize: config.RETENTION_BATCH_SIZE,
+              batchPauseMs: config.RETENTION_BATCH_PAUSE_MS,
+            },
+            signal,
+            log,
+          );
+          for (const [table, count] of Object.entries(deleted))
+            if (count > 0) retentionDeleted.inc({ table }, count);
+          if (Object.values(deleted).some((count) => count > 0))
+            log.info('retention pruned', { ...deleted, ms: Date.now() - startedAt });
         },
         log,
       ),

@@ -24,6 +24,24 @@ export const CleanupEnv = z.object({
    */
   STUCK_JOB_AFTER_MS: env.int(900_000, 1),
   /**
+   * Retention, each record by its own setting, in ms (0 keeps for ever). Finished jobs (with their
+   * events, webhook deliveries and attempts, and an image job's blobs) once created and finished
+   * this long ago. Default 90 days. Results go sooner, after the consumer's RESULT_TTL_MS.
+   */
+  JOB_RETENTION_MS: env.int(90 * 86_400_000, 0),
+  /** A job's history (job_events) of jobs kept longer. Default 90 days. */
+  JOB_EVENT_RETENTION_MS: env.int(90 * 86_400_000, 0),
+  /** Settled webhook deliveries (delivered, failed, superseded, gone) and their attempts. Default 30 days. */
+  WEBHOOK_DELIVERY_RETENTION_MS: env.int(30 * 86_400_000, 0),
+  /** The attempt log of deliveries kept longer. Default 30 days. */
+  WEBHOOK_ATTEMPT_RETENTION_MS: env.int(30 * 86_400_000, 0),
+  /** How often retention runs, in ms. Default 60000. */
+  RETENTION_INTERVAL_MS: env.int(60_000, 10),
+  /** Rows one retention statement deletes at most. Default 1000. */
+  RETENTION_BATCH_SIZE: env.int(1_000, 1),
+  /** Pause between two retention batches, in ms, leaving the disk to the hot paths. Default 20. */
+  RETENTION_BATCH_PAUSE_MS: env.int(20, 0),
+  /**
    * How often delayed jobs that have come due are moved to queued, in ms: their start is late by
    * up to this much (half on average). Each look is one probe of a partial index holding only
    * scheduled jobs. Default 250.

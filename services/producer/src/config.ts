@@ -29,6 +29,19 @@ export const ProducerEnv = z.object({
    * died): a repeat of it runs again. Default 60 s.
    */
   IDEMPOTENCY_ABANDON_MS: env.int(60_000, 1_000),
+  /**
+   * Per-client limits, shared by every producer replica; 0 turns one off (the default). Submits
+   * (POST /v1/jobs, /v1/images and the old APIs' submits) and POST /callback requests a client may
+   * make per RATE_LIMIT_WINDOW_MS; past them, 429 with Retry-After and the RateLimit headers.
+   */
+  RATE_LIMIT_SUBMITS: env.int(0, 0),
+  RATE_LIMIT_CALLBACKS: env.int(0, 0),
+  /** The rate limits' window, in ms. Default 1000. */
+  RATE_LIMIT_WINDOW_MS: env.int(1_000, 100),
+  /** Unfinished jobs (scheduled, queued, running) a client may have; past it, submits get 429. 0: no cap (the default). */
+  MAX_JOBS_IN_FLIGHT: env.int(0, 0),
+  /** How often a producer re-reads a client's jobs in flight while it submits, in ms. Default 500. */
+  IN_FLIGHT_REFRESH_MS: env.int(500, 10),
   /** How often the outbox relay looks for spilled messages. Default 500 ms. */
   OUTBOX_POLL_MS: env.int(500, 10),
   /** Require `Authorization: Bearer <api key>` on the jobs API and POST /callback. Default false (one default client, open callback). */

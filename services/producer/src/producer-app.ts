@@ -13,7 +13,7 @@ import { DurablePublisher } from './callback/durable-publisher.js';
 import type { ProducerConfig } from './config.js';
 import { RegisteredKinds } from './jobs/registered-kinds.js';
 import { ApiKeyCache } from './auth/api-key-cache.js';
-import { authenticate } from './auth/auth.js';
+import { authenticate, requestScopeOf } from './auth/auth.js';
 import { authenticateCallback } from './callback/callback-auth.js';
 import { callbackRouter } from './callback/callback.routes.js';
 import { deliveriesRouter } from './jobs/deliveries.routes.js';
@@ -27,6 +27,7 @@ import { openApiDocument, openApiRouter } from './http/openapi.js';
 import { SourceAllowList } from './callback/source-allow-list.js';
 import { idempotent } from './idempotency/idempotent.js';
 import { IdempotencyStore } from './idempotency/idempotency.store.js';
+import { clientLimits } from './limits/client-limits.js';
 import { schedulesRouter } from './schedules/schedules.routes.js';
 
 const BROKER_START_GRACE_MS = 5_000;
@@ -101,9 +102,9 @@ export class ProducerApp {
         ttlMs: config.IDEMPOTENCY_KEY_TTL_MS,
         abandonAfterMs: config.IDEMPOTENCY_ABANDON_MS,
       }),
-      // Per client; callbacks sent with the shared secret (no client) share one scope.
-      (res) => (typeof res.locals.clientId === 'string' ? res.locals.clientId : ''),
+      requestScopeOf,
     );
+    const limits = clientLimits(config, database.db, log, requestScopeOf);
     this.app = createHttpApp({
       log,
       metrics,
@@ -117,14 +118,18 @@ export class ProducerApp {
           names,
           maxIds: config.CALLBACK_MAX_IDS,
           authenticate: callbackAuth,
+          admit: limits.callbacks,
           idempotent: idempotency,
         }),
-        this.jobRouters(idempotency),
+        this.jobRouters(idempotency, limits.submits),
       ],
     });
   }
 
-  private jobRouters(idempotency: express.RequestHandler): express.Router {
+  private jobRouters(
+    idempotency: express.RequestHandler,
+    admitSubmit: express.RequestHandler,
+  ): express.Router {
     const { config } = this;
     const { db } = this.core.database;
     const store = new JobStore(db, this.core.names, {
@@ -168,6 +173,8 @@ export class ProducerApp {
       ['/v1', '/factor', '/get', '/tasks', '/api/v1'],
       authenticate({ enabled: config.AUTH_ENABLED, keys: this.keys }),
     );
+    // Every way to submit, before its body is read further (an upload is refused before it is stored).
+    router.post(['/v1/jobs', '/v1/images', '/factor', '/tasks', '/api/v1/images/resize'], admitSubmit);
     router.use(
       jobsRouter(deps),
       legacyFactorRouter(deps),

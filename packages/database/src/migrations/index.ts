@@ -13,7 +13,9 @@ import * as jobKinds from './20261207_1900_job_kinds.js';
 import * as jobDispatch from './20261207_2200_job_dispatch.js';
 import * as jobTraceParent from './20261208_0100_job_trace_parent.js';
 import * as idempotencyKeys from './20261208_0200_idempotency_keys.js';
-import * as scheduling from './20261208_0300_scheduling.js';
+import * as retentionIndexes from './20261208_0300_retention_indexes.js';
+import * as clientLimits from './20261208_0400_client_limits.js';
+import * as scheduling from './20261208_0500_scheduling.js';
 
 /** Every migration, in order. Names are timestamp-prefixed and never change once released. */
 export const migrations: Record<string, Migration> = {
@@ -31,5 +33,7 @@ export const migrations: Record<string, Migration> = {
   '20261207_2200_job_dispatch': jobDispatch,
   '20261208_0100_job_trace_parent': jobTraceParent,
   '20261208_0200_idempotency_keys': idempotencyKeys,
-  '20261208_0300_scheduling': scheduling,
+  '20261208_0300_retention_indexes': retentionIndexes,
+  '20261208_0400_client_limits': clientLimits,
+  '20261208_0500_scheduling': scheduling,
 };

@@ -4,7 +4,7 @@ import type { BlobLocation, BlobStore } from '@conveyor/storage';
 import { listExpiringJobs, markJobsExpired, type ExpiringJob } from './expiring-result.repository.js';
 
 /** The blobs a job owns: an image job's upload and its resized result. */
-function blobsOf(job: ExpiringJob): BlobLocation[] {
+export function blobsOf(job: ExpiringJob): BlobLocation[] {
   if (!isJobOfKind(job, 'image-resize')) return [];
   return [job.input.original, ...(job.result ? [job.result.location] : [])];
 }

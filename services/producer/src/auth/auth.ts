@@ -43,6 +43,15 @@ export function authenticate(options: AuthOptions): RequestHandler {
   };
 }
 
+/**
+ * Whose quota and idempotency keys a request uses: its client, or '' for a POST /callback let in
+ * by the shared secret or its source address (the old upstream, which has no key).
+ */
+export function requestScopeOf(res: Response): string {
+  const clientId: unknown = res.locals.clientId;
+  return typeof clientId === 'string' ? clientId : '';
+}
+
 export function clientIdOf(res: Response): string {
   return res.locals.clientId as string;
 }
