@@ -22,6 +22,8 @@ const JOB_BATCH = 500;
 export class CleanupApp {
   private readonly core: ServiceCore;
   private readonly routines: PeriodicRoutine[];
+  /** Delayed jobs and schedules: they publish, so they start once the broker had its chance. */
+  private readonly timeRoutines: PeriodicRoutine[];
   /** Sends the work messages of jobs the scheduling routines queue (see scheduling/). */
   private readonly relay: OutboxRelay;
 
@@ -64,14 +66,14 @@ export class CleanupApp {
     });
 
     this.relay = this.core.outboxRelay({ pollMs: 500, batchSize: 500, minAgeMs: 2_000 });
+    this.timeRoutines = schedulingRoutines(config, {
+      db,
+      names: this.core.names,
+      sendNow: (messages) => this.relay.sendNow(messages),
+      registry: this.core.metrics.registry,
+      log,
+    });
     this.routines = [
-      ...schedulingRoutines(config, {
-        db,
-        names: this.core.names,
-        sendNow: (messages) => this.relay.sendNow(messages),
-        registry: this.core.metrics.registry,
-        log,
-      }),
       new PeriodicRoutine(
         'object-ttl',
         config.ROUTINE_INTERVAL_MS,
@@ -157,9 +159,11 @@ export class CleanupApp {
     const { config, log } = this;
     await this.core.migrate();
     for (const routine of this.routines) routine.start();
-    // The routines need no broker: give it a moment, then carry on while it connects.
+    // These routines need no broker: give it a moment, then carry on while it connects.
     await waitAtMost(this.core.broker.start(), 5_000);
     this.relay.start();
+    // Jobs queued before the broker is up would wait for the relay's poll (seconds late).
+    for (const routine of this.timeRoutines) routine.start();
     await this.core.serve(config.OPS_PORT);
     log.info('cleanup started', {
       opsPort: this.opsPort,
@@ -169,7 +173,7 @@ export class CleanupApp {
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.routines.map((r) => r.stop()));
+    await Promise.all([...this.timeRoutines, ...this.routines].map((r) => r.stop()));
     await this.relay.stop();
     await this.core.close();
   }
