@@ -1,6 +1,8 @@
 import { TEST_DATABASE_URL, waitFor } from '@conveyor/testkit';
 import pg from 'pg';
+import { Receiver } from '../webhooks/receiver.js';
 import {
+  WEBHOOK_SECRET,
   cleanupApp,
   createIsolatedEnv,
   jobFinished,
@@ -17,10 +19,15 @@ describe('delayed jobs', () => {
   let cleanup: ReturnType<typeof cleanupApp>;
   let db: pg.Client;
   let port: number;
+  const receiver = new Receiver();
 
   beforeAll(async () => {
     isolated = await createIsolatedEnv('delayed');
-    services = await startServices(isolated.env);
+    await receiver.start();
+    services = await startServices(
+      { ...isolated.env, WEBHOOK_SECRET, WEBHOOK_ALLOW_LOOPBACK: 'true' },
+      { notifier: true },
+    );
     ({ port } = services);
     cleanup = cleanupApp({ ...isolated.env, PROMOTE_INTERVAL_MS: '250' });
     await cleanup.start();
@@ -31,6 +38,7 @@ describe('delayed jobs', () => {
   afterAll(async () => {
     await cleanup.stop();
     await services.stop();
+    await receiver.stop();
     await db.end();
     await isolated.dispose();
   });
@@ -84,6 +92,23 @@ describe('delayed jobs', () => {
     const events = await eventsOf(job.id);
     expect(events.map((e) => e.status)).toEqual(['scheduled', 'queued', 'succeeded']);
     expect(events[1]!.occurred_at.getTime()).toBeGreaterThanOrEqual(runAt.getTime());
+  });
+
+  it('pushes the scheduled, queued and final statuses to the callbackUrl, in order', async () => {
+    const submitted = await submit({
+      delayMs: 1_000,
+      callbackUrl: `http://127.0.0.1:${receiver.port}/hook`,
+    });
+    expect(submitted.body.status).toBe('scheduled');
+    const statuses = await waitFor('the succeeded webhook', () => {
+      const mine = receiver.received.filter((w) => w.payload.jobId === submitted.body.id);
+      return mine.some((w) => w.payload.status === 'succeeded') ? mine : undefined;
+    });
+    expect(statuses.map((w) => [w.payload.sequence, w.payload.status])).toEqual([
+      [1, 'scheduled'],
+      [2, 'queued'],
+      [3, 'succeeded'],
+    ]);
   });
 
   it('runs a job whose delayMs is 0 or whose runAt has passed at once, through the usual path', async () => {
