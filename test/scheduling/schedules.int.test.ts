@@ -89,6 +89,7 @@ describe('schedules', () => {
   it.each([
     [{ cron: '61 * * * *' }, 422, 'invalid_cron', 'body.cron', /Invalid value for minute: 61/],
     [{ cron: 'every minute' }, 422, 'invalid_cron', 'body.cron', /./],
+    [{ cron: '0 0 30 2 *' }, 422, 'invalid_cron', 'body.cron', /never comes/],
     [{ timezone: 'Mars/Olympus' }, 422, 'invalid_timezone', 'body.timezone', /IANA/],
     [{ kind: 'nope' }, 422, 'unknown_kind', 'body.kind', /must be one of/],
     [{ input: { number: '-3' } }, 400, 'invalid_number', 'body.input.number', /negative/],

@@ -39,6 +39,13 @@ function notFound(id: string): AppError {
 /** The cron read in its time zone; a 422 naming the field at fault, with the cron parser's message. */
 function cronTicksOrThrow(cron: string, timezone: string): CronTicks {
   const parsed = parseCron(cron, timezone);
+  if (parsed.ok && parsed.ticks.after(new Date()) === null) {
+    const message = 'names no time from now on (a date that never comes, such as 30 February)';
+    throw new AppError('invalid_cron', `body.cron ${message}`, {
+      status: 422,
+      details: [{ path: 'body.cron', message }],
+    });
+  }
   if (parsed.ok) return parsed.ticks;
   const path = `body.${parsed.field}`;
   throw new AppError(
