@@ -8,3 +8,5 @@ export * from './job-catalog.js';
 export * from './job-store-config.js';
 export * from './dispatch/job-dispatcher.js';
 export * from './dispatch/dispatch-recovery.js';
+export * from './history/job-history.js';
+export * from './history/job-retry.js';
