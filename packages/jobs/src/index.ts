@@ -10,3 +10,8 @@ export * from './dispatch/job-dispatcher.js';
 export * from './dispatch/dispatch-recovery.js';
 export * from './history/job-history.js';
 export * from './history/job-retry.js';
+export * from './dead-letters/dead-letter-message.js';
+export * from './dead-letters/dead-letter-selection.js';
+export * from './dead-letters/dead-letter.store.js';
+export * from './pause/paused-kinds.js';
+export * from './pause/pause-watcher.js';

@@ -275,7 +275,11 @@ export class JobStore {
    * Cancels a job: a queued one at once (it will never run); a running one is flagged and stops
    * at its next progress check. Returns the job as it now stands, or undefined if not the client's.
    */
-  async requestCancel(id: string, clientId: string | undefined, correlationId: string): Promise<Committed | undefined> {
+  async requestCancel(
+    id: string,
+    clientId: string | undefined,
+    correlationId: string,
+  ): Promise<Committed | undefined> {
     const job = await this.get(id, clientId);
     if (!job) return undefined;
     if (job.status === 'queued') {

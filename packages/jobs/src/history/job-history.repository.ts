@@ -6,7 +6,16 @@ import type { RecordedDeliveryAttempt, RecordedJobEvent } from './job-history.js
 export async function readJobEvents(db: Kysely<Database>, jobId: string): Promise<RecordedJobEvent[]> {
   const rows = await db
     .selectFrom('job_events')
-    .select(['sequence', 'status', 'attempt', 'progress', 'progress_message', 'error_code', 'error_message', 'occurred_at'])
+    .select([
+      'sequence',
+      'status',
+      'attempt',
+      'progress',
+      'progress_message',
+      'error_code',
+      'error_message',
+      'occurred_at',
+    ])
     .where('job_id', '=', jobId)
     .orderBy('sequence')
     .execute();

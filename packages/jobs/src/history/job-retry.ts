@@ -56,7 +56,12 @@ export async function retryJob(
       events,
     );
     if (!changed) throw new Error(`job ${job.id} was locked as ${status} but its reopening hit no row`);
-    const run = await insertOutboxMessages(trx, [jobRunMessage(names, { id: row.id, kind: row.kind }, correlationId)]);
-    return { outcome: 'retried', committed: { job: toJobRecord(changed.row), outbox: [...changed.outbox, ...run] } };
+    const run = await insertOutboxMessages(trx, [
+      jobRunMessage(names, { id: row.id, kind: row.kind }, correlationId),
+    ]);
+    return {
+      outcome: 'retried',
+      committed: { job: toJobRecord(changed.row), outbox: [...changed.outbox, ...run] },
+    };
   });
 }
