@@ -1,6 +1,13 @@
 import { waitFor } from '@conveyor/testkit';
 import { sleep } from '@conveyor/platform';
-import { consumerApp, createIsolatedEnv, producerApp, request, type IsolatedEnv } from '../harness.js';
+import {
+  consumerApp,
+  createIsolatedEnv,
+  producerApp,
+  QUICK_SEMIPRIME,
+  request,
+  type IsolatedEnv,
+} from '../harness.js';
 
 type Queue = {
   name: string;
@@ -99,6 +106,20 @@ describe('queues and pause', () => {
     expect(resumed.body).toEqual({ kind: 'factorize', paused: false });
     await waitFor('succeeded once resumed', async () => (await jobStatus(job.id)) === 'succeeded');
     expect(await queueOf('factorize')).toMatchObject({ consumers: 1, paused: false });
+  });
+
+  it('lets work under way finish when its kind is paused', async () => {
+    const { body: job } = await request(port, 'POST', '/v1/jobs', {
+      kind: 'factorize',
+      input: { number: QUICK_SEMIPRIME.n },
+    });
+    await waitFor('running', async () => (await jobStatus(job.id)) !== 'queued', { intervalMs: 10 });
+    await request(port, 'POST', '/v1/queues/factorize/pause');
+    await waitFor('succeeded while paused', async () => (await jobStatus(job.id)) === 'succeeded');
+    expect((await request(port, 'GET', `/v1/jobs/${job.id}`)).body.attempts).toBe(1);
+    await waitFor('no consumer', async () => (await queueOf('factorize')).consumers === 0);
+    await request(port, 'POST', '/v1/queues/factorize/resume');
+    await waitFor('consuming again', async () => (await queueOf('factorize')).consumers === 1);
   });
 
   it('pauses and resumes the object checks too; pausing twice is harmless', async () => {
