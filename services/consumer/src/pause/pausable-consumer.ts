@@ -1,6 +1,11 @@
 import type { MessageConsumerHandle } from '@conveyor/broker';
-import type { PauseWatcher } from '@conveyor/jobs';
 import { errorMessage, type Logger } from '@conveyor/platform';
+
+/** What a PausableConsumer needs to know of the paused kinds (a PauseWatcher). */
+export interface PauseSignal {
+  isPaused(kind: string): boolean;
+  subscribe(subscriber: (paused: ReadonlySet<string>) => void): void;
+}
 
 /**
  * A consumer of one kind's queue that stops while the kind is paused: its AMQP consumer is
@@ -17,7 +22,7 @@ export class PausableConsumer {
   constructor(
     readonly kind: string,
     private readonly open: () => MessageConsumerHandle,
-    private readonly pauses: PauseWatcher,
+    private readonly pauses: PauseSignal,
     private readonly log: Logger,
   ) {
     pauses.subscribe((paused) => this.apply(!paused.has(kind)));
