@@ -181,6 +181,11 @@ export class ProducerApp {
     return router;
   }
 
+  /** Server-Sent Events streams open now (the operator API's live routes). */
+  get openLiveStreams(): number {
+    return this.liveStreams.size;
+  }
+
   /** The API's port (served first). */
   get port(): number {
     return this.core.port;
