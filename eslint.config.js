@@ -22,6 +22,23 @@ export default tseslint.config(
     },
   },
   {
+    // The dashboard runs in the browser: its own tsconfig (DOM types, JSX for Preact).
+    files: ['packages/dashboard/src/**/*.{ts,tsx}'],
+    languageOptions: {
+      parserOptions: {
+        project: ['./packages/dashboard/tsconfig.json'],
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false } }],
+      '@typescript-eslint/switch-exhaustiveness-check': 'error',
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
     // Job modules written as plain JavaScript, run by Node: its globals, nothing imported.
     files: ['**/*.mjs'],
     languageOptions: {

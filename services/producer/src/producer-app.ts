@@ -25,6 +25,7 @@ import { legacyImageErrorBodies, legacyImagesRouter } from './legacy/legacy-imag
 import { legacyTasksRouter } from './legacy/legacy-tasks.routes.js';
 import { openApiDocument, openApiRouter } from './http/openapi.js';
 import { SourceAllowList } from './callback/source-allow-list.js';
+import { dashboardBuildDir, uiRouter } from './ui/ui.routes.js';
 
 const BROKER_START_GRACE_MS = 5_000;
 
@@ -99,6 +100,7 @@ export class ProducerApp {
         openApiRouter(async () => openApiDocument(config.CALLBACK_MAX_IDS, await this.kindRegistry.list())),
         callbackRouter({ publisher, names, maxIds: config.CALLBACK_MAX_IDS, authenticate: callbackAuth }),
         this.jobRouters(),
+        uiRouter({ dir: config.UI_DIR ?? dashboardBuildDir(), log }),
       ],
     });
   }

@@ -1,0 +1,212 @@
+import { Job, JobPage, JobStatus, Overview } from '@conveyor/contracts';
+import { useEffect, useState } from 'preact/hooks';
+import { apiJson, messageOf } from '../api/api-client.js';
+import { jsonData, openEventStream } from '../api/event-stream.js';
+import { useApi } from '../api/use-api.js';
+import { Link, navigate } from '../router.js';
+import { ago, dateTime } from '../ui/format.js';
+import { ErrorNote } from '../ui/notice.js';
+import { StatusBadge } from '../ui/status-badge.js';
+import { filtersOf, matches, queryOf, searchTarget, type JobFilters } from './job-filters.js';
+import { SubmitJobForm } from './submit-job-form.js';
+
+const PAGE_SIZE = 50;
+/** Live jobs are added on top; past this many the oldest shown fall off. */
+const MAX_SHOWN = 500;
+
+export function JobsPage({ query }: { query: URLSearchParams }) {
+  const filters = filtersOf(query);
+  const listQuery = queryOf(filters, { limit: String(PAGE_SIZE) });
+  const page = useApi(() => apiJson(JobPage, 'GET', `/v1/jobs${listQuery}`), [listQuery]);
+  const overview = useApi(() => apiJson(Overview, 'GET', '/v1/overview'), []);
+  const [olderError, setOlderError] = useState<string | null>(null);
+
+  // New and changed jobs arrive on the live stream; a `resync` (too many at once) re-reads.
+  useEffect(
+    () =>
+      openEventStream('/v1/live', {
+        onEvent: (event) => {
+          if (event.event === 'resync') return page.reload();
+          if (event.event !== 'job') return undefined;
+          const parsed = Job.safeParse(jsonData(event));
+          if (!parsed.success) return undefined;
+          const job = parsed.data;
+          return page.update((current) => {
+            if (current === undefined) return current;
+            const known = current.jobs.some((shown) => shown.id === job.id);
+            // A shown job that changes stays in place, even when it leaves the filter: the
+            // operator sees it move on instead of vanishing.
+            if (known)
+              return { ...current, jobs: current.jobs.map((shown) => (shown.id === job.id ? job : shown)) };
+            if (!matches(filters, job)) return current;
+            return { ...current, jobs: [job, ...current.jobs].slice(0, MAX_SHOWN) };
+          });
+        },
+      }),
+    [listQuery],
+  );
+
+  const loadOlder = async () => {
+    const cursor = page.data?.nextCursor;
+    if (cursor === null || cursor === undefined) return;
+    try {
+      const older = await apiJson(
+        JobPage,
+        'GET',
+        `/v1/jobs${queryOf(filters, { limit: String(PAGE_SIZE), cursor })}`,
+      );
+      page.update((current) =>
+        current === undefined
+          ? older
+          : { jobs: [...current.jobs, ...older.jobs], nextCursor: older.nextCursor },
+      );
+      setOlderError(null);
+    } catch (failure) {
+      setOlderError(messageOf(failure));
+    }
+  };
+
+  const kinds = Object.keys(overview.data?.jobs.byKind ?? {}).sort();
+  return (
+    <section>
+      <h1>Jobs</h1>
+      <SearchBox />
+      <FiltersForm filters={filters} kinds={kinds} />
+      <SubmitJobForm kinds={kinds} />
+      <ErrorNote error={page.error} />
+      {page.data && (
+        <>
+          <table aria-label="Jobs" class="jobs">
+            <thead>
+              <tr>
+                <th>Job</th>
+                <th>Kind</th>
+                <th>Status</th>
+                <th>Progress</th>
+                <th>customId</th>
+                <th class="num">Attempts</th>
+                <th>Created</th>
+              </tr>
+            </thead>
+            <tbody>
+              {page.data.jobs.map((job) => (
+                <tr key={job.id} data-job-id={job.id}>
+                  <td>
+                    <Link to={`/jobs/${job.id}`}>
+                      <code>{job.id.slice(0, 8)}</code>
+                    </Link>
+                  </td>
+                  <td>{job.kind}</td>
+                  <td>
+                    <StatusBadge status={job.status} />
+                  </td>
+                  <td>{Math.round(job.progress.fraction * 100)} %</td>
+                  <td>{job.customId ?? '—'}</td>
+                  <td class="num">{job.attempts}</td>
+                  <td title={dateTime(job.createdAt)}>{ago(job.createdAt)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {page.data.jobs.length === 0 && <p>No job matches these filters.</p>}
+          {page.data.nextCursor !== null && (
+            <button type="button" onClick={() => void loadOlder()}>
+              Older jobs
+            </button>
+          )}
+          <ErrorNote error={olderError} />
+        </>
+      )}
+    </section>
+  );
+}
+
+function SearchBox() {
+  const [text, setText] = useState('');
+  const search = (event: Event) => {
+    event.preventDefault();
+    const target = searchTarget(text);
+    if (target === null) return;
+    if ('jobId' in target) navigate(`/jobs/${target.jobId}`);
+    else navigate(`/jobs${queryOf({ status: null, kind: '', clientId: '', customId: target.customId })}`);
+  };
+  return (
+    <form class="search" role="search" onSubmit={search}>
+      <input
+        name="search"
+        type="search"
+        placeholder="Job id or customId"
+        aria-label="Job id or customId"
+        value={text}
+        onInput={(event) => setText(event.currentTarget.value)}
+      />{' '}
+      <button type="submit">Find</button>
+    </form>
+  );
+}
+
+function FiltersForm({ filters, kinds }: { filters: JobFilters; kinds: readonly string[] }) {
+  const [draft, setDraft] = useState(filters);
+  useEffect(() => setDraft(filters), [queryOf(filters)]);
+  const apply = (event: Event) => {
+    event.preventDefault();
+    navigate(`/jobs${queryOf(draft)}`);
+  };
+  return (
+    <form class="filters" onSubmit={apply} aria-label="Filters">
+      <label>
+        Status{' '}
+        <select
+          name="status"
+          value={draft.status ?? ''}
+          onChange={(event) => {
+            const status = JobStatus.safeParse(event.currentTarget.value);
+            setDraft({ ...draft, status: status.success ? status.data : null });
+          }}
+        >
+          <option value="">any</option>
+          {JobStatus.options.map((status) => (
+            <option key={status} value={status}>
+              {status}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        Kind{' '}
+        <select
+          name="kind"
+          value={draft.kind}
+          onChange={(event) => setDraft({ ...draft, kind: event.currentTarget.value })}
+        >
+          <option value="">any</option>
+          {[...new Set([...kinds, ...(draft.kind === '' ? [] : [draft.kind])])].map((kind) => (
+            <option key={kind} value={kind}>
+              {kind}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        customId{' '}
+        <input
+          name="customId"
+          value={draft.customId}
+          onInput={(event) => setDraft({ ...draft, customId: event.currentTarget.value })}
+        />
+      </label>
+      <label>
+        Client{' '}
+        <input
+          name="clientId"
+          value={draft.clientId}
+          onInput={(event) => setDraft({ ...draft, clientId: event.currentTarget.value })}
+        />
+      </label>
+      <button type="submit">Apply</button>{' '}
+      <button type="button" class="link" onClick={() => navigate('/jobs')}>
+        Clear
+      </button>
+    </form>
+  );
+}
