@@ -7,7 +7,7 @@ import { ServiceCore } from '@conveyor/runtime';
 import { publishOutgoing } from '@conveyor/broker';
 import { openBlobStore, storeSettingsFrom, validateLocalPath } from '@conveyor/storage';
 import { WebhookDeliveryStore, WebhookSecretStore } from '@conveyor/webhooks';
-import { findClientIdByKey } from './auth/api-client.repository.js';
+import { findClientByKey } from './auth/api-client.repository.js';
 import { listenForRevocations } from './auth/api-key-revocations.js';
 import { DurablePublisher } from './callback/durable-publisher.js';
 import type { ProducerConfig } from './config.js';
@@ -75,7 +75,7 @@ export class ProducerApp {
       metrics,
       publishTimeoutMs: config.PUBLISH_TIMEOUT_MS,
     });
-    this.keys = new ApiKeyCache((key) => findClientIdByKey(database.db, key));
+    this.keys = new ApiKeyCache((key) => findClientByKey(database.db, key));
     this.revocations = config.AUTH_ENABLED
       ? listenForRevocations({
           databaseUrl: config.DATABASE_URL,
