@@ -1,0 +1,142 @@
+import { waitFor } from '@conveyor/testkit';
+import { createIsolatedEnv, producerApp, request, type IsolatedEnv } from '../harness.js';
+import { Browser, type WatchedPage } from './browser.js';
+import { DASHBOARD_KIND_NAMES, dashboardConsumer } from './dashboard-kinds.js';
+
+/**
+ * Every page of the dashboard in a real Chromium, against a real producer and consumer: each
+ * loads without a console error, a job submitted through the API shows up in the list without
+ * a reload, and its page follows its progress live at an address that survives a reload.
+ */
+describe('dashboard pages', () => {
+  let isolated: IsolatedEnv;
+  let producer: ReturnType<typeof producerApp>;
+  let consumer: ReturnType<typeof dashboardConsumer>;
+  let browser: Browser;
+  let port: number;
+  let tab: WatchedPage;
+
+  beforeAll(async () => {
+    isolated = await createIsolatedEnv('dashpages', { jobKinds: DASHBOARD_KIND_NAMES });
+    producer = producerApp(isolated.env);
+    consumer = dashboardConsumer(isolated.env);
+    await producer.start();
+    await consumer.start();
+    port = producer.port;
+    browser = await Browser.launch();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await consumer?.stop();
+    await producer?.stop();
+    await isolated?.dispose();
+  });
+
+  beforeEach(async () => {
+    tab = await browser.newPage();
+  });
+
+  afterEach(async () => {
+    await tab.close();
+  });
+
+  const submit = async (kind: string, input: unknown, extra: Record<string, unknown> = {}) => {
+    const { status, body } = await request(port, 'POST', '/v1/jobs', { kind, input, ...extra });
+    expect(status).toBe(202);
+    return body.id as string;
+  };
+
+  it('loads every page with no console error', async () => {
+    const id = await submit('steps', { steps: 1, stepMs: 10 });
+    await waitFor(
+      'the job to finish',
+      async () => (await request(port, 'GET', `/v1/jobs/${id}`)).body.status === 'succeeded',
+    );
+    const { page } = tab;
+
+    await tab.open(port, '/ui');
+    await page.locator('table[aria-label="Jobs by status and kind"] tr[data-kind="steps"]').waitFor();
+    await page.locator('.chart canvas').first().waitFor();
+    await tab.screenshot('overview');
+
+    await tab.open(port, '/ui/queues');
+    await page.locator('tr[data-kind="steps"]').first().waitFor();
+    await tab.screenshot('queues');
+
+    await tab.open(port, '/ui/workers');
+    await page.locator('table[aria-label="Workers"] tbody tr').first().waitFor();
+    expect(await page.locator('table[aria-label="Workers"]').textContent()).toContain('steps');
+    await tab.screenshot('workers');
+
+    await tab.open(port, '/ui/jobs');
+    await page.locator(`tr[data-job-id="${id}"]`).waitFor();
+    await tab.screenshot('jobs');
+
+    await tab.open(port, '/ui/dead-letters');
+    await page.locator('[data-field="total"]').waitFor();
+    await tab.screenshot('dead-letters');
+
+    await tab.open(port, `/ui/jobs/${id}`);
+    await page.locator('[data-field="status"]', { hasText: 'succeeded' }).waitFor();
+    await tab.screenshot('job');
+
+    await tab.open(port, '/ui/no/such/page');
+    expect(await page.locator('main h1').textContent()).toBe('Not found');
+
+    // The navigation bar moves between pages without a reload.
+    await page.getByRole('link', { name: 'Queues' }).click();
+    await page.locator('main h1', { hasText: 'Queues' }).waitFor();
+    tab.expectNoErrors();
+  });
+
+  it('shows a job submitted through the API in the list as it appears and changes', async () => {
+    const { page } = tab;
+    await tab.open(port, '/ui/jobs');
+    await page.locator('table[aria-label="Jobs"]').waitFor();
+    // The live stream is connected once the page has its first answer; give it a job to carry.
+    const id = await submit('steps', { steps: 3, stepMs: 200 }, { customId: 'live-list' });
+    const row = page.locator(`tr[data-job-id="${id}"]`);
+    await row.waitFor();
+    await row.locator('.badge', { hasText: 'succeeded' }).waitFor({ timeout: 20_000 });
+
+    // The search box: a customId filters the list, a job id opens the job.
+    await page.getByLabel('Job id or customId').fill('live-list');
+    await page.getByRole('button', { name: 'Find' }).click();
+    await page.waitForURL(/\/ui\/jobs\?customId=live-list$/);
+    await row.waitFor();
+    await page.getByLabel('Job id or customId').fill(id);
+    await page.getByRole('button', { name: 'Find' }).click();
+    await page.waitForURL(new RegExp(`/ui/jobs/${id}$`));
+    await page.locator('[data-field="status"]', { hasText: 'succeeded' }).waitFor();
+    tab.expectNoErrors();
+  });
+
+  it('follows a job live on its own address: the progress bar moves, the timeline grows', async () => {
+    const { page } = tab;
+    const id = await submit('steps', { steps: 8, stepMs: 400 });
+    await tab.open(port, `/ui/jobs/${id}`);
+    const bar = page.getByRole('progressbar');
+    const seen = new Set<number>();
+    await waitFor(
+      'the progress bar to reach 100 %',
+      async () => {
+        const value = Number(await bar.getAttribute('aria-valuenow'));
+        seen.add(value);
+        return value === 100;
+      },
+      { timeoutMs: 25_000, intervalMs: 100 },
+    );
+    // It moved through the middle on its way, as the job reported it, without a reload.
+    expect([...seen].filter((value) => value > 0 && value < 100).length).toBeGreaterThanOrEqual(2);
+    await page.locator('[data-field="status"]', { hasText: 'succeeded' }).waitFor();
+    await page.locator('ol.timeline li[data-entry-type="status"]', { hasText: 'succeeded' }).waitFor();
+    expect(await page.locator('ol.timeline li[data-entry-type="progress"]').count()).toBeGreaterThan(0);
+
+    // A pasted or reloaded address opens the same job.
+    await page.reload();
+    await page.locator('[data-field="status"]', { hasText: 'succeeded' }).waitFor();
+    expect(await bar.getAttribute('aria-valuenow')).toBe('100');
+    tab.expectNoErrors();
+  });
+});
