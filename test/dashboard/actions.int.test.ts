@@ -1,0 +1,192 @@
+import { waitFor } from '@conveyor/testkit';
+import {
+  cleanupApp,
+  createIsolatedEnv,
+  jobFinished,
+  notifierApp,
+  producerApp,
+  request,
+  WEBHOOK_SECRET,
+  type IsolatedEnv,
+} from '../harness.js';
+import { Receiver } from '../webhooks/receiver.js';
+import { Browser, type WatchedPage } from './browser.js';
+import { DASHBOARD_KIND_NAMES, dashboardConsumer } from './dashboard-kinds.js';
+
+/**
+ * What an operator does from the dashboard, clicked in a real Chromium against the real
+ * services: cancel, retry and redeliver on a job's page, redrive and purge dead letters that a
+ * failing job produced for real, pause and resume a queue. Every action asks first and says
+ * what happened.
+ */
+describe('dashboard actions', () => {
+  let isolated: IsolatedEnv;
+  const started: { stop(): Promise<void> }[] = [];
+  let browser: Browser;
+  let receiver: Receiver;
+  let port: number;
+  let tab: WatchedPage;
+
+  beforeAll(async () => {
+    isolated = await createIsolatedEnv('dashactions', { jobKinds: DASHBOARD_KIND_NAMES });
+    const env = { ...isolated.env, WEBHOOK_SECRET, WEBHOOK_ALLOW_LOOPBACK: 'true' };
+    const producer = producerApp(env);
+    for (const app of [producer, dashboardConsumer(env), notifierApp(env), cleanupApp(env)]) {
+      await app.start();
+      started.push(app);
+    }
+    port = producer.port;
+    receiver = await new Receiver().start();
+    browser = await Browser.launch();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await receiver?.stop();
+    for (const app of started.reverse()) await app.stop();
+    await isolated?.dispose();
+  });
+
+  beforeEach(async () => {
+    tab = await browser.newPage();
+  });
+
+  afterEach(async () => {
+    await tab.close();
+  });
+
+  const submit = async (kind: string, input: unknown, extra: Record<string, unknown> = {}) => {
+    const { status, body } = await request(port, 'POST', '/v1/jobs', { kind, input, ...extra });
+    expect(status).toBe(202);
+    return body.id as string;
+  };
+
+  /** Clicks an action's button, then its confirmation, and returns the outcome it shows. */
+  const act = async (label: string) => {
+    const { page } = tab;
+    await page.getByRole('button', { name: label, exact: true }).first().click();
+    await page.getByRole('button', { name: `Yes, ${label.toLowerCase()}` }).click();
+    const outcome = page.locator('.outcome').first();
+    await outcome.waitFor();
+    return {
+      text: (await outcome.textContent()) ?? '',
+      ok: (await outcome.getAttribute('role')) === 'status',
+    };
+  };
+
+  const statusShown = (status: string) =>
+    tab.page.locator('[data-field="status"]', { hasText: status }).waitFor();
+
+  it('cancels a running job from its page', async () => {
+    const id = await submit('steps', { steps: 300, stepMs: 100 });
+    await tab.open(port, `/ui/jobs/${id}`);
+    await statusShown('running');
+    const outcome = await act('Cancel job');
+    expect(outcome.ok).toBe(true);
+    expect(outcome.text).toMatch(/Cancel/);
+    await statusShown('cancelled');
+    await tab.screenshot('job-cancelled');
+    tab.expectNoErrors();
+  });
+
+  it('retries a failed job from its page, and shows a refusal in the API words', async () => {
+    const id = await submit('flaky', { text: 'again' });
+    expect((await jobFinished(port, id)).status).toBe('failed');
+    await tab.open(port, `/ui/jobs/${id}`);
+    await statusShown('failed');
+    const outcome = await act('Retry');
+    expect(outcome).toMatchObject({ ok: true, text: expect.stringMatching(/Queued again/) });
+    await statusShown('succeeded');
+    expect(await tab.page.locator('[data-field="attempts"]').textContent()).toBe('2');
+
+    // A job already succeeded has nothing to cancel: the button is off.
+    expect(await tab.page.getByRole('button', { name: 'Cancel job', exact: true }).isDisabled()).toBe(true);
+    tab.expectNoErrors();
+  });
+
+  it('redelivers a webhook from the job page and lists every attempt', async () => {
+    const id = await submit('steps', { steps: 1, stepMs: 10 }, { callbackUrl: receiver.url });
+    await jobFinished(port, id);
+    await waitFor('the final push', () => receiver.forJob(id).some((w) => w.payload.status === 'succeeded'));
+    await tab.open(port, `/ui/jobs/${id}`);
+    const rows = tab.page.locator('table[aria-label="Webhook deliveries"] tr[data-delivery-id]');
+    await tab.page.locator('tr[data-delivery-status="delivered"]').first().waitFor();
+    const before = await rows.count();
+    const pushesBefore = receiver.forJob(id).length;
+
+    const outcome = await act('Redeliver webhook');
+    expect(outcome).toMatchObject({ ok: true, text: expect.stringMatching(/Redelivery of event/) });
+    await waitFor('a push more', () => receiver.forJob(id).length > pushesBefore);
+    await waitFor('the new delivery on the page', async () => (await rows.count()) > before, {
+      timeoutMs: 15_000,
+    });
+    await tab.page.locator('tr.attempt').first().waitFor();
+    await tab.screenshot('job-deliveries');
+    tab.expectNoErrors();
+  });
+
+  it('inspects, redrives and purges dead letters produced by failing jobs', async () => {
+    const ids = [
+      await submit('flaky', { text: 'one' }),
+      await submit('flaky', { text: 'two' }),
+      await submit('flaky', { text: 'three' }),
+    ];
+    for (const id of ids) expect((await jobFinished(port, id)).status).toBe('failed');
+    const { page } = tab;
+    await tab.open(port, '/ui/dead-letters');
+    const rowOf = (id: string) => page.locator(`tr[data-job-id="${id}"]`);
+    const [first, second, third] = ids.map(rowOf);
+    if (first === undefined || second === undefined || third === undefined) throw new Error('three rows');
+    // The cleanup moves them from the dead-letter queue into PostgreSQL: re-read until they show.
+    await waitFor(
+      'the three dead letters listed',
+      async () => {
+        if ((await first.count()) && (await second.count()) && (await third.count())) return true;
+        await page.reload();
+        await page.locator('[data-field="total"]').waitFor();
+        return false;
+      },
+      { timeoutMs: 20_000, intervalMs: 500 },
+    );
+
+    await first.getByRole('button', { name: 'Inspect' }).click();
+    await page.locator('tr.detail pre', { hasText: ids[0] }).first().waitFor();
+    await tab.screenshot('dead-letters-inspect');
+
+    await first.getByRole('button', { name: 'Redrive', exact: true }).click();
+    await first.getByRole('button', { name: 'Yes, redrive' }).click();
+    await first.waitFor({ state: 'detached' });
+
+    // By kind: the filter offers the kind's own bulk actions.
+    await page.getByLabel('Kind').fill('flaky');
+    await page.getByLabel('Kind').press('Enter');
+    await page.getByRole('button', { name: 'Redrive all flaky' }).waitFor();
+    await page.getByRole('button', { name: 'Purge all flaky' }).click();
+    await page.getByRole('button', { name: 'Yes, purge all flaky' }).click();
+    await page.locator('.outcome', { hasText: /[1-9][0-9]* purged/ }).waitFor();
+    await second.waitFor({ state: 'detached' });
+    await third.waitFor({ state: 'detached' });
+    tab.expectNoErrors();
+  });
+
+  it('pauses and resumes a queue from the queues page', async () => {
+    const { page } = tab;
+    await tab.open(port, '/ui/queues');
+    const row = page.locator('tr[data-queue][data-kind="steps"]').first();
+    await row.waitFor();
+    await row.getByRole('button', { name: 'Pause', exact: true }).click();
+    await row.getByRole('button', { name: 'Yes, pause' }).click();
+    await row.locator('.badge', { hasText: 'paused' }).waitFor();
+    const paused = await request(port, 'GET', '/v1/queues');
+    expect(paused.body.queues.find((q: { kind: string | null }) => q.kind === 'steps')?.paused).toBe(true);
+
+    // A job submitted while paused waits, and runs once the queue is resumed.
+    const id = await submit('steps', { steps: 1, stepMs: 10 });
+    await row.getByRole('button', { name: 'Resume', exact: true }).click();
+    await row.getByRole('button', { name: 'Yes, resume' }).click();
+    await row.locator('.badge', { hasText: 'running' }).waitFor();
+    expect((await jobFinished(port, id)).status).toBe('succeeded');
+    await tab.screenshot('queues-resumed');
+    tab.expectNoErrors();
+  });
+});
