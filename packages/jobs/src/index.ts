@@ -15,3 +15,5 @@ export * from './dead-letters/dead-letter-selection.js';
 export * from './dead-letters/dead-letter.store.js';
 export * from './pause/paused-kinds.js';
 export * from './pause/pause-watcher.js';
+export * from './overview/overview.repository.js';
+export * from './overview/timeseries.repository.js';

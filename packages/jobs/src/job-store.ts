@@ -28,7 +28,7 @@ import {
 import { jobEventMessage, jobEventOf, jobRunMessage } from './job-messages.js';
 import { toJobRecord, type JobRecord } from './job-record.js';
 import { jobHistoryEntries } from './history/job-history.js';
-import { readDeliveryAttempts, readJobEvents } from './history/job-history.repository.js';
+import { hasOpenDeliveries, readDeliveryAttempts, readJobEvents } from './history/job-history.repository.js';
 import { retryJob, type RetryOutcome } from './history/job-retry.js';
 import type { JobDispatcher } from './dispatch/job-dispatcher.js';
 
@@ -308,6 +308,36 @@ export class JobStore {
       readDeliveryAttempts(this.db, id),
     ]);
     return jobHistoryEntries(events, attempts);
+  }
+
+  /** Whether every webhook delivery of the job has settled (none pending or being sent). */
+  async deliveriesSettled(id: string): Promise<boolean> {
+    return !(await hasOpenDeliveries(this.db, id));
+  }
+
+  /**
+   * Jobs created within the last `createdWithinMs` whose latest change is at or after `since`,
+   * newest change first, and the database's time before the read (the next `since`, less a
+   * margin for changes committing late). Bounded by the created_at index: reading updated_at
+   * alone would scan the table.
+   */
+  async changedSince(
+    since: Date,
+    createdWithinMs: number,
+    limit: number,
+  ): Promise<{ jobs: JobRecord[]; readAt: Date }> {
+    const { now } = await sql<{ now: Date }>`select now() as now`
+      .execute(this.db)
+      .then((result) => result.rows[0] ?? { now: new Date() });
+    const rows = await this.db
+      .selectFrom('jobs')
+      .selectAll()
+      .where('created_at', '>', sql<Date>`now() - make_interval(secs => ${createdWithinMs / 1000})`)
+      .where('updated_at', '>=', since)
+      .orderBy('updated_at', 'desc')
+      .limit(limit)
+      .execute();
+    return { jobs: rows.map(toJobRecord), readAt: now };
   }
 
   /**

@@ -17,7 +17,10 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
     .alterTable('api_clients')
     .addColumn('role', 'text', (c) =>
-      c.notNull().defaultTo('client').check(sql`role in ('client', 'operator')`),
+      c
+        .notNull()
+        .defaultTo('client')
+        .check(sql`role in ('client', 'operator')`),
     )
     .execute();
   await db.schema
@@ -42,8 +45,12 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('headers', 'jsonb', (c) => c.notNull())
     .addColumn('dead_lettered_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .execute();
-  await sql`create index dead_letters_listing_idx on dead_letters (dead_lettered_at desc, id desc)`.execute(db);
-  await sql`create index dead_letters_kind_idx on dead_letters (kind, dead_lettered_at desc, id desc)`.execute(db);
+  await sql`create index dead_letters_listing_idx on dead_letters (dead_lettered_at desc, id desc)`.execute(
+    db,
+  );
+  await sql`create index dead_letters_kind_idx on dead_letters (kind, dead_lettered_at desc, id desc)`.execute(
+    db,
+  );
   await db.schema
     .createTable('paused_kinds')
     .addColumn('kind', 'text', (c) => c.primaryKey())

@@ -61,3 +61,15 @@ export async function readDeliveryAttempts(
     startedAt: row.started_at,
   }));
 }
+
+/** Whether a job has a webhook delivery still to make (pending, or being sent). */
+export async function hasOpenDeliveries(db: Kysely<Database>, jobId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('webhook_deliveries')
+    .select('id')
+    .where('job_id', '=', jobId)
+    .where('status', 'in', ['pending', 'sending'])
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}

@@ -41,7 +41,10 @@ export interface ApiPrincipal {
   role: ApiRole;
 }
 
-export async function findClientByKey(db: Kysely<Database>, apiKey: string): Promise<ApiPrincipal | undefined> {
+export async function findClientByKey(
+  db: Kysely<Database>,
+  apiKey: string,
+): Promise<ApiPrincipal | undefined> {
   const row = await db
     .selectFrom('api_clients')
     .select(['id', 'role'])
