@@ -58,7 +58,9 @@ export class WatchedPage {
 
   constructor(readonly page: Page) {
     page.on('console', (message) => {
-      if (message.type() === 'error') this.errors.push(`console: ${message.text()}`);
+      if (message.type() !== 'error') return;
+      const { url, lineNumber } = message.location();
+      this.errors.push(`console: ${message.text()}${url ? ` (${url}:${lineNumber})` : ''}`);
     });
     page.on('pageerror', (error) => this.errors.push(`page error: ${error.message}`));
   }
