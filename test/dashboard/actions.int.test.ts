@@ -89,7 +89,7 @@ describe('dashboard actions', () => {
     tab.expectNoErrors();
   });
 
-  it('retries a failed job from its page, and shows a refusal in the API words', async () => {
+  it('retries a failed job from its page', async () => {
     const id = await submit('flaky', { text: 'again' });
     expect((await jobFinished(port, id)).status).toBe('failed');
     await tab.open(port, `/ui/jobs/${id}`);
@@ -101,6 +101,28 @@ describe('dashboard actions', () => {
 
     // A job already succeeded has nothing to cancel: the button is off.
     expect(await tab.page.getByRole('button', { name: 'Cancel job', exact: true }).isDisabled()).toBe(true);
+    tab.expectNoErrors();
+  });
+
+  it('submits a job from the jobs page, and shows a refusal in the API words', async () => {
+    const { page } = tab;
+    await tab.open(port, '/ui/jobs');
+    await page.getByText('Submit a job').click();
+    const form = page.locator('details.submit-job form');
+    await form.getByLabel('Kind').fill('factorize');
+    await form.getByLabel('Input (JSON)').fill('{"number": "12a"}');
+    await form.getByRole('button', { name: 'Submit' }).click();
+    await form
+      .getByRole('alert')
+      .filter({ hasText: /only the digits/ })
+      .waitFor();
+    tab.expectErrors(/status of 400/);
+
+    await form.getByLabel('Input (JSON)').fill('{"number": "1234"}');
+    await form.getByRole('button', { name: 'Submit' }).click();
+    await page.waitForURL(/\/ui\/jobs\/[0-9a-f-]{36}$/);
+    await statusShown('succeeded');
+    expect(await page.locator('pre.json', { hasText: '617' }).count()).toBe(1);
     tab.expectNoErrors();
   });
 

@@ -11,6 +11,9 @@ const sleep = (ms: number, signal: AbortSignal) =>
     signal.addEventListener('abort', () => (clearTimeout(timer), reject(signal.reason)), { once: true });
   });
 
+/** Jobs of kind `flaky` that failed once (the consumer runs in the test's process). */
+const refusedOnce = new Set<string>();
+
 /**
  * `steps`: a job that reports its progress step by step, so the page has a bar to watch move
  * (and a long one to cancel). `flaky`: fails for good on its first attempt and succeeds on the
@@ -39,7 +42,11 @@ const DASHBOARD_KINDS = [
     result: z.object({ text: z.string(), attempt: z.number() }),
     retry: { maxAttempts: 1 },
     run(input, ctx) {
-      if (ctx.attempt === 1) throw new PermanentJobError(`attempt ${ctx.attempt} refused on purpose`);
+      // By job, not by ctx.attempt: a job retried by hand starts its attempts over.
+      if (!refusedOnce.has(ctx.jobId)) {
+        refusedOnce.add(ctx.jobId);
+        throw new PermanentJobError('the first run is refused on purpose');
+      }
       return { text: input.text, attempt: ctx.attempt };
     },
   }),

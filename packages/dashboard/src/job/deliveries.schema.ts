@@ -16,7 +16,8 @@ const DeliveryAttempt = z.object({
 });
 
 export const WebhookDelivery = z.object({
-  id: z.uuid(),
+  /** The webhook message id (`msg_…`). */
+  id: z.string(),
   sequence: z.number().int(),
   url: z.string(),
   status: z.string(),
@@ -32,7 +33,7 @@ export type WebhookDelivery = z.infer<typeof WebhookDelivery>;
 export const DeliveryList = z.object({ deliveries: z.array(WebhookDelivery) });
 
 export const RedeliveryAccepted = z.object({
-  deliveryId: z.uuid(),
+  deliveryId: z.string(),
   sequence: z.number().int(),
   status: z.string(),
 });

@@ -14,7 +14,7 @@ import { mergeHistory, parseJobLiveEvent } from './job-live.js';
 import { JobResult } from './job-result.js';
 import { JobTimeline } from './job-timeline.js';
 
-/** While the live stream is down, the job is re-read this often instead. */
+/** While the live stream is down, or a webhook push is unsettled, it is re-read this often. */
 const POLL_WITHOUT_STREAM_MS = 3_000;
 
 /** One job at its own address, `/ui/jobs/{id}`, followed live until it is final. */
@@ -64,6 +64,16 @@ export function JobPage({ id }: { id: string }) {
     }, POLL_WITHOUT_STREAM_MS);
     return () => clearInterval(timer);
   }, [stream, id]);
+
+  // A push in flight settles after the job's stream may have ended: re-read until none is.
+  const unsettled = (deliveries.data?.deliveries ?? []).some(
+    (d) => d.status === 'pending' || d.status === 'sending',
+  );
+  useEffect(() => {
+    if (!unsettled) return undefined;
+    const timer = setInterval(deliveries.reload, POLL_WITHOUT_STREAM_MS);
+    return () => clearInterval(timer);
+  }, [unsettled, id]);
 
   const changed = (answer: Job | null) => {
     if (answer !== null) job.update(() => answer);
