@@ -1,3 +1,7 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
 import { waitFor } from '@conveyor/testkit';
 import { createIsolatedEnv, producerApp, request, type IsolatedEnv } from '../harness.js';
 import { Browser, type WatchedPage } from './browser.js';
@@ -15,11 +19,14 @@ describe('dashboard pages', () => {
   let browser: Browser;
   let port: number;
   let tab: WatchedPage;
+  let storageRoot: string;
 
   beforeAll(async () => {
     isolated = await createIsolatedEnv('dashpages', { jobKinds: DASHBOARD_KIND_NAMES });
-    producer = producerApp(isolated.env);
-    consumer = dashboardConsumer(isolated.env);
+    storageRoot = await mkdtemp(join(tmpdir(), 'dashboard-images-'));
+    const env = { ...isolated.env, STORAGE_ROOT: storageRoot };
+    producer = producerApp(env);
+    consumer = dashboardConsumer(env);
     await producer.start();
     await consumer.start();
     port = producer.port;
@@ -31,6 +38,7 @@ describe('dashboard pages', () => {
     await consumer?.stop();
     await producer?.stop();
     await isolated?.dispose();
+    await rm(storageRoot, { recursive: true, force: true });
   });
 
   beforeEach(async () => {
@@ -137,6 +145,33 @@ describe('dashboard pages', () => {
     await page.reload();
     await page.locator('[data-field="status"]', { hasText: 'succeeded' }).waitFor();
     expect(await bar.getAttribute('aria-valuenow')).toBe('100');
+    tab.expectNoErrors();
+  });
+
+  it('shows an image-resize result as the image, fetched with the API', async () => {
+    const image = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#3b5bdb' } })
+      .png()
+      .toBuffer();
+    const form = new FormData();
+    form.append('width', '32');
+    form.append('height', '24');
+    form.append('file', new Blob([new Uint8Array(image)]), 'square.png');
+    const response = await fetch(`http://127.0.0.1:${port}/v1/images`, { method: 'POST', body: form });
+    expect(response.status).toBe(202);
+    const { id } = (await response.json()) as { id: string };
+
+    const { page } = tab;
+    await tab.open(port, `/ui/jobs/${id}`);
+    await page.locator('[data-field="status"]', { hasText: 'succeeded' }).waitFor({ timeout: 20_000 });
+    const shown = page.locator('img.result-image');
+    await shown.waitFor();
+    // The tests' TypeScript has no DOM types: the browser-side code goes as a string.
+    const width = () => page.evaluate("document.querySelector('img.result-image').naturalWidth");
+    await waitFor('the image decoded at its new size', async () => {
+      const decoded = await width();
+      return decoded === 32 ? true : undefined;
+    });
+    await tab.screenshot('job-image');
     tab.expectNoErrors();
   });
 });
