@@ -102,7 +102,8 @@ describe('dashboard pages', () => {
     const { page } = tab;
     await tab.open(port, '/ui/jobs');
     await page.locator('table[aria-label="Jobs"]').waitFor();
-    // The live stream is connected once the page has its first answer; give it a job to carry.
+    // The list is never polled: a row turning `succeeded` can only have come through the stream.
+    await page.locator('[data-live="open"]').waitFor();
     const id = await submit('steps', { steps: 3, stepMs: 200 }, { customId: 'live-list' });
     const row = page.locator(`tr[data-job-id="${id}"]`);
     await row.waitFor();

@@ -1,10 +1,11 @@
 import { Job, JobPage, JobStatus, Overview } from '@conveyor/contracts';
 import { useEffect, useState } from 'preact/hooks';
 import { apiJson, messageOf } from '../api/api-client.js';
-import { jsonData, openEventStream } from '../api/event-stream.js';
+import { jsonData, openEventStream, type StreamState } from '../api/event-stream.js';
 import { useApi } from '../api/use-api.js';
 import { Link, navigate } from '../router.js';
 import { ago, dateTime } from '../ui/format.js';
+import { LiveIndicator } from '../ui/live-indicator.js';
 import { ErrorNote } from '../ui/notice.js';
 import { StatusBadge } from '../ui/status-badge.js';
 import { filtersOf, matches, queryOf, searchTarget, type JobFilters } from './job-filters.js';
@@ -20,11 +21,15 @@ export function JobsPage({ query }: { query: URLSearchParams }) {
   const page = useApi(() => apiJson(JobPage, 'GET', `/v1/jobs${listQuery}`), [listQuery]);
   const overview = useApi(() => apiJson(Overview, 'GET', '/v1/overview'), []);
   const [olderError, setOlderError] = useState<string | null>(null);
+  const [live, setLive] = useState<StreamState>('connecting');
 
   // New and changed jobs arrive on the live stream; a `resync` (too many at once) re-reads.
   useEffect(
     () =>
       openEventStream('/v1/live', {
+        onState: setLive,
+        // Jobs created between the first read and the stream's start are in no event: re-read.
+        onOpen: () => page.reload(),
         onEvent: (event) => {
           if (event.event === 'resync') return page.reload();
           if (event.event !== 'job') return undefined;
@@ -69,7 +74,9 @@ export function JobsPage({ query }: { query: URLSearchParams }) {
   const kinds = Object.keys(overview.data?.jobs.byKind ?? {}).sort();
   return (
     <section>
-      <h1>Jobs</h1>
+      <h1>
+        Jobs <LiveIndicator state={live} />
+      </h1>
       <SearchBox />
       <FiltersForm filters={filters} kinds={kinds} />
       <SubmitJobForm kinds={kinds} />

@@ -1,10 +1,11 @@
 import { JobStatus, Overview, Timeseries, type ThroughputBucket } from '@conveyor/contracts';
-import { useEffect } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { apiJson } from '../api/api-client.js';
-import { jsonData, openEventStream } from '../api/event-stream.js';
+import { jsonData, openEventStream, type StreamState } from '../api/event-stream.js';
 import { useApi } from '../api/use-api.js';
 import { Link } from '../router.js';
 import { ago, count } from '../ui/format.js';
+import { LiveIndicator } from '../ui/live-indicator.js';
 import { ErrorNote } from '../ui/notice.js';
 import { TimeseriesChart, type ChartSeries } from './timeseries-chart.js';
 
@@ -36,10 +37,13 @@ export function OverviewPage() {
     CHART_REFRESH_MS,
   );
 
+  const [live, setLive] = useState<StreamState>('connecting');
+
   // The live stream sends a fresh Overview about every 2 s.
   useEffect(
     () =>
       openEventStream('/v1/live', {
+        onState: setLive,
         onEvent: (event) => {
           if (event.event !== 'overview') return;
           const parsed = Overview.safeParse(jsonData(event));
@@ -52,7 +56,9 @@ export function OverviewPage() {
   const data = overview.data;
   return (
     <section>
-      <h1>Overview</h1>
+      <h1>
+        Overview <LiveIndicator state={live} />
+      </h1>
       <ErrorNote error={overview.error} />
       {data && (
         <>
