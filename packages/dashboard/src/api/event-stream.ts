@@ -65,12 +65,3 @@ export function openEventStream(path: string, options: EventStreamOptions): () =
   void run();
   return () => controller.abort();
 }
-
-/** Parses an event's JSON data; undefined when it is not JSON (the caller skips it). */
-export function jsonData(event: ServerSentEvent): unknown {
-  try {
-    return JSON.parse(event.data);
-  } catch {
-    return undefined;
-  }
-}

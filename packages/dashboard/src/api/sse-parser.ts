@@ -47,3 +47,12 @@ export class SseParser {
     return undefined;
   }
 }
+
+/** Parses an event's JSON data; undefined when it is not JSON (the caller skips it). */
+export function jsonData(event: ServerSentEvent): unknown {
+  try {
+    return JSON.parse(event.data);
+  } catch {
+    return undefined;
+  }
+}

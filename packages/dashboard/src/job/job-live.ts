@@ -1,8 +1,13 @@
 import { Job, JobHistoryEntry } from '@conveyor/contracts';
 import { z } from 'zod';
-import { jsonData } from '../api/event-stream.js';
-import type { ServerSentEvent } from '../api/sse-parser.js';
-import { entryKey } from './job-timeline.js';
+import { jsonData, type ServerSentEvent } from '../api/sse-parser.js';
+
+/** A stable key: a status or progress step by its sequence, a delivery attempt by its own ids. */
+export function entryKey(entry: JobHistoryEntry): string {
+  return entry.type === 'delivery'
+    ? `delivery-${entry.deliveryId}-${entry.attempt}`
+    : `${entry.type}-${entry.sequence}`;
+}
 
 /** A `history` event carries one entry or several. */
 const HistoryEventData = z.union([JobHistoryEntry, z.array(JobHistoryEntry)]);

@@ -1,5 +1,6 @@
 import type { JobHistoryEntry } from '@conveyor/contracts';
 import { dateTime } from '../ui/format.js';
+import { entryKey } from './job-live.js';
 
 function describe(entry: JobHistoryEntry): string {
   switch (entry.type) {
@@ -16,13 +17,6 @@ function describe(entry: JobHistoryEntry): string {
         entry.statusCode === null ? 'no answer' : `HTTP ${entry.statusCode}`
       } in ${Math.round(entry.latencyMs)} ms${entry.error === null ? '' : ` — ${entry.error}`}`;
   }
-}
-
-/** A stable key: a status or progress step by its sequence, a delivery attempt by its own ids. */
-export function entryKey(entry: JobHistoryEntry): string {
-  return entry.type === 'delivery'
-    ? `delivery-${entry.deliveryId}-${entry.attempt}`
-    : `${entry.type}-${entry.sequence}`;
 }
 
 export function JobTimeline({ entries }: { entries: readonly JobHistoryEntry[] }) {

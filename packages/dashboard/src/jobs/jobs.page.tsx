@@ -1,7 +1,8 @@
 import { Job, JobPage, JobStatus, Overview } from '@conveyor/contracts';
 import { useEffect, useState } from 'preact/hooks';
 import { apiJson, messageOf } from '../api/api-client.js';
-import { jsonData, openEventStream, type StreamState } from '../api/event-stream.js';
+import { openEventStream, type StreamState } from '../api/event-stream.js';
+import { jsonData } from '../api/sse-parser.js';
 import { useApi } from '../api/use-api.js';
 import { Link, navigate } from '../router.js';
 import { ago, dateTime } from '../ui/format.js';

@@ -1,7 +1,8 @@
 import { JobStatus, Overview, Timeseries, type ThroughputBucket } from '@conveyor/contracts';
 import { useEffect, useState } from 'preact/hooks';
 import { apiJson } from '../api/api-client.js';
-import { jsonData, openEventStream, type StreamState } from '../api/event-stream.js';
+import { openEventStream, type StreamState } from '../api/event-stream.js';
+import { jsonData } from '../api/sse-parser.js';
 import { useApi } from '../api/use-api.js';
 import { Link } from '../router.js';
 import { ago, count } from '../ui/format.js';
