@@ -114,6 +114,14 @@ describe('dashboard pages', () => {
     await page.getByRole('button', { name: 'Find' }).click();
     await page.waitForURL(/\/ui\/jobs\?customId=live-list$/);
     await row.waitFor();
+    // The client filter (operators see every client's jobs; with auth off all are `default`'s).
+    await tab.open(port, '/ui/jobs?clientId=nobody');
+    await page.getByText('No job matches these filters.').waitFor();
+    await page.getByLabel('Client').fill('default');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.waitForURL(/\/ui\/jobs\?clientId=default$/);
+    await row.waitFor();
+
     await page.getByLabel('Job id or customId').fill(id);
     await page.getByRole('button', { name: 'Find' }).click();
     await page.waitForURL(new RegExp(`/ui/jobs/${id}$`));
