@@ -11,6 +11,7 @@ import {
 } from '../harness.js';
 import { Receiver } from '../webhooks/receiver.js';
 import { Browser, type WatchedPage } from './browser.js';
+import { submitJob } from './submit-job.js';
 import { DASHBOARD_KIND_NAMES, dashboardConsumer } from './dashboard-kinds.js';
 
 /**
@@ -55,11 +56,8 @@ describe('dashboard actions', () => {
     await tab.close();
   });
 
-  const submit = async (kind: string, input: unknown, extra: Record<string, unknown> = {}) => {
-    const { status, body } = await request(port, 'POST', '/v1/jobs', { kind, input, ...extra });
-    expect(status).toBe(202);
-    return body.id as string;
-  };
+  const submit = async (kind: string, input: unknown, extra: Record<string, unknown> = {}) =>
+    (await submitJob(port, kind, input, extra)).id;
 
   /** Clicks an action's button, then its confirmation, and returns the outcome it shows. */
   const act = async (label: string) => {

@@ -2,9 +2,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { Job } from '@conveyor/contracts';
 import { waitFor } from '@conveyor/testkit';
 import { createIsolatedEnv, producerApp, request, type IsolatedEnv } from '../harness.js';
 import { Browser, type WatchedPage } from './browser.js';
+import { submitJob } from './submit-job.js';
 import { DASHBOARD_KIND_NAMES, dashboardConsumer } from './dashboard-kinds.js';
 
 /**
@@ -49,11 +51,8 @@ describe('dashboard pages', () => {
     await tab.close();
   });
 
-  const submit = async (kind: string, input: unknown, extra: Record<string, unknown> = {}) => {
-    const { status, body } = await request(port, 'POST', '/v1/jobs', { kind, input, ...extra });
-    expect(status).toBe(202);
-    return body.id as string;
-  };
+  const submit = async (kind: string, input: unknown, extra: Record<string, unknown> = {}) =>
+    (await submitJob(port, kind, input, extra)).id;
 
   it('loads every page with no console error', async () => {
     const id = await submit('steps', { steps: 1, stepMs: 10 });
@@ -167,7 +166,7 @@ describe('dashboard pages', () => {
     form.append('file', new Blob([new Uint8Array(image)]), 'square.png');
     const response = await fetch(`http://127.0.0.1:${port}/v1/images`, { method: 'POST', body: form });
     expect(response.status).toBe(202);
-    const { id } = (await response.json()) as { id: string };
+    const { id } = Job.parse(await response.json());
 
     const { page } = tab;
     await tab.open(port, `/ui/jobs/${id}`);
