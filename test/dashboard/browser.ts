@@ -1,7 +1,9 @@
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { dashboardBuildDir } from '../../services/producer/src/ui/ui.routes.js';
 
 /** Debian's chromium; CHROMIUM_PATH points elsewhere. `.ci/run` installs it when missing. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -31,6 +33,11 @@ export class Browser {
   ) {}
 
   static async launch(): Promise<Browser> {
+    // jest runs the services from their sources, but the dashboard only exists once built.
+    if (!existsSync(join(dashboardBuildDir(), 'index.html')))
+      throw new Error('the dashboard is not built: run ./scripts/pnpm build (pnpm test does it first)');
+    if (!existsSync(CHROMIUM))
+      throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium, or set CHROMIUM_PATH`);
     const profile = await mkdtemp(join(tmpdir(), 'conveyor-chromium-'));
     const context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
