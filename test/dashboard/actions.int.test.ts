@@ -180,12 +180,31 @@ describe('dashboard actions', () => {
     // By kind: the filter offers the kind's own bulk actions.
     await page.getByLabel('Kind').fill('flaky');
     await page.getByLabel('Kind').press('Enter');
-    await page.getByRole('button', { name: 'Redrive all flaky' }).waitFor();
-    await page.getByRole('button', { name: 'Purge all flaky' }).click();
-    await page.getByRole('button', { name: 'Yes, purge all flaky' }).click();
-    await page.locator('.outcome', { hasText: /[1-9][0-9]* purged/ }).waitFor();
+    await page.getByRole('button', { name: 'Redrive all flaky' }).click();
+    await page.getByRole('button', { name: 'Yes, redrive all flaky' }).click();
+    await page.locator('.outcome', { hasText: /[1-9][0-9]* redriven/ }).waitFor();
     await second.waitFor({ state: 'detached' });
-    await third.waitFor({ state: 'detached' });
+    await page.locator('[data-field="total"]', { hasText: /^0 dead letters/ }).waitFor();
+
+    // All, then purge all: two more failures, gone for good.
+    const doomed = [await submit('flaky', { text: 'four' }), await submit('flaky', { text: 'five' })];
+    for (const id of doomed) expect((await jobFinished(port, id)).status).toBe('failed');
+    await tab.open(port, '/ui/dead-letters');
+    const doomedRows = doomed.map(rowOf);
+    await waitFor(
+      'the two new dead letters listed',
+      async () => {
+        if ((await doomedRows[0]?.count()) && (await doomedRows[1]?.count())) return true;
+        await page.reload();
+        await page.locator('[data-field="total"]').waitFor();
+        return false;
+      },
+      { timeoutMs: 20_000, intervalMs: 500 },
+    );
+    await page.getByRole('button', { name: 'Purge all', exact: true }).click();
+    await page.getByRole('button', { name: 'Yes, purge all' }).click();
+    await page.locator('.outcome', { hasText: /^2 purged/ }).waitFor();
+    await page.locator('[data-field="total"]', { hasText: /^0 dead letters/ }).waitFor();
     tab.expectNoErrors();
   });
 
@@ -200,7 +219,7 @@ describe('dashboard actions', () => {
     const paused = await request(port, 'GET', '/v1/queues');
     expect(paused.body.queues.find((q: { kind: string | null }) => q.kind === 'steps')?.paused).toBe(true);
 
-    // A job submitted while paused waits, and runs once the queue is resumed.
+    // A job submitted while paused runs once the queue is resumed.
     const id = await submit('steps', { steps: 1, stepMs: 10 });
     await row.getByRole('button', { name: 'Resume', exact: true }).click();
     await row.getByRole('button', { name: 'Yes, resume' }).click();
