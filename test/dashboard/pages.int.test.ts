@@ -91,6 +91,15 @@ describe('dashboard pages', () => {
     await tab.open(port, '/ui/no/such/page');
     expect(await page.locator('main h1').textContent()).toBe('Not found');
 
+    // A job that does not exist: the API's 404 in its words (Chromium logs the failed requests).
+    await tab.open(port, '/ui/jobs/00000000-0000-4000-8000-000000000000');
+    await page
+      .getByRole('alert')
+      .filter({ hasText: /no job 00000000/ })
+      .first()
+      .waitFor();
+    tab.expectErrors(/status of 404/);
+
     // The navigation bar moves between pages without a reload.
     await page.getByRole('link', { name: 'Queues' }).click();
     await page.locator('main h1', { hasText: 'Queues' }).waitFor();

@@ -39,6 +39,14 @@ export function openEventStream(path: string, options: EventStreamOptions): () =
           sendToKeyPage((await errorOf(response)).message);
           break;
         }
+        // Another refusal (404: no such job) will not change by asking again.
+        if (
+          response.status >= 400 &&
+          response.status < 500 &&
+          response.status !== 408 &&
+          response.status !== 429
+        )
+          break;
         if (!response.ok || response.body === null) throw await errorOf(response);
         options.onState?.('open');
         options.onOpen?.();

@@ -1,4 +1,4 @@
-import { Job, JobHistory, isTerminal } from '@conveyor/contracts';
+import { Job, JobHistory, isTerminal, type JobHistoryEntry } from '@conveyor/contracts';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { apiJson } from '../api/api-client.js';
 import { openEventStream, type StreamState } from '../api/event-stream.js';
@@ -28,6 +28,10 @@ export function JobPage({ id }: { id: string }) {
   // An action starts following the job again: its stream ended when the job was final.
   const [follow, setFollow] = useState(0);
   const [stream, setStream] = useState<StreamState>('connecting');
+  // Entries that came live, kept apart: a re-read of the history that started before they
+  // were written must not drop them.
+  const [liveEntries, setLiveEntries] = useState<JobHistoryEntry[]>([]);
+  useEffect(() => setLiveEntries([]), [id]);
   const final = useRef(false);
   final.current = job.data !== undefined && isTerminal(job.data.status);
 
@@ -47,10 +51,7 @@ export function JobPage({ id }: { id: string }) {
             job.update(() => live.job);
             return;
           }
-          history.update((current) => ({
-            jobId: id,
-            entries: mergeHistory(current?.entries ?? [], live.entries),
-          }));
+          setLiveEntries((known) => mergeHistory(known, live.entries));
           if (live.entries.some((entry) => entry.type === 'delivery')) deliveries.reload();
         },
       }),
@@ -140,7 +141,7 @@ export function JobPage({ id }: { id: string }) {
       )}
       <h2>Timeline</h2>
       <ErrorNote error={history.error} />
-      {history.data && <JobTimeline entries={history.data.entries} />}
+      {history.data && <JobTimeline entries={mergeHistory(history.data.entries, liveEntries)} />}
       <h2>Webhook deliveries</h2>
       <ErrorNote error={deliveries.error} />
       {deliveries.data && <JobDeliveries deliveries={deliveries.data.deliveries} />}
