@@ -87,6 +87,7 @@ describe('dashboard pages', () => {
     await tab.open(port, `/ui/jobs/${id}`);
     await page.locator('[data-field="status"]', { hasText: 'succeeded' }).waitFor();
     await tab.screenshot('job');
+    expect(await page.title()).toBe(`Job ${id.slice(0, 8)} · Conveyor`);
 
     await tab.open(port, '/ui/no/such/page');
     expect(await page.locator('main h1').textContent()).toBe('Not found');

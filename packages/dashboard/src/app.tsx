@@ -1,3 +1,4 @@
+import { useEffect } from 'preact/hooks';
 import { KeyPage } from './auth/key.page.js';
 import { forgetOperatorKey, operatorKey } from './api/operator-key.js';
 import { DeadLettersPage } from './dead-letters/dead-letters.page.js';
@@ -44,9 +45,20 @@ function PageFor({ route }: { route: Route }) {
   }
 }
 
+/** The tab's title names the page, and the job: tabs and bookmarks stay apart. */
+function titleOf(route: Route): string {
+  if (route.page === 'job') return `Job ${route.id.slice(0, 8)}`;
+  if (route.page === 'key') return 'Operator key';
+  if (route.page === 'not-found') return 'Not found';
+  return SECTIONS.find((section) => section.page === route.page)?.label ?? 'Conveyor';
+}
+
 export function App() {
   const route = useRoute();
   const current = route.page === 'job' ? 'jobs' : route.page;
+  useEffect(() => {
+    document.title = `${titleOf(route)} · Conveyor`;
+  }, [route]);
   const signOut = () => {
     forgetOperatorKey();
     navigate('/key');
