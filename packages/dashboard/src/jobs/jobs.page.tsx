@@ -9,12 +9,15 @@ import { ago, dateTime } from '../ui/format.js';
 import { LiveIndicator } from '../ui/live-indicator.js';
 import { ErrorNote } from '../ui/notice.js';
 import { StatusBadge } from '../ui/status-badge.js';
-import { filtersOf, matches, queryOf, searchTarget, type JobFilters } from './job-filters.js';
+import { filtersOf, queryOf, searchTarget, type JobFilters } from './job-filters.js';
+import { applyLiveJobs } from './live-jobs.js';
 import { SubmitJobForm } from './submit-job-form.js';
 
 const PAGE_SIZE = 50;
 /** Live jobs are added on top; past this many the oldest shown fall off. */
 const MAX_SHOWN = 500;
+/** Live changes wait this long to be shown together. */
+const LIVE_BATCH_MS = 200;
 
 export function JobsPage({ query }: { query: URLSearchParams }) {
   const filters = filtersOf(query);
@@ -25,32 +28,37 @@ export function JobsPage({ query }: { query: URLSearchParams }) {
   const [live, setLive] = useState<StreamState>('connecting');
 
   // New and changed jobs arrive on the live stream; a `resync` (too many at once) re-reads.
-  useEffect(
-    () =>
-      openEventStream('/v1/live', {
-        onState: setLive,
-        // Jobs created between the first read and the stream's start are in no event: re-read.
-        onOpen: () => page.reload(),
-        onEvent: (event) => {
-          if (event.event === 'resync') return page.reload();
-          if (event.event !== 'job') return undefined;
-          const parsed = Job.safeParse(jsonData(event));
-          if (!parsed.success) return undefined;
-          const job = parsed.data;
-          return page.update((current) => {
-            if (current === undefined) return current;
-            const known = current.jobs.some((shown) => shown.id === job.id);
-            // A shown job that changes stays in place, even when it leaves the filter: the
-            // operator sees it move on instead of vanishing.
-            if (known)
-              return { ...current, jobs: current.jobs.map((shown) => (shown.id === job.id ? job : shown)) };
-            if (!matches(filters, job)) return current;
-            return { ...current, jobs: [job, ...current.jobs].slice(0, MAX_SHOWN) };
-          });
-        },
-      }),
-    [listQuery],
-  );
+  // Jobs are applied in batches: at thousands of changes a second, one render each would not keep up.
+  useEffect(() => {
+    let arrived: Job[] = [];
+    let flush: ReturnType<typeof setTimeout> | undefined;
+    const applyArrived = () => {
+      const batch = arrived;
+      arrived = [];
+      flush = undefined;
+      page.update((current) =>
+        current === undefined ? current : applyLiveJobs(current, batch, filters, MAX_SHOWN),
+      );
+    };
+    const close = openEventStream('/v1/live', {
+      onState: setLive,
+      // Jobs created between the first read and the stream's start are in no event: re-read.
+      onOpen: () => page.reload(),
+      onEvent: (event) => {
+        if (event.event === 'resync') return page.reload();
+        if (event.event !== 'job') return undefined;
+        const parsed = Job.safeParse(jsonData(event));
+        if (!parsed.success) return undefined;
+        arrived.push(parsed.data);
+        flush ??= setTimeout(applyArrived, LIVE_BATCH_MS);
+        return undefined;
+      },
+    });
+    return () => {
+      close();
+      clearTimeout(flush);
+    };
+  }, [listQuery]);
 
   const loadOlder = async () => {
     const cursor = page.data?.nextCursor;
