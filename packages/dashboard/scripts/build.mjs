@@ -16,6 +16,7 @@ const inputs = [
   join(dashboard, 'src'),
   join(dashboard, 'index.html'),
   join(dashboard, 'vite.config.mjs'),
+  join(dashboard, 'scripts'),
   join(dashboard, 'package.json'),
   join(workspace, 'packages/contracts/src'),
   join(workspace, 'pnpm-lock.yaml'),
