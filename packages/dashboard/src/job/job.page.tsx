@@ -13,6 +13,7 @@ import { JobDeliveries } from './job-deliveries.js';
 import { mergeHistory, parseJobLiveEvent } from './job-live.js';
 import { JobResult } from './job-result.js';
 import { JobTimeline } from './job-timeline.js';
+import { ProgressBar } from './progress-bar.js';
 
 /** While the live stream is down, or a webhook push is unsettled, it is re-read this often. */
 const POLL_WITHOUT_STREAM_MS = 3_000;
@@ -146,26 +147,5 @@ export function JobPage({ id }: { id: string }) {
       <ErrorNote error={deliveries.error} />
       {deliveries.data && <JobDeliveries deliveries={deliveries.data.deliveries} />}
     </section>
-  );
-}
-
-function ProgressBar({ fraction, message }: { fraction: number; message: string | null }) {
-  const percent = Math.round(fraction * 100);
-  return (
-    <div class="progress">
-      <div
-        class="progress-track"
-        role="progressbar"
-        aria-label="Progress"
-        aria-valuemin={0}
-        aria-valuemax={100}
-        aria-valuenow={percent}
-      >
-        <div class="progress-fill" style={{ width: `${percent}%` }} />
-      </div>
-      <span>
-        {percent} %{message === null ? '' : ` — ${message}`}
-      </span>
-    </div>
   );
 }

@@ -1,15 +1,17 @@
-import { Job, JobPage, JobStatus, Overview } from '@conveyor/contracts';
+import { Job, JobPage, Overview } from '@conveyor/contracts';
 import { useEffect, useState } from 'preact/hooks';
 import { apiJson, messageOf } from '../api/api-client.js';
 import { openEventStream, type StreamState } from '../api/event-stream.js';
 import { jsonData } from '../api/sse-parser.js';
 import { useApi } from '../api/use-api.js';
-import { Link, navigate } from '../router.js';
+import { Link } from '../router.js';
 import { ago, dateTime } from '../ui/format.js';
 import { LiveIndicator } from '../ui/live-indicator.js';
 import { ErrorNote } from '../ui/notice.js';
 import { StatusBadge } from '../ui/status-badge.js';
-import { filtersOf, queryOf, searchTarget, type JobFilters } from './job-filters.js';
+import { filtersOf, queryOf } from './job-filters.js';
+import { JobFiltersForm } from './job-filters-form.js';
+import { JobSearchBox } from './job-search-box.js';
 import { applyLiveJobs } from './live-jobs.js';
 import { SubmitJobForm } from './submit-job-form.js';
 
@@ -86,8 +88,8 @@ export function JobsPage({ query }: { query: URLSearchParams }) {
       <h1>
         Jobs <LiveIndicator state={live} />
       </h1>
-      <SearchBox />
-      <FiltersForm filters={filters} kinds={kinds} />
+      <JobSearchBox />
+      <JobFiltersForm filters={filters} kinds={kinds} />
       <SubmitJobForm kinds={kinds} />
       <ErrorNote error={page.error} />
       {page.data && (
@@ -134,95 +136,5 @@ export function JobsPage({ query }: { query: URLSearchParams }) {
         </>
       )}
     </section>
-  );
-}
-
-function SearchBox() {
-  const [text, setText] = useState('');
-  const search = (event: Event) => {
-    event.preventDefault();
-    const target = searchTarget(text);
-    if (target === null) return;
-    if ('jobId' in target) navigate(`/jobs/${target.jobId}`);
-    else navigate(`/jobs${queryOf({ status: null, kind: '', clientId: '', customId: target.customId })}`);
-  };
-  return (
-    <form class="search" role="search" onSubmit={search}>
-      <input
-        name="search"
-        type="search"
-        placeholder="Job id or customId"
-        aria-label="Job id or customId"
-        value={text}
-        onInput={(event) => setText(event.currentTarget.value)}
-      />{' '}
-      <button type="submit">Find</button>
-    </form>
-  );
-}
-
-function FiltersForm({ filters, kinds }: { filters: JobFilters; kinds: readonly string[] }) {
-  const [draft, setDraft] = useState(filters);
-  useEffect(() => setDraft(filters), [queryOf(filters)]);
-  const apply = (event: Event) => {
-    event.preventDefault();
-    navigate(`/jobs${queryOf(draft)}`);
-  };
-  return (
-    <form class="filters" onSubmit={apply} aria-label="Filters">
-      <label>
-        Status{' '}
-        <select
-          name="status"
-          value={draft.status ?? ''}
-          onChange={(event) => {
-            const status = JobStatus.safeParse(event.currentTarget.value);
-            setDraft({ ...draft, status: status.success ? status.data : null });
-          }}
-        >
-          <option value="">any</option>
-          {JobStatus.options.map((status) => (
-            <option key={status} value={status}>
-              {status}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label>
-        Kind{' '}
-        <select
-          name="kind"
-          value={draft.kind}
-          onChange={(event) => setDraft({ ...draft, kind: event.currentTarget.value })}
-        >
-          <option value="">any</option>
-          {[...new Set([...kinds, ...(draft.kind === '' ? [] : [draft.kind])])].map((kind) => (
-            <option key={kind} value={kind}>
-              {kind}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label>
-        customId{' '}
-        <input
-          name="customId"
-          value={draft.customId}
-          onInput={(event) => setDraft({ ...draft, customId: event.currentTarget.value })}
-        />
-      </label>
-      <label>
-        Client{' '}
-        <input
-          name="clientId"
-          value={draft.clientId}
-          onInput={(event) => setDraft({ ...draft, clientId: event.currentTarget.value })}
-        />
-      </label>
-      <button type="submit">Apply</button>{' '}
-      <button type="button" class="link" onClick={() => navigate('/jobs')}>
-        Clear
-      </button>
-    </form>
   );
 }

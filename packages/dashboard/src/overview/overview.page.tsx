@@ -1,4 +1,4 @@
-import { JobStatus, Overview, Timeseries, type ThroughputBucket } from '@conveyor/contracts';
+import { Overview, Timeseries, type ThroughputBucket } from '@conveyor/contracts';
 import { useEffect, useState } from 'preact/hooks';
 import { apiJson } from '../api/api-client.js';
 import { openEventStream, type StreamState } from '../api/event-stream.js';
@@ -8,6 +8,7 @@ import { Link } from '../router.js';
 import { ago, count } from '../ui/format.js';
 import { LiveIndicator } from '../ui/live-indicator.js';
 import { ErrorNote } from '../ui/notice.js';
+import { JobCounts } from './job-counts.js';
 import { TimeseriesChart, type ChartSeries } from './timeseries-chart.js';
 
 /** The charts' window, and how often it is re-read (a bucket is a minute). */
@@ -111,49 +112,5 @@ function Tile({ label, value, detail, to }: { label: string; value: string; deta
       <div class="tile-value">{value}</div>
       {detail !== undefined && <div class="tile-detail">{detail}</div>}
     </div>
-  );
-}
-
-/** Counts per status, and per kind below them; a cell links to the jobs list filtered by it. */
-function JobCounts({ overview }: { overview: Overview }) {
-  const statuses = JobStatus.options;
-  const kinds = Object.keys(overview.jobs.byKind).sort();
-  return (
-    <table class="counts" aria-label="Jobs by status and kind">
-      <thead>
-        <tr>
-          <th>Kind</th>
-          {statuses.map((status) => (
-            <th key={status} class="num">
-              {status}
-            </th>
-          ))}
-        </tr>
-      </thead>
-      <tbody>
-        {kinds.map((kind) => (
-          <tr key={kind} data-kind={kind}>
-            <td>{kind}</td>
-            {statuses.map((status) => (
-              <td key={status} class="num" data-status={status}>
-                <Link to={`/jobs?kind=${encodeURIComponent(kind)}&status=${status}`}>
-                  {count(overview.jobs.byKind[kind]?.[status] ?? 0)}
-                </Link>
-              </td>
-            ))}
-          </tr>
-        ))}
-      </tbody>
-      <tfoot>
-        <tr data-kind="all">
-          <th>All</th>
-          {statuses.map((status) => (
-            <td key={status} class="num" data-status={status}>
-              <Link to={`/jobs?status=${status}`}>{count(overview.jobs.byStatus[status] ?? 0)}</Link>
-            </td>
-          ))}
-        </tr>
-      </tfoot>
-    </table>
   );
 }
