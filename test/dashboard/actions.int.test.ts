@@ -72,6 +72,22 @@ describe('dashboard actions', () => {
     };
   };
 
+  /** The cleanup moves dead letters from their queue into PostgreSQL: re-read the page until these jobs' show. */
+  const deadLettersListed = (jobIds: readonly string[]) =>
+    waitFor(
+      `dead letters of ${jobIds.length} jobs listed`,
+      async () => {
+        const counts = await Promise.all(
+          jobIds.map((id) => tab.page.locator(`tr[data-job-id="${id}"]`).count()),
+        );
+        if (counts.every((count) => count > 0)) return true;
+        await tab.page.reload();
+        await tab.page.locator('[data-field="total"]').waitFor();
+        return false;
+      },
+      { timeoutMs: 20_000, intervalMs: 500 },
+    );
+
   const statusShown = (status: string) =>
     tab.page.locator('[data-field="status"]', { hasText: status }).waitFor();
 
@@ -157,17 +173,7 @@ describe('dashboard actions', () => {
     const rowOf = (id: string) => page.locator(`tr[data-job-id="${id}"]`);
     const [first, second, third] = ids.map(rowOf);
     if (first === undefined || second === undefined || third === undefined) throw new Error('three rows');
-    // The cleanup moves them from the dead-letter queue into PostgreSQL: re-read until they show.
-    await waitFor(
-      'the three dead letters listed',
-      async () => {
-        if ((await first.count()) && (await second.count()) && (await third.count())) return true;
-        await page.reload();
-        await page.locator('[data-field="total"]').waitFor();
-        return false;
-      },
-      { timeoutMs: 20_000, intervalMs: 500 },
-    );
+    await deadLettersListed(ids);
 
     await first.getByRole('button', { name: 'Inspect' }).click();
     await page.locator('tr.detail pre', { hasText: ids[0] }).first().waitFor();
@@ -190,17 +196,7 @@ describe('dashboard actions', () => {
     const doomed = [await submit('flaky', { text: 'four' }), await submit('flaky', { text: 'five' })];
     for (const id of doomed) expect((await jobFinished(port, id)).status).toBe('failed');
     await tab.open(port, '/ui/dead-letters');
-    const doomedRows = doomed.map(rowOf);
-    await waitFor(
-      'the two new dead letters listed',
-      async () => {
-        if ((await doomedRows[0]?.count()) && (await doomedRows[1]?.count())) return true;
-        await page.reload();
-        await page.locator('[data-field="total"]').waitFor();
-        return false;
-      },
-      { timeoutMs: 20_000, intervalMs: 500 },
-    );
+    await deadLettersListed(doomed);
     await page.getByRole('button', { name: 'Purge all', exact: true }).click();
     await page.getByRole('button', { name: 'Yes, purge all' }).click();
     await page.locator('.outcome', { hasText: /^2 purged/ }).waitFor();

@@ -6,12 +6,13 @@ import {
   type DeadLetterSelection,
 } from '@conveyor/contracts';
 import { useState } from 'preact/hooks';
-import { apiJson, messageOf } from '../api/api-client.js';
+import { apiJson } from '../api/api-client.js';
 import { useApi } from '../api/use-api.js';
 import { ConfirmAction } from '../ui/confirm-action.js';
 import { count } from '../ui/format.js';
 import { DeadLetterRow } from './dead-letter-row.js';
 import { ErrorNote } from '../ui/notice.js';
+import { OlderPages } from '../ui/older-pages.js';
 
 const PAGE_SIZE = 50;
 
@@ -20,7 +21,6 @@ export function DeadLettersPage() {
   const query = `?limit=${PAGE_SIZE}${kind === '' ? '' : `&kind=${encodeURIComponent(kind)}`}`;
   const page = useApi(() => apiJson(DeadLetterPage, 'GET', `/v1/dead-letters${query}`), [query]);
   const [inspected, setInspected] = useState<string | null>(null);
-  const [olderError, setOlderError] = useState<string | null>(null);
 
   const redrive = async (selection: DeadLetterSelection) => {
     const { redriven } = await apiJson(RedriveResult, 'POST', '/v1/dead-letters/redrive', selection);
@@ -37,25 +37,6 @@ export function DeadLettersPage() {
     page.reload();
     return redriven === 1 ? 'Redriven.' : 'Nothing to redrive (already gone).';
   };
-  const loadOlder = async () => {
-    const cursor = page.data?.nextCursor;
-    if (cursor === null || cursor === undefined) return;
-    try {
-      const older = await apiJson(
-        DeadLetterPage,
-        'GET',
-        `/v1/dead-letters${query}&cursor=${encodeURIComponent(cursor)}`,
-      );
-      page.update((current) =>
-        current === undefined
-          ? older
-          : { ...older, deadLetters: [...current.deadLetters, ...older.deadLetters] },
-      );
-    } catch (failure) {
-      setOlderError(messageOf(failure));
-    }
-  };
-
   const kindSelection: DeadLetterSelection | null = kind === '' ? null : { kind };
   return (
     <section>
@@ -138,12 +119,17 @@ export function DeadLettersPage() {
               ))}
             </tbody>
           </table>
-          {page.data.nextCursor !== null && (
-            <button type="button" onClick={() => void loadOlder()}>
-              Older dead letters
-            </button>
-          )}
-          <ErrorNote error={olderError} />
+          <OlderPages
+            list={page}
+            label="Older dead letters"
+            read={(cursor) =>
+              apiJson(DeadLetterPage, 'GET', `/v1/dead-letters${query}&cursor=${encodeURIComponent(cursor)}`)
+            }
+            append={(shown, older) => ({
+              ...older,
+              deadLetters: [...shown.deadLetters, ...older.deadLetters],
+            })}
+          />
         </>
       )}
     </section>

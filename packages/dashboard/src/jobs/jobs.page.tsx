@@ -1,6 +1,6 @@
 import { Job, JobPage, Overview } from '@conveyor/contracts';
 import { useEffect, useState } from 'preact/hooks';
-import { apiJson, messageOf } from '../api/api-client.js';
+import { apiJson } from '../api/api-client.js';
 import { openEventStream, type StreamState } from '../api/event-stream.js';
 import { jsonData } from '../api/sse-parser.js';
 import { useApi } from '../api/use-api.js';
@@ -8,6 +8,7 @@ import { Link } from '../router.js';
 import { ago, dateTime } from '../ui/format.js';
 import { LiveIndicator } from '../ui/live-indicator.js';
 import { ErrorNote } from '../ui/notice.js';
+import { OlderPages } from '../ui/older-pages.js';
 import { StatusBadge } from '../ui/status-badge.js';
 import { filtersOf, queryOf } from './job-filters.js';
 import { JobFiltersForm } from './job-filters-form.js';
@@ -26,7 +27,6 @@ export function JobsPage({ query }: { query: URLSearchParams }) {
   const listQuery = queryOf(filters, { limit: String(PAGE_SIZE) });
   const page = useApi(() => apiJson(JobPage, 'GET', `/v1/jobs${listQuery}`), [listQuery]);
   const overview = useApi(() => apiJson(Overview, 'GET', '/v1/overview'), []);
-  const [olderError, setOlderError] = useState<string | null>(null);
   const [live, setLive] = useState<StreamState>('connecting');
 
   // New and changed jobs arrive on the live stream; a `resync` (too many at once) re-reads.
@@ -61,26 +61,6 @@ export function JobsPage({ query }: { query: URLSearchParams }) {
       clearTimeout(flush);
     };
   }, [listQuery]);
-
-  const loadOlder = async () => {
-    const cursor = page.data?.nextCursor;
-    if (cursor === null || cursor === undefined) return;
-    try {
-      const older = await apiJson(
-        JobPage,
-        'GET',
-        `/v1/jobs${queryOf(filters, { limit: String(PAGE_SIZE), cursor })}`,
-      );
-      page.update((current) =>
-        current === undefined
-          ? older
-          : { jobs: [...current.jobs, ...older.jobs], nextCursor: older.nextCursor },
-      );
-      setOlderError(null);
-    } catch (failure) {
-      setOlderError(messageOf(failure));
-    }
-  };
 
   const kinds = Object.keys(overview.data?.jobs.byKind ?? {}).sort();
   return (
@@ -127,12 +107,17 @@ export function JobsPage({ query }: { query: URLSearchParams }) {
             </tbody>
           </table>
           {page.data.jobs.length === 0 && <p>No job matches these filters.</p>}
-          {page.data.nextCursor !== null && (
-            <button type="button" onClick={() => void loadOlder()}>
-              Older jobs
-            </button>
-          )}
-          <ErrorNote error={olderError} />
+          <OlderPages
+            list={page}
+            label="Older jobs"
+            read={(cursor) =>
+              apiJson(JobPage, 'GET', `/v1/jobs${queryOf(filters, { limit: String(PAGE_SIZE), cursor })}`)
+            }
+            append={(shown, older) => ({
+              jobs: [...shown.jobs, ...older.jobs],
+              nextCursor: older.nextCursor,
+            })}
+          />
         </>
       )}
     </section>

@@ -1,24 +1,9 @@
 import type { Job } from '@conveyor/contracts';
 import { filtersOf } from './job-filters.js';
+import { aJob } from './job.fixture.js';
 import { applyLiveJobs } from './live-jobs.js';
 
-const job = (id: string, status: Job['status'] = 'queued'): Job => ({
-  id,
-  kind: 'factorize',
-  status,
-  customId: null,
-  input: {},
-  progress: { fraction: 0, message: null },
-  result: null,
-  error: null,
-  attempts: 0,
-  callbackUrl: null,
-  createdAt: '2026-12-08T00:00:00.000Z',
-  startedAt: null,
-  finishedAt: null,
-  expiresAt: null,
-  expired: false,
-});
+const job = (id: string, status: Job['status'] = 'queued'): Job => aJob({ id, status });
 
 describe('applyLiveJobs', () => {
   const queuedOnly = filtersOf(new URLSearchParams('status=queued'));
