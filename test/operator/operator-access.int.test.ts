@@ -159,20 +159,21 @@ describe('operator API access', () => {
     expect(notRetryable.body.error.code).toBe('job_not_retryable');
   });
 
-  it.each([
-    ['GET', '/v1/dead-letters?limit=0', undefined, 400, 'validation_failed', undefined],
-    ['GET', '/v1/dead-letters?cursor=nope', undefined, 400, 'invalid_cursor', undefined],
-    ['GET', '/v1/dead-letters?color=red', undefined, 400, 'validation_failed', undefined],
-    ['POST', '/v1/dead-letters/redrive', {}, 400, 'validation_failed', undefined],
+  const badInput: [string, string, unknown, number, string][] = [
+    ['GET', '/v1/dead-letters?limit=0', undefined, 400, 'validation_failed'],
+    ['GET', '/v1/dead-letters?cursor=nope', undefined, 400, 'invalid_cursor'],
+    ['GET', '/v1/dead-letters?color=red', undefined, 400, 'validation_failed'],
+    ['POST', '/v1/dead-letters/redrive', {}, 400, 'validation_failed'],
     ['POST', '/v1/dead-letters/purge', { ids: ['x'] }, 400, 'validation_failed'],
-    ['POST', '/v1/dead-letters/redrive', { kind: 'a', all: true }, 400, 'validation_failed', undefined],
-    ['GET', '/v1/overview/timeseries?minutes=0', undefined, 400, 'validation_failed', undefined],
-    ['GET', '/v1/overview/timeseries?minutes=abc', undefined, 400, 'validation_failed', undefined],
-    ['POST', '/v1/queues/nonesuch/pause', undefined, 404, 'unknown_kind', undefined],
-    ['GET', '/v1/dead-letters/not-a-uuid', undefined, 404, 'not_found', undefined],
-    ['POST', '/v1/jobs/not-a-uuid/retry', undefined, 404, 'not_found', undefined],
-    ['GET', '/v1/jobs/not-a-uuid/events', undefined, 404, 'not_found', undefined],
-  ])('%s %s %j → %i %s', async (method, path, body, status, code) => {
+    ['POST', '/v1/dead-letters/redrive', { kind: 'a', all: true }, 400, 'validation_failed'],
+    ['GET', '/v1/overview/timeseries?minutes=0', undefined, 400, 'validation_failed'],
+    ['GET', '/v1/overview/timeseries?minutes=abc', undefined, 400, 'validation_failed'],
+    ['POST', '/v1/queues/nonesuch/pause', undefined, 404, 'unknown_kind'],
+    ['GET', '/v1/dead-letters/not-a-uuid', undefined, 404, 'not_found'],
+    ['POST', '/v1/jobs/not-a-uuid/retry', undefined, 404, 'not_found'],
+    ['GET', '/v1/jobs/not-a-uuid/events', undefined, 404, 'not_found'],
+  ];
+  it.each(badInput)('%s %s %j → %i %s', async (method, path, body, status, code) => {
     const answer = await request(port, method, path, body, as(keys.ops));
     expect(answer.status).toBe(status);
     expect(answer.body.error.code).toBe(code);

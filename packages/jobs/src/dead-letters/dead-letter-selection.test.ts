@@ -4,7 +4,7 @@ import { decodeCursor, encodeCursor, selectionFilter } from './dead-letter-selec
 describe('dead-letter cursors', () => {
   it('round-trips', () => {
     const cursor = {
-      deadLetteredAt: new Date('2026-12-08T01:02:03.456Z'),
+      deadLetteredAt: '2026-12-08T01:02:03.456789Z',
       id: '5b0c4f6e-3c1e-4a7b-9c55-8a0d6f1f2e3a',
     };
     expect(decodeCursor(encodeCursor(cursor))).toEqual(cursor);
@@ -13,7 +13,8 @@ describe('dead-letter cursors', () => {
   it.each([
     '',
     'garbage',
-    Buffer.from('2026-12-08T01:02:03.456Z|nope').toString('base64url'),
+    Buffer.from('2026-12-08T01:02:03.456789Z|nope').toString('base64url'),
+    Buffer.from('2026-12-08T01:02:03.456Z|5b0c4f6e-3c1e-4a7b-9c55-8a0d6f1f2e3a').toString('base64url'),
     Buffer.from('x|5b0c4f6e-3c1e-4a7b-9c55-8a0d6f1f2e3a').toString('base64url'),
   ])('refuses %j', (text) => expect(decodeCursor(text)).toBeUndefined());
 });

@@ -13,6 +13,9 @@ import { decodeCursor, encodeCursor, type SelectionFilter } from './dead-letter-
 
 type DeadLetterRow = Selectable<Database['dead_letters']>;
 
+/** dead_lettered_at to the microsecond, in UTC, as the cursor keeps it. */
+const MICROSECOND_TEXT = sql<string>`to_char(dead_lettered_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+
 /** Redrives and purges go in batches this size, each its own transaction. */
 const BATCH = 500;
 
@@ -71,11 +74,15 @@ export class DeadLetterStore {
     }
     if (after)
       query = query.where(({ eb, refTuple, tuple }) =>
-        eb(refTuple('dead_lettered_at', 'id'), '<', tuple(after.deadLetteredAt, after.id)),
+        eb(
+          refTuple('dead_lettered_at', 'id'),
+          '<',
+          tuple(sql<Date>`${after.deadLetteredAt}::timestamptz`, sql<string>`${after.id}::uuid`),
+        ),
       );
     const [rows, { total }] = await Promise.all([
       query
-        .select(sql<Date>`now()`.as('now'))
+        .select([sql<Date>`now()`.as('now'), MICROSECOND_TEXT.as('at_text')])
         .orderBy('dead_lettered_at', 'desc')
         .orderBy('id', 'desc')
         .limit(filter.limit + 1)
@@ -88,7 +95,7 @@ export class DeadLetterStore {
       deadLetters: page.map((row) => toDeadLetter(row, row.now)),
       nextCursor:
         rows.length > filter.limit && last
-          ? encodeCursor({ deadLetteredAt: last.dead_lettered_at, id: last.id })
+          ? encodeCursor({ deadLetteredAt: last.at_text, id: last.id })
           : null,
       total: Number(total),
     };

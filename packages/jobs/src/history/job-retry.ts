@@ -1,15 +1,20 @@
 import { JobStatus, type TopologyNames } from '@conveyor/contracts';
-import { insertOutboxMessages, sql, type Database, type Kysely } from '@conveyor/database';
+import {
+  insertOutboxMessages,
+  sql,
+  type Database,
+  type Kysely,
+  type OutboxMessage,
+} from '@conveyor/database';
 import { commitJobUpdates, type JobEventPublishing } from '../job-change.js';
 import { jobRunMessage } from '../job-messages.js';
-import { toJobRecord } from '../job-record.js';
-import type { Committed } from '../job-store.js';
+import { toJobRecord, type JobRecord } from '../job-record.js';
 
 /** The statuses a retry reopens. */
 export const RETRYABLE: readonly JobStatus[] = ['failed', 'cancelled'];
 
 export type RetryOutcome =
-  | { outcome: 'retried'; committed: Committed }
+  | { outcome: 'retried'; committed: { job: JobRecord; outbox: OutboxMessage[] } }
   | { outcome: 'not_retryable'; status: JobStatus }
   | { outcome: 'not_found' };
 

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { startMessageConsumer, type ConsumerHandle, type MessageConsumerDeps } from '@conveyor/broker';
+import { startMessageConsumer, type MessageConsumerDeps, type MessageConsumerHandle } from '@conveyor/broker';
 import { retryTierDelays } from '@conveyor/contracts';
 import { JobKindRegistry, WorkerHostRegistry, type JobStore, type PauseWatcher } from '@conveyor/jobs';
 import { errorMessage, type Logger } from '@conveyor/platform';
@@ -122,7 +122,7 @@ export class JobHost {
     this.heartbeat.unref();
   }
 
-  private consume(kind: LoadedJobKind): ConsumerHandle {
+  private consume(kind: LoadedJobKind): MessageConsumerHandle {
     const work = moduleWork(kind, { pool: this.pool, log: this.deps.log });
     const handler = jobHandler(
       {

@@ -33,13 +33,16 @@ export interface LiveRoutesDeps {
 export function liveRouter(deps: LiveRoutesDeps): express.Router {
   const router = express.Router();
   const { store, streams } = deps;
+  // One overview read serves every stream open at the time: its job counts are a scan of the
+  // jobs table, which must not be repeated per viewer.
+  const overview = sharedFor(OVERVIEW_EVERY_MS / 2, () => readOverview(deps.db, store));
 
   router.get('/v1/live', requireOperator, async (req, res) => {
     const stream = streams.start(req, res);
     const sent = new SentSequences();
     let since: Date | undefined;
     await streams.poll(stream, OVERVIEW_EVERY_MS, async () => {
-      stream.send('overview', await readOverview(deps.db, store));
+      stream.send('overview', await overview());
       const changes = await store.changedSince(
         since ?? new Date(Date.now() - LATE_COMMIT_MARGIN_MS),
         FOLLOWED_FOR_MS,
@@ -76,6 +79,23 @@ export function liveRouter(deps: LiveRoutesDeps): express.Router {
   });
 
   return router;
+}
+
+/** `read` shared by the callers of the same `maxAgeMs`: one read under way at a time, its answer reused meanwhile. */
+function sharedFor<T>(maxAgeMs: number, read: () => Promise<T>): () => Promise<T> {
+  let latest: { at: number; value: Promise<T> } | undefined;
+  return () => {
+    if (!latest || Date.now() - latest.at > maxAgeMs) {
+      const value = read();
+      const entry = { at: Date.now(), value };
+      latest = entry;
+      // A failed read is not kept: the next caller tries again.
+      value.catch(() => {
+        if (latest === entry) latest = undefined;
+      });
+    }
+    return latest.value;
+  };
 }
 
 function historyKey(entry: JobHistoryEntry): string {
