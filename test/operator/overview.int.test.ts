@@ -21,6 +21,7 @@ describe('workers, overview, timeseries and live', () => {
   let env: Record<string, string>;
   let db: pg.Client;
   let port: number;
+  let producer: ReturnType<typeof producerApp>;
   const apps: { start(): Promise<void>; stop(): Promise<void> }[] = [];
   const ids: string[] = [];
 
@@ -32,7 +33,7 @@ describe('workers, overview, timeseries and live', () => {
       WORKER_HEARTBEAT_MS: '200',
       WORKER_ALIVE_WINDOW_MS: '2000',
     };
-    const producer = producerApp(env);
+    producer = producerApp(env);
     apps.push(producer, consumerApp({ ...env, BUILT_IN_KINDS: 'factorize' }), scriptedConsumer(env));
     for (const app of apps) await app.start();
     port = producer.port;
@@ -159,6 +160,8 @@ describe('workers, overview, timeseries and live', () => {
       },
     });
     expect(live.status).toBe(200);
+    // The viewer went away: its stream is gone from the server too.
+    await waitFor('the stream closed on the server', () => producer.openLiveStreams === 0);
     const overview = live.events.find((event) => event.event === 'overview')!.data as {
       jobs: { byStatus: { succeeded: number } };
     };
@@ -167,15 +170,16 @@ describe('workers, overview, timeseries and live', () => {
   });
 
   it('ends open streams when the producer stops, without waiting on them', async () => {
-    const producer = producerApp(env);
-    await producer.start();
+    const stopping = producerApp(env);
+    await stopping.start();
     const streams = [
-      readEvents(`http://127.0.0.1:${producer.port}/v1/live`, { timeoutMs: 20_000 }),
-      readEvents(`http://127.0.0.1:${producer.port}/v1/jobs/${ids[0]}/live`, { timeoutMs: 20_000 }),
+      readEvents(`http://127.0.0.1:${stopping.port}/v1/live`, { timeoutMs: 20_000 }),
+      readEvents(`http://127.0.0.1:${stopping.port}/v1/jobs/${ids[0]}/live`, { timeoutMs: 20_000 }),
     ];
     await new Promise((resolve) => setTimeout(resolve, 500));
     const startedAt = Date.now();
-    await producer.stop();
+    await stopping.stop();
+    expect(stopping.openLiveStreams).toBe(0);
     expect(Date.now() - startedAt).toBeLessThan(3_000);
     const [overall] = await Promise.all(streams);
     expect(overall!.ended).toBe(true);

@@ -73,6 +73,19 @@ describe('queues and pause', () => {
     });
   });
 
+  it('falls back to AMQP when the management API does not answer', async () => {
+    const unreachable = producerApp({ ...env, RABBITMQ_MANAGEMENT_URL: 'http://guest:guest@127.0.0.1:9/' });
+    await unreachable.start();
+    try {
+      const { status, body } = await request(unreachable.port, 'GET', '/v1/queues');
+      expect(status).toBe(200);
+      expect(body.source).toBe('amqp');
+      expect(body.queues.find((queue: Queue) => queue.kind === 'factorize').consumers).toBe(1);
+    } finally {
+      await unreachable.stop();
+    }
+  });
+
   it('pause stops consumption (the job stays queued), even across a restart of the worker host; resume runs it', async () => {
     const paused = await request(port, 'POST', '/v1/queues/factorize/pause');
     expect(paused).toMatchObject({ status: 200, body: { kind: 'factorize', paused: true } });

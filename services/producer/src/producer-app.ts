@@ -145,6 +145,7 @@ export class ProducerApp {
         maxUploadBytes: config.IMAGE_MAX_UPLOAD_BYTES,
       },
     };
+    const amqpQueueFigures = amqpFigures(this.core.broker);
     const router = express.Router();
     router.use(legacyImageErrorBodies);
     router.use(
@@ -173,12 +174,18 @@ export class ProducerApp {
         streams: this.liveStreams,
         figures: config.RABBITMQ_MANAGEMENT_URL
           ? managementFigures(config.RABBITMQ_MANAGEMENT_URL, vhostOf(config.AMQP_URL))
-          : amqpFigures(this.core.broker),
+          : amqpQueueFigures,
+        fallbackFigures: amqpQueueFigures,
         retryDelaysMs: config.RETRY_DELAYS_MS,
         workerAliveWindowMs: config.WORKER_ALIVE_WINDOW_MS,
       }),
     );
     return router;
+  }
+
+  /** Server-Sent Events streams open now (the operator API's live routes). */
+  get openLiveStreams(): number {
+    return this.liveStreams.size;
   }
 
   /** The API's port (served first). */

@@ -26,6 +26,7 @@ export interface OperatorRoutesDeps {
   sendNow: (messages: OutboxMessage[]) => Promise<void>;
   streams: LiveStreams;
   figures: QueueFigureSource;
+  fallbackFigures: QueueFigureSource;
   retryDelaysMs: readonly number[];
   workerAliveWindowMs: number;
 }
@@ -46,6 +47,7 @@ export function operatorRouter(deps: OperatorRoutesDeps): express.Router {
       kinds: deps.kinds,
       paused: new PausedKinds(db),
       figures: deps.figures,
+      fallbackFigures: deps.fallbackFigures,
       retryDelaysMs: deps.retryDelaysMs,
     }),
     workersRouter({ hosts: new WorkerHostRegistry(db), aliveWindowMs: deps.workerAliveWindowMs }),

@@ -1,4 +1,5 @@
 import type { Broker } from '@conveyor/broker';
+import { AppError, errorMessage, type Logger } from '@conveyor/platform';
 import { z } from 'zod';
 import type { QueueFigures } from './queue-list.js';
 
@@ -8,12 +9,17 @@ export interface QueueFigureSource {
   figures(queues: readonly string[]): Promise<Map<string, QueueFigures>>;
 }
 
-/** AMQP's passive declare: ready messages and consumers only. */
+/** AMQP's passive declare: ready messages and consumers only; a 503 while the broker is away. */
 export function amqpFigures(broker: Broker): QueueFigureSource {
   return {
     name: 'amqp',
     async figures(queues) {
-      const found = await broker.inspectQueues(queues);
+      const found = await broker.inspectQueues(queues).catch((error: unknown) => {
+        throw new AppError('broker_unavailable', 'RabbitMQ is not reachable right now; try again shortly', {
+          status: 503,
+          cause: error,
+        });
+      });
       return new Map(
         [...found].map(([queue, { messages, consumers }]) => [
           queue,
@@ -90,4 +96,23 @@ export function vhostOf(amqpUrl: string): string {
   const first = amqpUrl.split(',')[0]?.trim() ?? '';
   const path = URL.canParse(first) ? new URL(first).pathname : '';
   return path.length > 1 ? decodeURIComponent(path.slice(1)) : '/';
+}
+
+/**
+ * The management API's figures, or AMQP's while it does not answer (a restart of the plugin, a
+ * wrong password): the queue list stays available, its `source` says which answered.
+ */
+export async function figuresWithFallback(
+  primary: QueueFigureSource,
+  fallback: QueueFigureSource,
+  queues: readonly string[],
+  log: Logger,
+): Promise<{ source: QueueFigureSource['name']; figures: Map<string, QueueFigures> }> {
+  if (primary === fallback) return { source: primary.name, figures: await primary.figures(queues) };
+  try {
+    return { source: primary.name, figures: await primary.figures(queues) };
+  } catch (error) {
+    log.warn('queue figures from the management API failed; using AMQP', { error: errorMessage(error) });
+    return { source: fallback.name, figures: await fallback.figures(queues) };
+  }
 }

@@ -8,14 +8,17 @@ import {
 import type { JobKindRegistry, PausedKinds } from '@conveyor/jobs';
 import { AppError, contextOf } from '@conveyor/platform';
 import express from 'express';
-import type { QueueFigureSource } from './queue-figures.js';
+import { figuresWithFallback, type QueueFigureSource } from './queue-figures.js';
 import { pausableKinds, queueInfos, topologyQueues } from './queue-list.js';
 
 export interface QueueRoutesDeps {
   names: TopologyNames;
   kinds: JobKindRegistry;
   paused: PausedKinds;
+  /** Where queue figures come from first (the management API when configured)... */
   figures: QueueFigureSource;
+  /** ...and where they come from when it fails (AMQP). */
+  fallbackFigures: QueueFigureSource;
   /** The services' own retry tiers (RETRY_DELAYS_MS); registered kinds add theirs. */
   retryDelaysMs: readonly number[];
 }
@@ -35,11 +38,16 @@ export function queuesRouter(deps: QueueRoutesDeps): express.Router {
   router.get('/v1/queues', async (_req, res) => {
     const known = await knownJobKinds();
     const queues = topologyQueues(deps.names, known.kinds, known.retryDelaysMs);
-    const [figures, paused] = await Promise.all([
-      deps.figures.figures(queues.map((queue) => queue.name)),
+    const [{ source, figures }, paused] = await Promise.all([
+      figuresWithFallback(
+        deps.figures,
+        deps.fallbackFigures,
+        queues.map((queue) => queue.name),
+        contextOf(res).log,
+      ),
       deps.paused.list(),
     ]);
-    const body: QueueList = { source: deps.figures.name, queues: queueInfos(queues, figures, paused) };
+    const body: QueueList = { source, queues: queueInfos(queues, figures, paused) };
     res.json(body);
   });
 
