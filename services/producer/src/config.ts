@@ -76,6 +76,11 @@ export const ProducerEnv = z.object({
       }
       return entries;
     }),
+  /**
+   * The built dashboard served at /ui (index.html and assets/). Default: the dist/ui folder of
+   * the @conveyor/dashboard package, which `pnpm build` fills.
+   */
+  UI_DIR: z.string().min(1).optional(),
   /** Longest number a factorize job accepts, in decimal digits. Default 100. */
   FACTORIZE_MAX_DIGITS: env.int(100, 1),
   /** The default client's webhook signing secret (`whsec_…`) while authentication is off. */

@@ -31,6 +31,7 @@ import { clientLimits } from './limits/client-limits.js';
 import { LiveStreams } from './operator/live/live-streams.js';
 import { operatorRouter } from './operator/operator.router.js';
 import { amqpFigures, managementFigures, vhostOf } from './operator/queue-figures.js';
+import { dashboardBuildDir, uiRouter } from './ui/ui.routes.js';
 
 const BROKER_START_GRACE_MS = 5_000;
 
@@ -127,6 +128,7 @@ export class ProducerApp {
           idempotent: idempotency,
         }),
         this.jobRouters(idempotency, limits.submits),
+        uiRouter({ dir: config.UI_DIR ?? dashboardBuildDir(), log }),
       ],
     });
   }
