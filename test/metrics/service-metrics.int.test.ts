@@ -284,7 +284,12 @@ describe('what the services export at /metrics', () => {
       // The probe that failed for good was dead-lettered, and nothing else.
       deadLetters: 1,
     });
-    expect((await probe.queue(`${isolated.prefix}.dead-letter`)).ready).toBe(1);
+    // The cleanup's intake has moved it from the queue into PostgreSQL, where the gauge counts it.
+    await waitFor(
+      'the dead letter moved to PostgreSQL',
+      async () => (await count(`select count(*) as n from ${schema}.dead_letters`)) === 1,
+    );
+    expect((await probe.queue(`${isolated.prefix}.dead-letter`)).ready).toBe(0);
 
     const jobId = randomUUID();
     await db.query(
@@ -309,7 +314,7 @@ describe('what the services export at /metrics', () => {
     // Read at every scrape, never kept: gone rows are gone from the next figures.
     await db.query(`delete from ${schema}.outbox where exchange = 'nowhere'`);
     await db.query(`delete from ${schema}.jobs where id = $1`, [jobId]);
-    await probe.drain(`${isolated.prefix}.dead-letter`);
+    await db.query(`delete from ${schema}.dead_letters`);
     expect(await gauges()).toEqual({ ...before, deadLetters: 0 });
   });
 });

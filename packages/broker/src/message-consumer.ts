@@ -18,6 +18,16 @@ export interface HandlerContext {
   traceparent: string | undefined;
 }
 
+/** A message consumer: `cancel` bounds the handlers under way by the shutdown grace; `drain` lets them finish. */
+export interface MessageConsumerHandle extends ConsumerHandle {
+  /**
+   * Stops new deliveries and waits for the handlers under way to finish and be acked as usual
+   * (a pause, not a shutdown); the broker bounds the wait (30 s), and a `cancel` meanwhile
+   * starts the grace period.
+   */
+  drain(): Promise<void>;
+}
+
 export type MessageHandler<K extends MessageKind> = (
   payload: MessagePayload<K>,
   ctx: HandlerContext,
@@ -62,7 +72,7 @@ export function startMessageConsumer<K extends MessageKind>(
   deps: MessageConsumerDeps,
   options: MessageConsumerOptions<K>,
   handler: MessageHandler<K>,
-): ConsumerHandle {
+): MessageConsumerHandle {
   const queue = options.queue ?? deps.names.workQueue(options.kind);
   const definition = messageDefinition(options.kind);
   const shutdown = new AbortController();
@@ -225,6 +235,7 @@ export function startMessageConsumer<K extends MessageKind>(
   });
   return {
     queue,
+    drain: () => consumer.cancel(),
     cancel: async () => {
       // In-flight handlers get a grace period to finish; then they are told to stop and their
       // messages go back to the queue untouched.

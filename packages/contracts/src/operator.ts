@@ -45,7 +45,8 @@ export const JobHistoryEntry = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('delivery'),
     at: Timestamp,
-    deliveryId: z.uuid(),
+    /** The delivery's webhook message id (`msg_…`, the `webhook-id` header it was sent with). */
+    deliveryId: z.string(),
     /** The job event (its sequence) this attempt pushed. */
     sequence: z.number().int().positive(),
     attempt: z.number().int().positive(),

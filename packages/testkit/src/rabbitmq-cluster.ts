@@ -22,6 +22,13 @@ export interface RabbitNode {
   url: string;
   /** The OS process of the node's Erlang VM while it runs. */
   pid: number | undefined;
+  /** `http://guest:guest@127.0.0.1:<port>` when the management plugin is on (see RabbitClusterOptions). */
+  managementUrl: string | undefined;
+}
+
+export interface RabbitClusterOptions {
+  /** Enables rabbitmq_management on every node, on a free port of its own. Default false. */
+  management?: boolean;
 }
 
 /**
@@ -38,7 +45,11 @@ export class RabbitCluster {
   ) {}
 
   /** Starts `size` nodes at once and joins the others to the first; resolves when all run clustered. */
-  static async start(size = 3, label = 'cluster'): Promise<RabbitCluster> {
+  static async start(
+    size = 3,
+    label = 'cluster',
+    options: RabbitClusterOptions = {},
+  ): Promise<RabbitCluster> {
     const home = await mkdtemp(join(tmpdir(), 'conveyor-rabbit-'));
     // rabbitmqctl and the nodes read the cookie from $HOME; it must be private to its owner.
     await copyFile(MACHINE_COOKIE, join(home, '.erlang.cookie'));
@@ -47,11 +58,14 @@ export class RabbitCluster {
     const nodes: RabbitNode[] = [];
     for (let i = 1; i <= size; i++) {
       const amqpPort = await freePort();
+      const managementPort = options.management ? await freePort() : undefined;
       nodes.push({
         name: `conveyor-${id}-${i}@localhost`,
         amqpPort,
         url: `amqp://guest:guest@127.0.0.1:${amqpPort}`,
         pid: undefined,
+        managementUrl:
+          managementPort === undefined ? undefined : `http://guest:guest@127.0.0.1:${managementPort}`,
       });
     }
     const cluster = new RabbitCluster(home, nodes);
@@ -150,7 +164,11 @@ export class RabbitCluster {
         '',
       ].join('\n'),
     );
-    await writeFile(join(folder, 'enabled_plugins'), '[].\n');
+    const managementPort = node.managementUrl === undefined ? undefined : new URL(node.managementUrl).port;
+    await writeFile(
+      join(folder, 'enabled_plugins'),
+      managementPort === undefined ? '[].\n' : '[rabbitmq_management].\n',
+    );
     await writeFile(
       join(folder, 'rabbitmq.conf'),
       [
@@ -158,6 +176,14 @@ export class RabbitCluster {
         // A small machine: no disk alarm from a few GB free, no memory alarm from other tests.
         'disk_free_limit.absolute = 50MB',
         'vm_memory_high_watermark.relative = 0.8',
+        ...(managementPort === undefined
+          ? []
+          : [
+              `management.tcp.port = ${managementPort}`,
+              'management.tcp.ip = 127.0.0.1',
+              // Figures a test can wait for: every second instead of every 5 s.
+              'collect_statistics_interval = 1000',
+            ]),
         '',
       ].join('\n'),
     );

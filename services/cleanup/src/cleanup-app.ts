@@ -1,4 +1,5 @@
-import { JobStore, recoverExpiredDispatchers } from '@conveyor/jobs';
+import type { ConsumerHandle } from '@conveyor/broker';
+import { DeadLetterStore, JobStore, recoverExpiredDispatchers } from '@conveyor/jobs';
 import { waitAtMost, type Logger } from '@conveyor/platform';
 import { ServiceCore } from '@conveyor/runtime';
 import client from 'prom-client';
@@ -10,10 +11,12 @@ import { pruneOnce } from './retention/retention.js';
 import { openBlobStore, storeSettingsFrom } from '@conveyor/storage';
 import { registerBacklogGauges } from './backlog/backlog.gauges.js';
 import { countBacklogs } from './backlog/backlog.repository.js';
+import { startDeadLetterIntake } from './dead-letters/dead-letter-intake.js';
 import { schedulingRoutines } from './scheduling/scheduling.routines.js';
 import type { OutboxRelay } from '@conveyor/database';
 
 const JOB_BATCH = 500;
+const BROKER_START_GRACE_MS = 5_000;
 
 /**
  * The TTL routines: stale objects go, expired results are dropped, and jobs nobody is working
@@ -26,13 +29,15 @@ export class CleanupApp {
   private readonly timeRoutines: PeriodicRoutine[];
   /** Sends the work messages of jobs the scheduling routines queue (see scheduling/). */
   private readonly relay: OutboxRelay;
+  private deadLetterIntake: ConsumerHandle | undefined;
+  private readonly deadLettersStored: client.Counter;
 
   constructor(
     private readonly config: CleanupConfig,
     private readonly log: Logger,
   ) {
-    // The broker for the dead-letter gauge and for the work messages of jobs the scheduling
-    // routines queue: no kind of message is consumed here.
+    // The broker connection consumes the dead-letter queue (see startDeadLetterIntake) and publishes
+    // the work messages of the jobs the scheduling routines queue.
     this.core = new ServiceCore('cleanup', config, log, { kinds: [] });
     const counter = (name: string, help: string) =>
       new client.Counter({ name, help, registers: [this.core.metrics.registry] });
@@ -54,6 +59,10 @@ export class CleanupApp {
       labelNames: ['table'],
       registers: [this.core.metrics.registry],
     });
+    this.deadLettersStored = counter(
+      'conveyor_dead_letters_stored_total',
+      'Messages moved from the dead-letter queue into PostgreSQL',
+    );
     const db = this.core.database.db;
     const store = new JobStore(db, this.core.names, { events: config.JOB_EVENTS });
     const images = openBlobStore(config.IMAGE_STORE, storeSettingsFrom(config));
@@ -61,7 +70,11 @@ export class CleanupApp {
     // and a scrape's queries stay off the job and callback paths.
     registerBacklogGauges(this.core.metrics.registry, {
       counts: (cap) => countBacklogs(db, cap),
-      deadLetters: () => this.core.broker.messageCount(this.core.names.deadLetterQueue),
+      // Those still in the queue (the intake is behind, or the broker was away) count too.
+      deadLetters: async () =>
+        (await this.core.broker.inspectQueues([this.core.names.deadLetterQueue])).get(
+          this.core.names.deadLetterQueue,
+        )?.messages ?? 0,
       log,
     });
 
@@ -159,8 +172,15 @@ export class CleanupApp {
     const { config, log } = this;
     await this.core.migrate();
     for (const routine of this.routines) routine.start();
-    // These routines need no broker: give it a moment, then carry on while it connects.
-    await waitAtMost(this.core.broker.start(), 5_000);
+    this.deadLetterIntake = startDeadLetterIntake({
+      broker: this.core.broker,
+      names: this.core.names,
+      store: new DeadLetterStore(this.core.database.db),
+      log,
+      onStored: () => this.deadLettersStored.inc(),
+    });
+    // The routines need only PostgreSQL: a broker that is down delays the intake, not them.
+    await waitAtMost(this.core.broker.start(), BROKER_START_GRACE_MS);
     this.relay.start();
     // Jobs queued before the broker is up would wait for the relay's poll (seconds late).
     for (const routine of this.timeRoutines) routine.start();
@@ -174,6 +194,7 @@ export class CleanupApp {
 
   async stop(): Promise<void> {
     await Promise.all([...this.timeRoutines, ...this.routines].map((r) => r.stop()));
+    await this.deadLetterIntake?.cancel();
     await this.relay.stop();
     await this.core.close();
   }

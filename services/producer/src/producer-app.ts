@@ -7,7 +7,7 @@ import { ServiceCore } from '@conveyor/runtime';
 import { publishOutgoing } from '@conveyor/broker';
 import { openBlobStore, storeSettingsFrom, validateLocalPath } from '@conveyor/storage';
 import { WebhookDeliveryStore, WebhookSecretStore } from '@conveyor/webhooks';
-import { findClientIdByKey } from './auth/api-client.repository.js';
+import { findClientByKey } from './auth/api-client.repository.js';
 import { listenForRevocations } from './auth/api-key-revocations.js';
 import { DurablePublisher } from './callback/durable-publisher.js';
 import type { ProducerConfig } from './config.js';
@@ -28,6 +28,10 @@ import { SourceAllowList } from './callback/source-allow-list.js';
 import { idempotent } from './idempotency/idempotent.js';
 import { IdempotencyStore } from './idempotency/idempotency.store.js';
 import { clientLimits } from './limits/client-limits.js';
+import { LiveStreams } from './operator/live/live-streams.js';
+import { operatorRouter } from './operator/operator.router.js';
+import { amqpFigures, managementFigures, vhostOf } from './operator/queue-figures.js';
+import { dashboardBuildDir, uiRouter } from './ui/ui.routes.js';
 import { schedulesRouter } from './schedules/schedules.routes.js';
 
 const BROKER_START_GRACE_MS = 5_000;
@@ -46,6 +50,8 @@ export class ProducerApp {
   /** With auth on: revocations made elsewhere reach the key cache at once. */
   private readonly revocations: NotificationListener | undefined;
   private boundOpsPort: number | undefined;
+  /** The operator API's Server-Sent Events streams, ended when the producer stops. */
+  private readonly liveStreams: LiveStreams;
 
   constructor(
     private readonly config: ProducerConfig,
@@ -59,6 +65,7 @@ export class ProducerApp {
     });
     const { database, broker, metrics, names } = this.core;
     this.kindRegistry = new JobKindRegistry(database.db);
+    this.liveStreams = new LiveStreams(log);
     // Job messages are sent right after their commit; the relay only picks up what that missed.
     this.relay = this.core.outboxRelay({
       pollMs: config.OUTBOX_POLL_MS,
@@ -81,7 +88,7 @@ export class ProducerApp {
       metrics,
       publishTimeoutMs: config.PUBLISH_TIMEOUT_MS,
     });
-    this.keys = new ApiKeyCache((key) => findClientIdByKey(database.db, key));
+    this.keys = new ApiKeyCache((key) => findClientByKey(database.db, key));
     this.revocations = config.AUTH_ENABLED
       ? listenForRevocations({
           databaseUrl: config.DATABASE_URL,
@@ -122,6 +129,7 @@ export class ProducerApp {
           idempotent: idempotency,
         }),
         this.jobRouters(idempotency, limits.submits),
+        uiRouter({ dir: config.UI_DIR ?? dashboardBuildDir(), log }),
       ],
     });
   }
@@ -167,6 +175,7 @@ export class ProducerApp {
         maxUploadBytes: config.IMAGE_MAX_UPLOAD_BYTES,
       },
     };
+    const amqpQueueFigures = amqpFigures(this.core.broker);
     const router = express.Router();
     router.use(legacyImageErrorBodies);
     router.use(
@@ -189,8 +198,27 @@ export class ProducerApp {
         publicBaseUrl: config.PUBLIC_BASE_URL,
         secretOverlapMs: config.WEBHOOK_SECRET_OVERLAP_MS,
       }),
+      operatorRouter({
+        db,
+        store,
+        names: this.core.names,
+        kinds: this.kindRegistry,
+        sendNow: deps.sendNow,
+        streams: this.liveStreams,
+        figures: config.RABBITMQ_MANAGEMENT_URL
+          ? managementFigures(config.RABBITMQ_MANAGEMENT_URL, vhostOf(config.AMQP_URL))
+          : amqpQueueFigures,
+        fallbackFigures: amqpQueueFigures,
+        retryDelaysMs: config.RETRY_DELAYS_MS,
+        workerAliveWindowMs: config.WORKER_ALIVE_WINDOW_MS,
+      }),
     );
     return router;
+  }
+
+  /** Server-Sent Events streams open now (the operator API's live routes). */
+  get openLiveStreams(): number {
+    return this.liveStreams.size;
   }
 
   /** The API's port (served first). */
@@ -218,6 +246,8 @@ export class ProducerApp {
   }
 
   async stop(): Promise<void> {
+    // Open streams never end by themselves: end them first, or the server's close waits on them.
+    this.liveStreams.closeAll();
     await this.core.stopServing();
     await this.dispatcher.stop();
     await this.relay.stop();

@@ -15,6 +15,7 @@ import * as jobTraceParent from './20261208_0100_job_trace_parent.js';
 import * as idempotencyKeys from './20261208_0200_idempotency_keys.js';
 import * as retentionIndexes from './20261208_0300_retention_indexes.js';
 import * as clientLimits from './20261208_0400_client_limits.js';
+import * as operator from './20261208_0450_operator.js';
 import * as scheduling from './20261208_0500_scheduling.js';
 
 /** Every migration, in order. Names are timestamp-prefixed and never change once released. */
@@ -35,5 +36,6 @@ export const migrations: Record<string, Migration> = {
   '20261208_0200_idempotency_keys': idempotencyKeys,
   '20261208_0300_retention_indexes': retentionIndexes,
   '20261208_0400_client_limits': clientLimits,
+  '20261208_0450_operator': operator,
   '20261208_0500_scheduling': scheduling,
 };

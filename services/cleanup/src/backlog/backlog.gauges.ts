@@ -3,9 +3,9 @@ import client from 'prom-client';
 import type { BacklogCounts } from './backlog.repository.js';
 
 export interface BacklogSources {
-  /** Outbox and webhook backlogs, each counted up to `cap` (see countBacklogs). */
+  /** Outbox, webhook and stored dead-letter backlogs, each counted up to `cap` (see countBacklogs). */
   counts(cap: number): Promise<BacklogCounts>;
-  /** Messages in the dead-letter queue. */
+  /** Messages still in the dead-letter queue, not yet moved to PostgreSQL. */
   deadLetters(): Promise<number>;
   log: Logger;
 }
@@ -73,7 +73,8 @@ export function registerBacklogGauges(registry: client.Registry, sources: Backlo
   );
   gauge(
     'conveyor_dead_letter_messages',
-    'Messages ready in the dead-letter queue',
-    ([, deadLetters]) => deadLetters,
+    `Dead letters awaiting an operator: kept in PostgreSQL (counted up to ${COUNT_CAP}) plus those still in the dead-letter queue`,
+    ([counts, queued]) =>
+      counts === undefined || queued === undefined ? undefined : counts.deadLetters + queued,
   );
 }

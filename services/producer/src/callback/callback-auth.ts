@@ -40,8 +40,10 @@ export function authenticateCallback(options: CallbackAuthOptions): RequestHandl
     if (apiKey !== undefined) {
       // A key, when sent, decides alone: a wrong one is refused even from an allowed address.
       if (apiKey === null) return next(unauthorized(res, SEND_KEY));
-      if (!(await options.keys.clientIdOf(apiKey)))
-        return next(unauthorized(res, 'the API key is not valid (or was revoked)'));
+      const principal = await options.keys.clientOf(apiKey);
+      if (!principal) return next(unauthorized(res, 'the API key is not valid (or was revoked)'));
+      // Its quota and idempotency keys are the client's own (see requestScopeOf).
+      res.locals.principal = principal;
       return next();
     }
     if (sharedSecret === undefined && !allowedSources.configured) return next(unauthorized(res, SEND_KEY));

@@ -14,6 +14,7 @@ import type { RegisteredJobKind } from '@conveyor/jobs';
 import express from 'express';
 import swaggerUi from 'swagger-ui-express';
 import { z } from 'zod';
+import { operatorPaths } from '../operator/operator-openapi.js';
 import { schedulePaths } from '../schedules/schedules-openapi.js';
 
 const schema = (s: z.ZodType) =>
@@ -275,6 +276,7 @@ export function openApiDocument(
           },
         },
       },
+      ...operatorPaths(),
     },
   };
 }
