@@ -1,7 +1,7 @@
 import { createDatabase, type DatabaseHandle } from '@conveyor/database';
 import { silentLogger } from '@conveyor/platform';
 import { TEST_DATABASE_URL, waitFor } from '@conveyor/testkit';
-import { createApiClient } from '../../services/producer/src/auth/api-client.repository.js';
+import { createApiClient, revokeApiClient } from '../../services/producer/src/auth/api-client.repository.js';
 import {
   cleanupApp,
   consumerApp,
@@ -200,6 +200,30 @@ describe('schedules', () => {
       attempts: 1,
       customId: `schedule:${schedule.id}:${afterResume[0]!.tick}`,
     });
+  });
+
+  it('pauses the schedules of a revoked client, which could no longer pause or delete them', async () => {
+    const carol = await createApiClient(database.db, 'carol');
+    const { body: schedule } = await create(
+      { overlap: 'allow' },
+      { authorization: `Bearer ${carol.apiKey}` },
+    );
+    await atLeastJobs(schedule.id, 1);
+    expect(await revokeApiClient(database.db, carol.id)).toMatchObject({ outcome: 'revoked' });
+    await waitFor('the schedule paused', async () => {
+      const row = await database.db
+        .selectFrom('schedules')
+        .select('paused')
+        .where('id', '=', schedule.id)
+        .executeTakeFirstOrThrow();
+      return row.paused;
+    });
+    const atPause = (await tickJobs(schedule.id)).length;
+    // Another schedule's ticks show scheduler passes have run since.
+    const { body: witness } = await create({ overlap: 'allow', input: { number: '79' } });
+    await atLeastJobs(witness.id, 3);
+    await request(port, 'DELETE', `/v1/schedules/${witness.id}`, undefined, alice);
+    expect((await tickJobs(schedule.id)).length).toBe(atPause);
   });
 
   it('overlap skip: no job while the previous one is still running', async () => {

@@ -34,6 +34,8 @@ interface Decision {
   fire: Date[];
   skipped: number;
   next: Date | null;
+  /** Paused for good: its client's key was revoked, so nobody could pause or delete it any more. */
+  pause: boolean;
 }
 
 /**
@@ -65,6 +67,11 @@ export async function runDueSchedules(
       .selectFrom('schedules')
       .selectAll()
       .select(sql<Date>`now()`.as('db_now'))
+      .select(
+        sql<boolean>`exists (select 1 from api_clients c where c.id = schedules.client_id and c.revoked_at is not null)`.as(
+          'client_revoked',
+        ),
+      )
       .where('paused', '=', false)
       .where('next_run_at', '<=', sql<Date>`now()`)
       .orderBy('next_run_at')
@@ -74,8 +81,8 @@ export async function runDueSchedules(
       .execute();
     if (rows.length === 0) return { schedules: 0, jobs: 0, skipped: 0, outbox: [] };
     const now = rows[0]!.db_now;
-    const decisions = rows.map(({ db_now: _now, ...row }) =>
-      decide(toScheduleRecord(row), now, options, log),
+    const decisions = rows.map(({ db_now: _now, client_revoked: revoked, ...row }) =>
+      decide(toScheduleRecord(row), revoked, now, options, log),
     );
     await skipOverlaps(trx, decisions);
 
@@ -99,6 +106,7 @@ export async function runDueSchedules(
       await trx
         .updateTable('schedules')
         .set({
+          paused: decision.pause,
           next_run_at: decision.next,
           last_tick_at: lastTick ?? schedule.lastTickAt,
           last_job_id: lastJobs.get(schedule.id) ?? schedule.lastJobId,
@@ -116,7 +124,20 @@ export async function runDueSchedules(
   });
 }
 
-function decide(schedule: ScheduleRecord, now: Date, options: ScheduleTickerOptions, log: Logger): Decision {
+function decide(
+  schedule: ScheduleRecord,
+  clientRevoked: boolean,
+  now: Date,
+  options: ScheduleTickerOptions,
+  log: Logger,
+): Decision {
+  if (clientRevoked) {
+    log.warn('schedule paused: its client was revoked', {
+      scheduleId: schedule.id,
+      clientId: schedule.clientId,
+    });
+    return { schedule, fire: [], skipped: 0, next: schedule.nextRunAt, pause: true };
+  }
   const parsed = parseCron(schedule.cron, schedule.timezone);
   if (!parsed.ok || schedule.nextRunAt === null) {
     // Checked when created; a time zone the runtime no longer knows stops the schedule, loudly.
@@ -124,7 +145,7 @@ function decide(schedule: ScheduleRecord, now: Date, options: ScheduleTickerOpti
       scheduleId: schedule.id,
       error: parsed.ok ? 'no next run' : parsed.message,
     });
-    return { schedule, fire: [], skipped: 0, next: null };
+    return { schedule, fire: [], skipped: 0, next: null, pause: false };
   }
   const plan = planTicks(parsed.ticks, {
     due: schedule.nextRunAt,
@@ -133,7 +154,7 @@ function decide(schedule: ScheduleRecord, now: Date, options: ScheduleTickerOpti
     graceMs: options.misfireGraceMs,
     maxTicks: options.maxTicksPerPass,
   });
-  return { schedule, ...plan };
+  return { schedule, ...plan, pause: false };
 }
 
 /**
