@@ -1,5 +1,6 @@
 import { TEST_DATABASE_URL, waitFor } from '@conveyor/testkit';
 import pg from 'pg';
+import { scrape, sumOf } from '../metrics/prometheus-text.js';
 import { Receiver } from '../webhooks/receiver.js';
 import {
   WEBHOOK_SECRET,
@@ -92,6 +93,12 @@ describe('delayed jobs', () => {
     const events = await eventsOf(job.id);
     expect(events.map((e) => e.status)).toEqual(['scheduled', 'queued', 'succeeded']);
     expect(events[1]!.occurred_at.getTime()).toBeGreaterThanOrEqual(runAt.getTime());
+    // Its queue wait counts from its runAt, not from its creation 2.5 s before.
+    const { samples } = await scrape(services.consumer.opsPort);
+    const waits = (le: string) =>
+      sumOf(samples, 'conveyor_job_queue_wait_seconds_bucket', { kind: 'factorize', le });
+    expect(waits('+Inf')).toBe(1);
+    expect(waits('1')).toBe(1);
   });
 
   it('pushes the scheduled, queued and final statuses to the callbackUrl, in order', async () => {
