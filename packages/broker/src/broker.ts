@@ -276,6 +276,40 @@ export class Broker {
     };
   }
 
+  /**
+   * Ready messages and consumers of each queue, as AMQP's passive declare tells them (it counts
+   * no unacknowledged messages); a queue that does not exist is left out. Rejects with
+   * BrokerUnavailableError while not connected.
+   */
+  async inspectQueues(
+    queues: readonly string[],
+  ): Promise<Map<string, { messages: number; consumers: number }>> {
+    const connection = this.connection;
+    if (!connection) throw new BrokerUnavailableError();
+    const found = new Map<string, { messages: number; consumers: number }>();
+    const open = async () => {
+      const opened = await connection.createChannel();
+      opened.on('error', () => undefined);
+      return opened;
+    };
+    let channel: Channel | undefined;
+    try {
+      for (const queue of queues) {
+        channel ??= await open();
+        try {
+          const { messageCount, consumerCount } = await channel.checkQueue(queue);
+          found.set(queue, { messages: messageCount, consumers: consumerCount });
+        } catch {
+          // A missing queue closes the channel (404): the next queue gets a new one.
+          channel = undefined;
+        }
+      }
+    } finally {
+      await channel?.close().catch(() => undefined);
+    }
+    return found;
+  }
+
   /** Cancels consumers, waits for their in-flight handlers, waits for outstanding confirms (bounded), then disconnects. */
   async close(): Promise<void> {
     await Promise.all([...this.consumers].map((c) => this.stopConsumer(c)));

@@ -6,3 +6,4 @@ export * from './envelope.js';
 export * from './outgoing-message.js';
 export * from './message-consumer.js';
 export * from './retry-tiers.js';
+export * from './consumed-kind.js';

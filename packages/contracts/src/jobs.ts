@@ -101,6 +101,8 @@ export const SubmitJobRequest = z.strictObject({
 export type SubmitJobRequest = z.infer<typeof SubmitJobRequest>;
 
 export const JobListQuery = z.strictObject({
+  /** Operators only: one client's jobs (an operator sees every client's without it). */
+  clientId: z.string().min(1).max(100).optional(),
   status: JobStatus.optional(),
   kind: JobKind.optional(),
   customId: CustomId.optional(),

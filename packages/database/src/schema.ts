@@ -28,6 +28,8 @@ export interface ApiClientsTable {
   created_at: Generated<Date>;
   /** When the key was revoked (key_hash is null from then on). */
   revoked_at: Timestamp | null;
+  /** `client` sees its own jobs; `operator` sees every client's and the operator routes. */
+  role: Generated<'client' | 'operator'>;
 }
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
@@ -77,7 +79,34 @@ export interface JobEventsTable {
   status: string;
   progress: number;
   progress_message: string | null;
+  /** The job's attempts when the change was made (0 before its first run). */
+  attempt: Generated<number>;
+  error_code: string | null;
+  error_message: string | null;
   occurred_at: ColumnType<Date, Date | string | undefined, never>;
+}
+
+/** A message moved out of the dead-letter queue, kept until redriven or purged. */
+export interface DeadLettersTable {
+  id: Generated<string>;
+  message_id: string;
+  queue: string;
+  kind: string;
+  job_id: string | null;
+  exchange: string;
+  routing_key: string;
+  reason_code: string;
+  reason_message: string;
+  attempts: number;
+  body: string;
+  headers: ColumnType<unknown, string, string>;
+  dead_lettered_at: ColumnType<Date, Date | string | undefined, never>;
+}
+
+/** A kind of work (`object-check` or a job kind) worker hosts must not consume. */
+export interface PausedKindsTable {
+  kind: string;
+  paused_at: ColumnType<Date, Date | string | undefined, never>;
 }
 
 export type DeliveryStatus = 'pending' | 'sending' | 'delivered' | 'failed' | 'superseded' | 'gone';
@@ -162,6 +191,8 @@ export interface Database {
   job_dispatchers: JobDispatchersTable;
   job_kinds: JobKindsTable;
   worker_hosts: WorkerHostsTable;
+  dead_letters: DeadLettersTable;
+  paused_kinds: PausedKindsTable;
 }
 
 export type JobRow = Selectable<JobsTable>;

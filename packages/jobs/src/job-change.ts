@@ -74,6 +74,11 @@ export interface JobUpdate {
    * `to` must be a status `running` may move to.
    */
   startStaleAfterMs?: number;
+  /**
+   * The statuses the change may leave, instead of the transition table's: only an explicit
+   * reopening (a retry of a finished job) passes them.
+   */
+  reopenFrom?: JobStatus[];
 }
 
 /** A change that committed: the job row as it now stands and the outbox rows committed with it. */
@@ -181,12 +186,12 @@ export async function commitJobUpdates(
   events: JobEventPublishing,
 ): Promise<(CommittedRow | undefined)[]> {
   if (updates.length === 0) return [];
-  const batch = updates.map(({ id, to, patch, correlationId, startStaleAfterMs }, ord) => ({
+  const batch = updates.map(({ id, to, patch, correlationId, startStaleAfterMs, reopenFrom }, ord) => ({
     ord,
     id,
     event_id: randomUUID(),
     to_status: to,
-    sources: startStaleAfterMs === undefined ? sourcesOf(to) : START_SOURCES,
+    sources: reopenFrom ?? (startStaleAfterMs === undefined ? sourcesOf(to) : START_SOURCES),
     correlation_id: correlationId,
     set_progress: patch.progress !== undefined,
     progress: patch.progress?.fraction ?? null,
@@ -338,8 +343,9 @@ function eventAndOutbox(names: TopologyNames, events: JobEventPublishing, also?:
     ${events === 'callbacks' ? sql`where changed.callback_url is not null` : sql``}`;
   // occurred_at is now(), the transaction's time, the same in the event row and in its message.
   return sql`event as (
-      insert into job_events (job_id, sequence, event_id, status, progress, progress_message, occurred_at)
-      select changed.id, changed.sequence, b.event_id, changed.status, changed.progress, changed.progress_message, now()
+      insert into job_events (job_id, sequence, event_id, status, progress, progress_message, attempt, error_code, error_message, occurred_at)
+      select changed.id, changed.sequence, b.event_id, changed.status, changed.progress, changed.progress_message,
+        changed.attempts, changed.error_code, changed.error_message, now()
       from changed join batch b on b.id = changed.id
     ),
     message (ord, n, exchange, routing_key, message_id, correlation_id, type, body) as (

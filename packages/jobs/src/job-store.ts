@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { type JobKind, type JobStats, type JobStatus, type TopologyNames } from '@conveyor/contracts';
+import {
+  type JobHistoryEntry,
+  type JobKind,
+  type JobStats,
+  type JobStatus,
+  type TopologyNames,
+} from '@conveyor/contracts';
 import {
   insertOutboxMessages,
   sql,
@@ -21,6 +27,9 @@ import {
 } from './job-change.js';
 import { jobEventMessage, jobEventOf, jobRunMessage } from './job-messages.js';
 import { toJobRecord, type JobRecord } from './job-record.js';
+import { jobHistoryEntries } from './history/job-history.js';
+import { hasOpenDeliveries, readDeliveryAttempts, readJobEvents } from './history/job-history.repository.js';
+import { retryJob, type RetryOutcome } from './history/job-retry.js';
 import type { JobDispatcher } from './dispatch/job-dispatcher.js';
 
 type Executor = Kysely<Database> | Transaction<Database>;
@@ -45,6 +54,8 @@ export interface Committed {
 }
 
 export interface JobListFilter {
+  /** One client's jobs; every client's when absent (an operator's view). */
+  clientId?: string;
   status?: JobStatus;
   kind?: JobKind;
   customId?: string;
@@ -171,8 +182,9 @@ export class JobStore {
   }
 
   /** Newest first; `after` continues from the last id of the previous page (keyset pagination). */
-  async list(clientId: string, filter: JobListFilter): Promise<JobRecord[]> {
-    let query = this.db.selectFrom('jobs').selectAll().where('client_id', '=', clientId);
+  async list(filter: JobListFilter): Promise<JobRecord[]> {
+    let query = this.db.selectFrom('jobs').selectAll();
+    if (filter.clientId !== undefined) query = query.where('client_id', '=', filter.clientId);
     if (filter.status) query = query.where('status', '=', filter.status);
     if (filter.kind) query = query.where('kind', '=', filter.kind);
     if (filter.customId) query = query.where('custom_id', '=', filter.customId);
@@ -197,13 +209,13 @@ export class JobStore {
     return rows.map(toJobRecord);
   }
 
-  async stats(clientId: string): Promise<JobStats> {
-    const rows = await this.db
+  /** Counts of one client's jobs, or of every client's when `clientId` is undefined. */
+  async stats(clientId: string | undefined): Promise<JobStats> {
+    let query = this.db
       .selectFrom('jobs')
-      .select(['kind', 'status', (eb) => eb.fn.countAll<string>().as('count')])
-      .where('client_id', '=', clientId)
-      .groupBy(['kind', 'status'])
-      .execute();
+      .select(['kind', 'status', (eb) => eb.fn.countAll<string>().as('count')]);
+    if (clientId !== undefined) query = query.where('client_id', '=', clientId);
+    const rows = await query.groupBy(['kind', 'status']).execute();
     const byStatus: Record<string, number> = { queued: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0 };
     const byKind: Record<string, Record<string, number>> = {};
     for (const row of rows) {
@@ -266,7 +278,11 @@ export class JobStore {
    * Cancels a job: a queued one at once (it will never run); a running one is flagged and stops
    * at its next progress check. Returns the job as it now stands, or undefined if not the client's.
    */
-  async requestCancel(id: string, clientId: string, correlationId: string): Promise<Committed | undefined> {
+  async requestCancel(
+    id: string,
+    clientId: string | undefined,
+    correlationId: string,
+  ): Promise<Committed | undefined> {
     const job = await this.get(id, clientId);
     if (!job) return undefined;
     if (job.status === 'queued') {
@@ -281,6 +297,50 @@ export class JobStore {
       .returningAll()
       .executeTakeFirst();
     return { job: flagged ? toJobRecord(flagged) : ((await this.get(id, clientId)) ?? job), outbox: [] };
+  }
+
+  /** A new attempt of a failed or cancelled job (see retryJob); `clientId` limits it to that client's jobs. */
+  async retry(id: string, clientId: string | undefined, correlationId: string): Promise<RetryOutcome> {
+    return retryJob(this.db, this.names, this.events, { id, clientId }, correlationId);
+  }
+
+  /** A job's history, oldest first: status changes, progress and webhook delivery attempts. */
+  async history(id: string): Promise<JobHistoryEntry[]> {
+    const [events, attempts] = await Promise.all([
+      readJobEvents(this.db, id),
+      readDeliveryAttempts(this.db, id),
+    ]);
+    return jobHistoryEntries(events, attempts);
+  }
+
+  /** Whether every webhook delivery of the job has settled (none pending or being sent). */
+  async deliveriesSettled(id: string): Promise<boolean> {
+    return !(await hasOpenDeliveries(this.db, id));
+  }
+
+  /**
+   * Jobs created within the last `createdWithinMs` whose latest change is at or after `since`,
+   * newest change first, and the database's time before the read (the next `since`, less a
+   * margin for changes committing late). Bounded by the created_at index: reading updated_at
+   * alone would scan the table.
+   */
+  async changedSince(
+    since: Date,
+    createdWithinMs: number,
+    limit: number,
+  ): Promise<{ jobs: JobRecord[]; readAt: Date }> {
+    const { now } = await sql<{ now: Date }>`select now() as now`
+      .execute(this.db)
+      .then((result) => result.rows[0] ?? { now: new Date() });
+    const rows = await this.db
+      .selectFrom('jobs')
+      .selectAll()
+      .where('created_at', '>', sql<Date>`now() - make_interval(secs => ${createdWithinMs / 1000})`)
+      .where('updated_at', '>=', since)
+      .orderBy('updated_at', 'desc')
+      .limit(limit)
+      .execute();
+    return { jobs: rows.map(toJobRecord), readAt: now };
   }
 
   /**

@@ -1,5 +1,6 @@
-import { JobStore, recoverExpiredDispatchers } from '@conveyor/jobs';
-import type { Logger } from '@conveyor/platform';
+import type { ConsumerHandle } from '@conveyor/broker';
+import { DeadLetterStore, JobStore, recoverExpiredDispatchers } from '@conveyor/jobs';
+import { waitAtMost, type Logger } from '@conveyor/platform';
 import { ServiceCore } from '@conveyor/runtime';
 import client from 'prom-client';
 import { deleteStaleObjects } from './stale-objects/stale-object.repository.js';
@@ -7,8 +8,10 @@ import type { CleanupConfig } from './config.js';
 import { PeriodicRoutine, untilExhausted } from './periodic-routine.js';
 import { expireResultsBatch } from './result-expiry/result-expiry.js';
 import { openBlobStore, storeSettingsFrom } from '@conveyor/storage';
+import { startDeadLetterIntake } from './dead-letters/dead-letter-intake.js';
 
 const JOB_BATCH = 500;
+const BROKER_START_GRACE_MS = 5_000;
 
 /**
  * The TTL routines: stale objects go, expired results are dropped, and jobs nobody is working
@@ -17,12 +20,15 @@ const JOB_BATCH = 500;
 export class CleanupApp {
   private readonly core: ServiceCore;
   private readonly routines: PeriodicRoutine[];
+  private deadLetterIntake: ConsumerHandle | undefined;
+  private readonly deadLettersStored: client.Counter;
 
   constructor(
     private readonly config: CleanupConfig,
     private readonly log: Logger,
   ) {
-    this.core = new ServiceCore('cleanup', config, log);
+    // The broker connection only consumes the dead-letter queue (see startDeadLetterIntake).
+    this.core = new ServiceCore('cleanup', config, log, { kinds: [] });
     const counter = (name: string, help: string) =>
       new client.Counter({ name, help, registers: [this.core.metrics.registry] });
     const staleDeleted = counter(
@@ -36,6 +42,10 @@ export class CleanupApp {
     const jobsRequeued = counter(
       'conveyor_stuck_jobs_requeued_total',
       'Unfinished jobs without a runner handed back to the queue',
+    );
+    this.deadLettersStored = counter(
+      'conveyor_dead_letters_stored_total',
+      'Messages moved from the dead-letter queue into PostgreSQL',
     );
     const db = this.core.database.db;
     const store = new JobStore(db, this.core.names, { events: config.JOB_EVENTS });
@@ -101,6 +111,15 @@ export class CleanupApp {
     const { config, log } = this;
     await this.core.migrate();
     for (const routine of this.routines) routine.start();
+    this.deadLetterIntake = startDeadLetterIntake({
+      broker: this.core.broker,
+      names: this.core.names,
+      store: new DeadLetterStore(this.core.database.db),
+      log,
+      onStored: () => this.deadLettersStored.inc(),
+    });
+    // The routines need only PostgreSQL: a broker that is down delays the intake, not them.
+    await waitAtMost(this.core.broker.start(), BROKER_START_GRACE_MS);
     await this.core.serve(config.OPS_PORT);
     log.info('cleanup started', {
       opsPort: this.opsPort,
@@ -111,6 +130,7 @@ export class CleanupApp {
 
   async stop(): Promise<void> {
     await Promise.all(this.routines.map((r) => r.stop()));
+    await this.deadLetterIntake?.cancel();
     await this.core.close();
   }
 }

@@ -1,6 +1,6 @@
-import { startMessageConsumer, type ConsumerHandle } from '@conveyor/broker';
+import { OBJECT_CHECK, startMessageConsumer } from '@conveyor/broker';
 import type { OutboxRelay } from '@conveyor/database';
-import { JobStore, jobStoreOptionsFrom } from '@conveyor/jobs';
+import { JobStore, jobStoreOptionsFrom, PauseWatcher } from '@conveyor/jobs';
 import type { Logger, SpanExporter } from '@conveyor/platform';
 import { ServiceCore } from '@conveyor/runtime';
 import type { LoadedJobKind } from '@conveyor/worker';
@@ -10,6 +10,7 @@ import { JobHost, moduleTopology } from './job-host/job-host.js';
 import { LastSeenWriter } from './object-check/last-seen.writer.js';
 import { objectCheckHandler } from './object-check/object-check.consumer.js';
 import { ObjectStatusClient } from './object-check/object-status.client.js';
+import { PausableConsumer } from './pause/pausable-consumer.js';
 
 export interface ConsumerAppOptions {
   /** Job modules to host (loaded from WORKER_MODULES by main.ts, or given by a test). */
@@ -26,7 +27,8 @@ export class ConsumerApp {
   private readonly core: ServiceCore;
   private readonly statusClient: ObjectStatusClient;
   private readonly writer: LastSeenWriter;
-  private readonly consumers: ConsumerHandle[] = [];
+  private readonly consumers: PausableConsumer[] = [];
+  private readonly pauses: PauseWatcher;
   private readonly relay: OutboxRelay;
   private readonly builtIn: BuiltInKinds | undefined;
   private readonly checksObjects: boolean;
@@ -58,6 +60,12 @@ export class ConsumerApp {
       batchSize: 500,
       minAgeMs: 2_000,
     });
+    this.pauses = new PauseWatcher({
+      db: this.core.database.db,
+      databaseUrl: config.DATABASE_URL,
+      schema: config.DATABASE_SCHEMA,
+      log,
+    });
     this.writer = new LastSeenWriter(
       { db: this.core.database.db, log },
       { batchSize: config.WRITE_BATCH_SIZE, batchWaitMs: config.WRITE_BATCH_WAIT_MS },
@@ -71,23 +79,31 @@ export class ConsumerApp {
   async start(): Promise<void> {
     const { config, log, core } = this;
     await core.migrate();
+    // Before any consumer: a host starting while its kind is paused must not consume it.
+    await this.pauses.start();
     const deps = { broker: core.broker, names: core.names, log, metrics: core.metrics };
     if (this.checksObjects) {
-      this.consumers.push(
-        startMessageConsumer(
-          deps,
-          {
-            kind: 'object.check',
-            prefetch:
-              config.ACK_HOLD_MS > 0 ? 2 * config.OBJECT_CHECKS_IN_FLIGHT : config.OBJECT_CHECKS_IN_FLIGHT,
-            concurrency: config.OBJECT_CHECKS_IN_FLIGHT,
-            ackHoldMs: config.ACK_HOLD_MS,
-            retryDelaysMs: config.RETRY_DELAYS_MS,
-            maxAttempts: config.MAX_ATTEMPTS,
-          },
-          objectCheckHandler({ statusClient: this.statusClient, writer: this.writer }),
-        ),
+      const objectChecks = new PausableConsumer(
+        OBJECT_CHECK,
+        () =>
+          startMessageConsumer(
+            deps,
+            {
+              kind: 'object.check',
+              prefetch:
+                config.ACK_HOLD_MS > 0 ? 2 * config.OBJECT_CHECKS_IN_FLIGHT : config.OBJECT_CHECKS_IN_FLIGHT,
+              concurrency: config.OBJECT_CHECKS_IN_FLIGHT,
+              ackHoldMs: config.ACK_HOLD_MS,
+              retryDelaysMs: config.RETRY_DELAYS_MS,
+              maxAttempts: config.MAX_ATTEMPTS,
+            },
+            objectCheckHandler({ statusClient: this.statusClient, writer: this.writer }),
+          ),
+        this.pauses,
+        log,
       );
+      objectChecks.start();
+      this.consumers.push(objectChecks);
     }
     this.relay.start();
     await core.serve(config.OPS_PORT);
@@ -101,6 +117,7 @@ export class ConsumerApp {
         sendNow: (messages) => this.relay.sendNow(messages),
         log,
         tracing: core.tracing,
+        pauses: this.pauses,
       },
       this.kinds,
       {
@@ -118,7 +135,8 @@ export class ConsumerApp {
 
   async stop(): Promise<void> {
     await this.jobHost?.stop();
-    await Promise.all(this.consumers.map((c) => c.cancel()));
+    await Promise.all(this.consumers.map((c) => c.stop()));
+    await this.pauses.stop();
     this.writer.stop();
     await this.relay.stop();
     await this.builtIn?.close();

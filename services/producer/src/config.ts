@@ -77,6 +77,17 @@ export const ProducerEnv = z.object({
    */
   DISPATCH_LEASE_MS: env.int(10_000, 100),
   DISPATCH_RENEW_MS: env.int(1_000, 10),
+  /**
+   * RabbitMQ's management API (`http://user:password@host:15672`), for the operator's queue
+   * figures (ready, unacknowledged, rates). Unset: the figures come from AMQP (ready messages
+   * and consumers only). Default unset.
+   */
+  RABBITMQ_MANAGEMENT_URL: z.url().optional(),
+  /**
+   * A worker host is shown alive while its last heartbeat is younger than this, in ms: three of
+   * the consumers' WORKER_HEARTBEAT_MS (5 s). Default 15000.
+   */
+  WORKER_ALIVE_WINDOW_MS: env.int(15_000, 1),
   /** Test-only fault injection: `crash-after-commit` kills the process between a job's commit and its publish. */
   FAULT_INJECTION: z.enum(['none', 'crash-after-commit']).default('none'),
 });

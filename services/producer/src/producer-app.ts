@@ -7,7 +7,7 @@ import { ServiceCore } from '@conveyor/runtime';
 import { publishOutgoing } from '@conveyor/broker';
 import { openBlobStore, storeSettingsFrom, validateLocalPath } from '@conveyor/storage';
 import { WebhookDeliveryStore, WebhookSecretStore } from '@conveyor/webhooks';
-import { findClientIdByKey } from './auth/api-client.repository.js';
+import { findClientByKey } from './auth/api-client.repository.js';
 import { listenForRevocations } from './auth/api-key-revocations.js';
 import { DurablePublisher } from './callback/durable-publisher.js';
 import type { ProducerConfig } from './config.js';
@@ -25,6 +25,9 @@ import { legacyImageErrorBodies, legacyImagesRouter } from './legacy/legacy-imag
 import { legacyTasksRouter } from './legacy/legacy-tasks.routes.js';
 import { openApiDocument, openApiRouter } from './http/openapi.js';
 import { SourceAllowList } from './callback/source-allow-list.js';
+import { LiveStreams } from './operator/live/live-streams.js';
+import { operatorRouter } from './operator/operator.router.js';
+import { amqpFigures, managementFigures, vhostOf } from './operator/queue-figures.js';
 
 const BROKER_START_GRACE_MS = 5_000;
 
@@ -42,6 +45,8 @@ export class ProducerApp {
   /** With auth on: revocations made elsewhere reach the key cache at once. */
   private readonly revocations: NotificationListener | undefined;
   private boundOpsPort: number | undefined;
+  /** The operator API's Server-Sent Events streams, ended when the producer stops. */
+  private readonly liveStreams: LiveStreams;
 
   constructor(
     private readonly config: ProducerConfig,
@@ -55,6 +60,7 @@ export class ProducerApp {
     });
     const { database, broker, metrics, names } = this.core;
     this.kindRegistry = new JobKindRegistry(database.db);
+    this.liveStreams = new LiveStreams(log);
     // Job messages are sent right after their commit; the relay only picks up what that missed.
     this.relay = this.core.outboxRelay({
       pollMs: config.OUTBOX_POLL_MS,
@@ -77,7 +83,7 @@ export class ProducerApp {
       metrics,
       publishTimeoutMs: config.PUBLISH_TIMEOUT_MS,
     });
-    this.keys = new ApiKeyCache((key) => findClientIdByKey(database.db, key));
+    this.keys = new ApiKeyCache((key) => findClientByKey(database.db, key));
     this.revocations = config.AUTH_ENABLED
       ? listenForRevocations({
           databaseUrl: config.DATABASE_URL,
@@ -160,6 +166,19 @@ export class ProducerApp {
         publicBaseUrl: config.PUBLIC_BASE_URL,
         secretOverlapMs: config.WEBHOOK_SECRET_OVERLAP_MS,
       }),
+      operatorRouter({
+        db,
+        store,
+        names: this.core.names,
+        kinds: this.kindRegistry,
+        sendNow: deps.sendNow,
+        streams: this.liveStreams,
+        figures: config.RABBITMQ_MANAGEMENT_URL
+          ? managementFigures(config.RABBITMQ_MANAGEMENT_URL, vhostOf(config.AMQP_URL))
+          : amqpFigures(this.core.broker),
+        retryDelaysMs: config.RETRY_DELAYS_MS,
+        workerAliveWindowMs: config.WORKER_ALIVE_WINDOW_MS,
+      }),
     );
     return router;
   }
@@ -189,6 +208,8 @@ export class ProducerApp {
   }
 
   async stop(): Promise<void> {
+    // Open streams never end by themselves: end them first, or the server's close waits on them.
+    this.liveStreams.closeAll();
     await this.core.stopServing();
     await this.dispatcher.stop();
     await this.relay.stop();

@@ -12,6 +12,7 @@ import * as apiClientRevocation from './20261207_1800_api_client_revocation.js';
 import * as jobKinds from './20261207_1900_job_kinds.js';
 import * as jobDispatch from './20261207_2200_job_dispatch.js';
 import * as jobTraceParent from './20261208_0100_job_trace_parent.js';
+import * as operator from './20261208_0100_operator.js';
 
 /** Every migration, in order. Names are timestamp-prefixed and never change once released. */
 export const migrations: Record<string, Migration> = {
@@ -28,4 +29,5 @@ export const migrations: Record<string, Migration> = {
   '20261207_1900_job_kinds': jobKinds,
   '20261207_2200_job_dispatch': jobDispatch,
   '20261208_0100_job_trace_parent': jobTraceParent,
+  '20261208_0100_operator': operator,
 };

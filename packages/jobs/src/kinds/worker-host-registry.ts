@@ -31,6 +31,28 @@ export class WorkerHostRegistry {
     await this.db.deleteFrom('worker_hosts').where('id', '=', id).execute();
   }
 
+  /** Every registered host, oldest first, each judged alive by its heartbeat's age (the database's clock). */
+  async list(aliveWithinMs: number): Promise<(WorkerHost & { alive: boolean })[]> {
+    const rows = await this.db
+      .selectFrom('worker_hosts')
+      .selectAll()
+      .select(
+        sql<boolean>`last_heartbeat_at > now() - make_interval(secs => ${aliveWithinMs / 1000})`.as('alive'),
+      )
+      .orderBy('started_at')
+      .execute();
+    return rows.map((row) => ({
+      id: row.id,
+      hostname: row.hostname,
+      pid: row.pid,
+      kinds: row.kinds,
+      inFlight: row.in_flight,
+      startedAt: row.started_at,
+      lastHeartbeatAt: row.last_heartbeat_at,
+      alive: row.alive,
+    }));
+  }
+
   /** Hosts whose last heartbeat is younger than `maxAgeMs`. */
   async alive(maxAgeMs: number): Promise<WorkerHost[]> {
     const rows = await this.db

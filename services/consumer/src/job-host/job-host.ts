@@ -2,12 +2,13 @@ import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { startMessageConsumer, type ConsumerHandle, type MessageConsumerDeps } from '@conveyor/broker';
 import { retryTierDelays } from '@conveyor/contracts';
-import { JobKindRegistry, WorkerHostRegistry, type JobStore } from '@conveyor/jobs';
+import { JobKindRegistry, WorkerHostRegistry, type JobStore, type PauseWatcher } from '@conveyor/jobs';
 import { errorMessage, type Logger, type Tracing } from '@conveyor/platform';
 import type { OutboxMessage, Database, Kysely } from '@conveyor/database';
 import { JobThreadPool, type JsonSchema, type LoadedJobKind } from '@conveyor/worker';
 import { jobHandler } from '../job-runner/job.consumer.js';
 import { moduleWork } from './module-work.js';
+import { PausableConsumer } from '../pause/pausable-consumer.js';
 
 export interface JobHostDeps {
   db: Kysely<Database>;
@@ -16,6 +17,8 @@ export interface JobHostDeps {
   sendNow: (messages: OutboxMessage[]) => Promise<void>;
   log: Logger;
   tracing?: Tracing | undefined;
+  /** A paused kind's queue is not consumed (see PausableConsumer). */
+  pauses: PauseWatcher;
 }
 
 export interface JobHostOptions {
@@ -56,7 +59,7 @@ export function moduleTopology(kinds: readonly LoadedJobKind[]): {
 export class JobHost {
   readonly id = `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
   private readonly pool: JobThreadPool | undefined;
-  private readonly consumers: ConsumerHandle[] = [];
+  private readonly consumers: PausableConsumer[] = [];
   private readonly hosts: WorkerHostRegistry;
   private heartbeat: NodeJS.Timeout | undefined;
   private inFlight = 0;
@@ -101,7 +104,16 @@ export class JobHost {
       });
       this.deps.log.info('job kind registered', { kind: name, version, concurrency, isolation });
     }
-    for (const kind of this.kinds) this.consumers.push(this.consume(kind));
+    for (const kind of this.kinds) {
+      const consumer = new PausableConsumer(
+        kind.kind,
+        () => this.consume(kind),
+        this.deps.pauses,
+        this.deps.log,
+      );
+      consumer.start();
+      this.consumers.push(consumer);
+    }
     await this.beat();
     this.heartbeat = setInterval(() => {
       this.beat().catch((error: unknown) =>
@@ -162,7 +174,7 @@ export class JobHost {
 
   async stop(): Promise<void> {
     clearInterval(this.heartbeat);
-    await Promise.all(this.consumers.map((consumer) => consumer.cancel()));
+    await Promise.all(this.consumers.map((consumer) => consumer.stop()));
     await this.pool?.close();
     await this.hosts.remove(this.id).catch((error: unknown) =>
       this.deps.log.warn('could not remove this worker host from the registry', {

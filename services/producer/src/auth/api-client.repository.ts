@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { ApiRole } from '@conveyor/contracts';
 import { sql, type Database, type Kysely } from '@conveyor/database';
 import { generateWebhookSecret } from '@conveyor/webhooks';
 import { z } from 'zod';
@@ -16,30 +17,40 @@ export function hashApiKey(apiKey: string): string {
 export async function createApiClient(
   db: Kysely<Database>,
   name: string,
-): Promise<{ id: string; apiKey: string; webhookSecret: string }> {
+  role: ApiRole = 'client',
+): Promise<{ id: string; apiKey: string; webhookSecret: string; role: ApiRole }> {
   const id = `cl_${randomBytes(8).toString('hex')}`;
   const apiKey = `cvk_${randomBytes(32).toString('base64url')}`;
   const webhookSecret = generateWebhookSecret();
   await db.transaction().execute(async (trx) => {
     await trx
       .insertInto('api_clients')
-      .values({ id, name, key_hash: hashApiKey(apiKey) })
+      .values({ id, name, key_hash: hashApiKey(apiKey), role })
       .execute();
     await trx
       .insertInto('webhook_secrets')
       .values({ client_id: id, secret: webhookSecret, expires_at: null })
       .execute();
   });
-  return { id, apiKey, webhookSecret };
+  return { id, apiKey, webhookSecret, role };
 }
 
-export async function findClientIdByKey(db: Kysely<Database>, apiKey: string): Promise<string | undefined> {
+/** Who a request acts as: its client, and whether that client's key is an operator's. */
+export interface ApiPrincipal {
+  clientId: string;
+  role: ApiRole;
+}
+
+export async function findClientByKey(
+  db: Kysely<Database>,
+  apiKey: string,
+): Promise<ApiPrincipal | undefined> {
   const row = await db
     .selectFrom('api_clients')
-    .select('id')
+    .select(['id', 'role'])
     .where('key_hash', '=', hashApiKey(apiKey))
     .executeTakeFirst();
-  return row?.id;
+  return row && { clientId: row.id, role: ApiRole.parse(row.role) };
 }
 
 /** The PostgreSQL channel revocations are announced on, to every producer of every schema. */

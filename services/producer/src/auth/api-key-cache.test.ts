@@ -3,7 +3,15 @@ import { ApiKeyCache } from './api-key-cache.js';
 /** A lookup that counts its calls and answers from a table a test can change (a revocation). */
 function keyTable(initial: Record<string, string>) {
   const keys = new Map(Object.entries(initial));
-  const lookup = { calls: 0, keys, find: async (apiKey: string) => (lookup.calls++, keys.get(apiKey)) };
+  const lookup = {
+    calls: 0,
+    keys,
+    find: async (apiKey: string) => {
+      lookup.calls++;
+      const clientId = keys.get(apiKey);
+      return clientId === undefined ? undefined : { clientId, role: 'client' as const };
+    },
+  };
   return lookup;
 }
 

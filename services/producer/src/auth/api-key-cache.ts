@@ -1,17 +1,19 @@
-/** Resolves an API key to its client id; undefined for an unknown (or revoked) key. */
-export type FindClientId = (apiKey: string) => Promise<string | undefined>;
+import type { ApiPrincipal } from './api-client.repository.js';
+
+/** Resolves an API key to its client and role; undefined for an unknown (or revoked) key. */
+export type FindClient = (apiKey: string) => Promise<ApiPrincipal | undefined>;
 
 /** How long a key found valid is believed without asking the database again. */
 export const API_KEY_CACHE_TTL_MS = 30_000;
 
 /**
- * API keys to client ids, remembered for a while (a key is otherwise hashed and looked up on every
+ * API keys to clients (id and role), remembered for a while (a key is otherwise hashed and looked up on every
  * request). Remembering is only safe while revocations reach this process: the cache is trusted
  * only while `revocationsHeard(true)` holds (the revocation listener is connected); otherwise
  * every request asks the database, so a missed notification cannot keep a revoked key alive.
  */
 export class ApiKeyCache {
-  private readonly entries = new Map<string, { clientId: string; until: number }>();
+  private readonly entries = new Map<string, { principal: ApiPrincipal; until: number }>();
   private trusted = false;
   /**
    * Bumped by every revocation and every change of trust. A lookup that started before one may
@@ -20,28 +22,33 @@ export class ApiKeyCache {
   private generation = 0;
 
   constructor(
-    private readonly findClientId: FindClientId,
+    private readonly findClient: FindClient,
     private readonly ttlMs = API_KEY_CACHE_TTL_MS,
     private readonly now: () => number = Date.now,
   ) {}
 
-  async clientIdOf(apiKey: string): Promise<string | undefined> {
+  async clientOf(apiKey: string): Promise<ApiPrincipal | undefined> {
     if (this.trusted) {
       const cached = this.entries.get(apiKey);
-      if (cached && cached.until > this.now()) return cached.clientId;
+      if (cached && cached.until > this.now()) return cached.principal;
     }
     const generation = this.generation;
-    const clientId = await this.findClientId(apiKey);
-    if (clientId === undefined) this.entries.delete(apiKey);
+    const principal = await this.findClient(apiKey);
+    if (principal === undefined) this.entries.delete(apiKey);
     else if (this.trusted && generation === this.generation)
-      this.entries.set(apiKey, { clientId, until: this.now() + this.ttlMs });
-    return clientId;
+      this.entries.set(apiKey, { principal, until: this.now() + this.ttlMs });
+    return principal;
+  }
+
+  async clientIdOf(apiKey: string): Promise<string | undefined> {
+    return (await this.clientOf(apiKey))?.clientId;
   }
 
   /** A client's key was revoked: forget every key of it at once. */
   revoked(clientId: string): void {
     this.generation += 1;
-    for (const [apiKey, entry] of this.entries) if (entry.clientId === clientId) this.entries.delete(apiKey);
+    for (const [apiKey, entry] of this.entries)
+      if (entry.principal.clientId === clientId) this.entries.delete(apiKey);
   }
 
   /**

@@ -1,6 +1,6 @@
 import { AppError } from '@conveyor/platform';
 import type { Request, RequestHandler, Response } from 'express';
-import { DEFAULT_CLIENT_ID } from './api-client.repository.js';
+import { DEFAULT_CLIENT_ID, type ApiPrincipal } from './api-client.repository.js';
 import type { ApiKeyCache } from './api-key-cache.js';
 
 export interface AuthOptions {
@@ -31,18 +31,49 @@ export const SEND_KEY = 'send your API key as "Authorization: Bearer <key>"';
 export function authenticate(options: AuthOptions): RequestHandler {
   return async (req, res, next) => {
     if (!options.enabled) {
-      res.locals.clientId = DEFAULT_CLIENT_ID;
+      // With auth off there is no key to tell roles apart: every request acts as an operator.
+      res.locals.principal = { clientId: DEFAULT_CLIENT_ID, role: 'operator' } satisfies ApiPrincipal;
       return next();
     }
     const apiKey = bearerKey(req);
     if (!apiKey) return next(unauthorized(res, SEND_KEY));
-    const clientId = await options.keys.clientIdOf(apiKey);
-    if (!clientId) return next(unauthorized(res, 'the API key is not valid (or was revoked)'));
-    res.locals.clientId = clientId;
+    const principal = await options.keys.clientOf(apiKey);
+    if (!principal) return next(unauthorized(res, 'the API key is not valid (or was revoked)'));
+    res.locals.principal = principal;
     next();
   };
 }
 
-export function clientIdOf(res: Response): string {
-  return res.locals.clientId as string;
+/** Who the request acts as, recorded by `authenticate`. */
+export function principalOf(res: Response): ApiPrincipal {
+  const principal: unknown = res.locals.principal;
+  if (!isPrincipal(principal)) throw new Error('principalOf called on a route without authenticate');
+  return principal;
 }
+
+function isPrincipal(value: unknown): value is ApiPrincipal {
+  return typeof value === 'object' && value !== null && 'clientId' in value && 'role' in value;
+}
+
+export function clientIdOf(res: Response): string {
+  return principalOf(res).clientId;
+}
+
+/** The client whose jobs the request may see: its own, or undefined (every client's) for an operator. */
+export function jobScopeOf(res: Response): string | undefined {
+  const principal = principalOf(res);
+  return principal.role === 'operator' ? undefined : principal.clientId;
+}
+
+export function operatorOnly(): AppError {
+  return new AppError(
+    'operator_only',
+    'this route needs an operator key; create one with `pnpm client:create <name> --role operator`',
+    { status: 403 },
+  );
+}
+
+/** After `authenticate` (which answers 401 without a key): 403 `operator_only` for a client key. */
+export const requireOperator: RequestHandler = (_req, res, next) => {
+  next(principalOf(res).role === 'operator' ? undefined : operatorOnly());
+};

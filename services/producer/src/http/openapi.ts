@@ -14,6 +14,7 @@ import type { RegisteredJobKind } from '@conveyor/jobs';
 import express from 'express';
 import swaggerUi from 'swagger-ui-express';
 import { z } from 'zod';
+import { operatorPaths } from '../operator/operator-openapi.js';
 
 const schema = (s: z.ZodType) =>
   z.toJSONSchema(s, { target: 'openapi-3.0', unrepresentable: 'any', io: 'input' });
@@ -271,6 +272,7 @@ export function openApiDocument(
           },
         },
       },
+      ...operatorPaths(),
     },
   };
 }

@@ -8,7 +8,7 @@ import {
 } from '@conveyor/webhooks';
 import express from 'express';
 import { z } from 'zod';
-import { clientIdOf } from '../auth/auth.js';
+import { clientIdOf, jobScopeOf } from '../auth/auth.js';
 import { notFound } from './jobs.routes.js';
 
 export interface DeliveryRoutesDeps {
@@ -24,14 +24,14 @@ export interface DeliveryRoutesDeps {
 export function deliveriesRouter(deps: DeliveryRoutesDeps): express.Router {
   const router = express.Router();
 
-  const ownJob = async (id: string, clientId: string) => {
+  const ownJob = async (id: string, clientId: string | undefined) => {
     const job = z.uuid().safeParse(id).success ? await deps.jobs.get(id, clientId) : undefined;
     if (!job) throw notFound(id);
     return job;
   };
 
   router.get('/v1/jobs/:id/deliveries', async (req, res) => {
-    const job = await ownJob(req.params.id, clientIdOf(res));
+    const job = await ownJob(req.params.id, jobScopeOf(res));
     const deliveries = await deps.deliveries.listForJob(job.id);
     res.json({
       deliveries: deliveries.map((d) => ({
@@ -50,7 +50,7 @@ export function deliveriesRouter(deps: DeliveryRoutesDeps): express.Router {
   });
 
   router.post('/v1/jobs/:id/deliveries/redeliver', async (req, res) => {
-    const job = await ownJob(req.params.id, clientIdOf(res));
+    const job = await ownJob(req.params.id, jobScopeOf(res));
     if (!job.callbackUrl)
       throw new AppError('no_callback_url', `job ${job.id} has no callbackUrl to deliver to`, {
         status: 409,

@@ -25,7 +25,7 @@ import {
   type JobInputLimits,
   type KindLookup,
 } from './job-request.js';
-import { clientIdOf } from '../auth/auth.js';
+import { clientIdOf, jobScopeOf, operatorOnly } from '../auth/auth.js';
 import { validateCallbackUrl } from './callback-url.js';
 
 export interface JobRoutesDeps {
@@ -148,8 +148,12 @@ export function jobsRouter(deps: JobRoutesDeps): express.Router {
         details: [{ path: 'query.cursor', message: 'not a cursor' }],
       });
     }
-    const jobs = await deps.store.list(clientIdOf(res), {
+    const scope = jobScopeOf(res);
+    // A client key may name only itself; an operator names any client, or none for all of them.
+    if (scope !== undefined && query.clientId !== undefined && query.clientId !== scope) throw operatorOnly();
+    const jobs = await deps.store.list({
       ...query,
+      clientId: scope ?? query.clientId,
       after: query.cursor,
       limit: query.limit + 1,
     });
@@ -163,7 +167,7 @@ export function jobsRouter(deps: JobRoutesDeps): express.Router {
 
   router.get('/v1/jobs/:id', async (req, res) => {
     const id = req.params.id;
-    const job = JobId.safeParse(id).success ? await deps.store.get(id, clientIdOf(res)) : undefined;
+    const job = JobId.safeParse(id).success ? await deps.store.get(id, jobScopeOf(res)) : undefined;
     if (!job) throw notFound(id);
     sendJob(res, 200, job);
   });
@@ -171,7 +175,7 @@ export function jobsRouter(deps: JobRoutesDeps): express.Router {
   router.delete('/v1/jobs/:id', async (req, res) => {
     const id = req.params.id;
     const committed = JobId.safeParse(id).success
-      ? await deps.store.requestCancel(id, clientIdOf(res), contextOf(res).correlationId)
+      ? await deps.store.requestCancel(id, jobScopeOf(res), contextOf(res).correlationId)
       : undefined;
     if (!committed) throw notFound(id);
     const { job } = committed;
@@ -186,7 +190,7 @@ export function jobsRouter(deps: JobRoutesDeps): express.Router {
   });
 
   router.get('/v1/stats', async (_req, res) => {
-    res.json(await deps.store.stats(clientIdOf(res)));
+    res.json(await deps.store.stats(jobScopeOf(res)));
   });
 
   return router;
