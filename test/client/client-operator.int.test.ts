@@ -39,7 +39,8 @@ describe('@conveyor/client: operator calls', () => {
     expect(page).toMatchObject({ total: 2, deadLetters: [expect.objectContaining({ kind: 'csv-sum' })] });
     expect(page.nextCursor).not.toBeNull();
     const listed: string[] = [];
-    for await (const letter of operator.deadLetters.list({ kind: 'csv-sum', limit: 1 })) listed.push(letter.id);
+    for await (const letter of operator.deadLetters.list({ kind: 'csv-sum', limit: 1 }))
+      listed.push(letter.id);
     expect(listed.sort()).toEqual([first.id, second.id].sort());
 
     const detail = await operator.deadLetters.get(first.id);
@@ -57,18 +58,24 @@ describe('@conveyor/client: operator calls', () => {
     expect(list.source).toMatch(/^(amqp|management)$/);
     expect(list.queues.map((queue) => queue.kind)).toEqual(expect.arrayContaining(['factorize', 'csv-sum']));
     expect(await operator.queues.pause('csv-sum')).toEqual({ kind: 'csv-sum', paused: true });
-    expect((await operator.queues.list()).queues.find((q) => q.role === 'work' && q.kind === 'csv-sum')?.paused).toBe(
-      true,
-    );
+    expect(
+      (await operator.queues.list()).queues.find((q) => q.role === 'work' && q.kind === 'csv-sum')?.paused,
+    ).toBe(true);
     expect(await operator.queues.resume('csv-sum')).toEqual({ kind: 'csv-sum', paused: false });
-    await expect(operator.queues.pause('no-such-kind')).rejects.toMatchObject({ code: 'unknown_kind', status: 404 });
+    await expect(operator.queues.pause('no-such-kind')).rejects.toMatchObject({
+      code: 'unknown_kind',
+      status: 404,
+    });
   });
 
   it('reads the workers and the overview', async () => {
     const { workers } = await operator.workers.list();
     expect(Array.isArray(workers)).toBe(true);
     const overview = await operator.overview();
-    expect(overview).toMatchObject({ jobs: { byStatus: expect.any(Object) }, deadLetters: expect.any(Number) });
+    expect(overview).toMatchObject({
+      jobs: { byStatus: expect.any(Object) },
+      deadLetters: expect.any(Number),
+    });
   });
 
   it('creates clients of either role over the API; a bad body is a 400 naming the field', async () => {
