@@ -13,7 +13,8 @@ export interface ProgressDisplay {
 /** The right display for `stream`: live on a terminal, a line per change otherwise, nothing for --json. */
 export function progressDisplay(stream: NodeJS.WriteStream, options: { json: boolean }): ProgressDisplay {
   if (options.json) return { update: () => undefined, stop: () => undefined };
-  return stream.isTTY ? new TerminalDisplay(stream) : new LineDisplay(stream);
+  // A terminal of no width (a pty nobody sized) makes ora erase "infinitely many" lines per frame.
+  return stream.isTTY && stream.columns > 0 ? new TerminalDisplay(stream) : new LineDisplay(stream);
 }
 
 /**
