@@ -3,7 +3,7 @@ import type { Database, Kysely } from '@conveyor/database';
 import { contextOf, parseOrThrow, requireJsonBody } from '@conveyor/platform';
 import express from 'express';
 import { createApiClient } from './api-client.repository.js';
-import { requireOperator } from './auth.js';
+import { principalOf, requireOperator } from './auth.js';
 
 /**
  * `POST /v1/clients` (operator keys only): registers an API client over the API, so creating
@@ -15,7 +15,12 @@ export function clientsRouter(deps: { db: Kysely<Database> }): express.Router {
   router.post('/v1/clients', requireOperator, requireJsonBody, async (req, res) => {
     const request = parseOrThrow(CreateClientRequest, req.body, 'body');
     const client = await createApiClient(deps.db, request.name, request.role);
-    contextOf(res).log.warn('api client created', { clientId: client.id, role: client.role });
+    // Warn-level with the operator who asked: new keys are worth an audit trail.
+    contextOf(res).log.warn('api client created', {
+      clientId: client.id,
+      role: client.role,
+      createdBy: principalOf(res).clientId,
+    });
     const body: CreatedClient = {
       clientId: client.id,
       apiKey: client.apiKey,
