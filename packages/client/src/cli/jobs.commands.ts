@@ -7,7 +7,7 @@ import type { Job } from '../jobs/job-kinds.js';
 import type { CliContext } from './cli-context.js';
 import { exitCodeOfStatus, UsageError } from './exit-codes.js';
 import { readJsonInput } from './json-input.js';
-import { jobDetail, jobLine } from './output.js';
+import { jobDetail, jobTable } from './output.js';
 import { progressDisplay } from './progress-display.js';
 
 type Context = (argv: object) => CliContext;
@@ -85,7 +85,7 @@ export function jobsCommands(yargs: Argv, context: Context): Argv {
           jobs.push(job);
           if (jobs.length >= argv.limit) break;
         }
-        ctx.out.result(jobs, (list) => (list.length === 0 ? 'no jobs' : list.map(jobLine).join('\n')));
+        ctx.out.result(jobs, (list) => (list.length === 0 ? 'no jobs' : jobTable(list)));
       },
     )
     .command(

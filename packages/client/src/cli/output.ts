@@ -23,10 +23,18 @@ export class Output {
   }
 }
 
-export function jobLine(job: Job): string {
-  const progress = job.status === 'running' ? ` ${percent(job.progress.fraction)}` : '';
-  const customId = job.customId ? ` (${job.customId})` : '';
-  return `${job.id}  ${job.kind.padEnd(12)} ${job.status.padEnd(9)}${progress}${customId}  ${job.createdAt}`;
+export function jobTable(jobs: readonly Job[]): string {
+  return table(
+    ['ID', 'KIND', 'STATUS', 'PROGRESS', 'CUSTOM ID', 'CREATED'],
+    jobs.map((job) => [
+      job.id,
+      job.kind,
+      job.status,
+      percent(job.progress.fraction),
+      job.customId ?? '',
+      job.createdAt,
+    ]),
+  );
 }
 
 export function jobDetail(job: Job): string {
