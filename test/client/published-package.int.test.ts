@@ -109,8 +109,8 @@ export async function main(): Promise<void> {
   const bytes: number | undefined = thumb.result?.bytes;
   // @ts-expect-error the input is typed by the kind
   await conveyor.submit('factorize', { digits: 12 });
-  // @ts-expect-error image-resize jobs are uploads
-  await conveyor.submit('image-resize', {});
+  // @ts-expect-error image-resize jobs are uploads (uploadImage), whatever the input
+  await conveyor.submit('image-resize', thumb.input as never);
   const payload = await verifyWebhook('{}', new Headers(), 'whsec_x');
   const status: string = payload.status;
   webhookReceiver({ secret: 'whsec_x', onEvent: (event) => event.jobId });

@@ -69,8 +69,8 @@ export class ConveyorClient {
   }
 
   /** Submits a job (`POST /v1/jobs`): it is durable once this resolves. */
-  async submit<K extends SubmittableKind>(
-    kind: K,
+  async submit<K extends KindName>(
+    kind: SubmittableKind<K>,
     input: InputOf<K>,
     options: SubmitOptions = {},
   ): Promise<Job<K>> {

@@ -76,8 +76,7 @@ export class ApiTransport {
       throw new ConveyorNetworkError(`could not reach ${url}: ${messageOf(error)}`, url, { cause: error });
     }
     if (!response.ok) throw await apiError(response, url);
-    const retryAfter = Number(response.headers.get('retry-after') ?? Number.NaN);
-    return { response, retryAfterSeconds: Number.isFinite(retryAfter) ? retryAfter : undefined };
+    return { response, retryAfterSeconds: retryAfterOf(response) };
   }
 
   async json<T>(request: ApiRequest): Promise<T> {
@@ -115,7 +114,14 @@ async function apiError(response: Response, url: string): Promise<ConveyorError>
     details: parsed?.details,
     status: response.status,
     correlationId,
+    retryAfterSeconds: retryAfterOf(response),
   });
+}
+
+/** `Retry-After` in seconds (the API sends seconds, never an HTTP date). */
+function retryAfterOf(response: Response): number | undefined {
+  const seconds = Number(response.headers.get('retry-after') ?? Number.NaN);
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds : undefined;
 }
 
 function errorBodyOf(text: string): ErrorBody['error'] | undefined {

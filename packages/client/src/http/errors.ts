@@ -12,6 +12,8 @@ export class ConveyorError extends Error {
   readonly status: number;
   readonly details: ErrorDetail[];
   readonly correlationId: string | undefined;
+  /** Seconds the API asked to wait before trying again (`Retry-After` on 429 and 503). */
+  readonly retryAfterSeconds: number | undefined;
 
   constructor(options: {
     code: string;
@@ -19,12 +21,14 @@ export class ConveyorError extends Error {
     status: number;
     details?: ErrorDetail[] | undefined;
     correlationId?: string | undefined;
+    retryAfterSeconds?: number | undefined;
   }) {
     super(options.message);
     this.code = options.code;
     this.status = options.status;
     this.details = options.details ?? [];
     this.correlationId = options.correlationId;
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
 

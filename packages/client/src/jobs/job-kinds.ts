@@ -39,8 +39,8 @@ export type KindName = keyof KnownKinds | (string & {});
 export type InputOf<K extends string> = K extends keyof KnownKinds ? KnownKinds[K]['input'] : unknown;
 export type ResultOf<K extends string> = K extends keyof KnownKinds ? KnownKinds[K]['result'] : unknown;
 
-/** Kinds POST /v1/jobs accepts: image-resize jobs are created by uploading the image. */
-export type SubmittableKind = Exclude<KindName, 'image-resize'>;
+/** A kind POST /v1/jobs accepts: image-resize jobs are created by uploading the image (never). */
+export type SubmittableKind<K extends string> = K extends 'image-resize' ? never : K;
 
 /** A job as the API shows it, its input and result typed by its kind. */
 export type Job<K extends string = string> = Omit<ApiJob, 'kind' | 'input' | 'result'> & {

@@ -112,6 +112,16 @@ async function poll<K extends string>(
       answer = await transport.send({ path, signal });
     } catch (error) {
       if (signal?.aborted) throw abortError(`waiting for job ${id}`, signal);
+      // Busy or briefly unavailable (a producer restarting behind its balancer): the job is
+      // still there, so wait as asked and read it again.
+      if (error instanceof ConveyorError && (error.status === 429 || error.status === 503)) {
+        await sleep(
+          (error.retryAfterSeconds ?? (options.pollMs ?? DEFAULT_POLL_MS) / 1000) * 1000,
+          signal,
+          id,
+        );
+        continue;
+      }
       throw error;
     }
     const job = await readJson<Job<K>>(answer.response, transport.url(path));
