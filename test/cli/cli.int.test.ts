@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -265,5 +266,20 @@ describe('conveyor CLI', () => {
     expect(lines.some((line) => / running \d+%/.test(line))).toBe(true);
     expect(run.stdout).toMatch(/status: {4}succeeded/);
     expect(run.stdout).not.toMatch(/\x1b\[/); // eslint-disable-line no-control-regex
+  });
+
+  it('Ctrl-C while watching stops the wait with exit 130; the job goes on', async () => {
+    const { id } = await client.submit('factorize', { number: VERY_SLOW_SEMIPRIME.n });
+    const child = spawn(process.execPath, [CONVEYOR_BIN, 'jobs', 'watch', id], {
+      env: { PATH: process.env.PATH ?? '', ...asClient },
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await waitFor('the watch shows the job running', () => / running \d+%/.test(stdout));
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect((await client.get(id)).status).toBe('running');
+    await client.cancel(id);
   });
 });
