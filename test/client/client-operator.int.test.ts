@@ -70,7 +70,14 @@ describe('@conveyor/client: operator calls', () => {
 
   it('reads the workers and the overview', async () => {
     const { workers } = await operator.workers.list();
-    expect(Array.isArray(workers)).toBe(true);
+    // The in-process consumer hosts the built-in kinds.
+    expect(workers).toEqual([
+      expect.objectContaining({
+        alive: true,
+        pid: process.pid,
+        kinds: expect.arrayContaining(['factorize']),
+      }),
+    ]);
     const overview = await operator.overview();
     expect(overview).toMatchObject({
       jobs: { byStatus: expect.any(Object) },
