@@ -5,21 +5,11 @@ export class Output {
   constructor(
     readonly json: boolean,
     private readonly stdout: NodeJS.WritableStream = process.stdout,
-    private readonly stderr: NodeJS.WritableStream = process.stderr,
   ) {}
 
   /** `value` as JSON, or `human(value)` for a person. */
   result<T>(value: T, human: (value: T) => string): void {
     this.stdout.write(this.json ? `${JSON.stringify(value, null, 2)}\n` : `${human(value)}\n`);
-  }
-
-  /** A note for a person; never mixed into --json output. */
-  note(text: string): void {
-    if (!this.json) this.stdout.write(`${text}\n`);
-  }
-
-  error(text: string): void {
-    this.stderr.write(`${text}\n`);
   }
 }
 

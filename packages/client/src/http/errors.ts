@@ -50,6 +50,8 @@ export class ConveyorNetworkError extends Error {
 /** What `wait` and the other long calls reject with when their signal aborts. */
 export function abortError(what: string, signal: AbortSignal): DOMException {
   const error = new DOMException(`${what} was aborted`, 'AbortError');
+  // DOMException's constructor takes no cause in every runtime this supports; the reason (a
+  // TimeoutError from AbortSignal.timeout, say) is still worth keeping.
   Object.defineProperty(error, 'cause', { value: signal.reason });
   return error;
 }
