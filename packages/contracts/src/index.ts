@@ -7,3 +7,4 @@ export * from './outgoing-message.js';
 export * from './nul-characters.js';
 export * from './job-kind-policy.js';
 export * from './operator.js';
+export * from './clients.js';

@@ -15,6 +15,7 @@ import express from 'express';
 import swaggerUi from 'swagger-ui-express';
 import { z } from 'zod';
 import { operatorPaths } from '../operator/operator-openapi.js';
+import { clientsPaths } from '../auth/clients-openapi.js';
 
 const schema = (s: z.ZodType) =>
   z.toJSONSchema(s, { target: 'openapi-3.0', unrepresentable: 'any', io: 'input' });
@@ -273,6 +274,7 @@ export function openApiDocument(
         },
       },
       ...operatorPaths(),
+      ...clientsPaths(),
     },
   };
 }
