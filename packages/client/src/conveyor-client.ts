@@ -9,7 +9,7 @@ import type {
 } from '@conveyor/contracts';
 import type { FitMode, OutputFormat } from '@conveyor/kind-image-resize/contract';
 import { ApiTransport, type TransportOptions } from './http/api-transport.js';
-import { ConveyorError, ConveyorNetworkError } from './http/errors.js';
+import { ConveyorNetworkError } from './http/errors.js';
 import type { DeliveryLog, Redelivery, RotatedSecret } from './jobs/deliveries.js';
 import type { InputOf, Job, KindName, SubmittableKind } from './jobs/job-kinds.js';
 import { readJobResult, type FileJobResult, type JobResult, type JsonJobResult } from './jobs/job-result.js';
