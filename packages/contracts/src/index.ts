@@ -7,4 +7,5 @@ export * from './outgoing-message.js';
 export * from './nul-characters.js';
 export * from './job-kind-policy.js';
 export * from './operator.js';
+export * from './clients.js';
 export * from './schedules.js';

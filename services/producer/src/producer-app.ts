@@ -14,6 +14,7 @@ import type { ProducerConfig } from './config.js';
 import { RegisteredKinds } from './jobs/registered-kinds.js';
 import { ApiKeyCache } from './auth/api-key-cache.js';
 import { authenticate, requestScopeOf } from './auth/auth.js';
+import { clientsRouter } from './auth/clients.routes.js';
 import { authenticateCallback } from './callback/callback-auth.js';
 import { callbackRouter } from './callback/callback.routes.js';
 import { deliveriesRouter } from './jobs/deliveries.routes.js';
@@ -198,6 +199,7 @@ export class ProducerApp {
         publicBaseUrl: config.PUBLIC_BASE_URL,
         secretOverlapMs: config.WEBHOOK_SECRET_OVERLAP_MS,
       }),
+      clientsRouter({ db }),
       operatorRouter({
         db,
         store,

@@ -45,7 +45,7 @@ export function authenticate(options: AuthOptions): RequestHandler {
 }
 
 /** Who the request acts as, recorded by `authenticate`. */
-function principalOf(res: Response): ApiPrincipal {
+export function principalOf(res: Response): ApiPrincipal {
   const principal: unknown = res.locals.principal;
   if (!isPrincipal(principal)) throw new Error('principalOf called on a route without authenticate');
   return principal;

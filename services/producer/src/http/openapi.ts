@@ -15,6 +15,7 @@ import express from 'express';
 import swaggerUi from 'swagger-ui-express';
 import { z } from 'zod';
 import { operatorPaths } from '../operator/operator-openapi.js';
+import { clientsPaths } from '../auth/clients-openapi.js';
 import { schedulePaths } from '../schedules/schedules-openapi.js';
 
 const schema = (s: z.ZodType) =>
@@ -277,6 +278,7 @@ export function openApiDocument(
         },
       },
       ...operatorPaths(),
+      ...clientsPaths(),
     },
   };
 }

@@ -1,0 +1,2 @@
+// Node-only helpers: they import node:http types and read request streams.
+export { webhookReceiver, type WebhookReceiverOptions } from './webhook-receiver.js';
