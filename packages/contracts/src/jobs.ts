@@ -85,8 +85,17 @@ export const Job = z.object({
   runAt: z.iso.datetime({ offset: true }).nullable(),
   /** The result was dropped after `expiresAt` (the job itself is kept). */
   expired: z.boolean(),
+  /** This job's own timeout per attempt, in ms; null: its kind's. */
+  timeoutMs: z.number().int().positive().nullable(),
+  /** This job's own most attempts; null: its kind's. */
+  maxAttempts: z.number().int().positive().nullable(),
 });
 export type Job = z.infer<typeof Job>;
+
+/** The longest a job may ask to run (24 h): a timer's reach, far past any kind's own limit. */
+export const JOB_TIMEOUT_MAX_MS = 86_400_000;
+/** The most attempts a job may ask for. */
+export const JOB_ATTEMPTS_MAX = 100;
 
 export const CUSTOM_ID_MAX_LENGTH = 200;
 
@@ -107,6 +116,10 @@ export const SubmitJobRequest = z.strictObject({
   runAt: z.iso.datetime({ offset: true }).optional(),
   /** Run this many ms from now; exclusive with runAt. */
   delayMs: z.number().int().nonnegative().optional(),
+  /** This job's timeout per attempt, at most its kind's (422 beyond it). */
+  timeoutMs: z.number().int().min(1).max(JOB_TIMEOUT_MAX_MS).optional(),
+  /** This job's retry policy: its most attempts (the first included), at most its kind's. */
+  retry: z.strictObject({ maxAttempts: z.number().int().min(1).max(JOB_ATTEMPTS_MAX) }).optional(),
 });
 export type SubmitJobRequest = z.infer<typeof SubmitJobRequest>;
 

@@ -62,6 +62,9 @@ export interface JobsTable {
   dispatcher: string | null;
   /** The W3C traceparent of the request that created it, when tracing was on. */
   trace_parent: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The job's own timeout per attempt (ms) and most attempts, when its submit set them. */
+  timeout_ms: ColumnType<number | null, number | null | undefined, number | null>;
+  max_attempts: ColumnType<number | null, number | null | undefined, number | null>;
   /** When a delayed job is due (status `scheduled` until then); null for a job submitted to run now. */
   run_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }

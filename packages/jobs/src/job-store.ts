@@ -47,6 +47,9 @@ export interface NewJob {
   traceParent?: string | undefined;
   /** A delayed job's due time: it stays `scheduled` until then. Absent (or past): it runs now. */
   runAt?: Date | undefined;
+  /** The job's own timeout per attempt and most attempts (within its kind's); unset: its kind's. */
+  timeoutMs?: number | undefined;
+  maxAttempts?: number | undefined;
 }
 
 /** A change that committed, with the outbox messages committed alongside it (send them now). */
@@ -130,7 +133,16 @@ export class JobStore {
     const traceParent = job.traceParent ?? null;
     const runMessage = jobRunMessage(this.names, { id, kind: job.kind, traceParent }, correlationId);
     const runAt = job.runAt ?? null;
-    const committed = await this.insert({ ...job, id, correlationId, runMessage, traceParent, runAt });
+    const committed = await this.insert({
+      ...job,
+      id,
+      correlationId,
+      runMessage,
+      traceParent,
+      runAt,
+      timeoutMs: job.timeoutMs ?? null,
+      maxAttempts: job.maxAttempts ?? null,
+    });
     if (committed) return { job: toJobRecord(committed.row), outbox: committed.outbox, created: true };
     // Lost the race to (or repeated) an earlier request with this customId: that job stands. The
     // conflicting insert had committed (ON CONFLICT waits for it), so this read sees it.

@@ -19,6 +19,8 @@ export function aJob(fields: Partial<Job> = {}): Job {
     expiresAt: null,
     runAt: null,
     expired: false,
+    timeoutMs: null,
+    maxAttempts: null,
     ...fields,
   };
 }

@@ -17,6 +17,7 @@ import * as retentionIndexes from './20261208_0300_retention_indexes.js';
 import * as clientLimits from './20261208_0400_client_limits.js';
 import * as operator from './20261208_0450_operator.js';
 import * as scheduling from './20261208_0500_scheduling.js';
+import * as jobPolicy from './20261208_0600_job_policy.js';
 
 /** Every migration, in order. Names are timestamp-prefixed and never change once released. */
 export const migrations: Record<string, Migration> = {
@@ -38,4 +39,5 @@ export const migrations: Record<string, Migration> = {
   '20261208_0400_client_limits': clientLimits,
   '20261208_0450_operator': operator,
   '20261208_0500_scheduling': scheduling,
+  '20261208_0600_job_policy': jobPolicy,
 };

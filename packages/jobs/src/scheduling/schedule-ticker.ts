@@ -202,5 +202,7 @@ function tickJob(names: TopologyNames, schedule: ScheduleRecord, tick: Date): Jo
     dispatcher: null,
     traceParent: null,
     runAt: null,
+    timeoutMs: null,
+    maxAttempts: null,
   };
 }

@@ -28,6 +28,7 @@ import {
 import { clientIdOf, jobScopeOf, operatorOnly } from '../auth/auth.js';
 import { validateCallbackUrl } from './callback-url.js';
 import { runAtOf, type RunAtPathPrefix } from './run-at.js';
+import { jobPolicyOf } from './job-policy.js';
 
 export interface JobRoutesDeps {
   store: JobStore;
@@ -84,7 +85,8 @@ export async function submitJob(
     );
   }
   const callbackUrl = request.callbackUrl === undefined ? null : validateCallbackUrl(request.callbackUrl);
-  const hash = requestHash(request.kind, input, callbackUrl);
+  const policy = jobPolicyOf(request, await deps.kinds.limits(request.kind), runAtPrefix);
+  const hash = requestHash(request.kind, input, callbackUrl, policy);
   const customId = request.customId ?? null;
 
   const committed = await deps.store.create(
@@ -97,6 +99,7 @@ export async function submitJob(
       callbackUrl,
       traceParent: traceparentOf(res),
       runAt,
+      ...policy,
     },
     correlationId,
   );
