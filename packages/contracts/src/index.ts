@@ -8,3 +8,4 @@ export * from './nul-characters.js';
 export * from './job-kind-policy.js';
 export * from './operator.js';
 export * from './clients.js';
+export * from './deliveries.js';
