@@ -45,7 +45,7 @@ export const DEFAULT_IMAGE_LIMITS: Readonly<ImageLimits> = {
  * what HTML forms send for an unset field. Messages name the field, e.g. "width must be …".
  * With `defaultFit`, `fit` may be left out.
  */
-export function resizeRequestSchema(limits: ImageLimits, defaultFit?: FitMode): z.ZodType<ResizeRequest> {
+export function resizeRequestSchema(limits: ImageLimits, defaultFit?: FitMode) {
   const fit = z.enum(FIT_MODES, { error: `fit must be one of ${FIT_MODES.join(', ')}` });
   return z.strictObject({
     width: wholeNumber('width', 1, limits.maxDimension),
@@ -56,7 +56,7 @@ export function resizeRequestSchema(limits: ImageLimits, defaultFit?: FitMode): 
     ),
     quality: blankAsAbsent(wholeNumber('quality', 1, 100)),
     keepMetadata: blankAsAbsent(flag('keepMetadata')),
-  });
+  }) satisfies z.ZodType<ResizeRequest>;
 }
 
 function wholeNumber(field: string, min: number, max: number) {

@@ -135,7 +135,8 @@ function routeConfig(
   const errorBody = spec.errorBody ?? ErrorBody;
   const refusal = (description: string): ResponseConfig => jsonResponse(errorBody, description);
   const implied: Refusals = {};
-  if (spec.params || spec.query || spec.body)
+  // Path parameters are not counted: ours take any text (an id that is not one is a 404).
+  if (spec.query || spec.body)
     implied[400] = '`validation_failed`: a parameter or body field breaks its schema; `details` names each';
   if (spec.body) {
     implied[400] = `${implied[400]}; \`invalid_json\`: the body is not JSON`;

@@ -5,7 +5,6 @@ import {
   resizeRequestSchema,
   type ImageLimits,
   type ImageResizeInput,
-  type ResizeRequest,
 } from '@conveyor/kind-image-resize/contract';
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { Job, SubmitJobRequest } from '@conveyor/contracts';
@@ -30,8 +29,8 @@ export interface ImageRoutesDeps extends JobRoutesDeps {
  * One schema per limits object, built on first use: zod compiles a schema when it is created,
  * and building it for every upload cost about a tenth of the producer's CPU per image.
  */
-const resizeSchemas = new WeakMap<ImageLimits, z.ZodType<ResizeRequest>>();
-function resizeSchemaFor(limits: ImageLimits): z.ZodType<ResizeRequest> {
+const resizeSchemas = new WeakMap<ImageLimits, ReturnType<typeof resizeRequestSchema>>();
+function resizeSchemaFor(limits: ImageLimits) {
   let schema = resizeSchemas.get(limits);
   if (schema === undefined) {
     // Both upload routes resize to cover the box unless the form says otherwise.
@@ -46,13 +45,14 @@ const FormJobFields = SubmitJobRequest.pick({ customId: true, callbackUrl: true 
 
 /** The upload form as the document shows it: parseFormFields checks its fields with these schemas. */
 export function uploadForm(limits: ImageLimits): z.ZodType {
-  const file = z.object({
+  return z.strictObject({
     file: z.string().meta({
       format: 'binary',
       description: 'The image: jpeg, png, webp, gif, avif, heif or tiff (told from its bytes)',
     }),
+    ...FormJobFields.shape,
+    ...resizeSchemaFor(limits).shape,
   });
-  return file.and(FormJobFields).and(resizeSchemaFor(limits));
 }
 
 /** The refusals of an upload, beside its route's own (see image-upload.ts and parseFormFields). */
