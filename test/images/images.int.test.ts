@@ -167,6 +167,23 @@ describe('image-resize jobs', () => {
     const { body } = await request(port, 'GET', '/v1/jobs?kind=image-resize&limit=100');
     expect(originals.length).toBe(body.jobs.length);
   });
+
+  it('takes runAt or delayMs as form fields: the upload is stored and its job scheduled', async () => {
+    const png = await makeImage('png', 40, 30);
+    const later = await upload(port, '/v1/images', png, { width: '20', height: '15', delayMs: '3600000' });
+    expect(later.status).toBe(202);
+    expect(later.body).toMatchObject({ status: 'scheduled', kind: 'image-resize' });
+    expect(Date.parse(later.body.runAt) - Date.now()).toBeGreaterThan(3_500_000);
+    expect((await request(port, 'DELETE', `/v1/jobs/${later.body.id}`)).body.status).toBe('cancelled');
+    const both = await upload(port, '/v1/images', png, {
+      width: '20',
+      height: '15',
+      delayMs: '10',
+      runAt: '2030-01-01T00:00:00Z',
+    });
+    expect(both.status).toBe(400);
+    expect(both.body.error).toMatchObject({ code: 'run_at_conflict', details: [{ path: 'delayMs' }] });
+  });
 });
 
 describe('image result expiry', () => {

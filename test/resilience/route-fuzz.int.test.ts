@@ -14,7 +14,7 @@ import { createIsolatedEnv, producerApp, type IsolatedEnv } from '../harness.js'
 const ROUTES: {
   method: string;
   path: string;
-  body?: 'job' | 'factor' | 'task' | 'callback' | 'upload' | 'redeliver';
+  body?: 'job' | 'factor' | 'task' | 'callback' | 'upload' | 'redeliver' | 'schedule';
 }[] = [
   { method: 'POST', path: '/v1/jobs', body: 'job' },
   { method: 'GET', path: '/v1/jobs' },
@@ -24,6 +24,12 @@ const ROUTES: {
   { method: 'GET', path: '/v1/jobs/:id/deliveries' },
   { method: 'POST', path: '/v1/jobs/:id/deliveries/redeliver', body: 'redeliver' },
   { method: 'GET', path: '/v1/stats' },
+  { method: 'POST', path: '/v1/schedules', body: 'schedule' },
+  { method: 'GET', path: '/v1/schedules' },
+  { method: 'GET', path: '/v1/schedules/:id' },
+  { method: 'DELETE', path: '/v1/schedules/:id' },
+  { method: 'POST', path: '/v1/schedules/:id/pause' },
+  { method: 'POST', path: '/v1/schedules/:id/resume' },
   { method: 'POST', path: '/v1/webhook-secret/rotate' },
   { method: 'POST', path: '/v1/images', body: 'upload' },
   { method: 'POST', path: '/factor', body: 'factor' },
@@ -91,6 +97,7 @@ function bodyFor(kind: NonNullable<(typeof ROUTES)[number]['body']>): fc.Arbitra
     callback: { object_ids: [1, 2, 3] },
     upload: {},
     redeliver: { deliveryIds: [] },
+    schedule: { cron: '0 3 * * *', timezone: 'Europe/Berlin', kind: 'factorize', input: { number: '12' } },
   };
   const base = valid[kind];
   const keys = [
@@ -103,6 +110,12 @@ function bodyFor(kind: NonNullable<(typeof ROUTES)[number]['body']>): fc.Arbitra
     'path',
     'number',
     'object_ids',
+    'runAt',
+    'delayMs',
+    'cron',
+    'timezone',
+    'overlap',
+    'catchUp',
     'extra',
   ];
   return fc.oneof(
@@ -139,7 +152,17 @@ const uploadPayload: fc.Arbitrary<Payload> = fc
     boundary: fc.constantFrom('zz', 'x'.repeat(70), ''),
     parts: fc.array(
       fc.record({
-        name: fc.constantFrom('file', 'width', 'height', 'customId', 'callbackUrl', 'fit', 'other'),
+        name: fc.constantFrom(
+          'file',
+          'width',
+          'height',
+          'customId',
+          'callbackUrl',
+          'fit',
+          'runAt',
+          'delayMs',
+          'other',
+        ),
         value: nastyString,
         file: fc.boolean(),
       }),

@@ -9,3 +9,4 @@ export * from './job-kind-policy.js';
 export * from './operator.js';
 export * from './clients.js';
 export * from './deliveries.js';
+export * from './schedules.js';

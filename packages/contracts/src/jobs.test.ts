@@ -18,10 +18,18 @@ describe('job state machine', () => {
     expect(canTransition('queued', 'succeeded')).toBe(false);
   });
 
+  it('lets a scheduled job only become queued (due) or cancelled, never run directly', () => {
+    expect(JOB_TRANSITIONS.scheduled).toEqual(['queued', 'cancelled']);
+    expect(canTransition('scheduled', 'running')).toBe(false);
+    expect(canTransition('queued', 'scheduled')).toBe(false);
+    expect(isTerminal('scheduled')).toBe(false);
+  });
+
   it('derives the guard of each transition from the one table', () => {
     expect(sourcesOf('running')).toEqual(['queued', 'running']);
     expect(sourcesOf('succeeded')).toEqual(['running']);
-    expect(sourcesOf('cancelled')).toEqual(['queued', 'running']);
+    expect(sourcesOf('cancelled')).toEqual(['scheduled', 'queued', 'running']);
+    expect(sourcesOf('queued')).toEqual(['scheduled', 'running']);
     expect(Object.keys(JOB_TRANSITIONS)).toEqual(JobStatus.options);
   });
 });

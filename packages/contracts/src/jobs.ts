@@ -1,8 +1,11 @@
 import { z } from 'zod';
 
-/** Where a job is in its life. `succeeded`, `failed` and `cancelled` are final. */
+/**
+ * Where a job is in its life. `succeeded`, `failed` and `cancelled` are final; `scheduled` waits
+ * for its `runAt` (delayed jobs), then becomes `queued`.
+ */
 export const JobStatus = z
-  .enum(['queued', 'running', 'succeeded', 'failed', 'cancelled'])
+  .enum(['scheduled', 'queued', 'running', 'succeeded', 'failed', 'cancelled'])
   .meta({ id: 'JobStatus' });
 export type JobStatus = z.infer<typeof JobStatus>;
 
@@ -12,6 +15,7 @@ export type JobStatus = z.infer<typeof JobStatus>;
  * transient failure waiting for its retry.
  */
 export const JOB_TRANSITIONS: Readonly<Record<JobStatus, readonly JobStatus[]>> = {
+  scheduled: ['queued', 'cancelled'],
   queued: ['running', 'cancelled', 'failed'],
   running: ['running', 'queued', 'succeeded', 'failed', 'cancelled'],
   succeeded: [],
@@ -87,11 +91,22 @@ export const Job = z
     startedAt: z.iso.datetime({ offset: true }).nullable(),
     finishedAt: z.iso.datetime({ offset: true }).nullable(),
     expiresAt: z.iso.datetime({ offset: true }).nullable(),
+    /** When a delayed job is due (it is `scheduled` until then); null for a job submitted to run now. */
+    runAt: z.iso.datetime({ offset: true }).nullable(),
     /** The result was dropped after `expiresAt` (the job itself is kept). */
     expired: z.boolean(),
+    /** This job's own timeout per attempt, in ms; null: its kind's. */
+    timeoutMs: z.number().int().positive().nullable(),
+    /** This job's own most attempts; null: its kind's. */
+    maxAttempts: z.number().int().positive().nullable(),
   })
   .meta({ id: 'Job' });
 export type Job = z.infer<typeof Job>;
+
+/** The longest a job may ask to run (24 h): a timer's reach, far past any kind's own limit. */
+export const JOB_TIMEOUT_MAX_MS = 86_400_000;
+/** The most attempts a job may ask for. */
+export const JOB_ATTEMPTS_MAX = 100;
 
 export const CUSTOM_ID_MAX_LENGTH = 200;
 
@@ -109,6 +124,14 @@ export const SubmitJobRequest = z
     input: z.unknown(),
     customId: CustomId.optional(),
     callbackUrl: z.string().max(2048).optional(),
+    /** Run at this time (RFC 3339 with an offset), not now; exclusive with delayMs. See run-at.ts. */
+    runAt: z.iso.datetime({ offset: true }).optional(),
+    /** Run this many ms from now; exclusive with runAt. */
+    delayMs: z.number().int().nonnegative().optional(),
+    /** This job's timeout per attempt, at most its kind's (422 beyond it). */
+    timeoutMs: z.number().int().min(1).max(JOB_TIMEOUT_MAX_MS).optional(),
+    /** This job's retry policy: its most attempts (the first included), at most its kind's. */
+    retry: z.strictObject({ maxAttempts: z.number().int().min(1).max(JOB_ATTEMPTS_MAX) }).optional(),
   })
   .meta({ id: 'SubmitJobRequest' });
 export type SubmitJobRequest = z.infer<typeof SubmitJobRequest>;

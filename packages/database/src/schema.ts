@@ -62,6 +62,34 @@ export interface JobsTable {
   dispatcher: string | null;
   /** The W3C traceparent of the request that created it, when tracing was on. */
   trace_parent: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The job's own timeout per attempt (ms) and most attempts, when its submit set them. */
+  timeout_ms: ColumnType<number | null, number | null | undefined, number | null>;
+  max_attempts: ColumnType<number | null, number | null | undefined, number | null>;
+  /** When a delayed job is due (status `scheduled` until then); null for a job submitted to run now. */
+  run_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+/** A recurring job: a cron in a time zone, and the next tick the scheduler acts on. */
+export interface SchedulesTable {
+  id: string;
+  client_id: string;
+  custom_id: string | null;
+  request_hash: string;
+  cron: string;
+  timezone: string;
+  kind: string;
+  input: Json;
+  callback_url: string | null;
+  /** The request hash each tick's job gets (what a job submitted with this kind, input and callbackUrl would). */
+  job_request_hash: string;
+  overlap: string;
+  catch_up: string;
+  paused: Generated<boolean>;
+  next_run_at: Timestamp | null;
+  last_tick_at: Timestamp | null;
+  last_job_id: string | null;
+  created_at: ColumnType<Date, Date | string | undefined, never>;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
 /** A producer publishing its jobs' work messages, with its lease and confirmed watermark. */
@@ -218,12 +246,14 @@ export interface Database {
   rate_limit_windows: RateLimitWindowsTable;
   dead_letters: DeadLettersTable;
   paused_kinds: PausedKindsTable;
+  schedules: SchedulesTable;
 }
 
 export type JobRow = Selectable<JobsTable>;
 export type DeliveryRow = Selectable<WebhookDeliveriesTable>;
 export type AttemptRow = Selectable<WebhookAttemptsTable>;
 export type NewJobRow = Insertable<JobsTable>;
+export type ScheduleRow = Selectable<SchedulesTable>;
 
 export type ObjectRow = Selectable<ObjectsTable>;
 export type OutboxRow = Selectable<OutboxTable>;

@@ -17,3 +17,4 @@ export * from './pause/paused-kinds.js';
 export * from './pause/pause-watcher.js';
 export * from './overview/overview.repository.js';
 export * from './overview/timeseries.repository.js';
+export * from './scheduling/index.js';

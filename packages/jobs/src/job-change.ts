@@ -21,7 +21,10 @@ import { envelopeTemplate } from '@conveyor/broker';
 
 type SqlFragment = ReturnType<typeof sql.raw>;
 
-/** A job to insert (status `queued`, sequence 1) with the work message that will run it. */
+/**
+ * A job to insert (sequence 1) with the work message that will run it: status `queued`, or
+ * `scheduled` when its runAt is still ahead (no work message then; the promoter sends it when due).
+ */
 export interface JobInsert {
   id: string;
   clientId: string;
@@ -40,6 +43,11 @@ export interface JobInsert {
   dispatcher: string | null;
   /** The creating request's W3C traceparent (tracing on), kept for whoever continues the trace. */
   traceParent: string | null;
+  /** When it is due (a delayed job); null to run now. A time already past runs now too. */
+  runAt: Date | null;
+  /** The job's own timeout per attempt and most attempts; null: its kind's. */
+  timeoutMs: number | null;
+  maxAttempts: number | null;
 }
 
 /** What a status change may set besides the status. */
@@ -139,12 +147,16 @@ export async function commitJobInserts(
     run_body: job.runMessage.body.toString('utf8'),
     dispatcher: job.dispatcher,
     trace_parent: job.traceParent,
+    run_at: job.runAt,
+    timeout_ms: job.timeoutMs,
+    max_attempts: job.maxAttempts,
   }));
   const { rows } = await sql<ResultRow>`${sql.raw(PREPARED_STATEMENT)}
     with batch as (
       select * from jsonb_to_recordset(${JSON.stringify(batch)}::jsonb) as b(ord int, id uuid, event_id uuid, client_id text, kind text, custom_id text,
         request_hash text, input jsonb, callback_url text, correlation_id text, run_exchange text, run_routing_key text,
-        run_message_id text, run_type text, run_body text, dispatcher text, trace_parent text)
+        run_message_id text, run_type text, run_body text, dispatcher text, trace_parent text, run_at timestamptz,
+        timeout_ms int, max_attempts int)
     ),
     -- A dispatcher's lease row, held (KEY SHARE) until this commits so that a recovery of it
     -- waits for these jobs, or is waited for and leaves no row: then the outbox takes them.
@@ -152,9 +164,13 @@ export async function commitJobInserts(
       select id from job_dispatchers where id in (select dispatcher from batch) for key share
     ),
     changed as (
-      insert into jobs (id, client_id, kind, custom_id, request_hash, input, status, callback_url, sequence, dispatcher, trace_parent)
-      -- One order for every writer, so two batches with the same customIds cannot deadlock.
-      select b.id, b.client_id, b.kind, b.custom_id, b.request_hash, b.input, 'queued', b.callback_url, 1, d.id, b.trace_parent
+      insert into jobs (id, client_id, kind, custom_id, request_hash, input, status, callback_url, sequence, dispatcher, trace_parent, run_at,
+        timeout_ms, max_attempts)
+      -- One order for every writer, so two batches with the same customIds cannot deadlock. A job
+      -- due later is scheduled, without a dispatcher (nothing to publish until the promoter's turn).
+      select b.id, b.client_id, b.kind, b.custom_id, b.request_hash, b.input,
+        case when b.run_at > now() then 'scheduled' else 'queued' end, b.callback_url, 1,
+        case when b.run_at > now() then null else d.id end, b.trace_parent, b.run_at, b.timeout_ms, b.max_attempts
       from batch b left join dispatcher d on d.id = b.dispatcher order by b.client_id, b.custom_id, b.ord
       on conflict (client_id, custom_id) where custom_id is not null do nothing
       returning *
@@ -163,7 +179,7 @@ export async function commitJobInserts(
       names,
       events,
       sql`select b.ord, 0 as n, b.run_exchange, b.run_routing_key, b.run_message_id, b.correlation_id, b.run_type, b.run_body
-      from changed join batch b on b.id = changed.id where changed.dispatcher is null`,
+      from changed join batch b on b.id = changed.id where changed.dispatcher is null and changed.status = 'queued'`,
     )}
     select ${jobColumns}, b.ord, run.id as run_outbox_id, event.id as event_outbox_id, event.body as event_body
     from changed join batch b on b.id = changed.id left join sent run on run.message_id = b.run_message_id left join sent event on event.message_id = b.event_id::text
@@ -276,6 +292,9 @@ const JOB_COLUMNS: Record<keyof JobRow, true> = {
   expired: true,
   dispatcher: true,
   trace_parent: true,
+  run_at: true,
+  timeout_ms: true,
+  max_attempts: true,
 };
 const jobColumns = sql.join(Object.keys(JOB_COLUMNS).map((column) => sql.ref(`changed.${column}`)));
 

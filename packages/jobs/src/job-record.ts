@@ -30,6 +30,11 @@ interface JobFields {
   expired: boolean;
   /** The W3C traceparent of the request that created it (tracing on), else null. */
   traceParent: string | null;
+  /** The job's own timeout per attempt and most attempts; null: its kind's. */
+  timeoutMs: number | null;
+  maxAttempts: number | null;
+  /** A delayed job's due time, else null. */
+  runAt: Date | null;
 }
 
 /**
@@ -69,6 +74,9 @@ export function toJobRecord(row: JobRow): JobRecord {
     expiresAt: row.expires_at,
     expired: row.expired,
     traceParent: row.trace_parent,
+    timeoutMs: row.timeout_ms,
+    maxAttempts: row.max_attempts,
+    runAt: row.run_at,
     ...jobDataOf(row),
   };
 }
@@ -100,6 +108,9 @@ export function toApiJob(job: JobRecord): Job {
     startedAt: iso(job.startedAt),
     finishedAt: iso(job.finishedAt),
     expiresAt: iso(job.expiresAt),
+    runAt: iso(job.runAt),
     expired: job.expired,
+    timeoutMs: job.timeoutMs,
+    maxAttempts: job.maxAttempts,
   };
 }

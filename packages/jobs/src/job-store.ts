@@ -45,6 +45,11 @@ export interface NewJob {
   callbackUrl: string | null;
   /** The creating request's W3C traceparent, when tracing is on. */
   traceParent?: string | undefined;
+  /** A delayed job's due time: it stays `scheduled` until then. Absent (or past): it runs now. */
+  runAt?: Date | undefined;
+  /** The job's own timeout per attempt and most attempts (within its kind's); unset: its kind's. */
+  timeoutMs?: number | undefined;
+  maxAttempts?: number | undefined;
 }
 
 /** A change that committed, with the outbox messages committed alongside it (send them now). */
@@ -127,7 +132,17 @@ export class JobStore {
     // The work message names only the job's id and kind, both known before the insert.
     const traceParent = job.traceParent ?? null;
     const runMessage = jobRunMessage(this.names, { id, kind: job.kind, traceParent }, correlationId);
-    const committed = await this.insert({ ...job, id, correlationId, runMessage, traceParent });
+    const runAt = job.runAt ?? null;
+    const committed = await this.insert({
+      ...job,
+      id,
+      correlationId,
+      runMessage,
+      traceParent,
+      runAt,
+      timeoutMs: job.timeoutMs ?? null,
+      maxAttempts: job.maxAttempts ?? null,
+    });
     if (committed) return { job: toJobRecord(committed.row), outbox: committed.outbox, created: true };
     // Lost the race to (or repeated) an earlier request with this customId: that job stands. The
     // conflicting insert had committed (ON CONFLICT waits for it), so this read sees it.
@@ -216,12 +231,13 @@ export class JobStore {
       .select(['kind', 'status', (eb) => eb.fn.countAll<string>().as('count')]);
     if (clientId !== undefined) query = query.where('client_id', '=', clientId);
     const rows = await query.groupBy(['kind', 'status']).execute();
-    const byStatus: Record<string, number> = { queued: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0 };
+    const none = { scheduled: 0, queued: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0 };
+    const byStatus: Record<string, number> = { ...none };
     const byKind: Record<string, Record<string, number>> = {};
     for (const row of rows) {
       const count = Number(row.count);
       byStatus[row.status] = (byStatus[row.status] ?? 0) + count;
-      byKind[row.kind] ??= { queued: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0 };
+      byKind[row.kind] ??= { ...none };
       byKind[row.kind]![row.status] = count;
     }
     return { byStatus, byKind, inProgress: (byStatus.queued ?? 0) + (byStatus.running ?? 0) } as JobStats;
@@ -275,7 +291,7 @@ export class JobStore {
   }
 
   /**
-   * Cancels a job: a queued one at once (it will never run); a running one is flagged and stops
+   * Cancels a job: a scheduled or queued one at once (it will never run); a running one is flagged and stops
    * at its next progress check. Returns the job as it now stands, or undefined if not the client's.
    */
   async requestCancel(
@@ -285,7 +301,7 @@ export class JobStore {
   ): Promise<Committed | undefined> {
     const job = await this.get(id, clientId);
     if (!job) return undefined;
-    if (job.status === 'queued') {
+    if (job.status === 'queued' || job.status === 'scheduled') {
       const cancelled = await this.transition(id, 'cancelled', { finishedAt: new Date() }, correlationId);
       if (cancelled) return cancelled;
     }

@@ -25,6 +25,9 @@ export function factorizeJob(settings: FactorizeJobSettings) {
     result: FactorizeResult,
     concurrency: settings.concurrency,
     retry: settings.retry,
+    // Registered, so a job may ask for less (the SDK aborts `run` then); the thread's own deadline
+    // below stops the computation itself at the same time.
+    timeoutMs,
     isolation: 'inline',
     async run({ number }, ctx) {
       const run = await pool.run(number, {

@@ -79,7 +79,7 @@ export function createMetrics(service: string) {
       ),
       queueWaitSeconds: histogram(
         'conveyor_job_queue_wait_seconds',
-        "Time from a job's creation to the start of its first run (consumer)",
+        "Time from a job's creation (a delayed job: its runAt) to the start of its first run (consumer)",
         ['kind'],
         JOB_SECONDS_BUCKETS,
       ),

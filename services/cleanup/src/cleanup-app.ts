@@ -12,6 +12,8 @@ import { openBlobStore, storeSettingsFrom } from '@conveyor/storage';
 import { registerBacklogGauges } from './backlog/backlog.gauges.js';
 import { countBacklogs } from './backlog/backlog.repository.js';
 import { startDeadLetterIntake } from './dead-letters/dead-letter-intake.js';
+import { schedulingRoutines } from './scheduling/scheduling.routines.js';
+import type { OutboxRelay } from '@conveyor/database';
 
 const JOB_BATCH = 500;
 const BROKER_START_GRACE_MS = 5_000;
@@ -23,6 +25,10 @@ const BROKER_START_GRACE_MS = 5_000;
 export class CleanupApp {
   private readonly core: ServiceCore;
   private readonly routines: PeriodicRoutine[];
+  /** Delayed jobs and schedules: they publish, so they start once the broker had its chance. */
+  private readonly timeRoutines: PeriodicRoutine[];
+  /** Sends the work messages of jobs the scheduling routines queue (see scheduling/). */
+  private readonly relay: OutboxRelay;
   private deadLetterIntake: ConsumerHandle | undefined;
   private readonly deadLettersStored: client.Counter;
 
@@ -30,7 +36,8 @@ export class CleanupApp {
     private readonly config: CleanupConfig,
     private readonly log: Logger,
   ) {
-    // The broker connection consumes the dead-letter queue (see startDeadLetterIntake); nothing else.
+    // The broker connection consumes the dead-letter queue (see startDeadLetterIntake) and publishes
+    // the work messages of the jobs the scheduling routines queue.
     this.core = new ServiceCore('cleanup', config, log, { kinds: [] });
     const counter = (name: string, help: string) =>
       new client.Counter({ name, help, registers: [this.core.metrics.registry] });
@@ -71,6 +78,14 @@ export class CleanupApp {
       log,
     });
 
+    this.relay = this.core.outboxRelay({ pollMs: 500, batchSize: 500, minAgeMs: 2_000 });
+    this.timeRoutines = schedulingRoutines(config, {
+      db,
+      names: this.core.names,
+      sendNow: (messages) => this.relay.sendNow(messages),
+      registry: this.core.metrics.registry,
+      log,
+    });
     this.routines = [
       new PeriodicRoutine(
         'object-ttl',
@@ -166,6 +181,9 @@ export class CleanupApp {
     });
     // The routines need only PostgreSQL: a broker that is down delays the intake, not them.
     await waitAtMost(this.core.broker.start(), BROKER_START_GRACE_MS);
+    this.relay.start();
+    // Jobs queued before the broker is up would wait for the relay's poll (seconds late).
+    for (const routine of this.timeRoutines) routine.start();
     await this.core.serve(config.OPS_PORT);
     log.info('cleanup started', {
       opsPort: this.opsPort,
@@ -175,8 +193,9 @@ export class CleanupApp {
   }
 
   async stop(): Promise<void> {
-    await Promise.all(this.routines.map((r) => r.stop()));
+    await Promise.all([...this.timeRoutines, ...this.routines].map((r) => r.stop()));
     await this.deadLetterIntake?.cancel();
+    await this.relay.stop();
     await this.core.close();
   }
 }

@@ -41,5 +41,21 @@ export const CleanupEnv = z.object({
   RETENTION_BATCH_SIZE: env.int(1_000, 1),
   /** Pause between two retention batches, in ms, leaving the disk to the hot paths. Default 20. */
   RETENTION_BATCH_PAUSE_MS: env.int(20, 0),
+  /**
+   * How often delayed jobs that have come due are moved to queued, in ms: their start is late by
+   * up to this much (half on average). Each look is one probe of a partial index holding only
+   * scheduled jobs. Default 250.
+   */
+  PROMOTE_INTERVAL_MS: env.int(250, 10),
+  /** Most delayed jobs queued per transaction (repeated until none is due). Default 1000. */
+  PROMOTE_BATCH_SIZE: env.int(1_000, 1),
+  /** How often schedules are looked at for due ticks, in ms. Default 250. */
+  SCHEDULER_INTERVAL_MS: env.int(250, 10),
+  /**
+   * A schedule tick acted on at most this late is on time and makes its job whatever the
+   * schedule's catchUp; an older one was missed (no scheduler ran) and only `catchUp: latest`
+   * runs it (the most recent one only), in ms. Default 5000.
+   */
+  SCHEDULE_MISFIRE_GRACE_MS: env.int(5_000, 0),
 });
 export type CleanupConfig = z.infer<typeof CleanupEnv>;

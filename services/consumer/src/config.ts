@@ -51,6 +51,11 @@ const ConsumerVariables = z.object({
   FACTORIZE_WORKERS: env.int(availableParallelism(), 1),
   /** A factorization still running after this long fails with a `timeout` error, in ms. Default 300000. */
   FACTORIZE_TIMEOUT_MS: env.int(300_000, 1),
+  /**
+   * The timeout of every job kind that names none (csv-sum, image-resize, modules without
+   * `timeoutMs`), per attempt: every kind has one, and a job may ask for less. Default 30 min.
+   */
+  JOB_DEFAULT_TIMEOUT_MS: env.int(1_800_000, 1),
   /** CSV-sum jobs at once per process (the prefetch of their queue). Default 4. */
   CSV_SUM_CONCURRENCY: env.int(4, 1),
   /** Worker threads for CSV sums. Default: the number of CPUs. */

@@ -43,7 +43,11 @@ export class ConsumerApp {
     const builtInJobKinds = config.BUILT_IN_KINDS.filter((work) => work !== 'object-check');
     this.checksObjects = config.BUILT_IN_KINDS.includes('object-check');
     this.builtIn = builtInJobKinds.length > 0 ? new BuiltInKinds(config, builtInJobKinds) : undefined;
-    this.kinds = [...(this.builtIn?.kinds ?? []), ...(options.jobModules ?? [])];
+    // Every kind has a timeout: the default where it names none (registered with it, so a submit
+    // asking for more than its kind allows is refused by the producer).
+    this.kinds = [...(this.builtIn?.kinds ?? []), ...(options.jobModules ?? [])].map((kind) =>
+      kind.timeoutMs === null ? { ...kind, timeoutMs: config.JOB_DEFAULT_TIMEOUT_MS } : kind,
+    );
     const topology = moduleTopology(this.kinds);
     this.core = new ServiceCore('consumer', config, log, {
       kinds: [...(this.checksObjects ? (['object.check'] as const) : []), ...topology.messageKinds],

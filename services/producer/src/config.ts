@@ -81,6 +81,11 @@ export const ProducerEnv = z.object({
    * the @conveyor/dashboard package, which `pnpm build` fills.
    */
   UI_DIR: z.string().min(1).optional(),
+  /**
+   * Furthest ahead a job may be submitted to run (`runAt`, `delayMs`), in ms; beyond it the
+   * submit is a 400. Default 366 days.
+   */
+  JOB_MAX_DELAY_MS: env.int(366 * 86_400_000, 0),
   /** Longest number a factorize job accepts, in decimal digits. Default 100. */
   FACTORIZE_MAX_DIGITS: env.int(100, 1),
   /** The default client's webhook signing secret (`whsec_…`) while authentication is off. */

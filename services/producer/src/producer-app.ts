@@ -1,7 +1,7 @@
 import express from 'express';
 import { DEFAULT_IMAGE_LIMITS } from '@conveyor/kind-image-resize/contract';
 import type { NotificationListener, OutboxRelay } from '@conveyor/database';
-import { JobDispatcher, JobKindRegistry, JobStore, jobStoreOptionsFrom } from '@conveyor/jobs';
+import { JobDispatcher, JobKindRegistry, JobStore, jobStoreOptionsFrom, ScheduleStore } from '@conveyor/jobs';
 import { boundChildren, waitAtMost, type Logger, type SpanExporter } from '@conveyor/platform';
 import { ServiceCore } from '@conveyor/runtime';
 import { publishOutgoing } from '@conveyor/broker';
@@ -35,6 +35,7 @@ import { LiveStreams } from './operator/live/live-streams.js';
 import { operatorRouter } from './operator/operator.router.js';
 import { amqpFigures, managementFigures, vhostOf } from './operator/queue-figures.js';
 import { dashboardBuildDir, uiRouter } from './ui/ui.routes.js';
+import { schedulesRouter } from './schedules/schedules.routes.js';
 
 const BROKER_START_GRACE_MS = 5_000;
 
@@ -163,6 +164,7 @@ export class ProducerApp {
       kinds: new RegisteredKinds(this.kindRegistry),
       sendNow: (messages: Parameters<OutboxRelay['sendNow']>[0]) => this.relay.sendNow(messages),
       idempotent: idempotency,
+      maxDelayMs: config.JOB_MAX_DELAY_MS,
       countSubmitted: (kind: string) => submitted(kind).inc(),
       afterCommit:
         config.FAULT_INJECTION === 'crash-after-commit'
@@ -198,6 +200,7 @@ export class ProducerApp {
       legacyTasksRouter(deps, this.api),
       imagesRouter(imageDeps, this.api),
       legacyImagesRouter(imageDeps, this.api),
+      schedulesRouter({ schedules: new ScheduleStore(db), limits: deps.limits, kinds: deps.kinds }, this.api),
       deliveriesRouter(
         {
           jobs: store,

@@ -34,6 +34,7 @@ export class UsageError extends Error {
 export function exitCodeOfStatus(status: JobStatus): ExitCode {
   switch (status) {
     case 'succeeded':
+    case 'scheduled':
     case 'queued':
     case 'running':
       return ExitCode.ok;

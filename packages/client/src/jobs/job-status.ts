@@ -7,6 +7,7 @@ import type { JobStatus } from '@conveyor/contracts';
 
 /** Every status, in the order of a job's life. */
 export const JOB_STATUSES = [
+  'scheduled',
   'queued',
   'running',
   'succeeded',

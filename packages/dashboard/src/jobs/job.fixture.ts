@@ -17,7 +17,10 @@ export function aJob(fields: Partial<Job> = {}): Job {
     startedAt: null,
     finishedAt: null,
     expiresAt: null,
+    runAt: null,
     expired: false,
+    timeoutMs: null,
+    maxAttempts: null,
     ...fields,
   };
 }

@@ -16,6 +16,8 @@ import * as idempotencyKeys from './20261208_0200_idempotency_keys.js';
 import * as retentionIndexes from './20261208_0300_retention_indexes.js';
 import * as clientLimits from './20261208_0400_client_limits.js';
 import * as operator from './20261208_0450_operator.js';
+import * as scheduling from './20261208_0500_scheduling.js';
+import * as jobPolicy from './20261208_0600_job_policy.js';
 
 /** Every migration, in order. Names are timestamp-prefixed and never change once released. */
 export const migrations: Record<string, Migration> = {
@@ -36,4 +38,6 @@ export const migrations: Record<string, Migration> = {
   '20261208_0300_retention_indexes': retentionIndexes,
   '20261208_0400_client_limits': clientLimits,
   '20261208_0450_operator': operator,
+  '20261208_0500_scheduling': scheduling,
+  '20261208_0600_job_policy': jobPolicy,
 };

@@ -28,7 +28,10 @@ export function moduleWork(
       log: options.log.child({ kind: kind.kind, jobId: job.id, attempt: ctx.attempt }),
     };
     try {
-      return { type: 'succeeded', result: await runJob(kind, job.input, jobContext, options.pool) };
+      return {
+        type: 'succeeded',
+        result: await runJob(withJobTimeout(kind, job.timeoutMs), job.input, jobContext, options.pool),
+      };
     } catch (error) {
       if (ctx.signal.aborted) return { type: 'cancelled' };
       const failure = classifyJobError(error);
@@ -40,4 +43,10 @@ export function moduleWork(
       };
     }
   };
+}
+
+/** The kind as this job runs it: under the job's own timeout when it asked for a shorter one. */
+function withJobTimeout(kind: LoadedJobKind, timeoutMs: number | null): LoadedJobKind {
+  if (timeoutMs === null || (kind.timeoutMs !== null && timeoutMs >= kind.timeoutMs)) return kind;
+  return { ...kind, timeoutMs };
 }

@@ -16,7 +16,7 @@ export interface JobRunMetrics {
  * Timestamps are the job's own: `createdAt` (the database's clock, at insert) and the run's start
  * and end (this process's clock), so a skew between the two clocks can make a short wait negative;
  * it counts as 0. A retry's wait is left out of the queue wait: it is the kind's backoff, not a
- * shortage of workers.
+ * shortage of workers; so is a delayed job's delay (its wait counts from its runAt).
  */
 export function jobRunMetrics(metrics: Metrics, kind: string): JobRunMetrics {
   const { jobs } = metrics;
@@ -36,7 +36,7 @@ export function jobRunMetrics(metrics: Metrics, kind: string): JobRunMetrics {
   return {
     started(job, startedAt) {
       started.inc();
-      if (job.attempts === 0) queueWait.observe(seconds(job.createdAt, startedAt));
+      if (job.attempts === 0) queueWait.observe(seconds(dueAt(job), startedAt));
     },
     finished(job, status, startedAt, finishedAt) {
       switch (status) {
@@ -49,6 +49,7 @@ export function jobRunMetrics(metrics: Metrics, kind: string): JobRunMetrics {
           end.endToEnd.observe(seconds(job.createdAt, finishedAt));
           return;
         }
+        case 'scheduled':
         case 'queued':
         case 'running':
           return;
@@ -59,4 +60,9 @@ export function jobRunMetrics(metrics: Metrics, kind: string): JobRunMetrics {
       }
     },
   };
+}
+
+/** When a job could first run: its creation, or a delayed job's runAt. */
+function dueAt(job: JobRecord): Date {
+  return job.runAt !== null && job.runAt > job.createdAt ? job.runAt : job.createdAt;
 }

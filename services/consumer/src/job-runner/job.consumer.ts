@@ -336,7 +336,10 @@ export function jobHandler(deps: JobConsumerDeps, work: JobWork) {
         }
         return commitChange('cancelled', { finishedAt: now });
       case 'failed': {
-        const lastAttempt = outcome.permanent || attempt + 1 >= deps.maxAttempts;
+        // A job's own most attempts, within its kind's (the producer checks; a host whose kind
+        // allows fewer since still holds the job to its own).
+        const maxAttempts = Math.min(job.maxAttempts ?? deps.maxAttempts, deps.maxAttempts);
+        const lastAttempt = outcome.permanent || attempt + 1 >= maxAttempts;
         if (lastAttempt) {
           const committed = await commitChange('failed', {
             error: outcome.error,

@@ -11,7 +11,7 @@ import type { z } from 'zod';
 import { SHARED_RESPONSES } from './api-registry.js';
 
 /** The document's tags: one per feature, and the old services' APIs under their own. */
-export type ApiTag = 'jobs' | 'images' | 'webhooks' | 'operator' | 'object-status' | 'legacy';
+export type ApiTag = 'jobs' | 'images' | 'schedules' | 'webhooks' | 'operator' | 'object-status' | 'legacy';
 
 /**
  * Who may call a route: `public` needs no key; `key` needs an API key when authentication is

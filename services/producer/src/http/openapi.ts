@@ -10,6 +10,10 @@ export type OpenApiDocument = ReturnType<OpenApiGeneratorV31['generateDocument']
 const TAGS: { name: ApiTag; description: string }[] = [
   { name: 'jobs', description: 'Submit a job of any kind, follow it, list, count and cancel jobs' },
   { name: 'images', description: 'Upload an image to resize, download the result' },
+  {
+    name: 'schedules',
+    description: 'Recurring jobs: a job of a kind at each tick of a cron expression in a time zone',
+  },
   { name: 'webhooks', description: "A job's webhook deliveries, redelivery, and the signing secret" },
   {
     name: 'operator',

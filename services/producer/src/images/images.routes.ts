@@ -41,7 +41,9 @@ function resizeSchemaFor(limits: ImageLimits) {
 }
 
 /** The job-request fields a form may carry, checked by the same schemas as the JSON route's body. */
-const FormJobFields = SubmitJobRequest.pick({ customId: true, callbackUrl: true });
+const FormJobFields = SubmitJobRequest.pick({ customId: true, callbackUrl: true, runAt: true }).extend({
+  delayMs: z.coerce.number().int().nonnegative().optional(),
+});
 
 /** The upload form as the document shows it: parseFormFields checks its fields with these schemas. */
 export function uploadForm(limits: ImageLimits): z.ZodType {
@@ -67,12 +69,14 @@ export const UPLOAD_REFUSALS = {
 
 /** A form's fields as a resize request and job options; 422 names every bad or unknown field. */
 function parseFormFields(limits: ImageLimits, defaults: { fit: string }, fields: Record<string, string>) {
-  const { customId, callbackUrl, ...resizeFields } = fields;
+  const { customId, callbackUrl, runAt, delayMs, ...resizeFields } = fields;
   // A blank field counts as absent: what an HTML form sends for an unset input.
   const resize = resizeSchemaFor(limits).safeParse({ fit: defaults.fit, ...resizeFields });
   const job = FormJobFields.safeParse({
     customId: customId || undefined,
     callbackUrl: callbackUrl || undefined,
+    runAt: runAt || undefined,
+    delayMs: delayMs || undefined,
   });
   if (resize.success && job.success) {
     if (job.data.callbackUrl !== undefined) validateCallbackUrl(job.data.callbackUrl, 'callbackUrl');
@@ -115,7 +119,7 @@ export async function acceptImage(
       ...resize,
       keepMetadata: resize.keepMetadata ?? false,
     };
-    return await submitJob(deps, res, { kind: 'image-resize', input, ...job });
+    return await submitJob(deps, res, { kind: 'image-resize', input, ...job }, 'body.input', '');
   } catch (error) {
     await deps.images.delete(file.location).catch(() => undefined);
     throw error;

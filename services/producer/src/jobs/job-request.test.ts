@@ -17,6 +17,7 @@ const kinds: KindLookup = {
         }
       : undefined,
   names: async () => ['csv-sum', 'factorize', 'image-resize', 'lomo'],
+  limits: async () => undefined,
 };
 
 describe('normalizeJobInput', () => {

@@ -5,6 +5,7 @@ import { isBuiltInJobKind, type BuiltInJobKind, type JobKind } from '@conveyor/c
 import { parseFactorizeInput, type FactorizeInput } from '@conveyor/kind-factorize/contract';
 import type { SchemaCheck } from '@conveyor/jobs';
 import { AppError, parseOrThrow } from '@conveyor/platform';
+import type { JobPolicy, KindPolicyLimits } from './job-policy.js';
 
 export interface JobInputLimits {
   factorizeMaxDigits: number;
@@ -21,6 +22,8 @@ export interface KindLookup {
   find(kind: string): Promise<{ checkInput: (value: unknown) => SchemaCheck } | undefined>;
   /** Every kind a client may submit, for the error that lists them. */
   names(): Promise<string[]>;
+  /** A kind's timeout and most attempts as its hosts registered them; undefined before any did. */
+  limits(kind: string): Promise<KindPolicyLimits | undefined>;
 }
 
 /** Where a job's input sits in the request, for the paths a 400 names: `body` on the old routes. */
@@ -117,8 +120,19 @@ function namingField(error: unknown, path: string): unknown {
 }
 
 /** What makes two submissions "the same request" for customId idempotency. */
-export function requestHash(kind: JobKind, normalizedInput: unknown, callbackUrl: string | null): string {
+export function requestHash(
+  kind: JobKind,
+  normalizedInput: unknown,
+  callbackUrl: string | null,
+  policy: JobPolicy = {},
+): string {
+  // A job's own policy is part of the request only when it has one: older hashes stay valid.
+  const asked = policy.timeoutMs !== undefined || policy.maxAttempts !== undefined;
   return createHash('sha256')
-    .update(JSON.stringify([kind, normalizedInput, callbackUrl]))
+    .update(
+      JSON.stringify(
+        asked ? [kind, normalizedInput, callbackUrl, policy] : [kind, normalizedInput, callbackUrl],
+      ),
+    )
     .digest('base64url');
 }

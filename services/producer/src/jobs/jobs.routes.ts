@@ -25,6 +25,8 @@ import { validateCallbackUrl } from './callback-url.js';
 import { JOB_SUBMISSION_REF } from './job-kinds-openapi.js';
 import { defineRoute, jsonResponse } from '../http/api-route.js';
 import { IdempotencyKeyHeader } from '../idempotency/idempotency-key.js';
+import { runAtOf, type RunAtPathPrefix } from './run-at.js';
+import { jobPolicyOf } from './job-policy.js';
 
 export interface JobRoutesDeps {
   store: JobStore;
@@ -35,6 +37,8 @@ export interface JobRoutesDeps {
   sendNow: (messages: OutboxMessage[]) => Promise<void>;
   /** Honours an `Idempotency-Key` header on POST /v1/jobs (see idempotency/idempotent.ts). */
   idempotent: RequestHandler;
+  /** Longest runAt / delayMs ahead a job may be submitted with, in ms (JOB_MAX_DELAY_MS). */
+  maxDelayMs: number;
   /** Counts a job created (not one found again by its customId) in the metrics. */
   countSubmitted: (kind: string) => void;
   /** Test hook: runs between the commit and the publish (a test makes it kill the process). */
@@ -59,7 +63,9 @@ export async function submitJob(
   res: Response,
   request: SubmitJobRequest,
   inputPath: InputPath = 'body.input',
+  runAtPrefix: RunAtPathPrefix = 'body.',
 ): Promise<{ job: JobRecord; created: boolean }> {
+  const runAt = runAtOf(request, new Date(), deps.maxDelayMs, runAtPrefix);
   const clientId = clientIdOf(res);
   const context = contextOf(res);
   const { correlationId } = context;
@@ -77,7 +83,8 @@ export async function submitJob(
     );
   }
   const callbackUrl = request.callbackUrl === undefined ? null : validateCallbackUrl(request.callbackUrl);
-  const hash = requestHash(request.kind, input, callbackUrl);
+  const policy = jobPolicyOf(request, await deps.kinds.limits(request.kind), runAtPrefix);
+  const hash = requestHash(request.kind, input, callbackUrl, policy);
   const customId = request.customId ?? null;
 
   const committed = await deps.store.create(
@@ -89,6 +96,8 @@ export async function submitJob(
       input,
       callbackUrl,
       traceParent: traceparentOf(res),
+      runAt,
+      ...policy,
     },
     correlationId,
   );
@@ -117,7 +126,10 @@ export async function submitJob(
 }
 
 function sendJob(res: Response, status: number, job: JobRecord): void {
-  if (!isTerminal(job.status)) res.setHeader('Retry-After', String(POLL_AFTER_SECONDS));
+  // A scheduled job has nothing to poll for until its runAt.
+  const wait =
+    job.status === 'scheduled' && job.runAt ? Math.ceil((job.runAt.getTime() - Date.now()) / 1000) : 0;
+  if (!isTerminal(job.status)) res.setHeader('Retry-After', String(Math.max(POLL_AFTER_SECONDS, wait)));
   const body: Job = toApiJob(job);
   res.status(status).json(body);
 }

@@ -5,6 +5,7 @@ import {
   type RegisteredJobKind,
   type SchemaCheck,
 } from '@conveyor/jobs';
+import type { KindPolicyLimits } from './job-policy.js';
 
 /** A registered kind as the producer uses it: what it is, and its input check compiled once. */
 export interface RegisteredKindInput {
@@ -42,6 +43,12 @@ export class RegisteredKinds {
           : { kind: row, checkInput: jsonSchemaValidator(row.inputSchema) };
     this.entries.set(kind, { value, until: this.now() + (value ? FRESH_MS : ABSENT_MS) });
     return value;
+  }
+
+  /** The kind's timeout and most attempts, as its hosts registered them (built-in kinds are registered too). */
+  async limits(kind: string): Promise<KindPolicyLimits | undefined> {
+    const found = await this.find(kind);
+    return found && { timeoutMs: found.kind.timeoutMs, maxAttempts: found.kind.retry.maxAttempts };
   }
 
   /** Every kind a client may submit: the built-in ones and the registered ones. */

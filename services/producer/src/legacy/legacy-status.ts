@@ -28,6 +28,9 @@ export const CeleryStatus = z.object({ status: z.enum(CELERY_STATES) });
 /** A job's status as the image service's `GET /api/v1/status/{id}` said it. */
 export function celeryStateOf(job: Pick<LegacyJobView, 'status' | 'attempts' | 'error'>): CeleryState {
   switch (job.status) {
+    case 'scheduled':
+      // Waiting for its runAt: accepted and not started, which Celery says as SENT too.
+      return 'SENT';
     case 'queued':
       // A failed attempt goes back to queued with its error until the retry tier hands the
       // message back; starting again clears the error. A fresh job has neither.
@@ -67,6 +70,7 @@ type FactorizationAnswer = z.infer<typeof FactorizationAnswer>;
  */
 export function factorizationAnswer(job: LegacyJobView): FactorizationAnswer | undefined {
   switch (job.status) {
+    case 'scheduled':
     case 'queued':
     case 'running':
       return { result: CALCULATING };
