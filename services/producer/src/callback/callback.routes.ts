@@ -36,7 +36,7 @@ export function callbackRouter(deps: CallbackRouteDeps, registry: OpenAPIRegistr
       description:
         'Authenticated by an API key, or (without one) by the shared secret header and/or the source ' +
         'address allow-list the deployment configures. Other methods on /callback answer 405.',
-      tags: ['object-status'],
+      tags: ['legacy'],
       access: 'key',
       guards: [deps.authenticate, deps.admit],
       headers: IdempotencyKeyHeader,

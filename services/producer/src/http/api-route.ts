@@ -11,13 +11,13 @@ import type { z } from 'zod';
 import { SHARED_RESPONSES } from './api-registry.js';
 
 /** The document's tags: one per feature, and the old services' APIs under their own. */
-export type ApiTag = 'jobs' | 'images' | 'schedules' | 'webhooks' | 'operator' | 'object-status' | 'legacy';
+export type ApiTag = 'jobs' | 'images' | 'schedules' | 'webhooks' | 'operator' | 'legacy';
 
 /**
- * Who may call a route: `public` needs no key; `key` needs an API key when authentication is
- * on (any role); `operator` needs an operator key (a client key gets 403 `operator_only`).
+ * Who may call a route: `key` needs an API key when authentication is on (any role);
+ * `operator` needs an operator key (a client key gets 403 `operator_only`).
  */
-export type RouteAccess = 'public' | 'key' | 'operator';
+type RouteAccess = 'key' | 'operator';
 
 /** An error status a route answers, and why; the body is the ErrorBody unless given otherwise. */
 type Refusals = Record<number, string | ResponseConfig>;
@@ -143,7 +143,7 @@ function routeConfig(
     implied[413] = '`body_too_large`: the body exceeds BODY_LIMIT_BYTES';
     implied[415] = '`unsupported_media_type`: send the body with `Content-Type: application/json`';
   }
-  if (spec.access !== 'public') implied[401] = '`unauthorized`: no valid API key (with authentication on)';
+  implied[401] = '`unauthorized`: no valid API key (with authentication on)';
   if (spec.access === 'operator')
     implied[403] = '`operator_only`: a client key; this route needs an operator key';
   const errors = Object.fromEntries(
@@ -162,7 +162,6 @@ function routeConfig(
     summary: spec.summary,
     ...(spec.description === undefined ? {} : { description: spec.description }),
     tags: spec.tags,
-    ...(spec.access === 'public' ? { security: [] } : {}),
     ...(spec.access === 'operator' ? { 'x-required-role': 'operator' } : {}),
     request: {
       ...(spec.params ? { params: spec.params } : {}),
@@ -173,7 +172,7 @@ function routeConfig(
     responses: {
       ...spec.responses,
       500: SHARED_RESPONSES.internalError,
-      ...(spec.access === 'public' ? {} : { 503: SHARED_RESPONSES.unavailable }),
+      503: SHARED_RESPONSES.unavailable,
       ...errors,
     },
   };

@@ -21,12 +21,12 @@ const TAGS: { name: ApiTag; description: string }[] = [
       "Job history, retry and live streams (the job's owner or an operator); dead letters, queues, " +
       'workers, overview and API clients (operator keys only: `x-required-role: operator`)',
   },
-  { name: 'object-status', description: 'The object-status callback: one durable check per object id' },
   {
     name: 'legacy',
     description:
-      "The APIs of the services Conveyor replaced, kept unchanged for their clients: the factorization service's " +
-      "`/factor` and `/get/{taskId}`, the CSV service's `/tasks`, the image service's `/api/v1/…`",
+      'The APIs of the services Conveyor replaced, kept unchanged for their clients: the object-status ' +
+      "service's `/callback` (one durable check per object id), the factorization service's `/factor` and " +
+      "`/get/{taskId}`, the CSV service's `/tasks`, the image service's `/api/v1/…`",
   },
 ];
 
