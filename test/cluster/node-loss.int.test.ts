@@ -1,5 +1,5 @@
 import { topologyNames } from '@conveyor/contracts';
-import { RabbitCluster, TEST_DATABASE_URL, waitFor } from '@conveyor/testkit';
+import { BrokerProbe, RabbitCluster, TEST_DATABASE_URL, waitFor } from '@conveyor/testkit';
 import pg from 'pg';
 import { startObjectsApi, type ObjectsApi } from '../../services/tester/src/objects-api.js';
 import {
@@ -66,6 +66,27 @@ describe('a RabbitMQ cluster losing nodes under load', () => {
   }, 120_000);
 
   const count = async (sql: string) => (await db.query(sql)).rows[0].n as number;
+  /** What a timeout should tell: the object checks waiting in the queues of a node still up. */
+  const whereTheRestAre = async (names: ReturnType<typeof topologyNames>) => {
+    const node = cluster.nodes.find((n) => n.pid !== undefined);
+    if (!node) return 'no node up';
+    const probe = await BrokerProbe.open(node.url);
+    try {
+      const queues = [
+        names.workQueue('object.check'),
+        names.deadLetterQueue,
+        ...[200, 1000, 2000].map((ms) => names.retryQueue(ms)),
+      ];
+      const depths = await Promise.all(
+        queues.map(
+          async (queue) => `${queue} ${(await probe.queue(queue).catch(() => ({ ready: NaN }))).ready}`,
+        ),
+      );
+      return `ready: ${depths.join(', ')}`;
+    } finally {
+      await probe.close();
+    }
+  };
 
   it('processes every accepted id and job through a leader kill and a follower kill, with no 5xx', async () => {
     const names = topologyNames(isolated.prefix);
@@ -120,7 +141,8 @@ describe('a RabbitMQ cluster losing nodes under load', () => {
       'every accepted id stored',
       async () => {
         const stored = await count(`select count(*)::int as n from "${isolated.schema}".objects`);
-        if (stored !== nextId / 2) throw new Error(`${stored} of ${nextId / 2} ids stored`);
+        if (stored !== nextId / 2)
+          throw new Error(`${stored} of ${nextId / 2} ids stored; ${await whereTheRestAre(names)}`);
         return true;
       },
       { timeoutMs: 120_000, intervalMs: 500 },

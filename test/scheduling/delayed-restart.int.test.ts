@@ -48,7 +48,8 @@ describe('delayed jobs across a restart of every service', () => {
     let port = await startAll();
     const submittedAt = Date.now();
     const duringDowntime = new Date(submittedAt + 2_000);
-    const afterRestart = new Date(submittedAt + 12_000);
+    // Far enough ahead for a stop and start of three processes on a loaded machine (9 s seen).
+    const afterRestart = new Date(submittedAt + 25_000);
     const submit = async (runAt: Date) => {
       const { status, body } = await request(port, 'POST', '/v1/jobs', {
         kind: 'factorize',

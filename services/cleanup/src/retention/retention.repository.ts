@@ -51,64 +51,60 @@ export async function deleteJobs(db: Kysely<Database>, ids: readonly string[]): 
   return Number(result.numDeletedRows);
 }
 
+/** The tables pruned by age alone, and what makes one of their rows old enough to go. */
+type AgedTable =
+  'job_events' | 'webhook_deliveries' | 'webhook_attempts' | 'rate_limit_windows' | 'idempotency_keys';
+
+/**
+ * Deletes up to `limit` rows of `table` matching `old`, as one statement: found (through the
+ * index on the column `old` reads) and locked SKIP LOCKED in a subquery, deleted by ctid.
+ */
+async function deleteBatch(
+  db: Kysely<Database>,
+  table: AgedTable,
+  old: ReturnType<typeof sql>,
+  limit: number,
+): Promise<number> {
+  const { numAffectedRows } = await sql`
+    delete from ${sql.table(table)} where ctid = any(array(
+      select ctid from ${sql.table(table)} where ${old} limit ${limit} for update skip locked))`.execute(db);
+  return Number(numAffectedRows ?? 0);
+}
+
 /** Events older than the cutoff, of jobs kept longer than their history. */
-export async function deleteOldJobEvents(
+export function deleteOldJobEvents(
   db: Kysely<Database>,
   retentionMs: number,
   limit: number,
 ): Promise<number> {
-  const { numAffectedRows } = await sql`
-    delete from job_events where ctid = any(array(
-      select ctid from job_events where occurred_at < ${olderThan(retentionMs)} limit ${limit} for update skip locked))`.execute(
-    db,
-  );
-  return Number(numAffectedRows ?? 0);
+  return deleteBatch(db, 'job_events', sql`occurred_at < ${olderThan(retentionMs)}`, limit);
 }
 
 /** Settled webhook deliveries created before the cutoff; their attempts go by cascade. */
-export async function deleteOldDeliveries(
+export function deleteOldDeliveries(
   db: Kysely<Database>,
   retentionMs: number,
   limit: number,
 ): Promise<number> {
-  const { numAffectedRows } = await sql`
-    delete from webhook_deliveries where ctid = any(array(
-      select ctid from webhook_deliveries
-      where created_at < ${olderThan(retentionMs)} and status in ('delivered', 'failed', 'superseded', 'gone')
-      limit ${limit} for update skip locked))`.execute(db);
-  return Number(numAffectedRows ?? 0);
+  return deleteBatch(
+    db,
+    'webhook_deliveries',
+    sql`created_at < ${olderThan(retentionMs)} and status in ('delivered', 'failed', 'superseded', 'gone')`,
+    limit,
+  );
 }
 
 /** Attempts older than the cutoff, of deliveries kept longer than their attempt log. */
-export async function deleteOldAttempts(
-  db: Kysely<Database>,
-  retentionMs: number,
-  limit: number,
-): Promise<number> {
-  const { numAffectedRows } = await sql`
-    delete from webhook_attempts where ctid = any(array(
-      select ctid from webhook_attempts where started_at < ${olderThan(retentionMs)} limit ${limit} for update skip locked))`.execute(
-    db,
-  );
-  return Number(numAffectedRows ?? 0);
+export function deleteOldAttempts(db: Kysely<Database>, retentionMs: number, limit: number): Promise<number> {
+  return deleteBatch(db, 'webhook_attempts', sql`started_at < ${olderThan(retentionMs)}`, limit);
 }
 
 /** Rate-limit windows that ended over an hour ago (a window is seconds long). */
-export async function deleteOldRateWindows(db: Kysely<Database>, limit: number): Promise<number> {
-  const { numAffectedRows } = await sql`
-    delete from rate_limit_windows where ctid = any(array(
-      select ctid from rate_limit_windows where window_start < now() - interval '1 hour' limit ${limit} for update skip locked))`.execute(
-    db,
-  );
-  return Number(numAffectedRows ?? 0);
+export function deleteOldRateWindows(db: Kysely<Database>, limit: number): Promise<number> {
+  return deleteBatch(db, 'rate_limit_windows', sql`window_start < now() - interval '1 hour'`, limit);
 }
 
 /** Idempotency keys past their expiry. */
-export async function deleteExpiredIdempotencyKeys(db: Kysely<Database>, limit: number): Promise<number> {
-  const { numAffectedRows } = await sql`
-    delete from idempotency_keys where ctid = any(array(
-      select ctid from idempotency_keys where expires_at < now() limit ${limit} for update skip locked))`.execute(
-    db,
-  );
-  return Number(numAffectedRows ?? 0);
+export function deleteExpiredIdempotencyKeys(db: Kysely<Database>, limit: number): Promise<number> {
+  return deleteBatch(db, 'idempotency_keys', sql`expires_at < now()`, limit);
 }
