@@ -114,13 +114,19 @@ describe('schedules', () => {
       '/v1/schedules/{id}/resume',
     ])
       expect(document.paths).toHaveProperty([path]);
+    // Shared schemas are components, referred to by $ref.
+    const resolve = (schema: { $ref?: string }) =>
+      schema.$ref === undefined ? schema : document.components.schemas[schema.$ref.split('/').pop()!];
     const statusParam = document.paths['/v1/jobs'].get.parameters.find(
       (p: { name: string }) => p.name === 'status',
     );
-    expect(statusParam.schema.enum).toContain('scheduled');
-    const submit = document.paths['/v1/jobs'].post.requestBody.content['application/json'].schema.oneOf[0];
-    expect(Object.keys(submit.properties)).toEqual(expect.arrayContaining(['runAt', 'delayMs']));
-    const job = document.paths['/v1/jobs/{id}'].get.responses[200].content['application/json'].schema;
+    expect(resolve(statusParam.schema).enum).toContain('scheduled');
+    const submit = resolve(document.paths['/v1/jobs'].post.requestBody.content['application/json'].schema);
+    const envelope = resolve(submit.oneOf[0].allOf[0]);
+    expect(Object.keys(envelope.properties)).toEqual(expect.arrayContaining(['runAt', 'delayMs']));
+    const job = resolve(
+      document.paths['/v1/jobs/{id}'].get.responses[200].content['application/json'].schema,
+    );
     expect(job.properties).toHaveProperty('runAt');
   });
 

@@ -16,15 +16,19 @@ export function callbackBody(maxIds: number) {
 }
 export type CallbackBody = z.infer<ReturnType<typeof callbackBody>>;
 
-export const CallbackAccepted = z.object({ accepted: z.number().int().nonnegative() });
+export const CallbackAccepted = z
+  .object({ accepted: z.number().int().nonnegative() })
+  .meta({ id: 'CallbackAccepted' });
 export type CallbackAccepted = z.infer<typeof CallbackAccepted>;
 
 /** The one error body every HTTP endpoint answers with. */
-export const ErrorBody = z.object({
-  error: z.object({
-    code: z.string(),
-    message: z.string(),
-    details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-  }),
-});
+export const ErrorBody = z
+  .object({
+    error: z.object({
+      code: z.string(),
+      message: z.string(),
+      details: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    }),
+  })
+  .meta({ id: 'ErrorBody' });
 export type ErrorBody = z.infer<typeof ErrorBody>;

@@ -8,4 +8,5 @@ export * from './nul-characters.js';
 export * from './job-kind-policy.js';
 export * from './operator.js';
 export * from './clients.js';
+export * from './deliveries.js';
 export * from './schedules.js';

@@ -113,3 +113,15 @@ export const FactorizeResult = z.object({
   verified: z.boolean(),
 });
 export type FactorizeResult = z.infer<typeof FactorizeResult>;
+
+/**
+ * `factorize` job input as a client sends it: the number as decimal digits or a JSON integer.
+ * parseFactorizeInput checks it (naming the rule a refusal broke) and makes it a FactorizeInput.
+ */
+export const FactorizeRequest = z.object({
+  number: z.union([
+    z.string().regex(/^\s*\d+\s*$/, 'must be decimal digits'),
+    z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+  ]),
+});
+export type FactorizeRequest = z.infer<typeof FactorizeRequest>;

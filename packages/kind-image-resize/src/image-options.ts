@@ -43,18 +43,20 @@ export const DEFAULT_IMAGE_LIMITS: Readonly<ImageLimits> = {
  * strings. Numbers are accepted as digits only ("1e3", "" and "12.5" are refused rather than
  * coerced), booleans as true/false/1/0, and a blank optional field counts as absent, which is
  * what HTML forms send for an unset field. Messages name the field, e.g. "width must be …".
+ * With `defaultFit`, `fit` may be left out.
  */
-export function resizeRequestSchema(limits: ImageLimits): z.ZodType<ResizeRequest> {
+export function resizeRequestSchema(limits: ImageLimits, defaultFit?: FitMode) {
+  const fit = z.enum(FIT_MODES, { error: `fit must be one of ${FIT_MODES.join(', ')}` });
   return z.strictObject({
     width: wholeNumber('width', 1, limits.maxDimension),
     height: wholeNumber('height', 1, limits.maxDimension),
-    fit: z.enum(FIT_MODES, { error: `fit must be one of ${FIT_MODES.join(', ')}` }),
+    fit: defaultFit === undefined ? fit : fit.default(defaultFit),
     format: blankAsAbsent(
       z.enum(OUTPUT_FORMATS, { error: `format must be one of ${OUTPUT_FORMATS.join(', ')}` }),
     ),
     quality: blankAsAbsent(wholeNumber('quality', 1, 100)),
     keepMetadata: blankAsAbsent(flag('keepMetadata')),
-  });
+  }) satisfies z.ZodType<ResizeRequest>;
 }
 
 function wholeNumber(field: string, min: number, max: number) {

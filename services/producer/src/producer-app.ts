@@ -24,6 +24,8 @@ import { jobsRouter } from './jobs/jobs.routes.js';
 import { legacyFactorRouter } from './legacy/legacy-factor.routes.js';
 import { legacyImageErrorBodies, legacyImagesRouter } from './legacy/legacy-images.routes.js';
 import { legacyTasksRouter } from './legacy/legacy-tasks.routes.js';
+import { apiRegistry } from './http/api-registry.js';
+import { servedRoutes, type ServedRoute } from './http/served-routes.js';
 import { openApiDocument, openApiRouter } from './http/openapi.js';
 import { SourceAllowList } from './callback/source-allow-list.js';
 import { idempotent } from './idempotency/idempotent.js';
@@ -53,6 +55,8 @@ export class ProducerApp {
   private boundOpsPort: number | undefined;
   /** The operator API's Server-Sent Events streams, ended when the producer stops. */
   private readonly liveStreams: LiveStreams;
+  /** The routes and schemas every route module declares: /openapi.json is generated from it. */
+  private readonly api = apiRegistry();
 
   constructor(
     private readonly config: ProducerConfig,
@@ -120,15 +124,20 @@ export class ProducerApp {
       bodyLimitBytes: config.BODY_LIMIT_BYTES,
       readiness: this.core.readiness(),
       routers: [
-        openApiRouter(async () => openApiDocument(config.CALLBACK_MAX_IDS, await this.kindRegistry.list())),
-        callbackRouter({
-          publisher,
-          names,
-          maxIds: config.CALLBACK_MAX_IDS,
-          authenticate: callbackAuth,
-          admit: limits.callbacks,
-          idempotent: idempotency,
-        }),
+        openApiRouter(async () =>
+          openApiDocument(this.api, await this.kindRegistry.list(), config.PUBLIC_BASE_URL),
+        ),
+        callbackRouter(
+          {
+            publisher,
+            names,
+            maxIds: config.CALLBACK_MAX_IDS,
+            authenticate: callbackAuth,
+            admit: limits.callbacks,
+            idempotent: idempotency,
+          },
+          this.api,
+        ),
         this.jobRouters(idempotency, limits.submits),
         uiRouter({ dir: config.UI_DIR ?? dashboardBuildDir(), log }),
       ],
@@ -186,34 +195,40 @@ export class ProducerApp {
     // Every way to submit, before its body is read further (an upload is refused before it is stored).
     router.post(['/v1/jobs', '/v1/images', '/factor', '/tasks', '/api/v1/images/resize'], admitSubmit);
     router.use(
-      jobsRouter(deps),
-      legacyFactorRouter(deps),
-      legacyTasksRouter(deps),
-      imagesRouter(imageDeps),
-      legacyImagesRouter(imageDeps),
-      schedulesRouter({ schedules: new ScheduleStore(db), limits: deps.limits, kinds: deps.kinds }),
-      deliveriesRouter({
-        jobs: store,
-        deliveries: new WebhookDeliveryStore(db),
-        secrets: new WebhookSecretStore(db, config.WEBHOOK_SECRET),
-        publicBaseUrl: config.PUBLIC_BASE_URL,
-        secretOverlapMs: config.WEBHOOK_SECRET_OVERLAP_MS,
-      }),
-      clientsRouter({ db }),
-      operatorRouter({
-        db,
-        store,
-        names: this.core.names,
-        kinds: this.kindRegistry,
-        sendNow: deps.sendNow,
-        streams: this.liveStreams,
-        figures: config.RABBITMQ_MANAGEMENT_URL
-          ? managementFigures(config.RABBITMQ_MANAGEMENT_URL, vhostOf(config.AMQP_URL))
-          : amqpQueueFigures,
-        fallbackFigures: amqpQueueFigures,
-        retryDelaysMs: config.RETRY_DELAYS_MS,
-        workerAliveWindowMs: config.WORKER_ALIVE_WINDOW_MS,
-      }),
+      jobsRouter(deps, this.api),
+      legacyFactorRouter(deps, this.api),
+      legacyTasksRouter(deps, this.api),
+      imagesRouter(imageDeps, this.api),
+      legacyImagesRouter(imageDeps, this.api),
+      schedulesRouter({ schedules: new ScheduleStore(db), limits: deps.limits, kinds: deps.kinds }, this.api),
+      deliveriesRouter(
+        {
+          jobs: store,
+          deliveries: new WebhookDeliveryStore(db),
+          secrets: new WebhookSecretStore(db, config.WEBHOOK_SECRET),
+          publicBaseUrl: config.PUBLIC_BASE_URL,
+          secretOverlapMs: config.WEBHOOK_SECRET_OVERLAP_MS,
+        },
+        this.api,
+      ),
+      clientsRouter({ db }, this.api),
+      operatorRouter(
+        {
+          db,
+          store,
+          names: this.core.names,
+          kinds: this.kindRegistry,
+          sendNow: deps.sendNow,
+          streams: this.liveStreams,
+          figures: config.RABBITMQ_MANAGEMENT_URL
+            ? managementFigures(config.RABBITMQ_MANAGEMENT_URL, vhostOf(config.AMQP_URL))
+            : amqpQueueFigures,
+          fallbackFigures: amqpQueueFigures,
+          retryDelaysMs: config.RETRY_DELAYS_MS,
+          workerAliveWindowMs: config.WORKER_ALIVE_WINDOW_MS,
+        },
+        this.api,
+      ),
     );
     return router;
   }
@@ -221,6 +236,11 @@ export class ProducerApp {
   /** Server-Sent Events streams open now (the operator API's live routes). */
   get openLiveStreams(): number {
     return this.liveStreams.size;
+  }
+
+  /** Every route the API port serves (the contract test holds them against /openapi.json). */
+  servedRoutes(): ServedRoute[] {
+    return servedRoutes(this.app.router);
   }
 
   /** The API's port (served first). */

@@ -1,9 +1,12 @@
 import { workMessages } from '@conveyor/broker';
-import { callbackBody, type CallbackAccepted, type TopologyNames } from '@conveyor/contracts';
-import { contextOf, parseOrThrow, requireJsonBody } from '@conveyor/platform';
+import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import { CallbackAccepted, callbackBody, type TopologyNames } from '@conveyor/contracts';
+import { contextOf } from '@conveyor/platform';
 import express, { type RequestHandler } from 'express';
 import type { DurablePublisher } from './durable-publisher.js';
 import { splitCallback } from './callback.js';
+import { defineRoute, jsonResponse } from '../http/api-route.js';
+import { IdempotencyKeyHeader } from '../idempotency/idempotency-key.js';
 
 export interface CallbackRouteDeps {
   publisher: DurablePublisher;
@@ -19,18 +22,39 @@ export interface CallbackRouteDeps {
 }
 
 /** `POST /callback {"object_ids":[...]}`: one durable message per id, then 200 with the count. */
-export function callbackRouter(deps: CallbackRouteDeps): express.Router {
-  const schema = callbackBody(deps.maxIds);
+export function callbackRouter(deps: CallbackRouteDeps, registry: OpenAPIRegistry): express.Router {
   const now = deps.now ?? (() => new Date());
   const router = express.Router();
-  router.post(
-    '/callback',
-    deps.authenticate,
-    deps.admit,
-    requireJsonBody,
-    deps.idempotent,
-    async (req, res) => {
-      const { object_ids: objectIds } = parseOrThrow(schema, req.body, 'body');
+  defineRoute(
+    router,
+    registry,
+    {
+      method: 'post',
+      path: '/callback',
+      operationId: 'postObjectCallback',
+      summary: 'Object-status callback: one durable check per object id',
+      description:
+        'Authenticated by an API key, or (without one) by the shared secret header and/or the source ' +
+        'address allow-list the deployment configures. Other methods on /callback answer 405.',
+      tags: ['legacy'],
+      access: 'key',
+      guards: [deps.authenticate, deps.admit],
+      headers: IdempotencyKeyHeader,
+      before: [deps.idempotent],
+      body: callbackBody(deps.maxIds),
+      responses: {
+        200: jsonResponse(CallbackAccepted, 'Every id is durable (published, or kept in the outbox)'),
+      },
+      errors: {
+        400: '`validation_failed`, `invalid_json` or `invalid_idempotency_key`; `details` names each bad id',
+        403: '`forbidden`: the right secret from an address not on the allow-list',
+        409: '`idempotency_key_in_progress`: the first request with this Idempotency-Key is still being answered',
+        422: '`idempotency_key_reused`: the Idempotency-Key came with another body',
+        429: "`rate_limited`: this client's callback rate; try again after `Retry-After`",
+        503: '`service_unavailable`: neither the broker nor the database can take the ids; retry later',
+      },
+    },
+    async ({ body: { object_ids: objectIds } }, _req, res) => {
       const { correlationId, log } = contextOf(res);
       const receivedAt = now();
       const messages = workMessages(

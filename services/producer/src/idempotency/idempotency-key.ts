@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { AppError } from '@conveyor/platform';
+import { z } from 'zod';
 
 /**
  * The `Idempotency-Key` request header (IETF draft-ietf-httpapi-idempotency-key-header): a
@@ -47,3 +48,16 @@ export function canonicalJson(value: unknown): string {
   }
   return JSON.stringify(value) ?? 'null';
 }
+
+/** The header as the API document declares it on the routes that honour it (parseIdempotencyKey checks it). */
+export const IdempotencyKeyHeader = z.object({
+  'Idempotency-Key': z
+    .string()
+    .regex(/^"?[\x21-\x7e]{1,255}"?$/)
+    .optional()
+    .meta({
+      description:
+        'Makes a retried request safe: the same key with the same body answers the first answer again ' +
+        '(for IDEMPOTENCY_KEY_TTL_MS); with another body it is a 422',
+    }),
+});

@@ -5,9 +5,9 @@ import {
   resizeRequestSchema,
   type ImageLimits,
   type ImageResizeInput,
-  type ResizeRequest,
 } from '@conveyor/kind-image-resize/contract';
-import { SubmitJobRequest } from '@conveyor/contracts';
+import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import { Job, SubmitJobRequest } from '@conveyor/contracts';
 import { toApiJob, type JobRecord } from '@conveyor/jobs';
 import { AppError, type ErrorDetail } from '@conveyor/platform';
 import { StorageError, type BlobLocation, type BlobStore } from '@conveyor/storage';
@@ -16,7 +16,8 @@ import { z } from 'zod';
 import { receiveImageUpload } from './image-upload.js';
 import { clientIdOf } from '../auth/auth.js';
 import { validateCallbackUrl } from '../jobs/callback-url.js';
-import { notFound, submitJob, type JobRoutesDeps } from '../jobs/jobs.routes.js';
+import { defineRoute, jsonResponse } from '../http/api-route.js';
+import { JobIdParams, notFound, submitJob, type JobRoutesDeps } from '../jobs/jobs.routes.js';
 
 export interface ImageRoutesDeps extends JobRoutesDeps {
   images: BlobStore;
@@ -28,11 +29,12 @@ export interface ImageRoutesDeps extends JobRoutesDeps {
  * One schema per limits object, built on first use: zod compiles a schema when it is created,
  * and building it for every upload cost about a tenth of the producer's CPU per image.
  */
-const resizeSchemas = new WeakMap<ImageLimits, z.ZodType<ResizeRequest>>();
-function resizeSchemaFor(limits: ImageLimits): z.ZodType<ResizeRequest> {
+const resizeSchemas = new WeakMap<ImageLimits, ReturnType<typeof resizeRequestSchema>>();
+function resizeSchemaFor(limits: ImageLimits) {
   let schema = resizeSchemas.get(limits);
   if (schema === undefined) {
-    schema = resizeRequestSchema(limits);
+    // Both upload routes resize to cover the box unless the form says otherwise.
+    schema = resizeRequestSchema(limits, 'cover');
     resizeSchemas.set(limits, schema);
   }
   return schema;
@@ -42,6 +44,28 @@ function resizeSchemaFor(limits: ImageLimits): z.ZodType<ResizeRequest> {
 const FormJobFields = SubmitJobRequest.pick({ customId: true, callbackUrl: true, runAt: true }).extend({
   delayMs: z.coerce.number().int().nonnegative().optional(),
 });
+
+/** The upload form as the document shows it: parseFormFields checks its fields with these schemas. */
+export function uploadForm(limits: ImageLimits): z.ZodType {
+  return z.strictObject({
+    file: z.string().meta({
+      format: 'binary',
+      description: 'The image: jpeg, png, webp, gif, avif, heif or tiff (told from its bytes)',
+    }),
+    ...FormJobFields.shape,
+    ...resizeSchemaFor(limits).shape,
+  });
+}
+
+/** The refusals of an upload, beside its route's own (see image-upload.ts and parseFormFields). */
+export const UPLOAD_REFUSALS = {
+  400: '`malformed_multipart`, `too_many_files`, `too_many_fields`, `request_aborted` or `invalid_callback_url`',
+  409: '`custom_id_conflict`: customId already used with a different request',
+  413: '`file_too_large` (IMAGE_MAX_UPLOAD_BYTES) or `field_too_large`',
+  415: '`unsupported_media_type` (not multipart/form-data) or `unsupported_image`',
+  422: '`validation_failed` (a bad or unknown form field), `missing_file`, `unexpected_file` or `empty_file_name`',
+  429: "`rate_limited` or `too_many_jobs_in_flight`: this client's limits; try again after `Retry-After`",
+};
 
 /** A form's fields as a resize request and job options; 422 names every bad or unknown field. */
 function parseFormFields(limits: ImageLimits, defaults: { fit: string }, fields: Record<string, string>) {
@@ -175,21 +199,82 @@ export async function sendResultImage(
 }
 
 /** `POST /v1/images` (upload, resize later) and `GET /v1/jobs/{id}/result` (download). */
-export function imagesRouter(deps: ImageRoutesDeps): express.Router {
+export function imagesRouter(deps: ImageRoutesDeps, registry: OpenAPIRegistry): express.Router {
   const router = express.Router();
 
-  router.post('/v1/images', async (req, res) => {
-    const { job, created } = await acceptImage(deps, req, res, { fit: 'cover' });
-    if (created) res.setHeader('Location', `/v1/jobs/${job.id}`);
-    res.status(created ? 202 : 200).json(toApiJob(job));
-  });
+  defineRoute(
+    router,
+    registry,
+    {
+      method: 'post',
+      path: '/v1/images',
+      operationId: 'uploadImage',
+      summary: 'Upload an image to resize (multipart/form-data): an image-resize job',
+      tags: ['images'],
+      access: 'key',
+      documentedBody: {
+        required: true,
+        content: { 'multipart/form-data': { schema: uploadForm(deps.limits.image) } },
+      },
+      responses: {
+        202: jsonResponse(Job, 'Accepted: the image is stored and the job committed'),
+        200: jsonResponse(Job, 'The existing job with this customId and the same request'),
+      },
+      errors: UPLOAD_REFUSALS,
+    },
+    async (_input, req, res) => {
+      const { job, created } = await acceptImage(deps, req, res, { fit: 'cover' });
+      if (created) res.setHeader('Location', `/v1/jobs/${job.id}`);
+      res.status(created ? 202 : 200).json(toApiJob(job));
+    },
+  );
 
-  router.get('/v1/jobs/:id/result', async (req, res) => {
-    const id = req.params.id;
-    const job = z.uuid().safeParse(id).success ? await deps.store.get(id, clientIdOf(res)) : undefined;
-    if (!job) throw notFound(id);
-    await sendResultImage(deps, req, res, job);
-  });
+  defineRoute(
+    router,
+    registry,
+    {
+      method: 'get',
+      path: '/v1/jobs/{id}/result',
+      operationId: 'downloadJobResult',
+      summary: "Download an image-resize job's image",
+      tags: ['images'],
+      access: 'key',
+      params: JobIdParams,
+      headers: IfNoneMatch,
+      responses: RESULT_IMAGE_RESPONSES,
+      errors: {
+        404: '`not_found` (no such job, or not yours) or `result_not_ready` (not an image job that succeeded)',
+        410: '`result_expired`: the result was deleted after its retention',
+      },
+    },
+    async ({ params: { id } }, req, res) => {
+      const job = z.uuid().safeParse(id).success ? await deps.store.get(id, clientIdOf(res)) : undefined;
+      if (!job) throw notFound(id);
+      await sendResultImage(deps, req, res, job);
+    },
+  );
 
   return router;
 }
+
+const IfNoneMatch = z.object({
+  'If-None-Match': z
+    .string()
+    .optional()
+    .meta({ description: 'The ETag of a copy held: 304 when it is still the image' }),
+});
+
+/** A result image's answers: the image with its cache headers, or 304 for the copy the client holds. */
+export const RESULT_IMAGE_RESPONSES = {
+  200: {
+    description: 'The image, cacheable until the result expires',
+    headers: z.object({
+      ETag: z.string().meta({ description: "The image's entity tag" }),
+      'Cache-Control': z
+        .string()
+        .meta({ description: '`private, max-age=<seconds until it expires>, immutable`' }),
+    }),
+    content: { 'image/*': { schema: z.string().meta({ format: 'binary' }) } },
+  },
+  304: { description: 'Not modified: the ETag in If-None-Match is the image' },
+};

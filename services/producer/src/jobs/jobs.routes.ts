@@ -1,21 +1,16 @@
+import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import {
   isTerminal,
+  Job,
   JobListQuery,
+  JobPage,
+  JobStats,
   nulCharacterPath,
   SubmitJobRequest,
-  type Job,
-  type JobPage,
 } from '@conveyor/contracts';
 import type { OutboxMessage } from '@conveyor/database';
 import { toApiJob, type JobRecord, type JobStore } from '@conveyor/jobs';
-import {
-  AppError,
-  contextOf,
-  errorMessage,
-  parseOrThrow,
-  requireJsonBody,
-  traceparentOf,
-} from '@conveyor/platform';
+import { AppError, contextOf, errorMessage, traceparentOf } from '@conveyor/platform';
 import express, { type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import {
@@ -27,6 +22,9 @@ import {
 } from './job-request.js';
 import { clientIdOf, jobScopeOf, operatorOnly } from '../auth/auth.js';
 import { validateCallbackUrl } from './callback-url.js';
+import { JOB_SUBMISSION_REF } from './job-kinds-openapi.js';
+import { defineRoute, jsonResponse } from '../http/api-route.js';
+import { IdempotencyKeyHeader } from '../idempotency/idempotency-key.js';
 import { runAtOf, type RunAtPathPrefix } from './run-at.js';
 import { jobPolicyOf } from './job-policy.js';
 
@@ -136,79 +134,201 @@ function sendJob(res: Response, status: number, job: JobRecord): void {
   res.status(status).json(body);
 }
 
+/** `{id}` of the routes about one job. */
+export const JobIdParams = z.object({
+  id: z.string().meta({ description: "The job's id (a UUID; any other value is a 404)" }),
+});
+
+const RETRY_AFTER = z.object({
+  'Retry-After': z
+    .int()
+    .optional()
+    .meta({ description: 'While the job is unfinished: seconds before polling again' }),
+});
+const LOCATION_AND_RETRY_AFTER = RETRY_AFTER.extend({
+  Location: z.string().meta({ description: 'Where the job is: `/v1/jobs/{id}`' }),
+});
+export const NO_SUCH_JOB = '`not_found`: no such job (or not yours)';
+
 /** The jobs resource: submit, read, list, count, cancel. */
-export function jobsRouter(deps: JobRoutesDeps): express.Router {
+export function jobsRouter(deps: JobRoutesDeps, registry: OpenAPIRegistry): express.Router {
   const router = express.Router();
 
-  router.post('/v1/jobs', requireJsonBody, deps.idempotent, async (req, res) => {
-    const request = parseOrThrow(SubmitJobRequest, req.body, 'body');
-    if (request.kind === 'image-resize') {
-      throw new AppError(
-        'use_image_upload',
-        'submit images with POST /v1/images (multipart/form-data with a "file" part)',
-        {
-          status: 400,
-          details: [{ path: 'body.kind', message: 'image-resize jobs are created by uploading the image' }],
+  defineRoute(
+    router,
+    registry,
+    {
+      method: 'post',
+      path: '/v1/jobs',
+      operationId: 'submitJob',
+      summary: 'Submit a job',
+      description:
+        "The envelope is checked by `SubmitJobRequest`, then the input by its kind's input schema. " +
+        'A customId makes the submission idempotent: the same request again answers the existing job.',
+      tags: ['jobs'],
+      access: 'key',
+      headers: IdempotencyKeyHeader,
+      before: [deps.idempotent],
+      body: SubmitJobRequest,
+      documentedBody: { required: true, content: { 'application/json': { schema: JOB_SUBMISSION_REF } } },
+      responses: {
+        202: { ...jsonResponse(Job, 'Accepted: the job is committed'), headers: LOCATION_AND_RETRY_AFTER },
+        200: {
+          ...jsonResponse(Job, 'The existing job with this customId and the same request'),
+          headers: RETRY_AFTER,
         },
-      );
-    }
-    const { job, created } = await submitJob(deps, res, request);
-    if (created) res.setHeader('Location', `/v1/jobs/${job.id}`);
-    sendJob(res, created ? 202 : 200, job);
-  });
+      },
+      errors: {
+        400:
+          '`validation_failed`, `invalid_json`, `invalid_number`, `invalid_characters`, `invalid_callback_url`, ' +
+          '`invalid_idempotency_key`, or `use_image_upload` (image-resize jobs are uploaded); `details` names each field',
+        409:
+          '`custom_id_conflict`: customId already used with a different request; ' +
+          '`idempotency_key_in_progress`: the first request with this Idempotency-Key is still being answered',
+        422:
+          "`unknown_kind`: no worker host registered the kind; `invalid_input`: the input breaks the kind's schema; " +
+          '`idempotency_key_reused`: the Idempotency-Key came with another body',
+        429: "`rate_limited` or `too_many_jobs_in_flight`: this client's limits; try again after `Retry-After`",
+      },
+    },
+    async ({ body: request }, _req, res) => {
+      if (request.kind === 'image-resize') {
+        throw new AppError(
+          'use_image_upload',
+          'submit images with POST /v1/images (multipart/form-data with a "file" part)',
+          {
+            status: 400,
+            details: [{ path: 'body.kind', message: 'image-resize jobs are created by uploading the image' }],
+          },
+        );
+      }
+      const { job, created } = await submitJob(deps, res, request);
+      if (created) res.setHeader('Location', `/v1/jobs/${job.id}`);
+      sendJob(res, created ? 202 : 200, job);
+    },
+  );
 
-  router.get('/v1/jobs', async (req, res) => {
-    const query = parseOrThrow(JobListQuery, req.query, 'query');
-    if (query.cursor !== undefined && !JobId.safeParse(query.cursor).success) {
-      throw new AppError('invalid_cursor', 'cursor must be the nextCursor of a previous page', {
-        status: 400,
-        details: [{ path: 'query.cursor', message: 'not a cursor' }],
+  defineRoute(
+    router,
+    registry,
+    {
+      method: 'get',
+      path: '/v1/jobs',
+      operationId: 'listJobs',
+      summary: 'List jobs, newest first, a page at a time',
+      tags: ['jobs'],
+      access: 'key',
+      query: JobListQuery,
+      responses: { 200: jsonResponse(JobPage, 'A page and the cursor of the next') },
+      errors: {
+        400: '`validation_failed` or `invalid_cursor`; `details` names the parameter',
+        403: '`operator_only`: a client key named another client in `clientId`',
+      },
+    },
+    async ({ query }, _req, res) => {
+      if (query.cursor !== undefined && !JobId.safeParse(query.cursor).success) {
+        throw new AppError('invalid_cursor', 'cursor must be the nextCursor of a previous page', {
+          status: 400,
+          details: [{ path: 'query.cursor', message: 'not a cursor' }],
+        });
+      }
+      const scope = jobScopeOf(res);
+      // A client key may name only itself; an operator names any client, or none for all of them.
+      if (scope !== undefined && query.clientId !== undefined && query.clientId !== scope)
+        throw operatorOnly();
+      const jobs = await deps.store.list({
+        ...query,
+        clientId: scope ?? query.clientId,
+        after: query.cursor,
+        limit: query.limit + 1,
       });
-    }
-    const scope = jobScopeOf(res);
-    // A client key may name only itself; an operator names any client, or none for all of them.
-    if (scope !== undefined && query.clientId !== undefined && query.clientId !== scope) throw operatorOnly();
-    const jobs = await deps.store.list({
-      ...query,
-      clientId: scope ?? query.clientId,
-      after: query.cursor,
-      limit: query.limit + 1,
-    });
-    const page = jobs.slice(0, query.limit);
-    const body: JobPage = {
-      jobs: page.map(toApiJob),
-      nextCursor: jobs.length > query.limit ? page[page.length - 1]!.id : null,
-    };
-    res.json(body);
-  });
+      const page = jobs.slice(0, query.limit);
+      const body: JobPage = {
+        jobs: page.map(toApiJob),
+        nextCursor: jobs.length > query.limit ? page[page.length - 1]!.id : null,
+      };
+      res.json(body);
+    },
+  );
 
-  router.get('/v1/jobs/:id', async (req, res) => {
-    const id = req.params.id;
-    const job = JobId.safeParse(id).success ? await deps.store.get(id, jobScopeOf(res)) : undefined;
-    if (!job) throw notFound(id);
-    sendJob(res, 200, job);
-  });
+  defineRoute(
+    router,
+    registry,
+    {
+      method: 'get',
+      path: '/v1/jobs/{id}',
+      operationId: 'getJob',
+      summary: 'A job: its status, progress, result or error',
+      tags: ['jobs'],
+      access: 'key',
+      params: JobIdParams,
+      responses: { 200: { ...jsonResponse(Job, 'The job'), headers: RETRY_AFTER } },
+      errors: { 404: NO_SUCH_JOB },
+    },
+    async ({ params: { id } }, _req, res) => {
+      const job = JobId.safeParse(id).success ? await deps.store.get(id, jobScopeOf(res)) : undefined;
+      if (!job) throw notFound(id);
+      sendJob(res, 200, job);
+    },
+  );
 
-  router.delete('/v1/jobs/:id', async (req, res) => {
-    const id = req.params.id;
-    const committed = JobId.safeParse(id).success
-      ? await deps.store.requestCancel(id, jobScopeOf(res), contextOf(res).correlationId)
-      : undefined;
-    if (!committed) throw notFound(id);
-    const { job } = committed;
-    if (job.status === 'succeeded' || job.status === 'failed') {
-      throw new AppError('job_finished', `job ${id} has already ${job.status}; there is nothing to cancel`, {
-        status: 409,
-      });
-    }
-    deps.sendNow(committed.outbox).catch(() => undefined);
-    // 200 once cancelled; 202 while a running job has yet to stop at its next check.
-    sendJob(res, job.status === 'cancelled' ? 200 : 202, job);
-  });
+  defineRoute(
+    router,
+    registry,
+    {
+      method: 'delete',
+      path: '/v1/jobs/{id}',
+      operationId: 'cancelJob',
+      summary: 'Cancel a job',
+      tags: ['jobs'],
+      access: 'key',
+      params: JobIdParams,
+      responses: {
+        200: jsonResponse(Job, 'Cancelled'),
+        202: { ...jsonResponse(Job, 'Running: it stops at its next check'), headers: RETRY_AFTER },
+      },
+      errors: { 404: NO_SUCH_JOB, 409: '`job_finished`: it has already succeeded or failed' },
+    },
+    async ({ params: { id } }, _req, res) => {
+      const committed = JobId.safeParse(id).success
+        ? await deps.store.requestCancel(id, jobScopeOf(res), contextOf(res).correlationId)
+        : undefined;
+      if (!committed) throw notFound(id);
+      const { job } = committed;
+      if (job.status === 'succeeded' || job.status === 'failed') {
+        throw new AppError(
+          'job_finished',
+          `job ${id} has already ${job.status}; there is nothing to cancel`,
+          {
+            status: 409,
+          },
+        );
+      }
+      deps.sendNow(committed.outbox).catch(() => undefined);
+      // 200 once cancelled; 202 while a running job has yet to stop at its next check.
+      sendJob(res, job.status === 'cancelled' ? 200 : 202, job);
+    },
+  );
 
-  router.get('/v1/stats', async (_req, res) => {
-    res.json(await deps.store.stats(jobScopeOf(res)));
-  });
+  defineRoute(
+    router,
+    registry,
+    {
+      method: 'get',
+      path: '/v1/stats',
+      operationId: 'getJobStats',
+      summary: 'Job counts per status and per kind',
+      tags: ['jobs'],
+      access: 'key',
+      responses: {
+        200: jsonResponse(JobStats, "The counts (of this client's jobs, or every client's for an operator)"),
+      },
+    },
+    async (_input, _req, res) => {
+      const body: JobStats = await deps.store.stats(jobScopeOf(res));
+      res.json(body);
+    },
+  );
 
   return router;
 }

@@ -1,10 +1,20 @@
+import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
+import { ErrorBody } from '@conveyor/contracts';
 import type { JobRecord } from '@conveyor/jobs';
 import { AppError } from '@conveyor/platform';
 import express, { type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
-import { celeryStateOf } from './legacy-status.js';
+import { CeleryStatus, celeryStateOf } from './legacy-status.js';
 import { clientIdOf } from '../auth/auth.js';
-import { acceptImage, sendResultImage, type ImageRoutesDeps } from '../images/images.routes.js';
+import { defineRoute, jsonResponse } from '../http/api-route.js';
+import {
+  acceptImage,
+  RESULT_IMAGE_RESPONSES,
+  sendResultImage,
+  UPLOAD_REFUSALS,
+  uploadForm,
+  type ImageRoutesDeps,
+} from '../images/images.routes.js';
 
 /** Where the image service's routes live: its errors answer in its own body. */
 const IMAGE_SERVICE_PATHS = ['/api/v1/images', '/api/v1/status'];
@@ -42,13 +52,37 @@ export const legacyImageErrorBodies: RequestHandler = express
  * SUCCESS), 404 for an unknown task; `GET /api/v1/images/result/{uuid}` → the image, 404 until
  * it exists. Errors answer `{"result":"error","message"}` (see legacyImageErrorBodies).
  */
-export function legacyImagesRouter(deps: ImageRoutesDeps): express.Router {
+export function legacyImagesRouter(deps: ImageRoutesDeps, registry: OpenAPIRegistry): express.Router {
   const router = express.Router();
 
-  router.post('/api/v1/images/resize', async (req, res) => {
-    const { job } = await acceptImage(deps, req, res, { fit: 'cover' });
-    res.status(202).json({ status: 'accepted', message: 'Upload complete', task_id: job.id });
-  });
+  defineRoute(
+    router,
+    registry,
+    {
+      method: 'post',
+      path: '/api/v1/images/resize',
+      operationId: 'legacyUploadImage',
+      summary: 'Old image API: upload an image to resize (multipart: file, width, height)',
+      tags: ['legacy'],
+      access: 'key',
+      documentedBody: {
+        required: true,
+        content: { 'multipart/form-data': { schema: uploadForm(deps.limits.image) } },
+      },
+      responses: { 202: jsonResponse(LegacyUploadAccepted, 'Accepted') },
+      errors: UPLOAD_REFUSALS,
+      errorBody: LegacyImageErrorBody,
+    },
+    async (_input, req, res) => {
+      const { job } = await acceptImage(deps, req, res, { fit: 'cover' });
+      const accepted: LegacyUploadAccepted = {
+        status: 'accepted',
+        message: 'Upload complete',
+        task_id: job.id,
+      };
+      res.status(202).json(accepted);
+    },
+  );
 
   /** The client's image job, or undefined (a malformed id, another client's job, another kind). */
   const imageJob = async (id: string, res: Response): Promise<JobRecord | undefined> => {
@@ -57,19 +91,70 @@ export function legacyImagesRouter(deps: ImageRoutesDeps): express.Router {
   };
 
   // The old service's messages, word for word.
-  router.get('/api/v1/status/:id', async (req, res) => {
-    const job = await imageJob(req.params.id, res);
-    if (!job) throw new AppError('not_found', 'Task not found', { status: 404 });
-    res.json({ status: celeryStateOf(job) });
-  });
+  defineRoute(
+    router,
+    registry,
+    {
+      method: 'get',
+      path: '/api/v1/status/{id}',
+      operationId: 'legacyGetImageStatus',
+      summary: "Old image API: a task's status in Celery's words",
+      tags: ['legacy'],
+      access: 'key',
+      params: TaskIdParams,
+      responses: { 200: jsonResponse(CeleryStatus, 'SENT, STARTED, RETRY, FAILURE or SUCCESS') },
+      errors: { 404: '`not_found`: "Task not found"' },
+      errorBody: LegacyImageErrorBody,
+    },
+    async ({ params: { id } }, _req, res) => {
+      const job = await imageJob(id, res);
+      if (!job) throw new AppError('not_found', 'Task not found', { status: 404 });
+      res.json({ status: celeryStateOf(job) });
+    },
+  );
 
-  router.get('/api/v1/images/result/:id', async (req, res) => {
-    const job = await imageJob(req.params.id, res);
-    if (!job || celeryStateOf(job) !== 'SUCCESS')
-      throw new AppError('not_found', 'Result not found', { status: 404 });
-    // A result dropped after its retention is a 410 there.
-    await sendResultImage(deps, req, res, job);
-  });
+  defineRoute(
+    router,
+    registry,
+    {
+      method: 'get',
+      path: '/api/v1/images/result/{id}',
+      operationId: 'legacyDownloadImage',
+      summary: 'Old image API: the resized image',
+      tags: ['legacy'],
+      access: 'key',
+      params: TaskIdParams,
+      responses: RESULT_IMAGE_RESPONSES,
+      errors: {
+        404: '`not_found`: "Result not found" (no such task, or not done)',
+        410: '`result_expired`: the result was deleted after its retention',
+      },
+      errorBody: LegacyImageErrorBody,
+    },
+    async ({ params: { id } }, req, res) => {
+      const job = await imageJob(id, res);
+      if (!job || celeryStateOf(job) !== 'SUCCESS')
+        throw new AppError('not_found', 'Result not found', { status: 404 });
+      // A result dropped after its retention is a 410 there.
+      await sendResultImage(deps, req, res, job);
+    },
+  );
 
   return router;
 }
+
+const TaskIdParams = z.object({ id: z.string().meta({ description: 'The task id the upload answered' }) });
+
+/** `POST /api/v1/images/resize`'s answer. */
+const LegacyUploadAccepted = z.object({
+  status: z.literal('accepted'),
+  message: z.literal('Upload complete'),
+  task_id: z.uuid(),
+});
+type LegacyUploadAccepted = z.infer<typeof LegacyUploadAccepted>;
+
+/** The image service's error body: its own fields beside ours (see legacyImageErrorBodies). */
+const LegacyImageErrorBody = ErrorBody.extend({
+  result: z.literal('error'),
+  message: z.string().meta({ description: "The error's message, as the old service put it" }),
+}).meta({ id: 'LegacyImageErrorBody' });

@@ -1,5 +1,6 @@
 import type { FactorizeResult } from '@conveyor/kind-factorize/contract';
-import type { JobError, JobStatus } from '@conveyor/contracts';
+import { JobError, type JobStatus } from '@conveyor/contracts';
+import { z } from 'zod';
 
 /**
  * What the old APIs show of a job: no more than these fields of a JobRecord. Only the
@@ -20,6 +21,9 @@ export interface LegacyJobView {
  */
 export const CELERY_STATES = ['PENDING', 'SENT', 'STARTED', 'RETRY', 'FAILURE', 'SUCCESS'] as const;
 type CeleryState = (typeof CELERY_STATES)[number];
+
+/** The image service's `GET /api/v1/status/{id}` body. */
+export const CeleryStatus = z.object({ status: z.enum(CELERY_STATES) });
 
 /** A job's status as the image service's `GET /api/v1/status/{id}` said it. */
 export function celeryStateOf(job: Pick<LegacyJobView, 'status' | 'attempts' | 'error'>): CeleryState {
@@ -48,7 +52,14 @@ export function celeryStateOf(job: Pick<LegacyJobView, 'status' | 'attempts' | '
 /** The factorization service's `GET /get/<task_id>` body while a task is not finished. */
 const CALCULATING = 'Calculating...';
 
-type FactorizationAnswer = { result: string; error?: JobError };
+/** The factorization service's `GET /get/<task_id>` body. */
+export const FactorizationAnswer = z.object({
+  result: z
+    .string()
+    .meta({ description: '`2,617` once done, `Calculating...` before, `Failed` or `Cancelled`' }),
+  error: JobError.optional(),
+});
+type FactorizationAnswer = z.infer<typeof FactorizationAnswer>;
 
 /**
  * A factorize job as the factorization service's `GET /get/<task_id>` answered it: the factors

@@ -1,15 +1,18 @@
+import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import {
+  DeadLetterDetail,
   DeadLetterListQuery,
+  DeadLetterPage,
   DeadLetterSelection,
-  type DeadLetterPage,
-  type PurgeResult,
-  type RedriveResult,
+  PurgeResult,
+  RedriveResult,
 } from '@conveyor/contracts';
 import type { OutboxMessage } from '@conveyor/database';
 import { selectionFilter, type DeadLetterStore, type SelectionFilter } from '@conveyor/jobs';
-import { AppError, contextOf, errorMessage, parseOrThrow, requireJsonBody } from '@conveyor/platform';
+import { AppError, contextOf, errorMessage } from '@conveyor/platform';
 import express, { type Response } from 'express';
 import { z } from 'zod';
+import { defineRoute, jsonResponse } from '../http/api-route.js';
 
 export interface DeadLetterRoutesDeps {
   deadLetters: DeadLetterStore;
@@ -21,7 +24,12 @@ function notFound(id: string): AppError {
 }
 
 /** Dead letters (operator only): list, read, redrive, purge. */
-export function deadLettersRouter(deps: DeadLetterRoutesDeps): express.Router {
+const DeadLetterIdParams = z.object({
+  id: z.string().meta({ description: "The dead letter's id (a UUID; any other value is a 404)" }),
+});
+const NO_SUCH_DEAD_LETTER = '`not_found`: no such dead letter (redriven or purged already?)';
+
+export function deadLettersRouter(deps: DeadLetterRoutesDeps, registry: OpenAPIRegistry): express.Router {
   const router = express.Router();
 
   const redrive = async (res: Response, selection: SelectionFilter): Promise<number> => {
@@ -34,48 +42,117 @@ export function deadLettersRouter(deps: DeadLetterRoutesDeps): express.Router {
     return redriven;
   };
 
-  router.get('/v1/dead-letters', async (req, res) => {
-    const query = parseOrThrow(DeadLetterListQuery, req.query, 'query');
-    const page = await deps.deadLetters.list(query);
-    if (!page)
-      throw new AppError('invalid_cursor', 'cursor must be the nextCursor of a previous page', {
-        status: 400,
-        details: [{ path: 'query.cursor', message: 'not a cursor' }],
-      });
-    const body: DeadLetterPage = page;
-    res.json(body);
-  });
+  defineRoute(
+    router,
+    registry,
+    {
+      method: 'get',
+      path: '/v1/dead-letters',
+      operationId: 'listDeadLetters',
+      summary: 'Dead letters, newest first, a page at a time',
+      tags: ['operator'],
+      access: 'operator',
+      query: DeadLetterListQuery,
+      responses: { 200: jsonResponse(DeadLetterPage, 'A page, the next cursor and the total') },
+      errors: { 400: '`validation_failed` or `invalid_cursor`; `details` names the parameter' },
+    },
+    async ({ query }, _req, res) => {
+      const page = await deps.deadLetters.list(query);
+      if (!page)
+        throw new AppError('invalid_cursor', 'cursor must be the nextCursor of a previous page', {
+          status: 400,
+          details: [{ path: 'query.cursor', message: 'not a cursor' }],
+        });
+      const body: DeadLetterPage = page;
+      res.json(body);
+    },
+  );
 
-  // Before /:id: these two are not ids.
-  router.post('/v1/dead-letters/redrive', requireJsonBody, async (req, res) => {
-    const selection = parseOrThrow(DeadLetterSelection, req.body, 'body');
-    const body: RedriveResult = { redriven: await redrive(res, selectionFilter(selection)) };
-    res.json(body);
-  });
+  // Before {id}: these two are not ids.
+  defineRoute(
+    router,
+    registry,
+    {
+      method: 'post',
+      path: '/v1/dead-letters/redrive',
+      operationId: 'redriveDeadLetters',
+      summary: 'Redrive the selected dead letters (ids, a kind, or all) to their work queues',
+      tags: ['operator'],
+      access: 'operator',
+      body: DeadLetterSelection,
+      responses: { 200: jsonResponse(RedriveResult, 'How many were redriven') },
+    },
+    async ({ body: selection }, _req, res) => {
+      const body: RedriveResult = { redriven: await redrive(res, selectionFilter(selection)) };
+      res.json(body);
+    },
+  );
 
-  router.post('/v1/dead-letters/purge', requireJsonBody, async (req, res) => {
-    const selection = parseOrThrow(DeadLetterSelection, req.body, 'body');
-    const purged = await deps.deadLetters.purge(selectionFilter(selection));
-    contextOf(res).log.warn('dead letters purged', { purged });
-    const body: PurgeResult = { purged };
-    res.json(body);
-  });
+  defineRoute(
+    router,
+    registry,
+    {
+      method: 'post',
+      path: '/v1/dead-letters/purge',
+      operationId: 'purgeDeadLetters',
+      summary: 'Delete the selected dead letters (ids, a kind, or all)',
+      tags: ['operator'],
+      access: 'operator',
+      body: DeadLetterSelection,
+      responses: { 200: jsonResponse(PurgeResult, 'How many were deleted') },
+    },
+    async ({ body: selection }, _req, res) => {
+      const purged = await deps.deadLetters.purge(selectionFilter(selection));
+      contextOf(res).log.warn('dead letters purged', { purged });
+      const body: PurgeResult = { purged };
+      res.json(body);
+    },
+  );
 
-  router.get('/v1/dead-letters/:id', async (req, res) => {
-    const { id } = req.params;
-    const letter = z.uuid().safeParse(id).success ? await deps.deadLetters.get(id) : undefined;
-    if (!letter) throw notFound(id);
-    res.json(letter);
-  });
+  defineRoute(
+    router,
+    registry,
+    {
+      method: 'get',
+      path: '/v1/dead-letters/{id}',
+      operationId: 'getDeadLetter',
+      summary: 'A dead letter with its message body and headers',
+      tags: ['operator'],
+      access: 'operator',
+      params: DeadLetterIdParams,
+      responses: { 200: jsonResponse(DeadLetterDetail, 'The dead letter') },
+      errors: { 404: NO_SUCH_DEAD_LETTER },
+    },
+    async ({ params: { id } }, _req, res) => {
+      const letter = z.uuid().safeParse(id).success ? await deps.deadLetters.get(id) : undefined;
+      if (!letter) throw notFound(id);
+      const body: DeadLetterDetail = letter;
+      res.json(body);
+    },
+  );
 
-  router.post('/v1/dead-letters/:id/redrive', async (req, res) => {
-    const { id } = req.params;
-    if (!z.uuid().safeParse(id).success) throw notFound(id);
-    const redriven = await redrive(res, { ids: [id] });
-    if (redriven === 0) throw notFound(id);
-    const body: RedriveResult = { redriven };
-    res.json(body);
-  });
+  defineRoute(
+    router,
+    registry,
+    {
+      method: 'post',
+      path: '/v1/dead-letters/{id}/redrive',
+      operationId: 'redriveDeadLetter',
+      summary: 'Put one dead letter back on its work queue (durably, through the outbox)',
+      tags: ['operator'],
+      access: 'operator',
+      params: DeadLetterIdParams,
+      responses: { 200: jsonResponse(RedriveResult, 'Redriven') },
+      errors: { 404: NO_SUCH_DEAD_LETTER },
+    },
+    async ({ params: { id } }, _req, res) => {
+      if (!z.uuid().safeParse(id).success) throw notFound(id);
+      const redriven = await redrive(res, { ids: [id] });
+      if (redriven === 0) throw notFound(id);
+      const body: RedriveResult = { redriven };
+      res.json(body);
+    },
+  );
 
   return router;
 }

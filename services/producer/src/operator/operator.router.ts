@@ -1,3 +1,4 @@
+import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import type { TopologyNames } from '@conveyor/contracts';
 import type { Database, Kysely, OutboxMessage } from '@conveyor/database';
 import {
@@ -35,23 +36,29 @@ export interface OperatorRoutesDeps {
 const OPERATOR_ONLY = ['/v1/dead-letters', '/v1/queues', '/v1/workers', '/v1/overview'];
 
 /** The operator API: a job's history, retry and live stream (owner or operator), and the operator-only resources. */
-export function operatorRouter(deps: OperatorRoutesDeps): express.Router {
+export function operatorRouter(deps: OperatorRoutesDeps, registry: OpenAPIRegistry): express.Router {
   const { db, store, sendNow } = deps;
   const router = express.Router();
-  router.use(jobHistoryRouter({ store, sendNow }), liveRouter({ db, store, streams: deps.streams }));
+  router.use(
+    jobHistoryRouter({ store, sendNow }, registry),
+    liveRouter({ db, store, streams: deps.streams }, registry),
+  );
   router.use(OPERATOR_ONLY, requireOperator);
   router.use(
-    deadLettersRouter({ deadLetters: new DeadLetterStore(db), sendNow }),
-    queuesRouter({
-      names: deps.names,
-      kinds: deps.kinds,
-      paused: new PausedKinds(db),
-      figures: deps.figures,
-      fallbackFigures: deps.fallbackFigures,
-      retryDelaysMs: deps.retryDelaysMs,
-    }),
-    workersRouter({ hosts: new WorkerHostRegistry(db), aliveWindowMs: deps.workerAliveWindowMs }),
-    overviewRouter({ db, store }),
+    deadLettersRouter({ deadLetters: new DeadLetterStore(db), sendNow }, registry),
+    queuesRouter(
+      {
+        names: deps.names,
+        kinds: deps.kinds,
+        paused: new PausedKinds(db),
+        figures: deps.figures,
+        fallbackFigures: deps.fallbackFigures,
+        retryDelaysMs: deps.retryDelaysMs,
+      },
+      registry,
+    ),
+    workersRouter({ hosts: new WorkerHostRegistry(db), aliveWindowMs: deps.workerAliveWindowMs }, registry),
+    overviewRouter({ db, store }, registry),
   );
   return router;
 }

@@ -1,13 +1,16 @@
+import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import {
   BuiltInJobKind,
+  PauseState,
+  QueueList,
   retryTierDelays,
-  type PauseState,
-  type QueueList,
   type TopologyNames,
 } from '@conveyor/contracts';
 import type { JobKindRegistry, PausedKinds } from '@conveyor/jobs';
 import { AppError, contextOf } from '@conveyor/platform';
 import express from 'express';
+import { z } from 'zod';
+import { defineRoute, jsonResponse } from '../http/api-route.js';
 import { figuresWithFallback, type QueueFigureSource } from './queue-figures.js';
 import { pausableKinds, queueInfos, topologyQueues } from './queue-list.js';
 
@@ -24,7 +27,11 @@ export interface QueueRoutesDeps {
 }
 
 /** Queues (operator only): their figures, and pausing or resuming the consumption of a kind. */
-export function queuesRouter(deps: QueueRoutesDeps): express.Router {
+const KindParams = z.object({
+  kind: z.string().meta({ description: '`object-check` or a job kind' }),
+});
+
+export function queuesRouter(deps: QueueRoutesDeps, registry: OpenAPIRegistry): express.Router {
   const router = express.Router();
 
   const knownJobKinds = async () => {
@@ -35,21 +42,34 @@ export function queuesRouter(deps: QueueRoutesDeps): express.Router {
     };
   };
 
-  router.get('/v1/queues', async (_req, res) => {
-    const known = await knownJobKinds();
-    const queues = topologyQueues(deps.names, known.kinds, known.retryDelaysMs);
-    const [{ source, figures }, paused] = await Promise.all([
-      figuresWithFallback(
-        deps.figures,
-        deps.fallbackFigures,
-        queues.map((queue) => queue.name),
-        contextOf(res).log,
-      ),
-      deps.paused.list(),
-    ]);
-    const body: QueueList = { source, queues: queueInfos(queues, figures, paused) };
-    res.json(body);
-  });
+  defineRoute(
+    router,
+    registry,
+    {
+      method: 'get',
+      path: '/v1/queues',
+      operationId: 'listQueues',
+      summary: "Every queue of the topology: depth, consumers, rates (with RabbitMQ's management API)",
+      tags: ['operator'],
+      access: 'operator',
+      responses: { 200: jsonResponse(QueueList, 'The queues') },
+    },
+    async (_input, _req, res) => {
+      const known = await knownJobKinds();
+      const queues = topologyQueues(deps.names, known.kinds, known.retryDelaysMs);
+      const [{ source, figures }, paused] = await Promise.all([
+        figuresWithFallback(
+          deps.figures,
+          deps.fallbackFigures,
+          queues.map((queue) => queue.name),
+          contextOf(res).log,
+        ),
+        deps.paused.list(),
+      ]);
+      const body: QueueList = { source, queues: queueInfos(queues, figures, paused) };
+      res.json(body);
+    },
+  );
 
   const setPaused = async (paused: boolean, kind: string, res: express.Response) => {
     const known = pausableKinds((await knownJobKinds()).kinds);
@@ -64,8 +84,27 @@ export function queuesRouter(deps: QueueRoutesDeps): express.Router {
     const body: PauseState = { kind, paused };
     res.json(body);
   };
-  router.post('/v1/queues/:kind/pause', (req, res) => setPaused(true, req.params.kind, res));
-  router.post('/v1/queues/:kind/resume', (req, res) => setPaused(false, req.params.kind, res));
+  for (const paused of [true, false]) {
+    const verb = paused ? 'pause' : 'resume';
+    defineRoute(
+      router,
+      registry,
+      {
+        method: 'post',
+        path: `/v1/queues/{kind}/${verb}`,
+        operationId: paused ? 'pauseQueue' : 'resumeQueue',
+        summary: paused
+          ? 'Worker hosts stop consuming this kind (work under way finishes)'
+          : 'Worker hosts consume this kind again',
+        tags: ['operator'],
+        access: 'operator',
+        params: KindParams,
+        responses: { 200: jsonResponse(PauseState, paused ? 'Paused' : 'Resumed') },
+        errors: { 404: '`unknown_kind`: no work of this kind; the message lists the known kinds' },
+      },
+      ({ params: { kind } }, _req, res) => setPaused(paused, kind, res),
+    );
+  }
 
   return router;
 }

@@ -1,10 +1,12 @@
+import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { isTerminal, type JobHistoryEntry } from '@conveyor/contracts';
 import type { Database, Kysely } from '@conveyor/database';
 import { toApiJob, type JobStore } from '@conveyor/jobs';
 import express from 'express';
 import { z } from 'zod';
 import { jobScopeOf, requireOperator } from '../../auth/auth.js';
-import { notFound } from '../../jobs/jobs.routes.js';
+import { defineRoute } from '../../http/api-route.js';
+import { JobIdParams, NO_SUCH_JOB, notFound } from '../../jobs/jobs.routes.js';
 import { readOverview } from '../overview.js';
 import { SentSequences } from './job-changes.js';
 import type { LiveStreams } from './live-streams.js';
@@ -30,53 +32,87 @@ export interface LiveRoutesDeps {
   streams: LiveStreams;
 }
 
-export function liveRouter(deps: LiveRoutesDeps): express.Router {
+/** A Server-Sent Events answer: `event: <name>` lines, each with one JSON `data` line. */
+const sse = (description: string) => ({
+  description,
+  content: { 'text/event-stream': { schema: z.string().meta({ description: 'Server-Sent Events' }) } },
+});
+
+export function liveRouter(deps: LiveRoutesDeps, registry: OpenAPIRegistry): express.Router {
   const router = express.Router();
   const { store, streams } = deps;
   // One overview read serves every stream open at the time: its job counts are a scan of the
   // jobs table, which must not be repeated per viewer.
   const overview = sharedFor(OVERVIEW_EVERY_MS / 2, () => readOverview(deps.db, store));
 
-  router.get('/v1/live', requireOperator, async (req, res) => {
-    const stream = streams.start(req, res);
-    const sent = new SentSequences();
-    let since: Date | undefined;
-    await streams.poll(stream, OVERVIEW_EVERY_MS, async () => {
-      stream.send('overview', await overview());
-      const changes = await store.changedSince(
-        since ?? new Date(Date.now() - LATE_COMMIT_MARGIN_MS),
-        FOLLOWED_FOR_MS,
-        CHANGES_PER_TICK + 1,
-      );
-      since = new Date(changes.readAt.getTime() - LATE_COMMIT_MARGIN_MS);
-      const news = sent.news(changes.jobs);
-      if (news.resync || changes.jobs.length > CHANGES_PER_TICK) stream.send('resync', {});
-      else for (const job of news.jobs) stream.send('job', toApiJob(job));
-      return true;
-    });
-  });
+  defineRoute(
+    router,
+    registry,
+    {
+      method: 'get',
+      path: '/v1/live',
+      operationId: 'streamOverview',
+      summary: 'Server-Sent Events: `overview` every 2 s, `job` on changes, `resync` when too many',
+      tags: ['operator'],
+      access: 'operator',
+      guards: [requireOperator],
+      responses: { 200: sse('The stream (Overview and Job objects as JSON)') },
+    },
+    async (_input, req, res) => {
+      const stream = streams.start(req, res);
+      const sent = new SentSequences();
+      let since: Date | undefined;
+      await streams.poll(stream, OVERVIEW_EVERY_MS, async () => {
+        stream.send('overview', await overview());
+        const changes = await store.changedSince(
+          since ?? new Date(Date.now() - LATE_COMMIT_MARGIN_MS),
+          FOLLOWED_FOR_MS,
+          CHANGES_PER_TICK + 1,
+        );
+        since = new Date(changes.readAt.getTime() - LATE_COMMIT_MARGIN_MS);
+        const news = sent.news(changes.jobs);
+        if (news.resync || changes.jobs.length > CHANGES_PER_TICK) stream.send('resync', {});
+        else for (const job of news.jobs) stream.send('job', toApiJob(job));
+        return true;
+      });
+    },
+  );
 
-  router.get('/v1/jobs/:id/live', async (req, res) => {
-    const { id } = req.params;
-    const scope = jobScopeOf(res);
-    const first = z.uuid().safeParse(id).success ? await store.get(id, scope) : undefined;
-    if (!first) throw notFound(id);
-    const stream = streams.start(req, res);
-    const sentHistory = new Set<string>();
-    let sequence = -1;
-    await streams.poll(stream, JOB_EVERY_MS, async () => {
-      const job = await store.get(id, scope);
-      if (!job) return false;
-      if (job.sequence !== sequence) {
-        sequence = job.sequence;
-        stream.send('job', toApiJob(job));
-      }
-      const entries = (await store.history(id)).filter((entry) => !sentHistory.has(historyKey(entry)));
-      for (const entry of entries) sentHistory.add(historyKey(entry));
-      if (entries.length > 0) stream.send('history', entries);
-      return !(isTerminal(job.status) && (await store.deliveriesSettled(id)));
-    });
-  });
+  defineRoute(
+    router,
+    registry,
+    {
+      method: 'get',
+      path: '/v1/jobs/{id}/live',
+      operationId: 'streamJob',
+      summary: 'Server-Sent Events: `job` at once and on every change, `history` entries; ends when final',
+      tags: ['operator'],
+      access: 'key',
+      params: JobIdParams,
+      responses: { 200: sse('The stream (Job objects and JobHistoryEntry lists as JSON)') },
+      errors: { 404: NO_SUCH_JOB },
+    },
+    async ({ params: { id } }, req, res) => {
+      const scope = jobScopeOf(res);
+      const first = z.uuid().safeParse(id).success ? await store.get(id, scope) : undefined;
+      if (!first) throw notFound(id);
+      const stream = streams.start(req, res);
+      const sentHistory = new Set<string>();
+      let sequence = -1;
+      await streams.poll(stream, JOB_EVERY_MS, async () => {
+        const job = await store.get(id, scope);
+        if (!job) return false;
+        if (job.sequence !== sequence) {
+          sequence = job.sequence;
+          stream.send('job', toApiJob(job));
+        }
+        const entries = (await store.history(id)).filter((entry) => !sentHistory.has(historyKey(entry)));
+        for (const entry of entries) sentHistory.add(historyKey(entry));
+        if (entries.length > 0) stream.send('history', entries);
+        return !(isTerminal(job.status) && (await store.deliveriesSettled(id)));
+      });
+    },
+  );
 
   return router;
 }
