@@ -82,6 +82,27 @@ export const ProducerEnv = z.object({
    */
   UI_DIR: z.string().min(1).optional(),
   /**
+   * Origins whose browser pages may call the API (CORS), comma-separated, e.g.
+   * `https://app.example.com`; `*` for any. Default none: the dashboard at /ui is same-origin.
+   */
+  CORS_ALLOWED_ORIGINS: z
+    .string()
+    .default('')
+    .transform((list) =>
+      list
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter((origin) => origin !== ''),
+    )
+    .pipe(
+      z.array(
+        z.union([
+          z.literal('*'),
+          z.url().regex(/^https?:\/\/[^/]+$/, 'must be an origin: scheme://host[:port], no path'),
+        ]),
+      ),
+    ),
+  /**
    * Furthest ahead a job may be submitted to run (`runAt`, `delayMs`), in ms; beyond it the
    * submit is a 400. Default 366 days.
    */

@@ -121,6 +121,7 @@ export class ProducerApp {
       log,
       metrics,
       tracing: this.core.tracing,
+      corsOrigins: config.CORS_ALLOWED_ORIGINS,
       bodyLimitBytes: config.BODY_LIMIT_BYTES,
       readiness: this.core.readiness(),
       routers: [
