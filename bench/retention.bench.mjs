@@ -1,10 +1,10 @@
 // Retention on tables of millions of rows: how fast the cleanup's pruning deletes, and what it
 // costs the hot path meanwhile. Usage:
-//   flock /tmp/conveyor-bench.lock pnpm bench retention [--jobs 1000000] [--seconds 20] [--rate 400]
+//   flock /tmp/conveyor-bench.lock pnpm bench retention [--jobs 1000000] [--seconds 20] [--rate 400] [--pause 100]
 // A fresh schema gets `--jobs` finished jobs aged past retention (two job_events each, a webhook
 // delivery and an attempt for every fourth), then a writer inserts jobs with their first event
 // (one transaction each, like a submit) at `--rate` a second, first alone (the yardstick), then
-// while retention runs with the cleanup's defaults (batches of 1000, 20 ms apart). Printed: rows
+// while retention runs with the cleanup's defaults (batches of 1000, `--pause` ms apart). Printed: rows
 // pruned a second, and the writer's p50 / p99 / max latency in both phases and their ratio.
 import { randomUUID } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
@@ -21,6 +21,8 @@ import { percentile } from './lib/stats.mjs';
 const JOBS = numberOption('jobs', 1_000_000);
 const SECONDS = numberOption('seconds', 20);
 const RATE = numberOption('rate', 400);
+/** The cleanup's RETENTION_BATCH_PAUSE_MS (its default unless given). */
+const PAUSE_MS = numberOption('pause', 100);
 const WRITERS = 8;
 const DAY_MS = 86_400_000;
 
@@ -71,7 +73,7 @@ async function main() {
     webhookDeliveriesMs: 30 * DAY_MS,
     webhookAttemptsMs: 30 * DAY_MS,
     batchSize: 1000,
-    batchPauseMs: 20,
+    batchPauseMs: PAUSE_MS,
   };
   const before = await tableRows(admin);
   const pruning = (async () => {
@@ -89,7 +91,7 @@ async function main() {
   const pruned = Object.fromEntries(Object.keys(before).map((t) => [t, before[t] - after[t]]));
   const prunedRows = Object.values(pruned).reduce((a, b) => a + b, 0);
   printTable(
-    `Retention over ${fmt(JOBS)} old jobs, writer at ${RATE}/s (${WRITERS} connections), ${SECONDS} s a phase`,
+    `Retention over ${fmt(JOBS)} old jobs (batches of 1,000, ${PAUSE_MS} ms apart), writer at ${RATE}/s (${WRITERS} connections), ${SECONDS} s a phase`,
     ['phase', 'writes', 'p50 ms', 'p99 ms', 'max ms', 'rows pruned/s'],
     [
       [

@@ -39,8 +39,11 @@ export const CleanupEnv = z.object({
   RETENTION_INTERVAL_MS: env.int(60_000, 10),
   /** Rows one retention statement deletes at most. Default 1000. */
   RETENTION_BATCH_SIZE: env.int(1_000, 1),
-  /** Pause between two retention batches, in ms, leaving the disk to the hot paths. Default 20. */
-  RETENTION_BATCH_PAUSE_MS: env.int(20, 0),
+  /**
+   * Pause between two retention batches, in ms, leaving the disk to the hot paths: still about
+   * 7,000 old jobs a second with their history (docs/benchmarks.md, retention). Default 100.
+   */
+  RETENTION_BATCH_PAUSE_MS: env.int(100, 0),
   /**
    * How often delayed jobs that have come due are moved to queued, in ms: their start is late by
    * up to this much (half on average). Each look is one probe of a partial index holding only
