@@ -83,7 +83,9 @@ export async function submitJob(
     );
   }
   const callbackUrl = request.callbackUrl === undefined ? null : validateCallbackUrl(request.callbackUrl);
-  const policy = jobPolicyOf(request, await deps.kinds.limits(request.kind), runAtPrefix);
+  // The kind's limits are looked up only for a job that asks for a policy of its own.
+  const asksPolicy = request.timeoutMs !== undefined || request.retry !== undefined;
+  const policy = asksPolicy ? jobPolicyOf(request, await deps.kinds.limits(request.kind), runAtPrefix) : {};
   const hash = requestHash(request.kind, input, callbackUrl, policy);
   const customId = request.customId ?? null;
 
