@@ -1,23 +1,23 @@
 import { randomUUID } from 'node:crypto';
-import type { ScheduleCatchUp, ScheduleOverlap } from '@conveyor/contracts';
 import { sql, type Database, type Kysely } from '@conveyor/database';
 import type { CronTicks } from './cron-ticks.js';
 import { toScheduleRecord, type ScheduleRecord } from './schedule-record.js';
 
-export interface NewSchedule {
-  clientId: string;
-  customId: string | null;
-  requestHash: string;
-  cron: string;
-  timezone: string;
-  kind: string;
-  /** Already checked against the kind's rules, in canonical form. */
-  input: unknown;
-  callbackUrl: string | null;
-  jobRequestHash: string;
-  overlap: ScheduleOverlap;
-  catchUp: ScheduleCatchUp;
-}
+/** What a new schedule is made of (its input already checked against the kind's rules, in canonical form). */
+export type NewSchedule = Pick<
+  ScheduleRecord,
+  | 'clientId'
+  | 'customId'
+  | 'requestHash'
+  | 'cron'
+  | 'timezone'
+  | 'kind'
+  | 'input'
+  | 'callbackUrl'
+  | 'jobRequestHash'
+  | 'overlap'
+  | 'catchUp'
+>;
 
 /**
  * A client's schedules: create, read, list, pause, resume, delete. Every read and change is
