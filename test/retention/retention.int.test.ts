@@ -73,9 +73,12 @@ describe('retention', () => {
           `select count(*) n from ${table('webhook_deliveries')} where job_id = any($1) and status <> 'delivered'`,
           [ids],
         )) === 0 &&
-        (await count(`select count(*) n from ${table('webhook_deliveries')} where job_id = any($1)`, [
-          ids,
-        ])) >= n,
+        // Each job's last push (its final sequence) delivered: no delivery of it comes after.
+        (await count(
+          `select count(*) n from ${table('webhook_deliveries')} d join ${table('jobs')} j on j.id = d.job_id
+           where j.id = any($1) and d.sequence = j.sequence and d.status = 'delivered'`,
+          [ids],
+        )) === n,
       { timeoutMs: 30_000 },
     );
     return ids;
