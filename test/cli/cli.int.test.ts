@@ -54,6 +54,30 @@ describe('conveyor CLI', () => {
     });
   });
 
+  it('jobs submit --delay-ms --timeout-ms --max-attempts --idempotency-key: scheduled, with its own policy, repeat-safe', async () => {
+    const args = [
+      'jobs',
+      'submit',
+      'factorize',
+      '--input',
+      '{"number":"77"}',
+      '--delay-ms',
+      '60000',
+      '--timeout-ms',
+      '5000',
+      '--max-attempts',
+      '2',
+      '--idempotency-key',
+      `cli-key-${Date.now()}`,
+      '--json',
+    ];
+    const first = await conveyor(args, asClient);
+    expect(first.code).toBe(0);
+    expect(first.json()).toMatchObject({ status: 'scheduled', timeoutMs: 5000, maxAttempts: 2 });
+    const again = await conveyor(args, asClient);
+    expect(again.json()).toMatchObject({ id: first.json().id });
+  });
+
   it('jobs submit (input from a file), get, list, watch, events, result', async () => {
     writeFileSync(join(dir, 'input.json'), '{"number": 1234}');
     const submitted = await conveyor(

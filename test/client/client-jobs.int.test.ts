@@ -39,6 +39,23 @@ describe('@conveyor/client: jobs', () => {
     expect(result).toEqual({ type: 'json', value: done.result });
   });
 
+  it('submits a delayed job with its own policy: scheduled, and cancelled at once', async () => {
+    // No cleanup runs here (it queues due jobs): test/scheduling runs them; this is the client's part.
+    const runAt = new Date(Date.now() + 3_600_000);
+    const job = await client.submit(
+      'factorize',
+      { number: 91 },
+      { runAt, timeoutMs: 10_000, maxAttempts: 2 },
+    );
+    expect(job).toMatchObject({
+      status: 'scheduled',
+      runAt: runAt.toISOString(),
+      timeoutMs: 10_000,
+      maxAttempts: 2,
+    });
+    expect((await client.cancel(job.id)).status).toBe('cancelled');
+  });
+
   it('returns the same job for the same Idempotency-Key, and refuses the key with another input', async () => {
     const key = `idem-${Math.random()}`;
     const first = await client.submit('factorize', { number: 360 }, { idempotencyKey: key });

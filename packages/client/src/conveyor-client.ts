@@ -29,6 +29,14 @@ export interface SubmitOptions {
    * customId) a submit whose answer was lost on the network is sent again once instead of failing.
    */
   idempotencyKey?: string | undefined;
+  /** Run at this time (a Date, or RFC 3339 with an offset) rather than now: `scheduled` until then. */
+  runAt?: Date | string | undefined;
+  /** Run this many ms from now; give runAt or delayMs, not both. */
+  delayMs?: number | undefined;
+  /** This job's timeout per attempt, at most its kind's. */
+  timeoutMs?: number | undefined;
+  /** This job's most attempts (the first included), at most its kind's. */
+  maxAttempts?: number | undefined;
   signal?: AbortSignal | undefined;
 }
 
@@ -78,7 +86,16 @@ export class ConveyorClient {
     const request = {
       method: 'POST' as const,
       path: '/v1/jobs',
-      body: { kind, input, customId, callbackUrl: options.callbackUrl },
+      body: {
+        kind,
+        input,
+        customId,
+        callbackUrl: options.callbackUrl,
+        runAt: options.runAt instanceof Date ? options.runAt.toISOString() : options.runAt,
+        delayMs: options.delayMs,
+        timeoutMs: options.timeoutMs,
+        retry: options.maxAttempts === undefined ? undefined : { maxAttempts: options.maxAttempts },
+      },
       headers: idempotencyKey === undefined ? undefined : { 'idempotency-key': idempotencyKey },
       signal: options.signal,
     };

@@ -31,6 +31,17 @@ export function jobsCommands(yargs: Argv, context: Context): Argv {
             describe: 'your own id; the same request with it returns the same job',
           })
           .option('callback-url', { type: 'string', describe: 'where status changes are pushed (signed)' })
+          .option('run-at', { type: 'string', describe: 'run at this time (RFC 3339), not now' })
+          .option('delay-ms', { type: 'number', describe: 'run this many ms from now' })
+          .option('timeout-ms', { type: 'number', describe: "this job's timeout, at most its kind's" })
+          .option('max-attempts', {
+            type: 'number',
+            describe: "this job's most attempts, at most its kind's",
+          })
+          .option('idempotency-key', {
+            type: 'string',
+            describe: 'repeat-safe: the same key and input get the first answer again',
+          })
           .option('wait', {
             type: 'boolean',
             default: false,
@@ -42,6 +53,11 @@ export function jobsCommands(yargs: Argv, context: Context): Argv {
         const job = await ctx.client.submit(argv.kind, input, {
           customId: argv.customId,
           callbackUrl: argv.callbackUrl,
+          runAt: argv.runAt,
+          delayMs: argv.delayMs,
+          timeoutMs: argv.timeoutMs,
+          maxAttempts: argv.maxAttempts,
+          idempotencyKey: argv.idempotencyKey,
         });
         if (!argv.wait) return ctx.out.result(job, jobDetail);
         await follow(ctx, job);
