@@ -147,7 +147,7 @@ export class ProducerApp {
 
   private jobRouters(
     idempotency: express.RequestHandler,
-    admitSubmit: express.RequestHandler,
+    admitSubmit: express.RequestHandler | undefined,
   ): express.Router {
     const { config } = this;
     const { db } = this.core.database;
@@ -194,7 +194,8 @@ export class ProducerApp {
       authenticate({ enabled: config.AUTH_ENABLED, keys: this.keys }),
     );
     // Every way to submit, before its body is read further (an upload is refused before it is stored).
-    router.post(['/v1/jobs', '/v1/images', '/factor', '/tasks', '/api/v1/images/resize'], admitSubmit);
+    if (admitSubmit)
+      router.post(['/v1/jobs', '/v1/images', '/factor', '/tasks', '/api/v1/images/resize'], admitSubmit);
     router.use(
       jobsRouter(deps, this.api),
       legacyFactorRouter(deps, this.api),

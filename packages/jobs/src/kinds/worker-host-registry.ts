@@ -1,4 +1,4 @@
-import { sql, type Database, type Kysely } from '@conveyor/database';
+import { sql, type Database, type Kysely, type Selectable, type WorkerHostsTable } from '@conveyor/database';
 
 export interface WorkerHost {
   id: string;
@@ -41,16 +41,7 @@ export class WorkerHostRegistry {
       )
       .orderBy('started_at')
       .execute();
-    return rows.map((row) => ({
-      id: row.id,
-      hostname: row.hostname,
-      pid: row.pid,
-      kinds: row.kinds,
-      inFlight: row.in_flight,
-      startedAt: row.started_at,
-      lastHeartbeatAt: row.last_heartbeat_at,
-      alive: row.alive,
-    }));
+    return rows.map((row) => ({ ...toWorkerHost(row), alive: row.alive }));
   }
 
   /** Hosts whose last heartbeat is younger than `maxAgeMs`. */
@@ -61,14 +52,18 @@ export class WorkerHostRegistry {
       .where('last_heartbeat_at', '>', sql<Date>`now() - make_interval(secs => ${maxAgeMs / 1000})`)
       .orderBy('started_at')
       .execute();
-    return rows.map((row) => ({
-      id: row.id,
-      hostname: row.hostname,
-      pid: row.pid,
-      kinds: row.kinds,
-      inFlight: row.in_flight,
-      startedAt: row.started_at,
-      lastHeartbeatAt: row.last_heartbeat_at,
-    }));
+    return rows.map(toWorkerHost);
   }
+}
+
+function toWorkerHost(row: Selectable<WorkerHostsTable>): WorkerHost {
+  return {
+    id: row.id,
+    hostname: row.hostname,
+    pid: row.pid,
+    kinds: row.kinds,
+    inFlight: row.in_flight,
+    startedAt: row.started_at,
+    lastHeartbeatAt: row.last_heartbeat_at,
+  };
 }

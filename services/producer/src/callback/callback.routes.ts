@@ -15,7 +15,7 @@ export interface CallbackRouteDeps {
   /** Who may post (see authenticateCallback); runs before the body is checked or anything is published. */
   authenticate: RequestHandler;
   /** The client's rate limit on callbacks (see limits/admission.ts). */
-  admit: RequestHandler;
+  admit: RequestHandler | undefined;
   /** Honours an `Idempotency-Key` header (see idempotency/idempotent.ts). */
   idempotent: RequestHandler;
   now?: () => Date;
@@ -38,7 +38,7 @@ export function callbackRouter(deps: CallbackRouteDeps, registry: OpenAPIRegistr
         'address allow-list the deployment configures. Other methods on /callback answer 405.',
       tags: ['legacy'],
       access: 'key',
-      guards: [deps.authenticate, deps.admit],
+      guards: deps.admit ? [deps.authenticate, deps.admit] : [deps.authenticate],
       headers: IdempotencyKeyHeader,
       before: [deps.idempotent],
       body: callbackBody(deps.maxIds),

@@ -27,6 +27,7 @@ import { defineRoute, jsonResponse } from '../http/api-route.js';
 import { IdempotencyKeyHeader } from '../idempotency/idempotency-key.js';
 import { runAtOf, type RunAtPathPrefix } from './run-at.js';
 import { jobPolicyOf } from './job-policy.js';
+import { cursorId, keysetPage, LIST_QUERY_ERRORS } from '../http/keyset-page.js';
 
 export interface JobRoutesDeps {
   store: JobStore;
@@ -223,17 +224,12 @@ export function jobsRouter(deps: JobRoutesDeps, registry: OpenAPIRegistry): expr
       query: JobListQuery,
       responses: { 200: jsonResponse(JobPage, 'A page and the cursor of the next') },
       errors: {
-        400: '`validation_failed` or `invalid_cursor`; `details` names the parameter',
+        400: LIST_QUERY_ERRORS,
         403: '`operator_only`: a client key named another client in `clientId`',
       },
     },
     async ({ query }, _req, res) => {
-      if (query.cursor !== undefined && !JobId.safeParse(query.cursor).success) {
-        throw new AppError('invalid_cursor', 'cursor must be the nextCursor of a previous page', {
-          status: 400,
-          details: [{ path: 'query.cursor', message: 'not a cursor' }],
-        });
-      }
+      const after = cursorId(query.cursor);
       const scope = jobScopeOf(res);
       // A client key may name only itself; an operator names any client, or none for all of them.
       if (scope !== undefined && query.clientId !== undefined && query.clientId !== scope)
@@ -241,14 +237,11 @@ export function jobsRouter(deps: JobRoutesDeps, registry: OpenAPIRegistry): expr
       const jobs = await deps.store.list({
         ...query,
         clientId: scope ?? query.clientId,
-        after: query.cursor,
+        after,
         limit: query.limit + 1,
       });
-      const page = jobs.slice(0, query.limit);
-      const body: JobPage = {
-        jobs: page.map(toApiJob),
-        nextCursor: jobs.length > query.limit ? page[page.length - 1]!.id : null,
-      };
+      const { page, nextCursor } = keysetPage(jobs, query.limit);
+      const body: JobPage = { jobs: page.map(toApiJob), nextCursor };
       res.json(body);
     },
   );

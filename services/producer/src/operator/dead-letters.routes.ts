@@ -13,6 +13,7 @@ import { AppError, contextOf, errorMessage } from '@conveyor/platform';
 import express, { type Response } from 'express';
 import { z } from 'zod';
 import { defineRoute, jsonResponse } from '../http/api-route.js';
+import { invalidCursor, LIST_QUERY_ERRORS } from '../http/keyset-page.js';
 
 export interface DeadLetterRoutesDeps {
   deadLetters: DeadLetterStore;
@@ -54,15 +55,11 @@ export function deadLettersRouter(deps: DeadLetterRoutesDeps, registry: OpenAPIR
       access: 'operator',
       query: DeadLetterListQuery,
       responses: { 200: jsonResponse(DeadLetterPage, 'A page, the next cursor and the total') },
-      errors: { 400: '`validation_failed` or `invalid_cursor`; `details` names the parameter' },
+      errors: { 400: LIST_QUERY_ERRORS },
     },
     async ({ query }, _req, res) => {
       const page = await deps.deadLetters.list(query);
-      if (!page)
-        throw new AppError('invalid_cursor', 'cursor must be the nextCursor of a previous page', {
-          status: 400,
-          details: [{ path: 'query.cursor', message: 'not a cursor' }],
-        });
+      if (!page) throw invalidCursor();
       const body: DeadLetterPage = page;
       res.json(body);
     },

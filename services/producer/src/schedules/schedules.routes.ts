@@ -22,6 +22,7 @@ import { clientIdOf } from '../auth/auth.js';
 import { defineRoute, jsonResponse } from '../http/api-route.js';
 import { validateCallbackUrl } from '../jobs/callback-url.js';
 import { normalizeJobInput, requestHash, type JobInputLimits, type KindLookup } from '../jobs/job-request.js';
+import { cursorId, keysetPage, LIST_QUERY_ERRORS } from '../http/keyset-page.js';
 
 export interface ScheduleRoutesDeps {
   schedules: ScheduleStore;
@@ -198,24 +199,15 @@ export function schedulesRouter(deps: ScheduleRoutesDeps, registry: OpenAPIRegis
       access: 'key',
       query: ScheduleListQuery,
       responses: { 200: jsonResponse(SchedulePage, 'A page and the cursor of the next') },
-      errors: { 400: '`validation_failed` or `invalid_cursor`; `details` names the parameter' },
+      errors: { 400: LIST_QUERY_ERRORS },
     },
     async ({ query }, _req, res) => {
-      if (query.cursor !== undefined && !ScheduleId.safeParse(query.cursor).success) {
-        throw new AppError('invalid_cursor', 'cursor must be the nextCursor of a previous page', {
-          status: 400,
-          details: [{ path: 'query.cursor', message: 'not a cursor' }],
-        });
-      }
       const schedules = await deps.schedules.list(clientIdOf(res), {
-        after: query.cursor,
+        after: cursorId(query.cursor),
         limit: query.limit + 1,
       });
-      const page = schedules.slice(0, query.limit);
-      const body: SchedulePage = {
-        schedules: page.map(toApiSchedule),
-        nextCursor: schedules.length > query.limit ? page[page.length - 1]!.id : null,
-      };
+      const { page, nextCursor } = keysetPage(schedules, query.limit);
+      const body: SchedulePage = { schedules: page.map(toApiSchedule), nextCursor };
       res.json(body);
     },
   );
