@@ -47,6 +47,7 @@ export class JobDispatcher {
   readonly id = `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
   private watermark: DispatchWatermark | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | undefined;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly stopping = new AbortController();
 
@@ -58,7 +59,10 @@ export class JobDispatcher {
   /** Takes the lease; until then (and after stop) jobs are not dispatched here but through the outbox. */
   async start(): Promise<void> {
     await this.renew();
-    this.timer = setInterval(() => void this.tick(), this.options.renewMs);
+    this.timer = setInterval(() => {
+      // One renewal at a time; stop() waits for the one under way before giving the lease up.
+      this.ticking ??= this.tick().finally(() => (this.ticking = undefined));
+    }, this.options.renewMs);
     this.timer.unref();
   }
 
@@ -90,6 +94,8 @@ export class JobDispatcher {
   async stop(): Promise<void> {
     this.stopping.abort();
     clearInterval(this.timer);
+    // A renewal still running would write the lease back after it is given up below.
+    await this.ticking;
     await waitAtMost(Promise.all(this.inFlight), STOP_WAIT_MS);
     if (!this.watermark) return;
     try {
